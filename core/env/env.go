@@ -37,9 +37,15 @@ type Spec struct {
 	ObsDim          int     // length of an observation
 	StateDim        int     // length of the internal state (env.unwrapped.state)
 	Action          Space
+	// FixedHorizon is true for an Env made by FixedHorizon: it never terminates, and episodes
+	// last MaxEpisodeSteps.
+	FixedHorizon bool
 }
 
 // Env is one environment instance. It is not safe for concurrent use; make one per goroutine.
+//
+// An Env does not count steps: callers truncate episodes at Spec().MaxEpisodeSteps, as
+// Gymnasium's TimeLimit wrapper does.
 //
 // Slices returned by Reset, Step and Obs are owned by the Env and are overwritten by the next
 // call: copy them to keep them.

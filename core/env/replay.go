@@ -1,0 +1,49 @@
+package env
+
+import "fmt"
+
+// Replay replays a clip of the environment registered as name: it sets the state to start,
+// applies each action in turn, and returns the state after each step (Gymnasium's
+// env.unwrapped.state), its reward and its terminated flag. It stops after the first step
+// that terminates, so len(states) <= len(actions).
+//
+// This is the contract for checking dynamics against Gymnasium and how a browser redraws a clip
+// from (env, start state, actions). Bad input is an error wrapping ErrUnknownEnv,
+// ErrStateLength, ErrActionLength, ErrActionSpace or ErrNotFinite, naming the step at fault.
+func Replay(name string, start []float64, actions [][]float64) (states [][]float64, rewards []float64, terminated []bool, err error) {
+	e, err := Lookup(name)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return ReplayEnv(e, start, actions)
+}
+
+// ReplayEnv is Replay on a given Env, such as one in fixed-horizon mode (which never
+// terminates, so it replays every action). It validates all input before stepping.
+func ReplayEnv(e Env, start []float64, actions [][]float64) (states [][]float64, rewards []float64, terminated []bool, err error) {
+	spec := e.Spec()
+	if err := CheckState(spec, start); err != nil {
+		return nil, nil, nil, fmt.Errorf("%w (in start_state)", err)
+	}
+	for i, a := range actions {
+		if err := CheckAction(spec, a); err != nil {
+			return nil, nil, nil, fmt.Errorf("%w (at step %d, actions[%d])", err, i, i)
+		}
+	}
+	if err := e.SetState(start); err != nil {
+		return nil, nil, nil, err
+	}
+	states = make([][]float64, 0, len(actions))
+	rewards = make([]float64, 0, len(actions))
+	terminated = make([]bool, 0, len(actions))
+	for _, a := range actions {
+		_, r, done := e.Step(a)
+		states = append(states, e.State())
+		rewards = append(rewards, r)
+		terminated = append(terminated, done)
+		if done {
+			break
+		}
+	}
+	return states, rewards, terminated, nil
+}
