@@ -79,7 +79,9 @@ func (m *MLP) Layer(l int) (w, b []float64) {
 type Tape struct {
 	n    int
 	acts [][]float64 // acts[0] is the input; acts[l+1] is layer l's output after activation
-	dx   [][]float64
+	dx   [][]float64 // dx[l] is dL/d(acts[l])
+
+	dT, xT, wT []float64 // scratch for the transposed operands of the backward products
 }
 
 func grow(b []float64, n int) []float64 {
@@ -106,19 +108,7 @@ func (m *MLP) Forward(t *Tape, x []float64, n int) []float64 {
 		in, out := m.Sizes[l], m.Sizes[l+1]
 		w, b := m.Layer(l)
 		y := grow(t.acts[l+1], n*out)
-		xs := t.acts[l]
-		for i := 0; i < n; i++ {
-			xi := xs[i*in : (i+1)*in]
-			yi := y[i*out : (i+1)*out]
-			for j := 0; j < out; j++ {
-				s := b[j]
-				wj := w[j*in : (j+1)*in]
-				for k, v := range xi {
-					s += wj[k] * v
-				}
-				yi[j] = s
-			}
-		}
+		kern.forward(y, t.acts[l], w, b, n, in, out, t)
 		act := m.Hidden
 		if l == L-1 {
 			act = m.Output
@@ -190,23 +180,14 @@ func (m *MLP) Backward(t *Tape, dy []float64, grad []float64) []float64 {
 			act = m.Output
 		}
 		derivative(act, t.acts[l+1], d)
-		xs := t.acts[l]
-		dx := grow(t.dx[l], n*in)
-		clear(dx)
 		for i := 0; i < n; i++ {
-			xi := xs[i*in : (i+1)*in]
-			di := d[i*out : (i+1)*out]
-			dxi := dx[i*in : (i+1)*in]
-			for j, g := range di {
+			for j, g := range d[i*out : (i+1)*out] {
 				gb[j] += g
-				wj := w[j*in : (j+1)*in]
-				gwj := gw[j*in : (j+1)*in]
-				for k, v := range xi {
-					gwj[k] += g * v
-					dxi[k] += g * wj[k]
-				}
 			}
 		}
+		kern.weights(gw, d, t.acts[l], n, in, out, t)
+		dx := grow(t.dx[l], n*in)
+		kern.inputs(dx, d, w, n, in, out, t)
 		t.dx[l] = dx
 		d = dx
 	}
