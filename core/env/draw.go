@@ -130,3 +130,12 @@ func rotated(pts []float64, angle, dx, dy float64) []float64 {
 	}
 	return pts
 }
+
+// Scenes draws each of states with e.Draw: the frames of a clip.
+func Scenes(e Env, states [][]float64) []Scene {
+	out := make([]Scene, len(states))
+	for i, s := range states {
+		out[i] = e.Draw(s)
+	}
+	return out
+}

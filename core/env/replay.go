@@ -36,9 +36,13 @@ func ReplayEnv(e Env, start []float64, actions [][]float64) (states [][]float64,
 	states = make([][]float64, 0, len(actions))
 	rewards = make([]float64, 0, len(actions))
 	terminated = make([]bool, 0, len(actions))
-	for _, a := range actions {
+	for i, a := range actions {
 		_, r, done := e.Step(a)
-		states = append(states, e.State())
+		st := e.State()
+		if !finite(st...) || !finite(r) {
+			return nil, nil, nil, fmt.Errorf("%w: the state overflowed at step %d (start state too large?)", ErrNotFinite, i)
+		}
+		states = append(states, st)
 		rewards = append(rewards, r)
 		terminated = append(terminated, done)
 		if done {
