@@ -5,7 +5,6 @@ package nn
 
 import (
 	"fmt"
-	"math"
 )
 
 // Activation is an elementwise nonlinearity.
@@ -123,7 +122,7 @@ func apply(a Activation, y []float64) {
 	switch a {
 	case Tanh:
 		for i, v := range y {
-			y[i] = math.Tanh(v)
+			y[i] = tanh(v)
 		}
 	case ReLU:
 		for i, v := range y {
