@@ -314,3 +314,26 @@ func (s *Store) Checkpoint(ctx context.Context, projectID string) (round int, st
 	}
 	return round, state, nil
 }
+
+// ModelNumParams returns a model version's parameter count, or ErrNotFound.
+func (s *Store) ModelNumParams(ctx context.Context, projectID string, version int) (int, error) {
+	var n int
+	err := s.r.QueryRowContext(ctx, `SELECT num_params FROM reward_models WHERE project_id = ? AND version = ?`, projectID, version).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, ErrNotFound
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: %w", err)
+	}
+	return n, nil
+}
+
+// LatestPolicyVersion returns the newest policy version of a project, 0 if none.
+func (s *Store) LatestPolicyVersion(ctx context.Context, projectID string) (int, error) {
+	var v int
+	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM policies WHERE project_id = ?`, projectID).Scan(&v)
+	if err != nil {
+		return 0, fmt.Errorf("store: %w", err)
+	}
+	return v, nil
+}
