@@ -73,7 +73,7 @@ func newEnv(t *testing.T, cfg Config) *testEnv {
 		np = append(np, store.NewPair{ID: id, Left: e.clips[i].ID, Right: e.clips[i+1].ID, Priority: float64(3 - i)})
 	}
 	err = st.PublishRound(bg, &store.Round{ProjectID: e.pid, Clips: e.clips, Pairs: np, ReplacePairs: true,
-		Model: &store.Model{Version: 1, Weights: json.RawMessage(`{"format":"prefer-reward","version":1}`), NumParams: 4, Metrics: map[string]float64{"reward/val_accuracy": 0.5}},
+		Model:  &store.Model{Version: 1, Weights: json.RawMessage(`{"format":"prefer-reward","version":1}`), NumParams: 4, Metrics: map[string]float64{"reward/val_accuracy": 0.5}},
 		Policy: &store.Policy{Version: 1, Weights: []byte{1}, LearnedReturn: 2, TrueReturn: 20, EnvSteps: 1000, Labels: 0}})
 	if err != nil {
 		t.Fatal(err)

@@ -500,4 +500,3 @@ func TestDeltaCodec(t *testing.T) {
 		t.Fatal("odd length accepted")
 	}
 }
-
