@@ -3,9 +3,7 @@
 // shared by the browser and the server.
 package nn
 
-import (
-	"fmt"
-)
+import "fmt"
 
 // Activation is an elementwise nonlinearity.
 type Activation int
@@ -166,6 +164,10 @@ func derivative(a Activation, y, d []float64) {
 func (m *MLP) Backward(t *Tape, dy []float64, grad []float64) []float64 {
 	L := len(m.Sizes) - 1
 	n := t.n
+	if len(t.acts) != L+1 || len(dy) != n*m.Out() || len(grad) != len(m.Params) {
+		panic(fmt.Sprintf("nn: Backward got %d output gradients and %d parameter gradients, want %d×%d and %d after a Forward",
+			len(dy), len(grad), n, m.Out(), len(m.Params)))
+	}
 	d := dy
 	off := len(m.Params)
 	for l := L - 1; l >= 0; l-- {

@@ -215,6 +215,31 @@ func TestForwardBadInput(t *testing.T) {
 	m.Forward(&Tape{}, make([]float64, 5), 2)
 }
 
+func TestBackwardBadInput(t *testing.T) {
+	m := New([]int{3, 2}, Tanh, Identity)
+	var tape Tape
+	for name, f := range map[string]func(){
+		"no forward": func() { m.Backward(&Tape{}, make([]float64, 0), make([]float64, 8)) },
+		"dy": func() {
+			m.Forward(&tape, make([]float64, 6), 2)
+			m.Backward(&tape, make([]float64, 3), make([]float64, 8))
+		},
+		"grad": func() {
+			m.Forward(&tape, make([]float64, 6), 2)
+			m.Backward(&tape, make([]float64, 4), make([]float64, 7))
+		},
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: Backward accepted bad input", name)
+				}
+			}()
+			f()
+		}()
+	}
+}
+
 func TestLayerAndClone(t *testing.T) {
 	m := randomMLP(1, []int{3, 5, 2}, Tanh, Identity)
 	if got, want := len(m.Params), 3*5+5+5*2+2; got != want || NumParams(m.Sizes) != want {
