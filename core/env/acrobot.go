@@ -80,7 +80,9 @@ func (a *Acrobot) SetState(s []float64) error {
 // Obs is AcrobotEnv._get_ob.
 func (a *Acrobot) Obs() []float64 {
 	s := &a.s
-	a.obs = [6]float64{math.Cos(s[0]), math.Sin(s[0]), math.Cos(s[1]), math.Sin(s[1]), s[2], s[3]}
+	sin1, cos1 := cSincos(s[0])
+	sin2, cos2 := cSincos(s[1])
+	a.obs = [6]float64{cos1, sin1, cos2, sin2, s[2], s[3]}
 	return a.obs[:]
 }
 
@@ -105,7 +107,7 @@ func (a *Acrobot) StepContinuing(action []float64) ([]float64, float64) {
 
 // aboveLine is AcrobotEnv._terminal: -cos(theta1) - cos(theta2 + theta1) > 1.0.
 func (a *Acrobot) aboveLine() bool {
-	return -math.Cos(a.s[0])-math.Cos(a.s[1]+a.s[0]) > 1.0
+	return -cCos(a.s[0])-cCos(a.s[1]+a.s[0]) > 1.0
 }
 
 // advance is the body of AcrobotEnv.step: one RK4 step over [0, dt] of the state augmented with
@@ -157,19 +159,19 @@ func abDsdt(sa [5]float64) [5]float64 {
 	var m1, m2, l1, lc1, lc2, I1, I2, g float64 = abM1, abM2, abL1, abLC1, abLC2, abI1, abI2, abGravity
 	a := sa[4]
 	theta1, theta2, dtheta1, dtheta2 := sa[0], sa[1], sa[2], sa[3]
-	cos2, sin2 := math.Cos(theta2), math.Sin(theta2)
+	sin2, cos2 := cSincos(theta2)
 	// d1 = m1 * lc1**2 + m2 * (l1**2 + lc2**2 + 2 * l1 * lc2 * cos(theta2)) + I1 + I2
 	d1 := float64(m1*lc1*lc1) + float64(m2*(l1*l1+lc2*lc2+float64(2*l1*lc2*cos2))) + I1 + I2
 	// d2 = m2 * (lc2**2 + l1 * lc2 * cos(theta2)) + I2
 	d2 := float64(m2*(lc2*lc2+float64(l1*lc2*cos2))) + I2
 	// phi2 = m2 * lc2 * g * cos(theta1 + theta2 - pi / 2.0)
-	phi2 := float64(m2 * lc2 * g * math.Cos(theta1+theta2-pi/2.0))
+	phi2 := float64(m2 * lc2 * g * cCos(theta1+theta2-pi/2.0))
 	// phi1 = -m2 * l1 * lc2 * dtheta2**2 * sin(theta2)
 	//        - 2 * m2 * l1 * lc2 * dtheta2 * dtheta1 * sin(theta2)
 	//        + (m1 * lc1 + m2 * l1) * g * cos(theta1 - pi / 2) + phi2
 	phi1 := float64(float64(-m2*l1*lc2*float64(dtheta2*dtheta2))*sin2) -
 		float64(float64(float64(2*m2*l1*lc2*dtheta2)*dtheta1)*sin2) +
-		float64((m1*lc1+m2*l1)*g*math.Cos(theta1-pi/2)) + phi2
+		float64((m1*lc1+m2*l1)*g*cCos(theta1-pi/2)) + phi2
 	// book: ddtheta2 = (a + d2 / d1 * phi1 - m2 * l1 * lc2 * dtheta1**2 * sin(theta2) - phi2)
 	//                  / (m2 * lc2**2 + I2 - d2**2 / d1)
 	num := a + float64(d2/d1*phi1) - float64(float64(m2*l1*lc2*float64(dtheta1*dtheta1))*sin2) - phi2

@@ -130,7 +130,7 @@ func (c *CartPole) advance(action []float64) {
 	if a == 1 {
 		force = cpForceMag
 	}
-	cos, sin := math.Cos(theta), math.Sin(theta)
+	sin, cos := cSincos(theta)
 	// Every product is rounded with float64(...) before it is added, as Python does, so that no
 	// platform fuses it into a multiply-add (Go allows that; the conversion forbids it).
 	// temp = (force + polemass_length * theta_dot**2 * sintheta) / total_mass

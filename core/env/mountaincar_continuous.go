@@ -113,7 +113,7 @@ func (m *MountainCarContinuous) advance(action []float64) (atGoal bool) {
 	force := math.Min(math.Max(action[0], mcMinAction), mcMaxAction)
 
 	// velocity += force * self.power - 0.0025 * math.cos(3 * position)
-	velocity += float64(force*mcPower) - float64(0.0025*math.Cos(3*position))
+	velocity += float64(force*mcPower) - float64(0.0025*cCos(3*position))
 	if velocity > mcMaxSpeed {
 		velocity = mcMaxSpeed
 	}

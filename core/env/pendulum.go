@@ -65,7 +65,8 @@ func (p *Pendulum) SetState(s []float64) error {
 
 // Obs is PendulumEnv._get_obs: [cos theta, sin theta, theta_dot].
 func (p *Pendulum) Obs() []float64 {
-	p.obs = [3]float64{math.Cos(p.s[0]), math.Sin(p.s[0]), p.s[1]}
+	sin, cos := cSincos(p.s[0])
+	p.obs = [3]float64{cos, sin, p.s[1]}
 	return p.obs[:]
 }
 
@@ -80,7 +81,7 @@ func (p *Pendulum) Step(action []float64) ([]float64, float64, bool) {
 	// newthdot = thdot + (3 * g / (2 * l) * np.sin(th) + 3.0 / (m * l**2) * u) * dt
 	// (a semi-implicit Euler step: the new speed moves the angle)
 	const gain, torqueGain = 3 * pdG / (2 * pdL), 3.0 / (pdM * pdL * pdL) // 15.0 and 3.0, exact
-	newthdot := thdot + float64((float64(gain*math.Sin(th))+float64(torqueGain*u))*pdDT)
+	newthdot := thdot + float64((float64(gain*cSin(th))+float64(torqueGain*u))*pdDT)
 	newthdot = clip(newthdot, -pdMaxSpeed, pdMaxSpeed)
 	newth := th + float64(newthdot*pdDT)
 
