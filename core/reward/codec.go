@@ -1,0 +1,118 @@
+package reward
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/prefer-rlhf/prefer/core/nn"
+)
+
+// The stored form of a model: versioned JSON holding the configuration, the transition shape
+// and, per member, its network (in core/nn's weights format), output normalisation and L2
+// coefficient. Optimiser state and bootstrap counts are not stored: a loaded model predicts
+// exactly as the saved one, and its next Update starts Adam afresh.
+
+// Format and Version identify the stored form.
+const (
+	Format  = "prefer-reward"
+	Version = 1
+)
+
+type modelJSON struct {
+	Format  string       `json:"format"`
+	Version int          `json:"version"`
+	Config  configJSON   `json:"config"`
+	Shape   shapeJSON    `json:"shape"`
+	Members []memberJSON `json:"members"`
+}
+
+type configJSON struct {
+	Hidden      []int         `json:"hidden"`
+	Activation  nn.Activation `json:"activation"`
+	Features    Features      `json:"features"`
+	Epsilon     float64       `json:"epsilon"`
+	LR          float64       `json:"lr"`
+	Batch       int           `json:"batch"`
+	Epochs      int           `json:"epochs"`
+	UpdateSteps int           `json:"update_steps"`
+	ValEvery    int           `json:"val_every"`
+	L2          float64       `json:"l2"`
+	RatioLow    float64       `json:"ratio_low"`
+	RatioHigh   float64       `json:"ratio_high"`
+	L2Factor    float64       `json:"l2_factor"`
+	L2Min       float64       `json:"l2_min"`
+	L2Max       float64       `json:"l2_max"`
+	MaxGradNorm float64       `json:"max_grad_norm"`
+	NormSample  int           `json:"norm_sample"`
+	Seed        uint64        `json:"seed"`
+	Parallel    bool          `json:"parallel"`
+}
+
+type shapeJSON struct {
+	ObsDim int `json:"obs_dim"`
+	ActDim int `json:"act_dim"`
+	ActN   int `json:"act_n"`
+}
+
+type memberJSON struct {
+	Net  *nn.MLP `json:"net"`
+	Mean float64 `json:"mean"`
+	Std  float64 `json:"std"`
+	L2   float64 `json:"l2"`
+}
+
+// MarshalJSON encodes the model in its versioned stored form.
+func (m *Model) MarshalJSON() ([]byte, error) {
+	c := m.cfg
+	v := modelJSON{
+		Format: Format, Version: Version,
+		Config: configJSON{c.Hidden, c.Activation, c.Features, c.Epsilon, c.LR, c.Batch, c.Epochs,
+			c.UpdateSteps, c.ValEvery, c.L2, c.RatioLow, c.RatioHigh, c.L2Factor, c.L2Min, c.L2Max,
+			c.MaxGradNorm, c.NormSample, c.Seed, c.Parallel},
+		Shape: shapeJSON{m.shape.ObsDim, m.shape.ActDim, m.shape.ActN},
+	}
+	for _, mb := range m.members {
+		v.Members = append(v.Members, memberJSON{mb.net, mb.mean, mb.std, mb.l2})
+	}
+	return json.Marshal(v)
+}
+
+// UnmarshalJSON replaces m with a decoded model, after checking the format, the version and
+// that every network fits the configuration.
+func (m *Model) UnmarshalJSON(b []byte) error {
+	var v modelJSON
+	if err := json.Unmarshal(b, &v); err != nil {
+		return fmt.Errorf("reward: decoding model: %w", err)
+	}
+	if v.Format != Format {
+		return fmt.Errorf("reward: not a reward model (format %q)", v.Format)
+	}
+	if v.Version != Version {
+		return fmt.Errorf("reward: unsupported model version %d (want %d)", v.Version, Version)
+	}
+	j := v.Config
+	cfg := Config{Members: len(v.Members), Hidden: j.Hidden, Activation: j.Activation, Features: j.Features,
+		Epsilon: j.Epsilon, LR: j.LR, Batch: j.Batch, Epochs: j.Epochs, UpdateSteps: j.UpdateSteps,
+		ValEvery: j.ValEvery, L2: j.L2, RatioLow: j.RatioLow, RatioHigh: j.RatioHigh, L2Factor: j.L2Factor,
+		L2Min: j.L2Min, L2Max: j.L2Max, MaxGradNorm: j.MaxGradNorm, NormSample: j.NormSample, Seed: j.Seed,
+		Parallel: j.Parallel}
+	n, err := New(cfg, Shape{v.Shape.ObsDim, v.Shape.ActDim, v.Shape.ActN})
+	if err != nil {
+		return err
+	}
+	for i, mj := range v.Members {
+		mb := n.members[i]
+		if mj.Net == nil || !slices.Equal(mj.Net.Sizes, mb.net.Sizes) || len(mj.Net.Params) != len(mb.net.Params) ||
+			mj.Net.Hidden != mb.net.Hidden || mj.Net.Output != mb.net.Output {
+			return fmt.Errorf("reward: member %d's network does not match the configuration", i)
+		}
+		if !(mj.Std > 0) {
+			return fmt.Errorf("reward: member %d's std must be positive, got %v", i, mj.Std)
+		}
+		mb.net = mj.Net
+		mb.mean, mb.std, mb.l2 = mj.Mean, mj.Std, mj.L2
+	}
+	m.cfg, m.shape, m.width, m.members, m.rng = n.cfg, n.shape, n.width, n.members, n.rng
+	return nil
+}

@@ -1,0 +1,116 @@
+package reward
+
+import (
+	"fmt"
+
+	"github.com/prefer-rlhf/prefer/core/nn"
+)
+
+// Config holds the reward model's hyperparameters. Start from Defaults.
+type Config struct {
+	// Members is the ensemble size. The paper fits an ensemble of 3 predictors (App. A).
+	Members int
+	// Hidden are the hidden layer widths: two layers of 64 for low-dimensional observations
+	// (App. A.1, MuJoCo).
+	Hidden []int
+	// Activation is the hidden nonlinearity: leaky ReLU with slope 0.01 as in App. A.1. The
+	// output is linear: a reward is unbounded.
+	Activation nn.Activation
+	// Features is what r̂ reads: Obs|Act, r̂(o, a) as in §2.1.
+	Features Features
+	// Epsilon is the chance that a rater answers uniformly at random; the model predicts
+	// P = (1-ε)·P_BT + ε/2. The paper assumes 10% (§2.2.3).
+	Epsilon float64
+	// LR is Adam's step size.
+	LR float64
+	// Batch is the number of comparisons per minibatch.
+	Batch int
+	// Epochs is the number of passes over each member's bootstrap resample in Fit.
+	Epochs int
+	// UpdateSteps is the number of minibatch steps of an incremental Update: enough to take in
+	// a new label, cheap enough to run after every label in a browser.
+	UpdateSteps int
+	// ValEvery is the number of Fit epochs between validation checks that adapt L2; a check
+	// also ends every Fit and Update. 0 checks only at the end.
+	ValEvery int
+	// L2 is the starting L2 coefficient on the weights (biases are not penalised). It is
+	// adapted so that the validation loss stays within [RatioLow, RatioHigh] times the
+	// training loss (App. A).
+	L2 float64
+	// RatioLow and RatioHigh bound validation loss / training loss: 1.1 and 1.5 (App. A).
+	RatioLow, RatioHigh float64
+	// L2Factor is the multiplicative step of one adaptation: above RatioHigh the model
+	// overfits and L2 is multiplied by it; below RatioLow L2 is divided by it.
+	L2Factor float64
+	// L2Min and L2Max bound the adapted coefficient.
+	L2Min, L2Max float64
+	// MaxGradNorm clips each step's gradient to this L2 norm; 0 disables clipping.
+	MaxGradNorm float64
+	// NormSample is the number of transitions sampled from the data to estimate each member's
+	// output mean and standard deviation after a fit (§2.2.3: r̂ is normalised).
+	NormSample int
+	// Seed fixes initialisation, bootstrap resamples and minibatch order. Fitting is
+	// deterministic for a given seed and sequence of calls, in parallel or not.
+	Seed uint64
+	// Parallel fits members in concurrent goroutines (natively; wasm runs them in turn).
+	Parallel bool
+}
+
+// Defaults returns the paper's reward-model settings where it gives them, and ours otherwise.
+func Defaults() Config {
+	return Config{
+		Members:     3,
+		Hidden:      []int{64, 64},
+		Activation:  nn.LeakyReLU,
+		Features:    Obs | Act,
+		Epsilon:     0.1,
+		LR:          1e-3,
+		Batch:       64,
+		Epochs:      10,
+		UpdateSteps: 8,
+		ValEvery:    5,
+		L2:          1e-4,
+		RatioLow:    1.1,
+		RatioHigh:   1.5,
+		L2Factor:    1.5,
+		L2Min:       1e-8,
+		L2Max:       10,
+		MaxGradNorm: 10,
+		NormSample:  1024,
+		Seed:        1,
+		Parallel:    true,
+	}
+}
+
+func (c *Config) validate() error {
+	switch {
+	case c.Members < 1:
+		return fmt.Errorf("reward: Members must be at least 1, got %d", c.Members)
+	case c.Features&(Obs|Act|Next) == 0 || c.Features&^(Obs|Act|Next) != 0:
+		return fmt.Errorf("reward: Features must combine Obs, Act and Next, got %d", c.Features)
+	case c.Epsilon < 0 || c.Epsilon >= 1:
+		return fmt.Errorf("reward: Epsilon must be in [0, 1), got %v", c.Epsilon)
+	case c.LR <= 0:
+		return fmt.Errorf("reward: LR must be positive, got %v", c.LR)
+	case c.Batch < 1:
+		return fmt.Errorf("reward: Batch must be at least 1, got %d", c.Batch)
+	case c.Epochs < 0 || c.UpdateSteps < 0 || c.ValEvery < 0:
+		return fmt.Errorf("reward: Epochs, UpdateSteps and ValEvery must not be negative")
+	case c.L2 < 0 || c.L2Min < 0 || c.L2Max < c.L2Min:
+		return fmt.Errorf("reward: L2 bounds must satisfy 0 <= L2Min <= L2Max and L2 >= 0")
+	case c.RatioLow <= 0 || c.RatioHigh < c.RatioLow:
+		return fmt.Errorf("reward: need 0 < RatioLow <= RatioHigh, got %v and %v", c.RatioLow, c.RatioHigh)
+	case c.L2Factor < 1:
+		return fmt.Errorf("reward: L2Factor must be at least 1, got %v", c.L2Factor)
+	case c.MaxGradNorm < 0:
+		return fmt.Errorf("reward: MaxGradNorm must not be negative")
+	case c.NormSample < 2:
+		return fmt.Errorf("reward: NormSample must be at least 2, got %d", c.NormSample)
+	}
+	for _, h := range c.Hidden {
+		if h < 1 {
+			return fmt.Errorf("reward: hidden widths must be positive, got %v", c.Hidden)
+		}
+	}
+	return nil
+}
