@@ -14,7 +14,7 @@ import (
 // Evaluate returns the mean true return of p over fresh episodes of the standard Gymnasium
 // task (its own termination, TimeLimit and reward, never the fixed-horizon mode), acting
 // deterministically (the most likely action, the Gaussian's mean). Episode i starts from a
-// reset drawn from stream i of seed. It returns NaN if the env is unknown or does not match p;
+// reset drawn from its own stream of seed. It returns NaN if the env is unknown or does not match p;
 // EvaluateReturns reports why.
 func Evaluate(p *Policy, envName string, episodes int, seed uint64) float64 {
 	rets, err := EvaluateReturns(p, envName, episodes, seed)
@@ -76,7 +76,7 @@ func evalShard(p *Policy, name string, sp env.Spec, lo, hi int, seed uint64, ret
 			return fmt.Errorf("ppo: %w", err)
 		}
 		envs[j] = e
-		copy(obs[j*od:(j+1)*od], e.Reset(rand.New(rand.NewPCG(seed, uint64(lo+j)))))
+		copy(obs[j*od:(j+1)*od], e.Reset(rand.New(rand.NewPCG(seed, streamEval+uint64(lo+j)))))
 		active = append(active, j)
 	}
 	var tape nn.Tape

@@ -158,6 +158,7 @@ const (
 	streamInit    = 1
 	streamShuffle = 2
 	streamEnv     = 1 << 32
+	streamEval    = 2 << 32 // Evaluate's episodes
 )
 
 // makeEnv returns a fresh env by name, wrapped for fixed-horizon episodes when horizon > 0.
