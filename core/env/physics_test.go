@@ -84,7 +84,7 @@ func TestAcrobotConservesEnergyWithoutTorque(t *testing.T) {
 	}
 }
 
-// pdEnergy is conserved by theta'' = 15 sin(theta) (theta = 0 up): E = theta'^2/2 + 15 cos(theta).
+// pdEnergy is conserved by theta” = 15 sin(theta) (theta = 0 up): E = theta'^2/2 + 15 cos(theta).
 func pdEnergy(s []float64) float64 { return 0.5*s[1]*s[1] + 15*math.Cos(s[0]) }
 
 // TestPendulumEnergy: without torque, the semi-implicit Euler step is symplectic, so energy
