@@ -125,7 +125,7 @@ func TestReplayMatchesGymnasiumAcrobot(t *testing.T) {
 		} else { // anywhere, including angles beyond pi that wrap
 			start = []float64{uniformTest(rng, -4, 4), uniformTest(rng, -4, 4), uniformTest(rng, -12, 12), uniformTest(rng, -28, 28)}
 		}
-		// Pump energy: torque with the relative speed, randomly, so that many episodes end.
+		// Random torques; from the wide starts, many episodes swing above the line and end.
 		actions := make([][]float64, 500)
 		for i := range actions {
 			actions[i] = []float64{float64(rng.IntN(3))}
