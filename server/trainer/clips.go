@@ -1,0 +1,134 @@
+package trainer
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/google/uuid"
+	"github.com/prefer-rlhf/prefer/core/env"
+	"github.com/prefer-rlhf/prefer/core/ppo"
+	"github.com/prefer-rlhf/prefer/core/prefs"
+	"github.com/prefer-rlhf/prefer/core/reward"
+)
+
+// A clip is born here as (env, start state, actions) and replayed by core everywhere else: the
+// browser draws it, and the reward model reads it as a segment of transitions.
+
+// candidate is a clip with its segment, before it is published.
+type candidate struct {
+	clip prefs.Clip
+	seg  reward.Segment
+}
+
+// clipSteps is how many env steps a clip of the given env time lasts (at least 2).
+func clipSteps(spec env.Spec, seconds float64) int {
+	n := int(math.Round(seconds / spec.DT))
+	return max(n, 2)
+}
+
+// horizonEnv returns the project's env in fixed-horizon mode (Christiano et al. 2017, App.
+// A.1): the dynamics go on past Gymnasium's termination, so every clip has its full length
+// and a rollout never ends early.
+func horizonEnv(name string) (env.Env, error) {
+	e, err := env.Lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	return env.FixedHorizon(e, 0)
+}
+
+// rollClip runs pol (nil: uniformly random actions) in the fixed-horizon env from a fresh
+// reset for skip steps, then records a clip of length steps. version is the policy version
+// stamped on the clip (0 for the random policy).
+func rollClip(e env.Env, pol *ppo.Policy, version int, rng *rand.Rand, skip, length int) (candidate, error) {
+	spec := e.Spec()
+	obs := append([]float64(nil), e.Reset(rng)...)
+	act := func() []float64 {
+		if pol != nil {
+			return pol.Act(obs, rng, false)
+		}
+		return randomAction(spec.Action, rng)
+	}
+	for i := 0; i < skip; i++ {
+		o, _, _ := e.Step(act())
+		copy(obs, o)
+	}
+	c := candidate{clip: prefs.Clip{ID: uuid.NewString(), Env: spec.Name, PolicyVersion: version, StartState: e.State()}}
+	ad := spec.Action.Dim()
+	seg := reward.Segment{Len: length, Obs: make([]float64, 0, length*spec.ObsDim), Act: make([]float64, 0, length*ad), Next: make([]float64, 0, length*spec.ObsDim)}
+	for t := 0; t < length; t++ {
+		a := act()
+		seg.Obs = append(seg.Obs, obs...)
+		seg.Act = append(seg.Act, a...)
+		o, _, _ := e.Step(a)
+		copy(obs, o)
+		seg.Next = append(seg.Next, obs...)
+		c.clip.Actions = append(c.clip.Actions, append([]float64(nil), a...))
+	}
+	for _, v := range seg.Next {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return candidate{}, fmt.Errorf("trainer: %s diverged while making a clip", spec.Name)
+		}
+	}
+	c.seg = seg
+	return c, nil
+}
+
+// randomAction draws a uniformly random action: an index of a discrete space, or a point of
+// the box.
+func randomAction(sp env.Space, rng *rand.Rand) []float64 {
+	if sp.Discrete() {
+		return []float64{float64(rng.IntN(sp.N))}
+	}
+	a := make([]float64, len(sp.Low))
+	for i := range a {
+		a[i] = sp.Low[i] + rng.Float64()*(sp.High[i]-sp.Low[i])
+	}
+	return a
+}
+
+// segmentOf replays a stored clip in the fixed-horizon env to get the transitions the reward
+// model reads: the observation before each step, the action, and the observation after.
+func segmentOf(e env.Env, c prefs.Clip) (reward.Segment, error) {
+	spec := e.Spec()
+	if err := env.CheckState(spec, c.StartState); err != nil {
+		return reward.Segment{}, err
+	}
+	if err := e.SetState(c.StartState); err != nil {
+		return reward.Segment{}, err
+	}
+	n := len(c.Actions)
+	if n == 0 {
+		return reward.Segment{}, fmt.Errorf("trainer: clip %s has no actions", c.ID)
+	}
+	seg := reward.Segment{Len: n, Obs: make([]float64, 0, n*spec.ObsDim), Act: make([]float64, 0, n*spec.Action.Dim()), Next: make([]float64, 0, n*spec.ObsDim)}
+	for _, a := range c.Actions {
+		if err := env.CheckAction(spec, a); err != nil {
+			return reward.Segment{}, err
+		}
+		seg.Obs = append(seg.Obs, e.Obs()...)
+		seg.Act = append(seg.Act, a...)
+		o, _, _ := e.Step(a)
+		seg.Next = append(seg.Next, o...)
+	}
+	return seg, nil
+}
+
+// TrueReturn is the fixed-horizon true return of a clip: the sum of the env's fixed-horizon
+// reward over its steps. Synthetic raters (core/oracle) answer from it.
+func TrueReturn(c prefs.Clip) (float64, error) {
+	e, err := horizonEnv(c.Env)
+	if err != nil {
+		return 0, err
+	}
+	_, rewards, _, err := env.ReplayEnv(e, c.StartState, c.Actions)
+	if err != nil {
+		return 0, err
+	}
+	s := 0.0
+	for _, r := range rewards {
+		s += r
+	}
+	return s, nil
+}

@@ -1,0 +1,95 @@
+package trainer
+
+import (
+	"errors"
+	"log/slog"
+	"runtime"
+	"time"
+)
+
+// Config sets the trainer's cadence and budgets. Per-project knobs (clip length, pairs and PPO
+// steps per round, query method, merging) are the project's store.Settings, which a teacher
+// may change while it runs.
+type Config struct {
+	// Interval is the cadence: the least time between the starts of two rounds of one project.
+	Interval time.Duration
+	// MinNewLabels is how many labels must have arrived since the last round for a new one to
+	// start (a pending private model update also starts one). Christiano et al. 2017 (§2.2,
+	// App. A) keep asking for labels while the policy trains; rounds that learn nothing new
+	// would only fill the database with pairs.
+	MinNewLabels int
+	// Poll is how often the trainer looks for due work.
+	Poll time.Duration
+	// RefitUpdates is how many warm-start passes (reward.Model.Update, UpdateSteps minibatch
+	// steps each) refine the reward model each round between full refits.
+	RefitUpdates int
+	// EvalEpisodes is how many fresh episodes of the standard task measure the true return.
+	EvalEpisodes int
+	// OldPolicies is how many earlier policies are kept to make some of each round's clips
+	// (with random-policy clips, they keep the reward model calibrated on old behaviour).
+	OldPolicies int
+	// RandomShare and OldShare are the shares of candidate clips from a uniformly random
+	// policy and from older policies; the rest come from the newest policy. The first round
+	// uses only random clips (§2.2.4: "an initial share of pairs from a random policy").
+	RandomShare, OldShare float64
+	// Oversample is how many candidate pairs are scored per pair published (§2.2.4 and App. A:
+	// "we sample a large number of pairs ... and select those with the highest variance").
+	Oversample int
+	// Workers is how many goroutines PPO may use. The default leaves one core to the API.
+	Workers int
+	// Seed makes a project's runs reproducible (mixed with the project id and round).
+	Seed uint64
+	Log  *slog.Logger
+	// Now is the clock (tests).
+	Now func() time.Time
+}
+
+// DefaultConfig returns the defaults of `prefer serve`.
+func DefaultConfig() Config {
+	return Config{
+		Interval:     10 * time.Second,
+		MinNewLabels: 10,
+		Poll:         500 * time.Millisecond,
+		RefitUpdates: 20,
+		EvalEpisodes: 20,
+		OldPolicies:  5,
+		RandomShare:  0.15,
+		OldShare:     0.15,
+		Oversample:   10,
+		Workers:      max(1, runtime.GOMAXPROCS(0)-1),
+		Seed:         1,
+	}
+}
+
+func (c *Config) fill() error {
+	d := DefaultConfig()
+	if c.Interval < 0 || c.MinNewLabels < 0 || c.Poll < 0 || c.RefitUpdates < 0 || c.EvalEpisodes < 0 ||
+		c.OldPolicies < 0 || c.Oversample < 0 || c.Workers < 0 {
+		return errors.New("trainer: negative setting")
+	}
+	if c.RandomShare < 0 || c.OldShare < 0 || c.RandomShare+c.OldShare > 1 {
+		return errors.New("trainer: RandomShare and OldShare must be >= 0 and sum to at most 1")
+	}
+	if c.Poll == 0 {
+		c.Poll = d.Poll
+	}
+	if c.RefitUpdates == 0 {
+		c.RefitUpdates = d.RefitUpdates
+	}
+	if c.EvalEpisodes == 0 {
+		c.EvalEpisodes = d.EvalEpisodes
+	}
+	if c.Oversample == 0 {
+		c.Oversample = d.Oversample
+	}
+	if c.Workers == 0 {
+		c.Workers = d.Workers
+	}
+	if c.Log == nil {
+		c.Log = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return nil
+}

@@ -1,0 +1,362 @@
+package trainer
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/prefer-rlhf/prefer/core/merge"
+	"github.com/prefer-rlhf/prefer/core/ppo"
+	"github.com/prefer-rlhf/prefer/core/reward"
+	"github.com/prefer-rlhf/prefer/server/store"
+)
+
+// maybeRound runs a round if one is due: the first round of a project (random-policy pairs, so
+// raters can label at once, and an untrained model version 1 that private raters can base
+// updates on), or enough new labels, or a pending private update, or a change in which raters
+// are excluded; and no sooner than Interval after the last round.
+func (t *Trainer) maybeRound(ctx context.Context, p *project, pr *store.Project) error {
+	if p.round > 0 && t.cfg.Now().Sub(p.lastRun) < t.cfg.Interval {
+		return nil
+	}
+	labels, err := t.st.Labels(ctx, p.id, 0, false)
+	if err != nil {
+		return err
+	}
+	pending, err := t.st.ModelUpdates(ctx, p.id, "pending")
+	if err != nil {
+		return err
+	}
+	grown := isPrefix(p.dataIDs, labels)
+	due := p.round == 0 || len(pending) > 0 || !grown || len(labels)-p.labelsUsed >= max(t.cfg.MinNewLabels, 1)
+	if !due {
+		return nil
+	}
+	err = t.round(ctx, p, pr, labels, pending)
+	if err != nil {
+		// The in-memory state may be ahead of what was published: reload it from the last
+		// checkpoint before the next try.
+		t.mu.Lock()
+		delete(t.projects, p.id)
+		t.mu.Unlock()
+	}
+	return err
+}
+
+// isPrefix reports whether ids are the first labels, in order: the labels only grew.
+func isPrefix(ids []string, labels []store.Label) bool {
+	if len(ids) > len(labels) {
+		return false
+	}
+	for i, id := range ids {
+		if labels[i].ID != id {
+			return false
+		}
+	}
+	return true
+}
+
+// round is one turn of the loop of Christiano et al. 2017, §2.2.
+func (t *Trainer) round(ctx context.Context, p *project, pr *store.Project, labels []store.Label, pending []store.ModelUpdate) error {
+	start := t.cfg.Now()
+	p.lastRun = start
+	set := pr.Settings
+	next := p.round + 1
+	rng := rand.New(rand.NewPCG(t.seed(p.id, next), 0x726f756e64))
+	out := &store.Round{ProjectID: p.id, Round: next, ReplacePairs: true, Rejected: map[string]string{}}
+	metrics := map[string]float64{}
+
+	// 1. The reward model: created untrained in the first round, then warm-started on the
+	// pooled labels (or refitted from scratch when the labels changed other than by growing).
+	modelChanged, full, err := t.refit(ctx, p, labels, metrics)
+	if err != nil {
+		return err
+	}
+	// 2. Private updates, averaged onto the model (FedAvg).
+	merged, err := t.merge(p, pending, set, full, out, metrics)
+	if err != nil {
+		return err
+	}
+	if modelChanged || merged {
+		// Normalise each member's output over transitions of the current policy (§2.2.3).
+		obs, act, next, n := t.transitions(p, rng, 2048)
+		if err := p.model.Normalize(obs, act, next, n); err != nil {
+			return err
+		}
+		p.modelVersion++
+		if full {
+			p.lineage = p.modelVersion
+		}
+		w, err := json.Marshal(p.model)
+		if err != nil {
+			return err
+		}
+		metrics["reward/labels"] = float64(p.data.Len())
+		out.Model = &store.Model{Version: p.modelVersion, Weights: w, NumParams: NumParams(p.model), Metrics: metrics}
+	}
+
+	// 2-3. PPO on the learned reward, then the returns.
+	if p.model != nil && p.data.Len()+len(out.Merged) > 0 && set.PPOStepsPerRound > 0 {
+		if p.policyVersion > 0 {
+			p.old = append(p.old, oldPolicy{p.policyVersion, p.ppo.Policy().Clone()})
+			if len(p.old) > t.cfg.OldPolicies {
+				p.old = p.old[len(p.old)-t.cfg.OldPolicies:]
+			}
+		}
+		p.ppo.SetReward(p.model)
+		before := p.ppo.EnvSteps()
+		var last ppo.Stats
+		if err := p.ppo.Train(set.PPOStepsPerRound, func(s ppo.Stats) { last = s }); err != nil {
+			return err
+		}
+		p.envSteps += int64(p.ppo.EnvSteps() - before)
+		p.policyVersion++
+		pol := p.ppo.Policy()
+		trueRet := ppo.Evaluate(pol, pr.Env, t.cfg.EvalEpisodes, t.seed(p.id, next)^0xe7a1)
+		learned := t.learnedReturn(p, rng)
+		w, err := pol.MarshalBinary()
+		if err != nil {
+			return err
+		}
+		out.Policy = &store.Policy{Version: p.policyVersion, Weights: w, LearnedReturn: learned, TrueReturn: trueRet,
+			EnvSteps: p.envSteps, Labels: p.data.Len()}
+		t.log.Info("trainer: policy", slog.String("project", p.id), slog.Int("version", p.policyVersion),
+			slog.Float64("true_return", trueRet), slog.Float64("learned_return", learned),
+			slog.Float64("charts/SPS", last.SPS), slog.Int64("env_steps", p.envSteps))
+	}
+
+	// 4-5. New clips from the new policy (and older and random ones), paired by disagreement.
+	cands, err := t.candidates(p, set, rng)
+	if err != nil {
+		return err
+	}
+	pairs := t.selectPairs(p, set, cands, rng)
+	used := map[int]bool{}
+	for _, pr := range pairs {
+		used[pr.a], used[pr.b] = true, true
+		out.Pairs = append(out.Pairs, store.NewPair{ID: uuid.NewString(), Left: cands[pr.a].clip.ID, Right: cands[pr.b].clip.ID, Priority: pr.score})
+	}
+	for i, c := range cands {
+		if used[i] {
+			out.Clips = append(out.Clips, c.clip)
+			p.segments[c.clip.ID] = c.seg
+		}
+	}
+
+	// 6. Publish, with the checkpoint, in one transaction.
+	p.round = next
+	p.labelsUsed = len(labels)
+	if out.Checkpoint, err = p.checkpoint(); err != nil {
+		return err
+	}
+	if err := t.st.PublishRound(ctx, out); err != nil {
+		return err
+	}
+	t.log.Info("trainer: round", slog.String("project", p.id), slog.Int("round", p.round),
+		slog.Int("labels", len(labels)), slog.Int("model_version", p.modelVersion), slog.Int("policy_version", p.policyVersion),
+		slog.Int("pairs", len(out.Pairs)), slog.Int("merged", len(out.Merged)), slog.Int("rejected", len(out.Rejected)),
+		slog.Duration("took", time.Since(start)))
+	return nil
+}
+
+// rewardShape is how the reward model reads the env's transitions.
+func rewardShape(p *project) reward.Shape {
+	return reward.Shape{ObsDim: p.spec.ObsDim, ActDim: p.spec.Action.Dim(), ActN: p.spec.Action.N}
+}
+
+// refit brings the reward model up to date with the labels. It reports whether the model
+// changed and whether it was refitted from scratch (which breaks the lineage that private
+// updates are computed against).
+func (t *Trainer) refit(ctx context.Context, p *project, labels []store.Label, metrics map[string]float64) (changed, full bool, err error) {
+	if p.model == nil {
+		cfg := reward.Defaults()
+		cfg.Seed = t.seed(p.id, 0)
+		if p.model, err = reward.New(cfg, rewardShape(p)); err != nil {
+			return false, false, err
+		}
+		changed, full = true, true
+	}
+	if !isPrefix(p.dataIDs, labels) {
+		// Labels were excluded or restored: rebuild the dataset and refit from scratch.
+		p.data, p.dataIDs = &reward.Dataset{}, nil
+		full = true
+	}
+	fresh := labels[len(p.dataIDs):]
+	if err := t.loadSegments(ctx, p, fresh); err != nil {
+		return false, false, err
+	}
+	for _, l := range fresh {
+		p.data.AddChoice(p.segments[l.Left], p.segments[l.Right], l.Choice)
+		p.dataIDs = append(p.dataIDs, l.ID)
+	}
+	if len(p.data.Train) == 0 {
+		return changed, full, nil
+	}
+	var st reward.Stats
+	switch {
+	case full && p.modelVersion > 0:
+		if st, err = p.model.Fit(p.data); err != nil {
+			return false, false, err
+		}
+	case len(fresh) > 0 || changed:
+		// Warm start (Update) from the current weights, so that private updates computed
+		// against an earlier version still apply.
+		for i := 0; i < t.cfg.RefitUpdates; i++ {
+			if st, err = p.model.Update(p.data); err != nil {
+				return false, false, err
+			}
+		}
+	default:
+		return false, false, nil
+	}
+	for k, v := range st.Metrics() {
+		metrics[k] = v
+	}
+	return true, full, nil
+}
+
+// loadSegments replays the clips of labels not yet in memory.
+func (t *Trainer) loadSegments(ctx context.Context, p *project, labels []store.Label) error {
+	var need []string
+	for _, l := range labels {
+		for _, id := range []string{l.Left, l.Right} {
+			if _, ok := p.segments[id]; !ok && !slices.Contains(need, id) {
+				need = append(need, id)
+			}
+		}
+	}
+	if len(need) == 0 {
+		return nil
+	}
+	clips, err := t.st.ClipsByID(ctx, p.id, need)
+	if err != nil {
+		return err
+	}
+	e, err := horizonEnv(p.spec.Name)
+	if err != nil {
+		return err
+	}
+	for _, id := range need {
+		c, ok := clips[id]
+		if !ok {
+			return fmt.Errorf("trainer: clip %s of a label is missing", id)
+		}
+		seg, err := segmentOf(e, c)
+		if err != nil {
+			return fmt.Errorf("trainer: clip %s: %w", id, err)
+		}
+		p.segments[id] = seg
+	}
+	return nil
+}
+
+// merge averages the pending private updates that fit the current model (FedAvg weighted by
+// label count, with the project's clipping and trimming) and adds the result to it. Updates
+// that cannot be merged are rejected with a reason.
+func (t *Trainer) merge(p *project, pending []store.ModelUpdate, set store.Settings, full bool, out *store.Round, metrics map[string]float64) (bool, error) {
+	var ups []merge.Update
+	n := NumParams(p.model)
+	for _, u := range pending {
+		reason := ""
+		switch {
+		case u.BaseVersion < p.lineage:
+			reason = fmt.Sprintf("base_version %d predates the refit from scratch at version %d", u.BaseVersion, p.lineage)
+		case full && p.modelVersion > 0:
+			reason = "the model was refitted from scratch this round; base an update on the new version"
+		case u.BaseVersion > p.modelVersion:
+			reason = fmt.Sprintf("base_version %d does not exist (latest is %d)", u.BaseVersion, p.modelVersion)
+		case p.modelVersion-u.BaseVersion > set.MaxModelStaleness:
+			reason = fmt.Sprintf("base_version %d is %d versions behind the latest %d (max %d)", u.BaseVersion, p.modelVersion-u.BaseVersion, p.modelVersion, set.MaxModelStaleness)
+		case len(u.Delta) != n:
+			reason = fmt.Sprintf("delta has %d values, the model %d parameters", len(u.Delta), n)
+		}
+		d := make([]float64, len(u.Delta))
+		for i, v := range u.Delta {
+			d[i] = float64(v)
+		}
+		if reason == "" {
+			if err := merge.Check(merge.Update{Delta: d, Labels: u.Labels}, n); err != nil {
+				reason = err.Error()
+			}
+		}
+		if reason != "" {
+			out.Rejected[u.ID] = reason
+			continue
+		}
+		ups = append(ups, merge.Update{Delta: d, Labels: u.Labels})
+		out.Merged = append(out.Merged, u.ID)
+	}
+	if len(ups) == 0 {
+		return false, nil
+	}
+	delta, err := merge.FedAvg(ups, merge.Config{ClipNorm: set.MergeClipNorm, Trim: set.MergeTrim})
+	if err != nil {
+		return false, err
+	}
+	if err := AddParams(p.model, delta); err != nil {
+		return false, err
+	}
+	labels := 0
+	for _, u := range ups {
+		labels += u.Labels
+	}
+	metrics["merge/updates"] = float64(len(ups))
+	metrics["merge/labels"] = float64(labels)
+	metrics["merge/delta_norm"] = merge.Norm(delta)
+	return true, nil
+}
+
+// transitions rolls the current policy (random before PPO has run) in the fixed-horizon env
+// for n steps, from fresh resets every horizon steps, and returns them as reward inputs.
+func (t *Trainer) transitions(p *project, rng *rand.Rand, n int) (obs, act, next []float64, rows int) {
+	e, err := horizonEnv(p.spec.Name)
+	if err != nil {
+		return nil, nil, nil, 0
+	}
+	var pol *ppo.Policy
+	if p.policyVersion > 0 {
+		pol = p.ppo.Policy()
+	}
+	H := max(p.spec.MaxEpisodeSteps, 1)
+	o := append([]float64(nil), e.Reset(rng)...)
+	for i := 0; i < n; i++ {
+		if i > 0 && i%H == 0 {
+			copy(o, e.Reset(rng))
+		}
+		var a []float64
+		if pol != nil {
+			a = pol.Act(o, rng, false)
+		} else {
+			a = randomAction(p.spec.Action, rng)
+		}
+		obs = append(obs, o...)
+		act = append(act, a...)
+		no, _, _ := e.Step(a)
+		copy(o, no)
+		next = append(next, o...)
+	}
+	return obs, act, next, n
+}
+
+// learnedReturn estimates the policy's return under the learned (normalised) reward: the mean
+// r̂ per step over fresh transitions of the policy, times the horizon.
+func (t *Trainer) learnedReturn(p *project, rng *rand.Rand) float64 {
+	H := max(p.spec.MaxEpisodeSteps, 1)
+	obs, act, next, n := t.transitions(p, rng, min(2*H, 2000))
+	if n == 0 {
+		return math.NaN()
+	}
+	r := make([]float64, n)
+	p.model.Rewards(obs, act, next, n, r)
+	s := 0.0
+	for _, v := range r {
+		s += v
+	}
+	return s / float64(n) * float64(H)
+}

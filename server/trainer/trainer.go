@@ -1,0 +1,194 @@
+// Package trainer is the hub's background learner: for each project it refits the reward
+// ensemble on the pooled labels, merges private model updates, trains the policy with PPO on
+// the learned reward, records learned and true returns, makes new clips and picks new pairs by
+// ensemble disagreement, and publishes it all as a new round (Christiano et al. 2017, §2.2: the
+// three processes of the paper, run here in turns).
+//
+// It talks to the rest of the hub only through the store, so a round never blocks a request,
+// and every round is published with a checkpoint in one transaction, so a restart resumes
+// where the last round ended.
+package trainer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prefer-rlhf/prefer/core/env"
+	"github.com/prefer-rlhf/prefer/core/ppo"
+	"github.com/prefer-rlhf/prefer/core/prefs"
+	"github.com/prefer-rlhf/prefer/core/reward"
+	"github.com/prefer-rlhf/prefer/server/store"
+)
+
+// Store is what the trainer needs from the database.
+type Store interface {
+	Projects(ctx context.Context) ([]store.Project, error)
+	Labels(ctx context.Context, projectID string, after int64, withExcluded bool) ([]store.Label, error)
+	ClipsByID(ctx context.Context, projectID string, ids []string) (map[string]prefs.Clip, error)
+	ModelUpdates(ctx context.Context, projectID, status string) ([]store.ModelUpdate, error)
+	Checkpoint(ctx context.Context, projectID string) (round int, state []byte, err error)
+	PublishRound(ctx context.Context, r *store.Round) error
+}
+
+// Trainer runs rounds for every unpaused project. Create it with New and start it with Run.
+type Trainer struct {
+	st  Store
+	cfg Config
+	log *slog.Logger
+
+	mu       sync.Mutex
+	projects map[string]*project
+}
+
+// project is one project's learning state, rebuilt from its checkpoint after a restart.
+type project struct {
+	id    string
+	spec  env.Spec // the fixed-horizon spec
+	ppo   *ppo.Trainer
+	model *reward.Model // nil until the first fit
+
+	round         int
+	modelVersion  int
+	policyVersion int
+	lineage       int // model version of the last full refit: private updates need a base >= it
+	envSteps      int64
+	labelsUsed    int
+	old           []oldPolicy
+
+	// The dataset in label arrival order, and the label ids it holds, so a round can tell
+	// whether the labels only grew (warm start) or some were excluded or restored (full refit).
+	data     *reward.Dataset
+	dataIDs  []string
+	segments map[string]reward.Segment // by clip id
+	lastRun  time.Time
+	failures int
+}
+
+type oldPolicy struct {
+	version int
+	pol     *ppo.Policy
+}
+
+// New returns a trainer over st.
+func New(st Store, cfg Config) (*Trainer, error) {
+	if err := cfg.fill(); err != nil {
+		return nil, err
+	}
+	return &Trainer{st: st, cfg: cfg, log: cfg.Log, projects: map[string]*project{}}, nil
+}
+
+// Run runs rounds until ctx is done. A round in progress when ctx ends is finished and
+// published first (it is at most one round's work), so shutting down keeps its checkpoint.
+func (t *Trainer) Run(ctx context.Context) error {
+	tick := time.NewTicker(t.cfg.Poll)
+	defer tick.Stop()
+	for {
+		if err := t.Step(context.WithoutCancel(ctx)); err != nil {
+			t.log.Error("trainer: step", slog.Any("err", err))
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+// Step runs a round for every project that is due, one after another. Tests drive the
+// trainer with it.
+func (t *Trainer) Step(ctx context.Context) error {
+	ps, err := t.st.Projects(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for i := range ps {
+		pr := &ps[i]
+		if pr.Paused {
+			continue
+		}
+		p, err := t.project(ctx, pr)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("project %s: %w", pr.ID, err))
+			continue
+		}
+		if p.failures > 0 && t.cfg.Now().Sub(p.lastRun) < backoff(p.failures) {
+			continue
+		}
+		if err := t.maybeRound(ctx, p, pr); err != nil {
+			p.failures++
+			p.lastRun = t.cfg.Now()
+			errs = append(errs, fmt.Errorf("project %s round %d: %w", pr.ID, p.round+1, err))
+		} else {
+			p.failures = 0
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// backoff spaces out retries of a failing project: 1 s, 2 s, 4 s ... up to 5 min.
+func backoff(failures int) time.Duration {
+	d := time.Second << min(failures-1, 9)
+	return min(d, 5*time.Minute)
+}
+
+// project returns the state of a project, loading its checkpoint the first time.
+func (t *Trainer) project(ctx context.Context, pr *store.Project) (*project, error) {
+	t.mu.Lock()
+	p := t.projects[pr.ID]
+	t.mu.Unlock()
+	if p != nil {
+		return p, nil
+	}
+	e, err := horizonEnv(pr.Env)
+	if err != nil {
+		return nil, err
+	}
+	p = &project{id: pr.ID, spec: e.Spec(), segments: map[string]reward.Segment{}, data: &reward.Dataset{}}
+	if p.ppo, err = ppo.New(t.ppoConfig(pr.Env, p.spec), t.seed(pr.ID, 0)); err != nil {
+		return nil, err
+	}
+	_, state, err := t.st.Checkpoint(ctx, pr.ID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return nil, err
+	default:
+		if err := p.restore(state); err != nil {
+			return nil, err
+		}
+		t.log.Info("trainer: resumed", slog.String("project", pr.ID), slog.Int("round", p.round),
+			slog.Int("model_version", p.modelVersion), slog.Int("policy_version", p.policyVersion))
+	}
+	t.mu.Lock()
+	t.projects[pr.ID] = p
+	t.mu.Unlock()
+	return p, nil
+}
+
+// ppoConfig is PPO's configuration on the learned reward: the env's tuned defaults in
+// fixed-horizon mode (termination must not leak reward, App. A.1), with a constant step size
+// since training never ends, and the reward normalised (§2.2.3).
+func (t *Trainer) ppoConfig(name string, spec env.Spec) ppo.Config {
+	c := ppo.DefaultConfig(name)
+	c.FixedHorizon = spec.MaxEpisodeSteps
+	c.AnnealLR = false
+	c.NormReward = true
+	if c.RewardClip == 0 {
+		c.RewardClip = 10
+	}
+	c.Workers = t.cfg.Workers
+	return c
+}
+
+// seed mixes the trainer's seed, a project id and a round into one seed.
+func (t *Trainer) seed(id string, round int) uint64 {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%d/%s/%d", t.cfg.Seed, id, round)
+	return h.Sum64()
+}
