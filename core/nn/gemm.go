@@ -9,8 +9,11 @@ package nn
 // Go has no SIMD in wasm and no auto-vectorisation natively, so speed comes from keeping a
 // 4×4 block of C in registers: each step of the inner loop loads 8 numbers and does 16
 // multiply-adds, against 2 loads per multiply-add for plain loops. The inner loop runs along
-// contiguous rows of both operands, so bounds checks are eliminated. In wasm this is 2-3× plain
-// loops and gonum's Dgemm; natively gonum's SSE2 assembly is faster (kern_*.go).
+// contiguous rows of both operands, so bounds checks are eliminated. In wasm under Node this
+// ran a 128×64 by 64×64 product at 3.9 GFLOP/s against 3.7 for a 2×4 tile, 3.5 for 4×2, and
+// about 1 for plain loops and gonum's Dgemm. Natively the 4×4 tile spills (amd64 has 15 free
+// float registers): 4.2 GFLOP/s against 8 for 2×4 or 4×2 and 9.4 for gonum's SSE2 assembly,
+// so native builds use gonum (kern_native.go, kern_wasm.go).
 
 // gemmNT adds A·Bᵀ to C, where A is m×k, B is n×k and C is m×n, all row-major and dense.
 func gemmNT(c, a, b []float64, m, n, k int) {
