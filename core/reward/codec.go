@@ -1,6 +1,7 @@
 package reward
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -10,7 +11,12 @@ import (
 
 // The stored form of a model: versioned JSON holding the configuration, the transition shape
 // and, per member, its network (in core/nn's weights format), output normalisation and L2
-// coefficient. Optimiser state and bootstrap counts are not stored: a loaded model predicts
+// coefficient. The binary form is the same header as JSON without the networks, followed by
+// each network in core/nn's binary weights format:
+//
+//	"PRRM" | version uint16 | header length uint32 | header JSON |
+//	per member: length uint32 | nn binary weights        (integers little-endian)
+// Optimiser state and bootstrap counts are not stored: a loaded model predicts
 // exactly as the saved one, and its next Update starts Adam afresh.
 
 // Format and Version identify the stored form.
@@ -56,14 +62,16 @@ type shapeJSON struct {
 }
 
 type memberJSON struct {
-	Net  *nn.MLP `json:"net"`
+	Net  *nn.MLP `json:"net,omitempty"`
 	Mean float64 `json:"mean"`
 	Std  float64 `json:"std"`
 	L2   float64 `json:"l2"`
 }
 
 // MarshalJSON encodes the model in its versioned stored form.
-func (m *Model) MarshalJSON() ([]byte, error) {
+func (m *Model) MarshalJSON() ([]byte, error) { return json.Marshal(m.header(true)) }
+
+func (m *Model) header(nets bool) modelJSON {
 	c := m.cfg
 	v := modelJSON{
 		Format: Format, Version: Version,
@@ -73,9 +81,74 @@ func (m *Model) MarshalJSON() ([]byte, error) {
 		Shape: shapeJSON{m.shape.ObsDim, m.shape.ActDim, m.shape.ActN},
 	}
 	for _, mb := range m.members {
-		v.Members = append(v.Members, memberJSON{mb.net, mb.mean, mb.std, mb.l2})
+		mj := memberJSON{mb.net, mb.mean, mb.std, mb.l2}
+		if !nets {
+			mj.Net = nil
+		}
+		v.Members = append(v.Members, mj)
 	}
-	return json.Marshal(v)
+	return v
+}
+
+const binaryMagic = "PRRM"
+
+// MarshalBinary encodes the model in the compact binary form: float64 weights, lossless.
+func (m *Model) MarshalBinary() ([]byte, error) {
+	h, err := json.Marshal(m.header(false))
+	if err != nil {
+		return nil, err
+	}
+	b := append([]byte(binaryMagic), 0, 0, 0, 0, 0, 0)
+	binary.LittleEndian.PutUint16(b[4:], Version)
+	binary.LittleEndian.PutUint32(b[6:], uint32(len(h)))
+	b = append(b, h...)
+	for _, mb := range m.members {
+		at := len(b)
+		b = append(b, 0, 0, 0, 0)
+		if b, err = mb.net.AppendBinary(b); err != nil {
+			return nil, err
+		}
+		binary.LittleEndian.PutUint32(b[at:], uint32(len(b)-at-4))
+	}
+	return b, nil
+}
+
+// UnmarshalBinary replaces m with a model decoded from the binary form, with the same checks
+// as UnmarshalJSON.
+func (m *Model) UnmarshalBinary(b []byte) error {
+	if len(b) < 10 || string(b[:4]) != binaryMagic {
+		return fmt.Errorf("reward: not a binary reward model")
+	}
+	if v := binary.LittleEndian.Uint16(b[4:]); v != Version {
+		return fmt.Errorf("reward: unsupported model version %d (want %d)", v, Version)
+	}
+	n := uint64(binary.LittleEndian.Uint32(b[6:]))
+	if uint64(len(b)-10) < n {
+		return fmt.Errorf("reward: truncated binary model")
+	}
+	var v modelJSON
+	if err := json.Unmarshal(b[10:10+n], &v); err != nil {
+		return fmt.Errorf("reward: decoding model header: %w", err)
+	}
+	rest := b[10+n:]
+	for i := range v.Members {
+		if len(rest) < 4 {
+			return fmt.Errorf("reward: truncated binary model")
+		}
+		k := uint64(binary.LittleEndian.Uint32(rest))
+		if uint64(len(rest)-4) < k {
+			return fmt.Errorf("reward: truncated binary model")
+		}
+		v.Members[i].Net = new(nn.MLP)
+		if err := v.Members[i].Net.UnmarshalBinary(rest[4 : 4+k]); err != nil {
+			return fmt.Errorf("reward: member %d: %w", i, err)
+		}
+		rest = rest[4+k:]
+	}
+	if len(rest) != 0 {
+		return fmt.Errorf("reward: %d stray bytes after the binary model", len(rest))
+	}
+	return m.set(v)
 }
 
 // UnmarshalJSON replaces m with a decoded model, after checking the format, the version and
@@ -85,6 +158,11 @@ func (m *Model) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &v); err != nil {
 		return fmt.Errorf("reward: decoding model: %w", err)
 	}
+	return m.set(v)
+}
+
+// set replaces m with the decoded model v after checking it.
+func (m *Model) set(v modelJSON) error {
 	if v.Format != Format {
 		return fmt.Errorf("reward: not a reward model (format %q)", v.Format)
 	}

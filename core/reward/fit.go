@@ -15,7 +15,7 @@ type Stats struct {
 	ValLoss     float64 // mean over members of their loss on Dataset.Val; NaN if Val is empty
 	ValAccuracy float64 // share of Val comparisons with a strict preference (μ ≠ ½) that the ensemble's P(left) gets on the right side of ½; NaN if none
 	L2          float64 // mean over members of the L2 coefficient after adaptation
-	Steps       int     // minibatch steps per member
+	Steps       int     // minibatch steps, summed over members
 	Train, Val  int     // comparisons in each share
 }
 
@@ -70,7 +70,7 @@ func (m *Model) Fit(d *Dataset) (Stats, error) {
 		mb.fitted = len(d.Train)
 	})
 	m.normalizeOn(d)
-	return m.stats(d, steps[0]), nil
+	return m.stats(d, sumInts(steps)), nil
 }
 
 // Update is the incremental fit: a warm start from the current weights on a dataset that has
@@ -117,7 +117,7 @@ func (m *Model) Update(d *Dataset) (Stats, error) {
 		mb.fitted = len(d.Train)
 	})
 	m.normalizeOn(d)
-	return m.stats(d, steps[0]), nil
+	return m.stats(d, sumInts(steps)), nil
 }
 
 // checkData validates the comparisons of d from index train in Train and val in Val on.
@@ -350,6 +350,9 @@ func (mb *member) adapt(m *Model, val []Comparison, trainLoss float64) {
 		total += mb.lossGrad(m, val, idx, nil, mb.valDelta[lo:hi]) * float64(hi-lo)
 	}
 	mb.valLoss = total / float64(len(val))
+	if !(trainLoss > 0) {
+		return // no training loss to compare with (no steps yet)
+	}
 	ratio := mb.valLoss / trainLoss
 	switch {
 	case ratio > m.cfg.RatioHigh:
@@ -361,6 +364,14 @@ func (mb *member) adapt(m *Model, val []Comparison, trainLoss float64) {
 
 func sum(v []float64) float64 {
 	s := 0.0
+	for _, x := range v {
+		s += x
+	}
+	return s
+}
+
+func sumInts(v []int) int {
+	s := 0
 	for _, x := range v {
 		s += x
 	}

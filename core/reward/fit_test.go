@@ -289,7 +289,7 @@ func TestLearning(t *testing.T) {
 	d, test := cartData(8, 400, 15, oracle.Rater{})
 	c := Defaults()
 	c.Features = Obs
-	c.Epochs = 25
+	c.Epochs = 20
 	c.Seed = 8
 	m, _ := New(c, cartShape)
 	s, err := m.Fit(d)
@@ -363,8 +363,8 @@ func TestUpdate(t *testing.T) {
 	l1 := lossOn()
 	after := Accuracy(m, test)
 	t.Logf("loss on new labels %.3f -> %.3f, held-out accuracy %.3f -> %.3f", l0, l1, before, after)
-	if s.Steps != c.UpdateSteps {
-		t.Errorf("Update took %d steps, want %d", s.Steps, c.UpdateSteps)
+	if s.Steps != c.UpdateSteps*c.Members {
+		t.Errorf("Update took %d steps, want %d", s.Steps, c.UpdateSteps*c.Members)
 	}
 	if !(l1 < l0-0.02) {
 		t.Errorf("loss on the new labels went %.3f -> %.3f; want a drop", l0, l1)

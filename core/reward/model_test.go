@@ -99,17 +99,29 @@ func TestCodec(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var back Model
+	bin, err := m.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back, backBin Model
 	if err := json.Unmarshal(b, &back); err != nil {
 		t.Fatal(err)
+	}
+	if err := backBin.UnmarshalBinary(bin); err != nil {
+		t.Fatal(err)
+	}
+	if len(bin) >= len(b) {
+		t.Errorf("binary form %d bytes, JSON %d; want it smaller", len(bin), len(b))
 	}
 	s := d.Val[0].Left
 	r1, r2 := make([]float64, s.Len), make([]float64, s.Len)
 	m.Rewards(s.Obs, s.Act, s.Next, s.Len, r1)
-	back.Rewards(s.Obs, s.Act, s.Next, s.Len, r2)
-	for i := range r1 {
-		if r1[i] != r2[i] {
-			t.Fatalf("reward %d: %v before, %v after a round trip", i, r1[i], r2[i])
+	for _, x := range []*Model{&back, &backBin} {
+		x.Rewards(s.Obs, s.Act, s.Next, s.Len, r2)
+		for i := range r1 {
+			if r1[i] != r2[i] {
+				t.Fatalf("reward %d: %v before, %v after a round trip", i, r1[i], r2[i])
+			}
 		}
 	}
 	if back.Config().Features != m.Config().Features || back.Shape() != m.Shape() || back.members[1].l2 != m.members[1].l2 {
@@ -128,6 +140,16 @@ func TestCodec(t *testing.T) {
 	} {
 		if err := json.Unmarshal([]byte(edit(string(b))), &back); err == nil {
 			t.Errorf("decoding with a bad %s: want an error", name)
+		}
+	}
+	for name, bad := range map[string][]byte{
+		"magic":     append([]byte("XXXX"), bin[4:]...),
+		"truncated": bin[:len(bin)-3],
+		"stray":     append(append([]byte{}, bin...), 0),
+		"short":     bin[:6],
+	} {
+		if err := backBin.UnmarshalBinary(bad); err == nil {
+			t.Errorf("binary decoding with a bad %s: want an error", name)
 		}
 	}
 }
