@@ -20,8 +20,9 @@ type Config struct {
 	MinNewLabels int
 	// Poll is how often the trainer looks for due work.
 	Poll time.Duration
-	// RefitUpdates is how many warm-start passes (reward.Model.Update, UpdateSteps minibatch
-	// steps each) refine the reward model each round between full refits.
+	// RefitUpdates caps the warm-start passes (reward.Model.Update, UpdateSteps minibatch
+	// steps each) that refine the reward model in a round; a round takes enough passes for
+	// each new label to be replayed about three times.
 	RefitUpdates int
 	// EvalEpisodes is how many fresh episodes of the standard task measure the true return.
 	EvalEpisodes int

@@ -206,8 +206,13 @@ func (t *Trainer) refit(ctx context.Context, p *project, labels []store.Label, m
 		}
 	case len(fresh) > 0 || changed:
 		// Warm start (Update) from the current weights, so that private updates computed
-		// against an earlier version still apply.
-		for i := 0; i < t.cfg.RefitUpdates; i++ {
+		// against an earlier version still apply. Each Update replays new labels in half of
+		// every batch; enough passes that each new label is seen about three times, and at
+		// least one pass.
+		cfg := p.model.Config()
+		perPass := max(cfg.UpdateSteps*max(cfg.Batch/2, 1), 1)
+		passes := min(max((3*len(fresh)+perPass-1)/perPass, 1), t.cfg.RefitUpdates)
+		for i := 0; i < passes; i++ {
 			if st, err = p.model.Update(p.data); err != nil {
 				return false, false, err
 			}
