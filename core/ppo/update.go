@@ -11,7 +11,7 @@ import (
 // of shards of a minibatch. Both are fixed, not tied to the number of cores, so the sum of the
 // shards' gradients, taken in shard order, is the same on every machine.
 const (
-	shardRows = 32
+	shardRows = 64
 	maxShards = 8
 )
 

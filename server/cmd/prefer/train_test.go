@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -73,5 +74,22 @@ func TestTrainJSONAndEval(t *testing.T) {
 	stderr.Reset()
 	if code := run([]string{"eval", "--policy", path, "--env", "Pendulum-v1"}, strings.NewReader(""), &stdout, &stderr); code != 2 {
 		t.Errorf("evaluating a CartPole policy on Pendulum: exit %d (%s)", code, stderr.String())
+	}
+}
+
+func TestBenchMedian(t *testing.T) {
+	inf := math.Inf(1)
+	for _, tc := range []struct {
+		xs   []float64
+		want any
+	}{
+		{[]float64{3, 1, 2}, 2.0},
+		{[]float64{4, 1, 3, 2}, 2.5},
+		{[]float64{1, inf, 2, inf, 3}, 3.0},
+		{[]float64{1, inf, inf}, nil}, // most seeds never solved
+	} {
+		if got := median(tc.xs); got != tc.want {
+			t.Errorf("median(%v) = %v, want %v", tc.xs, got, tc.want)
+		}
 	}
 }
