@@ -5,10 +5,13 @@ package d1
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"sort"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"github.com/prefer-rlhf/prefer/server/store"
 )
 
 // local runs the store on a SQLite file: the stand-in for D1 in native tests. A batch is one
@@ -22,6 +25,7 @@ func OpenLocal(path string) (DB, func() error, error) {
 	q.Set("_busy_timeout", "10000")
 	q.Set("_journal_mode", "WAL")
 	q.Set("_txlock", "immediate")
+	q.Set("_foreign_keys", "1") // D1 enforces foreign keys
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
 		return nil, nil, fmt.Errorf("d1: %w", err)
@@ -95,4 +99,51 @@ func run(ctx context.Context, tx *sql.Tx, s Stmt) (Result, error) {
 	}
 	res.Changes = after - before
 	return res, nil
+}
+
+// Migrate applies the store's migration files (server/store/migrations) that db has not seen,
+// recording them in d1_migrations as `wrangler d1 migrations apply` does.
+func Migrate(ctx context.Context, db DB) error {
+	if _, err := one(ctx, db, `CREATE TABLE IF NOT EXISTS d1_migrations (
+		id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)`); err != nil {
+		return fmt.Errorf("d1: %w", err)
+	}
+	files, err := fs.Glob(store.Migrations(), "*.sql")
+	if err != nil {
+		return fmt.Errorf("d1: %w", err)
+	}
+	sort.Strings(files)
+	l, ok := db.(local)
+	if !ok {
+		return errors.New("d1: Migrate runs on a local database only; use wrangler d1 migrations apply")
+	}
+	for _, name := range files {
+		r, err := one(ctx, db, `SELECT COUNT(*) AS n FROM d1_migrations WHERE name = ?1`, name)
+		if err != nil {
+			return fmt.Errorf("d1: %w", err)
+		}
+		if asInt(r.Rows[0][0]) > 0 {
+			continue
+		}
+		body, err := fs.ReadFile(store.Migrations(), name)
+		if err != nil {
+			return fmt.Errorf("d1: %w", err)
+		}
+		tx, err := l.db.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("d1: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("d1: migration %s: %w", name, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO d1_migrations (name) VALUES (?)`, name); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("d1: migration %s: %w", name, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("d1: migration %s: %w", name, err)
+		}
+	}
+	return nil
 }
