@@ -147,7 +147,9 @@ func TestParityWithNativeStore(t *testing.T) {
 		{"pairs for ada", func(s both) (any, error) { return s.PairsFor(ctx, pid, ada, 5, nil) }},
 		{"pairs skipped", func(s both) (any, error) { return s.PairsFor(ctx, pid, ada, 5, []string{pair1}) }},
 		{"add comparisons", func(s both) (any, error) { return s.AddComparisons(ctx, pid, ada, batch, created.Add(2*time.Minute)) }},
-		{"re-send", func(s both) (any, error) { return s.AddComparisons(ctx, pid, ada, batch[:2], created.Add(3*time.Minute)) }},
+		{"re-send", func(s both) (any, error) {
+			return s.AddComparisons(ctx, pid, ada, batch[:2], created.Add(3*time.Minute))
+		}},
 		{"another rater's id", func(s both) (any, error) {
 			return s.AddComparisons(ctx, pid, bob, []prefs.Comparison{stolen, bobs}, created.Add(4*time.Minute))
 		}},
