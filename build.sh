@@ -26,6 +26,11 @@ build_wasm() {
 		gzip -9 -k -f "public/$name.wasm"
 		if command -v brotli >/dev/null; then brotli -f -q 11 -o "public/$name.wasm.br" "public/$name.wasm"; fi
 	done
+	# version.js names the service worker's cache after this build, so browsers swap in the new
+	# shell (public/sw.js).
+	local sum
+	sum=$(cat public/*.wasm public/wasm_exec.js public/*.js public/*.css public/*.html 2>/dev/null | sha256sum | cut -c1-16)
+	printf 'self.preferVersion = "%s";\n' "$sum" >public/version.js
 }
 
 build() {

@@ -1,0 +1,20 @@
+// fitter.js is the Web Worker that fits the rater's local reward model: a second instance of
+// app.wasm, which sees no document and so runs wasm/fitter instead of the page.
+"use strict";
+importScripts("/wasm_exec.js");
+
+// Messages that arrive before Go has installed its handler wait here; Go drains them.
+self.preferQueue = [];
+self.onmessage = (e) => self.preferQueue.push(e.data);
+
+(async () => {
+  const go = new Go();
+  let result;
+  try {
+    result = await WebAssembly.instantiateStreaming(fetch("/app.wasm"), go.importObject);
+  } catch (e) {
+    const resp = await fetch("/app.wasm");
+    result = await WebAssembly.instantiate(await resp.arrayBuffer(), go.importObject);
+  }
+  await go.run(result.instance);
+})().catch((e) => self.postMessage(JSON.stringify({ type: "error", message: String(e) })));

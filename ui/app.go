@@ -1,0 +1,278 @@
+package ui
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+
+	"github.com/prefer-rlhf/prefer/core/prefs"
+	"github.com/vugu/vugu"
+)
+
+// Views of the app.
+const (
+	ViewLoading = "loading"
+	ViewJoin    = "join"
+	ViewLabel   = "label"
+)
+
+// QueueTarget is how many pairs the app keeps prefetched on the device, so a rater can label
+// for a long while with no network.
+const QueueTarget = 100
+
+// Rater is who labels on this device. It is stored on the device after joining, so the rater
+// is remembered.
+type Rater struct {
+	ID        string `json:"rater_id"`
+	Token     string `json:"token"`
+	ProjectID string `json:"project_id"`
+	Name      string `json:"name"`
+	Code      string `json:"join_code"`
+}
+
+// Settings are the rater's switches, stored on the device.
+type Settings struct {
+	// Private keeps labels on the device: only model updates (deltas against the global model,
+	// with the label count) are sent. It applies to labels made while it is on.
+	Private bool `json:"private"`
+	// HidePrediction hides the local model's prediction entirely. When false, the prediction for
+	// a pair is shown only after the rater has answered it, so it cannot anchor them.
+	HidePrediction bool `json:"hide_prediction"`
+}
+
+// Label is one of the rater's comparisons as kept on the device: the comparison sent to the hub,
+// the pair it answers (the local model trains on the clips), and where it stands.
+type Label struct {
+	prefs.Comparison
+	Pair    prefs.Pair `json:"pair"`
+	Private bool       `json:"private"` // made in private mode: never sent
+	Synced  bool       `json:"synced"`  // the hub has acknowledged it (accepted or duplicate)
+}
+
+// Pair is a prefetched pair ready to show: the wire pair and both clips replayed to scenes.
+type Pair struct {
+	prefs.Pair
+	Seq         int64      `json:"seq"` // arrival order, so the queue survives a reload in order
+	left, right clipScenes // filled by prepare; not stored
+}
+
+// Prediction is the local model's preference for a pair, from before it saw the rater's answer.
+type Prediction struct {
+	PairID string  `json:"pair_id"`
+	PLeft  float64 `json:"p_left"` // P(left better), Bradley-Terry on the ensemble's mean
+	Spread float64 `json:"spread"` // the ensemble members' standard deviation of P(left)
+}
+
+// ModelStats is what the rater sees of their local model.
+type ModelStats struct {
+	Labels    int     `json:"labels"`    // labels the model was fitted on
+	FitMS     float64 `json:"fit_ms"`    // time of the last refit
+	Accuracy  float64 `json:"accuracy"`  // on the rater's own held-out labels; NaN before any
+	Heldout   int     `json:"heldout"`   // how many held-out labels Accuracy is over
+	Agreement float64 `json:"agreement"` // share of own labelled pairs where it agrees with the global model; NaN if none
+	Global    int     `json:"global"`    // the global model version compared with; 0 if none
+	Busy      bool    `json:"busy"`      // a fit is running
+	Err       string  `json:"error"`     // the worker's last error, if any
+	Updates   int     `json:"updates"`   // model updates sent to the hub (private mode)
+}
+
+// App is the whole state of the page. Components read it under the EventEnv's read lock while
+// rendering; every change goes through update, which takes the write lock and asks for a render.
+type App struct {
+	env    vugu.EventEnv
+	store  Store
+	hub    Hub
+	fitter Fitter
+	now    func() time.Time
+
+	View     string
+	Rater    *Rater
+	Settings Settings
+	JoinCode string // prefilled from a join link
+	JoinErr  string
+	Joining  bool
+
+	Queue    []*Pair  // prefetched pairs, Queue[0] is on screen
+	Labels   []*Label // every label on this device, oldest first
+	shownAt  time.Time
+	labelled map[string]bool // pair ids already answered, so a re-sent pair is not shown again
+
+	Online     bool
+	Syncing    bool
+	SyncErr    string
+	Warnings   []string
+	ModelVer   int    // global model version held
+	model      []byte // the global model as received (JSON), handed to the fitter
+	LastChoice *Label
+	Predicted  map[string]Prediction // pair id -> the local model's prediction before the answer
+	Model      ModelStats
+
+	Player *Player
+
+	// AfterJoin, if set, runs once the rater has joined (the page drops the join link from
+	// the address bar).
+	AfterJoin func()
+
+	RetryIn       time.Duration   // delay before the next sync attempt
+	Failures      int             // consecutive failed syncs
+	wakeNow       bool            // sync now even while backing off
+	pendingUpdate json.RawMessage // a model update waiting to be sent (private mode)
+
+	kick chan struct{} // wakes the sync loop
+	mu   sync.Mutex    // serialises store writes of labels, so their order on disk is the order made
+}
+
+// NewApp returns an App over the given browser services. now may be nil (time.Now).
+func NewApp(env vugu.EventEnv, store Store, hub Hub, fitter Fitter, now func() time.Time) *App {
+	if now == nil {
+		now = time.Now
+	}
+	a := &App{env: env, store: store, hub: hub, fitter: fitter, now: now, View: ViewLoading,
+		labelled: map[string]bool{}, Predicted: map[string]Prediction{}, kick: make(chan struct{}, 1),
+		Player: NewPlayer()}
+	a.Model.Accuracy, a.Model.Agreement = nan, nan
+	return a
+}
+
+// SetFitter sets the local model's worker. Call it before Start.
+func (a *App) SetFitter(f Fitter) { a.fitter = f }
+
+// Warn shows a warning.
+func (a *App) Warn(msg string) { a.update(func() { a.warn(msg) }) }
+
+// update runs f under the write lock and then asks for a render.
+func (a *App) update(f func()) {
+	a.env.Lock()
+	defer a.env.UnlockRender()
+	f()
+}
+
+// read runs f under the read lock.
+func (a *App) read(f func()) {
+	a.env.RLock()
+	defer a.env.RUnlock()
+	f()
+}
+
+// warn adds a visible warning (kept to the last few). Call it under the write lock.
+func (a *App) warn(msg string) {
+	a.Warnings = append(a.Warnings, msg)
+	if len(a.Warnings) > 4 {
+		a.Warnings = a.Warnings[len(a.Warnings)-4:]
+	}
+}
+
+// Current returns the pair on screen, or nil when the queue is empty. Call it under a lock.
+func (a *App) Current() *Pair {
+	if len(a.Queue) == 0 {
+		return nil
+	}
+	return a.Queue[0]
+}
+
+// Pending returns the number of labels waiting to sync: stored on the device, not private, not
+// yet acknowledged. Call it under a lock.
+func (a *App) Pending() int {
+	n := 0
+	for _, l := range a.Labels {
+		if !l.Synced && !l.Private {
+			n++
+		}
+	}
+	return n
+}
+
+// PrivateCount returns the number of labels kept only on this device.
+func (a *App) PrivateCount() int {
+	n := 0
+	for _, l := range a.Labels {
+		if l.Private {
+			n++
+		}
+	}
+	return n
+}
+
+// Choose records the rater's answer to the pair on screen and shows the next pair at once.
+// The label is written to the device in the background; it counts as waiting to sync (and the
+// sync loop is woken) only once it is stored, so closing the tab never loses a counted label.
+// Call it under the write lock (from an event handler).
+func (a *App) Choose(c prefs.Choice) {
+	p := a.Current()
+	if p == nil || a.View != ViewLabel {
+		return
+	}
+	now := a.now()
+	ms := now.Sub(a.shownAt).Milliseconds()
+	if ms < 0 || a.shownAt.IsZero() {
+		ms = 0
+	}
+	if ms > prefs.MaxResponseMS {
+		ms = prefs.MaxResponseMS
+	}
+	l := &Label{
+		Comparison: prefs.Comparison{ID: newUUID(), PairID: p.ID, Choice: c,
+			CreatedAt: now.UTC().Truncate(time.Millisecond), ResponseMS: ms},
+		Pair: p.Pair, Private: a.Settings.Private,
+	}
+	a.Queue = a.Queue[1:]
+	a.labelled[p.ID] = true
+	a.LastChoice = l
+	a.showCurrent()
+	go a.saveLabel(l, p.ID)
+}
+
+// saveLabel stores a new label and drops its pair from the stored queue in one transaction,
+// then counts it and hands it to the local model.
+func (a *App) saveLabel(l *Label, pairID string) {
+	a.mu.Lock()
+	op, err := put(StoreLabels, l.ID, l)
+	if err == nil {
+		err = a.store.Write(op, del(StorePairs, pairID))
+	}
+	a.mu.Unlock()
+	a.update(func() {
+		if err != nil {
+			a.warn("Could not save a label on this device: " + err.Error())
+		}
+		// Counted even if the store failed, so it still syncs while the page is open.
+		a.Labels = append(a.Labels, l)
+	})
+	if a.fitter != nil {
+		a.fitter.AddLabel(l)
+	}
+	a.Kick()
+}
+
+// showCurrent starts playing the pair on screen. A pair whose clips cannot be replayed is
+// skipped with a warning. Call it under the write lock.
+func (a *App) showCurrent() {
+	for len(a.Queue) > 0 {
+		p := a.Queue[0]
+		err := p.prepare()
+		if err == nil {
+			break
+		}
+		a.Queue = a.Queue[1:]
+		a.warn("Skipped a pair that could not be replayed (" + err.Error() + ").")
+		go a.store.Write(del(StorePairs, p.ID))
+	}
+	a.shownAt = a.now()
+	a.Player.Load(a.Current())
+}
+
+// Kick wakes the sync loop.
+func (a *App) Kick() {
+	select {
+	case a.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Start loads what is on the device and runs the sync loop until ctx is done. Run it in its own
+// goroutine.
+func (a *App) Start(ctx context.Context, joinCode string) {
+	a.load(joinCode)
+	a.syncLoop(ctx)
+}

@@ -1,0 +1,12 @@
+// Package ui is the rater's browser app: vugu components (one .vugu file per screen or widget)
+// over one App state, which keeps labels and prefetched pairs on the device (IndexedDB), syncs
+// them with the hub exactly once, replays clips on canvases with core/env's shapes and talks to
+// the local reward model in a Web Worker.
+//
+// The .vugu files are compiled to Go by vugugen (go generate, run by build.sh); the generated
+// 0_components_gen.go is committed so the package builds without the tool. Code that touches the
+// browser goes through github.com/vugu/vugu/js, which compiles natively as stubs, so the logic
+// here is tested with plain `go test`.
+package ui
+
+//go:generate go tool vugugen -skip-go-mod -s .

@@ -1,0 +1,71 @@
+package ui
+
+import (
+	"encoding/json"
+
+	"github.com/vugu/vugu/js"
+)
+
+// FetchHub is the Hub over the browser's fetch, at the page's own origin.
+type FetchHub struct {
+	Base string // e.g. "" for the same origin, or "http://127.0.0.1:8080"
+}
+
+// Join calls POST /api/v1/join.
+func (h *FetchHub) Join(code, name string) (*Rater, error) {
+	body, err := json.Marshal(map[string]string{"join_code": code, "name": name})
+	if err != nil {
+		return nil, err
+	}
+	b, err := h.do("POST", "/api/v1/join", "", body)
+	if err != nil {
+		return nil, err
+	}
+	r, err := decodeJoin(b)
+	if err != nil {
+		return nil, err
+	}
+	r.Name, r.Code = name, code
+	return r, nil
+}
+
+// Sync calls POST /api/v1/projects/{pid}/sync.
+func (h *FetchHub) Sync(r *Rater, req *SyncRequest) (*SyncResponse, error) {
+	body, err := json.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	b, err := h.do("POST", "/api/v1/projects/"+r.ProjectID+"/sync", r.Token, body)
+	if err != nil {
+		return nil, err
+	}
+	var resp SyncResponse
+	if err := json.Unmarshal(b, &resp); err != nil {
+		return nil, &HubError{Status: 200, Code: "bad_response", Message: err.Error()}
+	}
+	return &resp, nil
+}
+
+// do sends one request and returns the body of a 2xx answer. A request that never got an answer
+// is ErrNetwork; an error answer is a *HubError.
+func (h *FetchHub) do(method, path, token string, body []byte) ([]byte, error) {
+	headers := map[string]any{"Content-Type": "application/json"}
+	if token != "" {
+		headers["Authorization"] = "Bearer " + token
+	}
+	opts := map[string]any{"method": method, "headers": headers, "body": string(body), "cache": "no-store"}
+	resp, err := await(js.Global().Call("fetch", h.Base+path, opts))
+	if err != nil {
+		return nil, ErrNetwork
+	}
+	buf, err := await(resp.Call("arrayBuffer"))
+	if err != nil {
+		return nil, ErrNetwork
+	}
+	b := bytesFromJS(js.Global().Get("Uint8Array").New(buf))
+	status := resp.Get("status").Int()
+	if status < 200 || status > 299 {
+		return nil, decodeHubError(status, b, resp.Get("headers").Call("get", "Retry-After").String())
+	}
+	return b, nil
+}

@@ -1,0 +1,120 @@
+package ui
+
+import (
+	"errors"
+
+	"github.com/vugu/vugu/js"
+)
+
+// IDB is the Store in the browser's IndexedDB: one database with an object store per kind of
+// record (meta, labels, pairs), each record an object {k, d, s} keyed by k.
+type IDB struct {
+	db js.Value
+}
+
+const idbVersion = 1
+
+// OpenIDB opens (creating or upgrading) the named database.
+func OpenIDB(name string) (*IDB, error) {
+	factory := js.Global().Get("indexedDB")
+	if !factory.Truthy() {
+		return nil, errors.New("ui: this browser has no IndexedDB")
+	}
+	req := factory.Call("open", name, idbVersion)
+	upgrade := js.FuncOf(func(js.Value, []js.Value) any {
+		db := req.Get("result")
+		names := db.Get("objectStoreNames")
+		for _, s := range []string{StoreMeta, StoreLabels, StorePairs} {
+			if !names.Call("contains", s).Bool() {
+				db.Call("createObjectStore", s, map[string]any{"keyPath": "k"})
+			}
+		}
+		return nil
+	})
+	defer upgrade.Release()
+	setProp(req, "onupgradeneeded", upgrade)
+	switch waitEvent(req, "success", "error", "blocked") {
+	case "success":
+		return &IDB{db: req.Get("result")}, nil
+	case "blocked":
+		return nil, errors.New("ui: IndexedDB is blocked by another tab of an older version")
+	}
+	return nil, jsError(req.Get("error"))
+}
+
+// Load reads every record of every store.
+func (d *IDB) Load() (Snapshot, error) {
+	tx := d.db.Call("transaction", []any{StoreMeta, StoreLabels, StorePairs}, "readonly")
+	reqs := []js.Value{
+		tx.Call("objectStore", StoreMeta).Call("getAll"),
+		tx.Call("objectStore", StoreLabels).Call("getAll"),
+		tx.Call("objectStore", StorePairs).Call("getAll"),
+	}
+	if ev := waitEvent(tx, "complete", "error", "abort"); ev != "complete" {
+		return Snapshot{}, jsError(tx.Get("error"))
+	}
+	var s Snapshot
+	out := []*[]Record{&s.Meta, &s.Labels, &s.Pairs}
+	for i, r := range reqs {
+		*out[i] = records(r.Get("result"))
+	}
+	return s, nil
+}
+
+// records converts an array of stored objects, keeping whatever has the record's shape; the
+// checksum check in open drops the rest.
+func records(arr js.Value) []Record {
+	n := arr.Length()
+	rs := make([]Record, 0, n)
+	for i := 0; i < n; i++ {
+		o := arr.Index(i)
+		if o.Type() != js.TypeObject {
+			continue
+		}
+		k, dv, sv := o.Get("k"), o.Get("d"), o.Get("s")
+		r := Record{}
+		if k.Type() == js.TypeString {
+			r.Key = k.String()
+		}
+		if dv.Type() == js.TypeString {
+			r.Data = dv.String()
+		}
+		if sv.Type() == js.TypeNumber {
+			r.Sum = uint32(sv.Float())
+		}
+		if r.Key == "" && k.Type() != js.TypeString {
+			// A key of another type cannot be deleted by string; keep it under its text form.
+			r.Key = k.Call("toString").String()
+		}
+		rs = append(rs, r)
+	}
+	return rs
+}
+
+// Write applies ops in one readwrite transaction and waits until it commits.
+func (d *IDB) Write(ops ...Op) error {
+	if len(ops) == 0 {
+		return nil
+	}
+	var names []any
+	seen := map[string]bool{}
+	for _, o := range ops {
+		if !seen[o.Store] {
+			seen[o.Store] = true
+			names = append(names, o.Store)
+		}
+	}
+	tx := d.db.Call("transaction", names, "readwrite", map[string]any{"durability": "strict"})
+	for _, o := range ops {
+		st := tx.Call("objectStore", o.Store)
+		if o.Rec == nil {
+			st.Call("delete", o.Key)
+		} else {
+			st.Call("put", map[string]any{"k": o.Rec.Key, "d": o.Rec.Data, "s": float64(o.Rec.Sum)})
+		}
+	}
+	if ev := waitEvent(tx, "complete", "error", "abort"); ev != "complete" {
+		return jsError(tx.Get("error"))
+	}
+	return nil
+}

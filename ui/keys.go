@@ -1,0 +1,67 @@
+package ui
+
+import (
+	"github.com/prefer-rlhf/prefer/core/prefs"
+	"github.com/vugu/vugu/js"
+)
+
+// keyChoice maps the arrow keys to choices as in Christiano et al. 2017's interface:
+// ← left is better, → right is better, ↑ equally good, ↓ can't tell.
+var keyChoice = map[string]prefs.Choice{
+	"ArrowLeft":  prefs.Left,
+	"ArrowRight": prefs.Right,
+	"ArrowUp":    prefs.Equal,
+	"ArrowDown":  prefs.CantTell,
+}
+
+// ListenKeys answers the pair on screen from the arrow keys, anywhere on the page except in a
+// text field or with a modifier held. Space pauses playback.
+func (a *App) ListenKeys() {
+	doc := js.Global().Get("document")
+	doc.Call("addEventListener", "keydown", js.FuncOf(func(_ js.Value, args []js.Value) any {
+		ev := arg0(args)
+		if ev.Get("ctrlKey").Bool() || ev.Get("metaKey").Bool() || ev.Get("altKey").Bool() || ev.Get("repeat").Bool() {
+			return nil
+		}
+		tag := ev.Get("target").Get("tagName")
+		if tag.Type() == js.TypeString {
+			switch tag.String() {
+			case "INPUT", "TEXTAREA", "SELECT":
+				if ev.Get("target").Get("type").String() != "range" {
+					return nil
+				}
+			}
+		}
+		key := ev.Get("key").String()
+		if c, ok := keyChoice[key]; ok {
+			ev.Call("preventDefault")
+			a.update(func() {
+				if a.View == ViewLabel {
+					a.Choose(c)
+				}
+			})
+			return nil
+		}
+		if key == " " && ev.Get("target").Get("tagName").String() != "BUTTON" {
+			ev.Call("preventDefault")
+			a.Player.TogglePause()
+			a.update(func() {})
+		}
+		return nil
+	}))
+}
+
+// ListenNetwork follows the browser's online and offline events.
+func (a *App) ListenNetwork() {
+	w := js.Global()
+	set := func(on bool) {
+		a.update(func() { a.Online = on })
+		if on {
+			a.Wake()
+		}
+	}
+	w.Call("addEventListener", "online", js.FuncOf(func(js.Value, []js.Value) any { go set(true); return nil }))
+	w.Call("addEventListener", "offline", js.FuncOf(func(js.Value, []js.Value) any { go set(false); return nil }))
+	on := w.Get("navigator").Get("onLine")
+	a.update(func() { a.Online = on.Bool() })
+}

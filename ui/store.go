@@ -1,0 +1,135 @@
+package ui
+
+import (
+	"encoding/json"
+	"errors"
+	"hash/crc32"
+	"math"
+	"strconv"
+)
+
+// The object stores on the device.
+const (
+	StoreMeta   = "meta"   // rater, settings, global and local model
+	StoreLabels = "labels" // every label made on this device, keyed by comparison id
+	StorePairs  = "pairs"  // prefetched pairs, keyed by pair id
+)
+
+// Meta keys.
+const (
+	metaRater    = "rater"
+	metaSettings = "settings"
+	metaGlobal   = "global_model"
+	metaLocal    = "local_model"
+)
+
+var nan = math.NaN()
+
+// Record is one stored value: JSON data and a checksum over key and data, so a record edited
+// outside the app (say, in the browser's developer tools) is noticed and dropped.
+type Record struct {
+	Key  string `json:"k"`
+	Data string `json:"d"`
+	Sum  uint32 `json:"s"`
+}
+
+// Op is one write: put Rec under Key in Store, or delete Key when Rec is nil.
+type Op struct {
+	Store string
+	Key   string
+	Rec   *Record
+}
+
+// Snapshot is everything stored on the device, as read at start-up.
+type Snapshot struct {
+	Meta, Labels, Pairs []Record
+}
+
+// Store keeps records on the device. Write applies all ops in one transaction: all or none.
+// The browser's is IndexedDB (idb.go); tests use a map.
+type Store interface {
+	Load() (Snapshot, error)
+	Write(ops ...Op) error
+}
+
+func checksum(key, data string) uint32 {
+	h := crc32.NewIEEE()
+	h.Write([]byte(key))
+	h.Write([]byte{0})
+	h.Write([]byte(data))
+	return h.Sum32()
+}
+
+// seal encodes v as a record under key.
+func seal(key string, v any) (*Record, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return &Record{Key: key, Data: string(b), Sum: checksum(key, string(b))}, nil
+}
+
+// errTampered is returned by open for a record whose checksum does not match.
+var errTampered = errors.New("ui: record does not match its checksum")
+
+// open decodes a record into v after checking its checksum.
+func open(r Record, v any) error {
+	if checksum(r.Key, r.Data) != r.Sum {
+		return errTampered
+	}
+	return json.Unmarshal([]byte(r.Data), v)
+}
+
+func put(store string, key string, v any) (Op, error) {
+	r, err := seal(key, v)
+	return Op{Store: store, Key: key, Rec: r}, err
+}
+
+func del(store, key string) Op { return Op{Store: store, Key: key} }
+
+// MemStore is a Store in memory, for tests and for browsers without IndexedDB (labels then last
+// only as long as the page).
+type MemStore struct {
+	Data map[string]map[string]Record // store -> key -> record
+	Fail error                        // when set, Write fails with it
+}
+
+// NewMemStore returns an empty MemStore.
+func NewMemStore() *MemStore {
+	return &MemStore{Data: map[string]map[string]Record{StoreMeta: {}, StoreLabels: {}, StorePairs: {}}}
+}
+
+// Load returns every record.
+func (m *MemStore) Load() (Snapshot, error) {
+	var s Snapshot
+	for _, r := range m.Data[StoreMeta] {
+		s.Meta = append(s.Meta, r)
+	}
+	for _, r := range m.Data[StoreLabels] {
+		s.Labels = append(s.Labels, r)
+	}
+	for _, r := range m.Data[StorePairs] {
+		s.Pairs = append(s.Pairs, r)
+	}
+	return s, nil
+}
+
+// Write applies ops.
+func (m *MemStore) Write(ops ...Op) error {
+	if m.Fail != nil {
+		return m.Fail
+	}
+	for _, o := range ops {
+		if _, ok := m.Data[o.Store]; !ok {
+			return errors.New("ui: unknown store " + strconv.Quote(o.Store))
+		}
+	}
+	for _, o := range ops {
+		if o.Rec == nil {
+			delete(m.Data[o.Store], o.Key)
+		} else {
+			m.Data[o.Store][o.Key] = *o.Rec
+		}
+	}
+	return nil
+}

@@ -1,0 +1,64 @@
+// Command app is the rater's browser app: it mounts ui's vugu components on the page and runs
+// the sync loop. The same binary, started in a Web Worker (public/fitter.js), runs the local
+// reward model instead (wasm/fitter): one download and one cache entry serve both, so the whole
+// app stays small.
+package main
+
+import (
+	"context"
+
+	"github.com/prefer-rlhf/prefer/ui"
+	"github.com/vugu/vugu"
+	"github.com/vugu/vugu/domrender"
+	"github.com/vugu/vugu/js"
+)
+
+func main() {
+	r, err := domrender.New("#app")
+	if err != nil {
+		panic(err)
+	}
+	defer r.Release()
+	build, err := vugu.NewBuildEnv(r.EventEnv())
+	if err != nil {
+		panic(err)
+	}
+
+	var store ui.Store
+	idb, idbErr := ui.OpenIDB("prefer")
+	if idbErr != nil {
+		store = ui.NewMemStore()
+	} else {
+		store = idb
+	}
+	app := ui.NewApp(r.EventEnv(), store, &ui.FetchHub{}, nil, nil)
+	app.AfterJoin = func() { js.Global().Get("history").Call("replaceState", nil, "", "/") }
+	if idbErr != nil {
+		app.Warn("This browser cannot store labels (" + idbErr.Error() + "); they last only while the page is open.")
+	}
+	app.ListenKeys()
+	app.ListenNetwork()
+	app.Player.Run()
+	go app.Start(context.Background(), joinCode())
+
+	root := &ui.Root{App: app}
+	for ok := true; ok; ok = r.EventWait() {
+		if err := r.Render(build.RunBuild(root)); err != nil {
+			panic(err)
+		}
+	}
+}
+
+// joinCode returns the code of a join link (/join?code=CODE), "" on any other address. The
+// address is replaced by "/" once the rater has joined.
+func joinCode() string {
+	loc := js.Global().Get("location")
+	if loc.Get("pathname").String() != "/join" {
+		return ""
+	}
+	code := js.Global().Get("URLSearchParams").New(loc.Get("search")).Call("get", "code")
+	if code.Type() != js.TypeString {
+		return ""
+	}
+	return code.String()
+}
