@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prefer-rlhf/prefer/server/hub"
+)
+
+// limiter is the rate-limit store: d1.Store's Take.
+type limiter interface {
+	Take(ctx context.Context, key string, rate float64, burst int) (ok bool, wait time.Duration, err error)
+}
+
+// newHandler is the Worker's whole API: the native hub's handlers (server/hub) over the D1
+// store, behind rate limits kept in D1. The hub's own limits are buckets in memory, which a
+// Worker loses after every request, so here the same limits (hub.DefaultConfig) are applied
+// before the hub sees the request, with the hub's 429 body and Retry-After.
+func newHandler(st hub.Store, lim limiter, log *slog.Logger) http.Handler {
+	d := hub.DefaultConfig()
+	h := hub.New(st, hub.Config{Log: log, NoRateLimit: true})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var key string
+		var rate float64
+		var burst int
+		switch {
+		case r.Method == http.MethodPost && r.URL.Path == "/api/v1/join":
+			// Per client address, as the hub does; the Workers runtime sets CF-Connecting-IP
+			// (syumai/workers puts it in RemoteAddr).
+			key, rate, burst = "j:"+r.RemoteAddr, d.JoinRate, d.JoinBurst
+		case strings.HasPrefix(r.URL.Path, "/api/v1/projects"):
+			// Per token, for every endpoint that needs one; without a token the hub answers 401.
+			if tok, ok := bearer(r); ok {
+				key, rate, burst = "t:"+hub.HashToken(tok), d.Rate, d.Burst
+			}
+		}
+		if key != "" {
+			ok, wait, err := lim.Take(r.Context(), key, rate, burst)
+			if err != nil {
+				// The limit cannot be read: let the request through rather than refuse service
+				// on a fault of the limiter, and say so in the log.
+				log.Error("worker: rate limit", slog.Any("err", err))
+			} else if !ok {
+				tooMany(w, int(math.Ceil(wait.Seconds())))
+				return
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// bearer extracts the token of an Authorization: Bearer header, as the hub does.
+func bearer(r *http.Request) (string, bool) {
+	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	tok = strings.TrimSpace(tok)
+	return tok, tok != ""
+}
+
+// tooMany writes the hub's 429 answer (server/hub/errors.go: errRateLimited, writeJSON).
+func tooMany(w http.ResponseWriter, retry int) {
+	retry = max(retry, 1)
+	s := strconv.Itoa(retry)
+	w.Header().Set("Retry-After", s)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusTooManyRequests)
+	w.Write([]byte(`{"error":{"code":"rate_limited","field":"","message":"too many requests; retry after ` + s + ` s"}}` + "\n"))
+}
