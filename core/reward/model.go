@@ -4,8 +4,10 @@
 // the Bradley-Terry model on summed segment reward (eq. 1), with a held-out validation share
 // that adapts the L2 coefficient, a random-response assumption, and per-member normalisation.
 //
-// model.go is the ensemble and what it predicts, fit.go how it learns, normalize.go how each
-// member's output is scaled, codec.go how it is stored, t1.go the speed benchmark.
+// segment.go holds the data (Segment, Comparison, Dataset), config.go the hyperparameters,
+// model.go the ensemble and what it predicts, fit.go how it learns (Fit, Update),
+// normalize.go how each member's output is scaled, codec.go how it is stored, and t1.go the
+// speed benchmark, task T1.
 package reward
 
 import (

@@ -41,15 +41,21 @@ func T1Config(seed uint64) Config {
 // The fit sees T1Comparisons training comparisons (each member's bootstrap resample is drawn
 // from them, so the work matches the task's statement) plus a validation share of 1/e of the
 // labelled data (291 comparisons) that only sets L2 and is evaluated, not fitted.
-func T1(seed uint64) (seconds, heldOutAccuracy float64) {
+func T1(seed uint64) (seconds, heldOutAccuracy float64) { return t1(seed, T1Config(seed).Members) }
+
+// t1 runs task T1 with the given ensemble size.
+func t1(seed uint64, members int) (seconds, heldOutAccuracy float64) {
+	const n = T1Comparisons
 	rng := rand.New(rand.NewPCG(seed, 0x7131))
-	nVal := int(math.Round(T1Comparisons * ValShare / (1 - ValShare)))
+	nVal := int(math.Round(float64(n) * ValShare / (1 - ValShare)))
 	d := &Dataset{
-		Train: CartPoleComparisons(rng, T1Comparisons, T1SegmentLen, oracle.Rater{}),
+		Train: CartPoleComparisons(rng, n, T1SegmentLen, oracle.Rater{}),
 		Val:   CartPoleComparisons(rng, nVal, T1SegmentLen, oracle.Rater{}),
 	}
 	test := CartPoleComparisons(rng, T1HeldOut, T1SegmentLen, oracle.Rater{})
-	m, err := New(T1Config(seed), Shape{ObsDim: 4, ActDim: 1, ActN: 2})
+	cfg := T1Config(seed)
+	cfg.Members = members
+	m, err := New(cfg, Shape{ObsDim: 4, ActDim: 1, ActN: 2})
 	if err != nil {
 		panic(err) // T1Config is valid
 	}
