@@ -387,9 +387,9 @@ func TestUpdate(t *testing.T) {
 func TestUpdateFromScratch(t *testing.T) {
 	c := smallConfig(11)
 	c.Features = Obs
+	c.Batch = 32
 	m, _ := New(c, cartShape)
 	d := &Dataset{}
-	c.Batch = 32
 	rng := rand.New(rand.NewPCG(11, 11))
 	test := CartPoleComparisons(rng, 200, 10, oracle.Rater{})
 	for _, cmp := range CartPoleComparisons(rng, 80, 10, oracle.Rater{}) {
