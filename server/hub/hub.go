@@ -166,6 +166,7 @@ func (h *Hub) routes() {
 	h.api("GET /api/v1/projects/{pid}/raters", h.listRaters)
 	h.api("POST /api/v1/projects/{pid}/raters/{rid}/exclude", h.exclude(true))
 	h.api("POST /api/v1/projects/{pid}/raters/{rid}/restore", h.exclude(false))
+	h.trainerRoutes() // trainerapi.go: the remote trainer's endpoints
 	if h.static != nil {
 		h.mux.HandleFunc("GET /join", h.appIndex)
 		h.mux.HandleFunc("GET /teacher", h.appIndex)
