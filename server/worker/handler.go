@@ -21,8 +21,17 @@ type limiter interface {
 // store, behind rate limits kept in D1. The hub's own limits are buckets in memory, which a
 // Worker loses after every request, so here the same limits (hub.DefaultConfig) are applied
 // before the hub sees the request, with the hub's 429 body and Retry-After.
-func newHandler(st hub.Store, lim limiter, log *slog.Logger) http.Handler {
+//
+// rate and burst override the per-token limit when positive (the Worker vars PREFER_RATE and
+// PREFER_BURST).
+func newHandler(st hub.Store, lim limiter, log *slog.Logger, rate float64, burst int) http.Handler {
 	d := hub.DefaultConfig()
+	if rate > 0 {
+		d.Rate = rate
+	}
+	if burst > 0 {
+		d.Burst = burst
+	}
 	h := hub.New(st, hub.Config{Log: log, NoRateLimit: true})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var key string

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/syumai/workers"
@@ -40,6 +41,8 @@ func main() {
 			teacherHash = hub.HashToken(tok)
 		}
 	}
+	rate, _ := strconv.ParseFloat(cloudflare.Getenv("PREFER_RATE"), 64)
+	burst, _ := strconv.Atoi(cloudflare.Getenv("PREFER_BURST"))
 	st := d1.New(db, teacherHash)
-	workers.Serve(newHandler(st, st, log))
+	workers.Serve(newHandler(st, st, log, rate, burst))
 }

@@ -175,15 +175,16 @@ func NewTeacherToken() string {
 }
 
 // Start builds the Worker (once per process), applies the migrations to a fresh local D1
-// database and starts wrangler dev. It stops the server when the test ends.
-func Start(t testing.TB) *Server {
+// database and starts wrangler dev with vars (Worker variables such as PREFER_RATE, may be
+// nil) in .dev.vars. It stops the server when the test ends.
+func Start(t testing.TB, vars map[string]string) *Server {
 	t.Helper()
 	root, tools := Require(t)
 	b, err := sharedBuild(root)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := StartServer(root, tools, b, t.TempDir(), NewTeacherToken())
+	s, err := StartServer(root, tools, b, t.TempDir(), NewTeacherToken(), vars)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +203,7 @@ var compatDate = regexp.MustCompile(`(?m)^compatibility_date\s*=\s*"([0-9-]+)"`)
 
 // StartServer starts wrangler dev --local in dir (which it fills) on the build b. It is Start
 // without testing, for benchmarks.
-func StartServer(root string, tools Tools, b *Build, dir, teacherToken string) (*Server, error) {
+func StartServer(root string, tools Tools, b *Build, dir, teacherToken string, vars map[string]string) (*Server, error) {
 	// The deployable wrangler.toml runs build.sh and writes into server/worker/build; the test's
 	// own config points at the prebuilt b.Dir instead, with the same date, binding and migrations.
 	real, err := os.ReadFile(filepath.Join(root, "server", "worker", "wrangler.toml"))
@@ -226,7 +227,11 @@ migrations_dir = %q
 	if err := os.WriteFile(filepath.Join(dir, "wrangler.toml"), []byte(config), 0o644); err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(filepath.Join(dir, ".dev.vars"), []byte("PREFER_TEACHER_TOKEN="+teacherToken+"\n"), 0o600); err != nil {
+	devVars := "PREFER_TEACHER_TOKEN=" + teacherToken + "\n"
+	for k, v := range vars {
+		devVars += k + "=" + v + "\n"
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".dev.vars"), []byte(devVars), 0o600); err != nil {
 		return nil, err
 	}
 	state := filepath.Join(dir, "state")

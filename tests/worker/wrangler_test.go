@@ -18,7 +18,7 @@ func TestMain(m *testing.M) {
 // database with the store's migrations, checks that health reads the database, and that Stop
 // ends the server.
 func TestWranglerDevServesHealthFromD1(t *testing.T) {
-	s := Start(t)
+	s := Start(t, nil)
 	res, err := http.Get(s.URL + "/api/v1/health")
 	if err != nil {
 		t.Fatal(err)
