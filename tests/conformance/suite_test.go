@@ -27,6 +27,9 @@ func runSuite(t *testing.T, s *server) {
 		name string
 		run  func(*testing.T, *api)
 	}{
+		// First: `prefer trainer` trains every project of the server, so it runs before the
+		// other tests have made projects of their own.
+		{"RemoteTrainer", testRemoteTrainer},
 		{"Health", testHealth},
 		{"OpenAPI", testOpenAPI},
 		{"Routes", testRoutes},
