@@ -132,6 +132,7 @@ func (h *Hub) sync(w http.ResponseWriter, r *http.Request) error {
 	res := syncResponse{Accepted: []string{}, Duplicates: []string{}, Rejected: []rejected{}, Pairs: []pairJSON{}}
 
 	// Validate each comparison on its own; keep the good ones.
+	h.prefetchPairs(r, pid, req.Comparisons)
 	good := make([]prefs.Comparison, 0, len(req.Comparisons))
 	index := make(map[string]int, len(req.Comparisons)) // id -> position in the request
 	var repeats []string
