@@ -144,3 +144,19 @@ func (s *Store) AddClipsAndPairs(ctx context.Context, projectID string, clips []
 	}
 	return nil
 }
+
+// PairsExist reports which of ids are pairs of the project, in one query (hub.PairLister).
+func (s *Store) PairsExist(ctx context.Context, projectID string, ids []string) (map[string]bool, error) {
+	if ids == nil {
+		ids = []string{}
+	}
+	r, err := one(ctx, s.db, `SELECT id FROM pairs WHERE project_id = ?1 AND id IN (SELECT value FROM json_each(?2))`, projectID, jsonArg(ids))
+	if err != nil {
+		return nil, fmt.Errorf("d1: %w", err)
+	}
+	out := make(map[string]bool, len(r.Rows))
+	for _, v := range r.Rows {
+		out[asString(v[0])] = true
+	}
+	return out, nil
+}

@@ -304,3 +304,28 @@ func TestTeacherSecret(t *testing.T) {
 		t.Fatalf("no secret set must accept no token: %v", err)
 	}
 }
+
+func TestPairsExist(t *testing.T) {
+	d := openD1(t)
+	pid := uuid.NewString()
+	if err := d.CreateProject(ctx, &store.Project{ID: pid, Env: "CartPole-v1", Settings: store.DefaultSettings(), JoinCode: "J1"}); err != nil {
+		t.Fatal(err)
+	}
+	clips := []prefs.Clip{
+		{ID: uuid.NewString(), Env: "CartPole-v1", StartState: []float64{0, 0, 0, 0}, Actions: [][]float64{{0}}},
+		{ID: uuid.NewString(), Env: "CartPole-v1", StartState: []float64{0, 0, 0, 0}, Actions: [][]float64{{1}}},
+	}
+	pair := uuid.NewString()
+	if err := d.AddClipsAndPairs(ctx, pid, clips, []store.NewPair{{ID: pair, Left: clips[0].ID, Right: clips[1].ID}}, false); err != nil {
+		t.Fatal(err)
+	}
+	got, err := d.PairsExist(ctx, pid, []string{pair, uuid.NewString()})
+	if err != nil || len(got) != 1 || !got[pair] {
+		t.Fatalf("PairsExist: %v, %v", got, err)
+	}
+	if got, _ := d.PairsExist(ctx, uuid.NewString(), []string{pair}); len(got) != 0 {
+		t.Fatalf("a pair of another project: %v", got)
+	}
+}
+
+var _ hub.PairLister = (*Store)(nil)

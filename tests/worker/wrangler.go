@@ -134,10 +134,14 @@ var (
 	buildErr  error
 )
 
-// RemoveBuild removes the build that Start made, if any. Call it from TestMain after m.Run.
+// RemoveBuild removes the Worker build and the prefer binary that Start and PreferBin made,
+// if any. Call it from TestMain after m.Run.
 func RemoveBuild() {
 	if built != nil {
 		os.RemoveAll(built.Dir)
+	}
+	if builtBin != "" {
+		os.RemoveAll(filepath.Dir(builtBin))
 	}
 }
 
