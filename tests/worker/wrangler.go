@@ -209,7 +209,8 @@ var compatDate = regexp.MustCompile(`(?m)^compatibility_date\s*=\s*"([0-9-]+)"`)
 // without testing, for benchmarks.
 func StartServer(root string, tools Tools, b *Build, dir, teacherToken string, vars map[string]string) (*Server, error) {
 	// The deployable wrangler.toml runs build.sh and writes into server/worker/build; the test's
-	// own config points at the prebuilt b.Dir instead, with the same date, binding and migrations.
+	// own config points at the prebuilt b.Dir instead, with the same date, binding, migrations
+	// and static assets (the browser app in public/).
 	real, err := os.ReadFile(filepath.Join(root, "server", "worker", "wrangler.toml"))
 	if err != nil {
 		return nil, err
@@ -227,7 +228,12 @@ binding = "DB"
 database_name = "prefer"
 database_id = "00000000-0000-0000-0000-000000000000"
 migrations_dir = %q
-`, filepath.Join(b.Dir, "worker.mjs"), m[1], filepath.Join(root, "server", "store", "migrations"))
+
+[assets]
+directory = %q
+not_found_handling = "single-page-application"
+run_worker_first = ["/api/*"]
+`, filepath.Join(b.Dir, "worker.mjs"), m[1], filepath.Join(root, "server", "store", "migrations"), filepath.Join(root, "public"))
 	if err := os.WriteFile(filepath.Join(dir, "wrangler.toml"), []byte(config), 0o644); err != nil {
 		return nil, err
 	}

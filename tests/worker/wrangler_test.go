@@ -2,8 +2,10 @@ package worker
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -34,6 +36,24 @@ func TestWranglerDevServesHealthFromD1(t *testing.T) {
 	}
 	if body.SchemaVersion < 2 {
 		t.Errorf("schema_version %d: the migrations were not applied", body.SchemaVersion)
+	}
+	// The browser app is served from public/ on the same origin; /api/* reaches the Worker.
+	for _, c := range []struct{ path, ctype, want string }{
+		{"/", "text/html", "<title>Prefer</title>"},
+		{"/join?code=ABC123", "text/html", "<title>Prefer</title>"},
+		{"/teacher?token=x", "text/html", "<title>Prefer</title>"},
+		{"/app.css", "text/css", ""},
+		{"/api/v1/no-such-route", "application/json", `"not_found"`},
+	} {
+		res, err := http.Get(s.URL + c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if !strings.HasPrefix(res.Header.Get("Content-Type"), c.ctype) || !strings.Contains(string(b), c.want) {
+			t.Errorf("GET %s: %d %s %.80q", c.path, res.StatusCode, res.Header.Get("Content-Type"), b)
+		}
 	}
 	t.Logf("worker: app.wasm %d bytes, upload %d bytes gzipped", s.Build.WasmBytes, s.Build.UploadGzip)
 	if s.Build.UploadGzip > 10<<20 {
