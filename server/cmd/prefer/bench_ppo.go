@@ -49,9 +49,9 @@ func benchPPOTo(seeds int, log io.Writer) (map[string]any, error) {
 			solved++
 			sec, steps = *res.SolvedAtSeconds, float64(*res.SolvedAtSteps)
 		}
-		solvedSec, solvedSteps, evalRet = append(solvedSec, sec), append(solvedSteps, steps), append(evalRet, res.EvalReturn)
+		solvedSec, solvedSteps, evalRet = append(solvedSec, sec), append(solvedSteps, steps), append(evalRet, *res.EvalReturn)
 		if log != nil {
-			fmt.Fprintf(log, "bench ppo: default seed %d: %s, eval return %.1f\n", s, solvedText(res), res.EvalReturn)
+			fmt.Fprintf(log, "bench ppo: default seed %d: %s, %s\n", s, solvedText(res), evalText(res))
 		}
 	}
 	return map[string]any{

@@ -30,7 +30,7 @@ type trainResult struct {
 	StepsPerSecond  float64  `json:"steps_per_second"`
 	SolvedAtSteps   *int     `json:"solved_at_steps"`   // null if never solved
 	SolvedAtSeconds *float64 `json:"solved_at_seconds"` // null if never solved
-	EvalReturn      float64  `json:"eval_return"`
+	EvalReturn      *float64 `json:"eval_return"`       // null with --eval-episodes 0
 	EvalEpisodes    int      `json:"eval_episodes"`
 	Policy          string   `json:"policy,omitempty"`
 }
@@ -89,7 +89,8 @@ func trainPolicy(o trainOptions) (trainResult, *ppo.Policy, error) {
 	res.EnvSteps = tr.EnvSteps()
 	res.StepsPerSecond = float64(res.EnvSteps) / res.WallSeconds
 	if o.evalEpisodes > 0 {
-		res.EvalReturn = ppo.Evaluate(tr.Policy(), o.env, o.evalEpisodes, o.seed)
+		r := ppo.Evaluate(tr.Policy(), o.env, o.evalEpisodes, o.seed)
+		res.EvalReturn = &r
 	}
 	return res, tr.Policy(), nil
 }
@@ -220,8 +221,8 @@ func runTrain(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	res.Policy = path
-	fmt.Fprintf(stderr, "trained %d steps in %.2fs (%.0f steps/s); %s; eval return %.1f over %d episodes; policy in %s\n",
-		res.EnvSteps, res.WallSeconds, res.StepsPerSecond, solvedText(res), res.EvalReturn, res.EvalEpisodes, path)
+	fmt.Fprintf(stderr, "trained %d steps in %.2fs (%.0f steps/s); %s; %s; policy in %s\n",
+		res.EnvSteps, res.WallSeconds, res.StepsPerSecond, solvedText(res), evalText(res), path)
 	if *asJSON {
 		if err := json.NewEncoder(stdout).Encode(res); err != nil {
 			return 1
@@ -235,6 +236,13 @@ func solvedText(r trainResult) string {
 		return "not solved"
 	}
 	return fmt.Sprintf("solved at %d steps, %.2fs", *r.SolvedAtSteps, *r.SolvedAtSeconds)
+}
+
+func evalText(r trainResult) string {
+	if r.EvalReturn == nil {
+		return "not evaluated"
+	}
+	return fmt.Sprintf("eval return %.1f over %d episodes", *r.EvalReturn, r.EvalEpisodes)
 }
 
 func runEval(args []string, _ io.Reader, stdout, stderr io.Writer) int {
