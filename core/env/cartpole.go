@@ -101,17 +101,20 @@ func (c *CartPole) Step(action []float64) ([]float64, float64, bool) {
 	return c.Obs(), reward, terminated
 }
 
-// StepContinuing implements Continuing: the same dynamics, reward 1 for a step that starts with
-// the cart and pole inside Gymnasium's bounds and 0 for one that starts outside. Up to and
-// including Gymnasium's terminating step this is Gymnasium's reward, so the fixed-horizon return
-// counts the steps begun upright, with no signal hidden in the episode's length.
+// StepContinuing implements Continuing. Inside Gymnasium's bounds it is Step: the same
+// dynamics and reward 1. A state outside the bounds, where Gymnasium terminates, is absorbing
+// (Kostrikov et al. 2019, "Discriminator-Actor-Critic", §4.2): the cart and pole stay as they
+// fell and every further step earns 0. The fixed-horizon return therefore counts the steps
+// begun upright, with no signal hidden in the episode's length; and a fallen pole stays on
+// screen, bounded, instead of spinning and drifting off into states that neither a rater nor a
+// reward model has a use for.
 func (c *CartPole) StepContinuing(action []float64) ([]float64, float64) {
-	reward := 1.0
 	if c.outside() {
-		reward = 0
+		checkDiscrete(action, 2)
+		return c.Obs(), 0
 	}
 	c.advance(action)
-	return c.Obs(), reward
+	return c.Obs(), 1
 }
 
 // outside is CartPoleEnv.step's termination test on the current state.

@@ -16,15 +16,16 @@ type Continuing interface {
 }
 
 // FixedHorizon returns e in fixed-horizon mode: episodes never terminate early and last
-// horizon steps (Spec().MaxEpisodeSteps; 0 keeps e's own TimeLimit), the dynamics go on past
-// Gymnasium's termination, and the reward is e's StepContinuing reward.
+// horizon steps (Spec().MaxEpisodeSteps; 0 keeps e's own TimeLimit), the episode goes on past
+// Gymnasium's termination (with the dynamics, or in an absorbing state where that is what the
+// task means), and the reward is e's StepContinuing reward.
 //
 // Why: when an episode ends early, its length carries reward that a learned reward model
 // cannot see or control. A reward that is always positive makes ending late good and one that
 // is always negative makes ending early good, whatever the model learned. Christiano et al.
 // (2017, App. A.1) therefore "replaced termination conditions with a penalty" so that every
 // episode has the same length; here every step gets a reward that says what termination said
-// (CartPole: 1 per step begun inside the bounds, else 0; Acrobot: -1 per step ending below
+// (CartPole: 1 per step begun inside the bounds; a fallen pole is absorbing and earns 0; Acrobot: -1 per step ending below
 // the line, else 0; MountainCarContinuous: +1 per step ending at the goal, minus the fuel cost;
 // Pendulum never terminates and is unchanged).
 //

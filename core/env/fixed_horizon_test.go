@@ -22,6 +22,9 @@ func TestFixedHorizonNeverTerminatesAndKeepsDynamics(t *testing.T) {
 		}
 		fh.Reset(rng)
 		std.SetState(fh.State())
+		// CartPole's fallen state is absorbing; the others go on with Gymnasium's dynamics.
+		absorbing, absorbed := name == "CartPole-v1", false
+		var final []float64
 		for i := range 3 * sp.MaxEpisodeSteps {
 			a := []float64{uniformTest(rng, -3, 3)}
 			if sp.Action.Discrete() {
@@ -31,9 +34,18 @@ func TestFixedHorizonNeverTerminatesAndKeepsDynamics(t *testing.T) {
 			if done {
 				t.Fatalf("%s: fixed-horizon env terminated at step %d", name, i)
 			}
-			std.Step(a) // Gymnasium's dynamics, stepped past termination
+			if absorbed {
+				if fs := fh.State(); !equal(fs, final) {
+					t.Fatalf("%s step %d: left the absorbing state %v for %v", name, i, final, fs)
+				}
+				continue
+			}
+			_, _, term := std.Step(a) // Gymnasium's dynamics, stepped past termination
 			if fs, ss := fh.State(), std.State(); !equal(fs, ss) {
 				t.Fatalf("%s step %d: fixed-horizon state %v, Gymnasium's dynamics %v", name, i, fs, ss)
+			}
+			if term && absorbing {
+				absorbed, final = true, std.State()
 			}
 		}
 	}

@@ -1,0 +1,73 @@
+package loop
+
+import (
+	"math/rand/v2"
+
+	"github.com/prefer-rlhf/prefer/core/env"
+	"github.com/prefer-rlhf/prefer/core/ppo"
+	"github.com/prefer-rlhf/prefer/core/reward"
+)
+
+// Clip is a stretch of experience as the loop keeps it: what replays it (the env's state
+// before the first step, and the actions), the transitions the reward model reads, and the
+// fixed-horizon true return that a synthetic rater answers from (never shown to the model).
+type Clip struct {
+	StartState []float64
+	Actions    []float64 // Seg.Len rows of the action dimension
+	Seg        reward.Segment
+	TrueReturn float64
+}
+
+// Actor chooses an action for an observation; nil means a uniformly random policy.
+type Actor func(obs []float64, rng *rand.Rand) []float64
+
+// PolicyActor acts with p as it acts in training: sampling, not its most likely action.
+func PolicyActor(p *ppo.Policy) Actor {
+	return func(obs []float64, rng *rand.Rand) []float64 { return p.Act(obs, rng, false) }
+}
+
+// Clips rolls act in e (which should be in fixed-horizon mode, so a clip never ends early) and
+// returns n clips of length steps. Each comes from a fresh reset followed by a uniformly random
+// number of warm-up steps in [0, maxSkip], so clips show an episode's beginning as well as its
+// later course.
+func Clips(e env.Env, act Actor, n, length, maxSkip int, rng *rand.Rand) []Clip {
+	spec := e.Spec()
+	if act == nil {
+		act = func(_ []float64, rng *rand.Rand) []float64 { return RandomAction(spec.Action, rng) }
+	}
+	clips := make([]Clip, 0, n)
+	obs := make([]float64, spec.ObsDim)
+	for len(clips) < n {
+		copy(obs, e.Reset(rng))
+		for k := rng.IntN(max(maxSkip, 0) + 1); k > 0; k-- {
+			o, _, _ := e.Step(act(obs, rng))
+			copy(obs, o)
+		}
+		c := Clip{StartState: e.State(), Seg: reward.Segment{Len: length}}
+		for k := 0; k < length; k++ {
+			a := act(obs, rng)
+			c.Seg.Obs = append(c.Seg.Obs, obs...)
+			c.Actions = append(c.Actions, a...)
+			o, r, _ := e.Step(a)
+			copy(obs, o)
+			c.Seg.Next = append(c.Seg.Next, obs...)
+			c.TrueReturn += r
+		}
+		c.Seg.Act = c.Actions
+		clips = append(clips, c)
+	}
+	return clips
+}
+
+// RandomAction draws a uniformly random action: an index of a discrete space, or a point of
+// the box.
+func RandomAction(sp env.Space, rng *rand.Rand) []float64 {
+	if sp.Discrete() {
+		return []float64{float64(rng.IntN(sp.N))}
+	}
+	a := make([]float64, len(sp.Low))
+	for i := range a {
+		a[i] = sp.Low[i] + rng.Float64()*(sp.High[i]-sp.Low[i])
+	}
+	return a
+}

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+
+	"github.com/prefer-rlhf/prefer/core/env"
+	"github.com/prefer-rlhf/prefer/core/loop"
+	"github.com/prefer-rlhf/prefer/core/plot"
+	"github.com/prefer-rlhf/prefer/core/query"
+)
+
+func init() {
+	register("experiment", "run the RLHF loop headless with a synthetic rater; write a report and a plot", runExperiment)
+}
+
+func runExperiment(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("experiment", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	envName := fs.String("env", "CartPole-v1", "environment")
+	labels := fs.Int("labels", 200, "label budget: comparisons asked of the synthetic rater")
+	seed := fs.Uint64("seed", 1, "random seed")
+	noise := fs.Float64("noise", 0, "rater error rate: chance of a random left/right answer, in [0, 1]")
+	temp := fs.Float64("temperature", 0, "rater Boltzmann temperature (0: always the better clip)")
+	q := fs.String("query", "disagreement", "pair selection: disagreement or random")
+	steps := fs.Int("steps", 0, "PPO env steps in all (0: the env's default)")
+	rounds := fs.Int("rounds", 0, "train/label rounds (0: default)")
+	clip := fs.Int("clip-steps", 0, "clip length in env steps (0: about 1.5 s of env time)")
+	out := fs.String("out", "", "report file prefix: writes PREFIX.json and PREFIX.svg (default experiment-ENV-SEED)")
+	asJSON := fs.Bool("json", false, "end with one JSON object on stdout")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "prefer experiment: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	if _, err := env.Lookup(*envName); err != nil {
+		fmt.Fprintf(stderr, "prefer experiment: --env: %v\n", err)
+		return 2
+	}
+	strategy, err := query.ParseStrategy(*q)
+	if err != nil {
+		fmt.Fprintf(stderr, "prefer experiment: --query: %v\n", err)
+		return 2
+	}
+	cfg := loop.Defaults(*envName)
+	cfg.Seed, cfg.Labels = *seed, *labels
+	cfg.Rater.ErrorRate, cfg.Rater.Temperature = *noise, *temp
+	cfg.Query.Strategy = strategy
+	cfg.ClipSteps = *clip
+	if e := os.Getenv("PREFER_DEV_EPOCHS"); e != "" {
+		cfg.Reward.Epochs, _ = strconv.Atoi(e)
+	}
+	if *steps > 0 {
+		cfg.Steps = *steps
+	}
+	if *rounds > 0 {
+		cfg.Rounds = *rounds
+	}
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintf(stderr, "prefer experiment: %v\n", err)
+		return 2
+	}
+	if *out == "" {
+		*out = "experiment-" + *envName + "-" + strconv.FormatUint(*seed, 10)
+	}
+
+	fmt.Fprintf(stderr, "experiment %s seed %d: %d labels (%s, noise %g), %d env steps in %d rounds\n",
+		*envName, *seed, cfg.Labels, strategy, *noise, cfg.Steps, cfg.Rounds)
+	rep, err := loop.Run(cfg, func(p loop.Point) {
+		fmt.Fprintf(stderr, "round %2d/%d  steps %7d  labels %4d  true return %8.1f  reward val acc %.3f  %5.1fs\n",
+			p.Round, cfg.Rounds, p.EnvSteps, p.Labels, p.TrueReturn, p.ValAccuracy, p.Seconds)
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "prefer experiment: %v\n", err)
+		return 1
+	}
+	report, _ := json.MarshalIndent(rep, "", "  ")
+	if err := os.WriteFile(*out+".json", append(report, '\n'), 0o644); err != nil {
+		fmt.Fprintf(stderr, "prefer experiment: %v\n", err)
+		return 1
+	}
+	if err := os.WriteFile(*out+".svg", curvePlot(rep), 0o644); err != nil {
+		fmt.Fprintf(stderr, "prefer experiment: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stderr, "eval return %.1f (random policy %.1f), %d labels, reward model val accuracy %.3f; wrote %s.json and %s.svg\n",
+		rep.EvalReturn, rep.RandomReturn, rep.LabelsUsed, rep.RewardModelValAccuracy, *out, *out)
+	if *asJSON {
+		b, _ := json.Marshal(map[string]any{
+			"env": rep.Env, "seed": rep.Seed, "query": rep.Query, "noise": rep.Noise,
+			"labels_used": rep.LabelsUsed, "env_steps": rep.EnvSteps, "eval_return": rep.EvalReturn,
+			"random_return": rep.RandomReturn, "reward_model_val_accuracy": nullable(rep.RewardModelValAccuracy),
+			"wall_seconds": rep.WallSeconds,
+		})
+		fmt.Fprintln(stdout, string(b))
+	}
+	return 0
+}
+
+// curvePlot draws true return against env steps, with the random policy's return and the
+// env's threshold as references.
+func curvePlot(rep *loop.Report) []byte {
+	var xs, ys []float64
+	for _, p := range rep.Curve {
+		xs = append(xs, float64(p.EnvSteps))
+		ys = append(ys, p.TrueReturn)
+	}
+	c := plot.Chart{
+		Title:  fmt.Sprintf("%s: RLHF with %d labels (%s queries, seed %d)", rep.Env, rep.LabelsUsed, rep.Query, rep.Seed),
+		XLabel: "env steps", YLabel: "true return",
+		Series: []plot.Series{{Name: "policy (true reward)", X: xs, Y: ys}},
+		HLines: []plot.HLine{{Name: "random policy", Y: rep.RandomReturn}},
+	}
+	if e, err := env.Lookup(rep.Env); err == nil {
+		if t := e.Spec().RewardThreshold; t == t {
+			c.HLines = append(c.HLines, plot.HLine{Name: "solved", Y: t})
+		}
+	}
+	return c.SVG()
+}
+
+// nullable returns nil for NaN (JSON has no NaN), else v.
+func nullable(v float64) any {
+	if v != v {
+		return nil
+	}
+	return v
+}
