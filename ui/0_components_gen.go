@@ -450,14 +450,14 @@ func (c *ModelPanel) prediction() string {
 
 func (c *ModelPanel) fitted() string {
 	m := c.App.Model
-	if m.Err != "" {
-		return "unavailable (" + m.Err + ")"
+	if c.App.ModelErr != "" {
+		return "problem: " + c.App.ModelErr
 	}
 	if m.Labels == 0 {
 		return "learns from your labels"
 	}
-	s := "fitted on " + plural(m.Labels, "label", "labels") + " in " + strconv.Itoa(int(m.FitMS+0.5)) + " ms"
-	if m.Busy {
+	s := "fitted on " + plural(m.Labels, "label", "labels") + " · refit " + strconv.Itoa(int(m.FitMS+0.5)) + " ms"
+	if c.App.ModelBusy {
 		s += " · fitting…"
 	}
 	return s
@@ -465,18 +465,21 @@ func (c *ModelPanel) fitted() string {
 
 func (c *ModelPanel) accuracy() string {
 	m := c.App.Model
-	if m.Heldout == 0 {
-		return "— (every 5th label is held out)"
+	if m.Heldout == 0 || m.Accuracy < 0 {
+		return "— (about 1 label in 3 is held out)"
 	}
-	return percent(m.Accuracy) + " of " + strconv.Itoa(m.Heldout)
+	return percent(m.Accuracy) + " of the last " + strconv.Itoa(m.Heldout)
 }
 
 func (c *ModelPanel) agreement() string {
 	m := c.App.Model
-	if m.Global == 0 || m.Agreement != m.Agreement {
+	if m.Global == 0 || m.Agreement < 0 {
+		if c.App.ModelVer > 0 {
+			return "— (class model v" + strconv.Itoa(c.App.ModelVer) + ")"
+		}
 		return "— (no class model yet)"
 	}
-	return percent(m.Agreement) + " (class model v" + strconv.Itoa(m.Global) + ")"
+	return percent(m.Agreement) + " of " + strconv.Itoa(m.Compared) + " pairs (class model v" + strconv.Itoa(m.Global) + ")"
 }
 func (c *ModelPanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 

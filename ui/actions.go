@@ -101,9 +101,6 @@ func (a *App) Answer(c prefs.Choice) { a.Choose(c) }
 func (a *App) SetPrivate(on bool) {
 	a.Settings.Private = on
 	a.saveSettings()
-	if on && a.fitter != nil {
-		a.fitter.RequestUpdate()
-	}
 }
 
 // SetHidePrediction hides or shows the local model's prediction after each answer.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/prefer-rlhf/prefer/core/prefs"
+	"github.com/prefer-rlhf/prefer/wasm/fitter"
 	"github.com/vugu/vugu"
 )
 
@@ -57,26 +58,6 @@ type Pair struct {
 	left, right clipScenes // filled by prepare; not stored
 }
 
-// Prediction is the local model's preference for a pair, from before it saw the rater's answer.
-type Prediction struct {
-	PairID string  `json:"pair_id"`
-	PLeft  float64 `json:"p_left"` // P(left better), Bradley-Terry on the ensemble's mean
-	Spread float64 `json:"spread"` // the ensemble members' standard deviation of P(left)
-}
-
-// ModelStats is what the rater sees of their local model.
-type ModelStats struct {
-	Labels    int     `json:"labels"`    // labels the model was fitted on
-	FitMS     float64 `json:"fit_ms"`    // time of the last refit
-	Accuracy  float64 `json:"accuracy"`  // on the rater's own held-out labels; NaN before any
-	Heldout   int     `json:"heldout"`   // how many held-out labels Accuracy is over
-	Agreement float64 `json:"agreement"` // share of own labelled pairs where it agrees with the global model; NaN if none
-	Global    int     `json:"global"`    // the global model version compared with; 0 if none
-	Busy      bool    `json:"busy"`      // a fit is running
-	Err       string  `json:"error"`     // the worker's last error, if any
-	Updates   int     `json:"updates"`   // model updates sent to the hub (private mode)
-}
-
 // App is the whole state of the page. Components read it under the EventEnv's read lock while
 // rendering; every change goes through update, which takes the write lock and asks for a render.
 type App struct {
@@ -105,8 +86,12 @@ type App struct {
 	ModelVer   int    // global model version held
 	model      []byte // the global model as received (JSON), handed to the fitter
 	LastChoice *Label
-	Predicted  map[string]Prediction // pair id -> the local model's prediction before the answer
-	Model      ModelStats
+	Predicted  map[string]fitter.Prediction // pair id -> the local model's prediction before the answer
+	Model      fitter.Stats                 // the local model, as last reported by the worker
+	ModelBusy  bool                         // a refit is running
+	ModelErr   string                       // the worker's last error
+	Updates    int                          // model updates the hub took (private mode)
+	sinceUpd   int                          // private labels since the last requested update
 
 	Player *Player
 
@@ -124,14 +109,14 @@ type App struct {
 }
 
 // NewApp returns an App over the given browser services. now may be nil (time.Now).
-func NewApp(env vugu.EventEnv, store Store, hub Hub, fitter Fitter, now func() time.Time) *App {
+func NewApp(env vugu.EventEnv, store Store, hub Hub, fit Fitter, now func() time.Time) *App {
 	if now == nil {
 		now = time.Now
 	}
-	a := &App{env: env, store: store, hub: hub, fitter: fitter, now: now, View: ViewLoading,
-		labelled: map[string]bool{}, Predicted: map[string]Prediction{}, kick: make(chan struct{}, 1),
+	a := &App{env: env, store: store, hub: hub, fitter: fit, now: now, View: ViewLoading,
+		labelled: map[string]bool{}, Predicted: map[string]fitter.Prediction{}, kick: make(chan struct{}, 1),
 		Player: NewPlayer()}
-	a.Model.Accuracy, a.Model.Agreement = nan, nan
+	a.Model.Accuracy, a.Model.Agreement = -1, -1
 	return a
 }
 
@@ -218,6 +203,9 @@ func (a *App) Choose(c prefs.Choice) {
 	}
 	a.Queue = a.Queue[1:]
 	a.labelled[p.ID] = true
+	if l.Private {
+		a.sinceUpd++
+	}
 	a.LastChoice = l
 	a.showCurrent()
 	go a.saveLabel(l, p.ID)
@@ -240,6 +228,7 @@ func (a *App) saveLabel(l *Label, pairID string) {
 		a.Labels = append(a.Labels, l)
 	})
 	if a.fitter != nil {
+		a.update(func() { a.ModelBusy = true })
 		a.fitter.AddLabel(l)
 	}
 	a.Kick()

@@ -214,7 +214,7 @@ func (a *App) syncOnce() (more bool, err error) {
 		if v := resp.ModelUpdate; upd != nil && v != nil {
 			switch v.Status {
 			case "accepted", "duplicate":
-				a.Model.Updates++
+				a.Updates++
 			default:
 				a.warn("The hub refused this device's model update: " + v.Reason)
 			}

@@ -8,12 +8,17 @@ import (
 	"context"
 
 	"github.com/prefer-rlhf/prefer/ui"
+	"github.com/prefer-rlhf/prefer/wasm/fitter"
 	"github.com/vugu/vugu"
 	"github.com/vugu/vugu/domrender"
 	"github.com/vugu/vugu/js"
 )
 
 func main() {
+	if !js.Global().Get("document").Truthy() {
+		fitter.Serve() // in the Web Worker
+		return
+	}
 	r, err := domrender.New("#app")
 	if err != nil {
 		panic(err)
@@ -32,6 +37,7 @@ func main() {
 		store = idb
 	}
 	app := ui.NewApp(r.EventEnv(), store, &ui.FetchHub{}, nil, nil)
+	app.SetFitter(ui.NewWorkerFitter(app, "/fitter.js"))
 	app.AfterJoin = func() { js.Global().Get("history").Call("replaceState", nil, "", "/") }
 	if idbErr != nil {
 		app.Warn("This browser cannot store labels (" + idbErr.Error() + "); they last only while the page is open.")

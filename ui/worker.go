@@ -1,0 +1,127 @@
+package ui
+
+import (
+	"encoding/json"
+
+	"github.com/prefer-rlhf/prefer/wasm/fitter"
+	"github.com/vugu/vugu/js"
+)
+
+// privateUpdateEvery is how many private labels pass between model updates sent to the hub.
+// Each update is the whole local model's delta against its base version, so sending one per
+// label would only resend nearly the same delta.
+const privateUpdateEvery = 10
+
+// WorkerFitter is the Fitter in a dedicated Web Worker running wasm/fitter.
+type WorkerFitter struct {
+	w js.Value
+}
+
+// NewWorkerFitter starts the worker script at url and routes its messages to a.
+func NewWorkerFitter(a *App, url string) *WorkerFitter {
+	w := js.Global().Get("Worker").New(url)
+	setProp(w, "onmessage", js.FuncOf(func(_ js.Value, args []js.Value) any {
+		if d := arg0(args).Get("data"); d.Type() == js.TypeString {
+			go a.FitterMessage(d.String())
+		}
+		return nil
+	}))
+	setProp(w, "onerror", js.FuncOf(func(_ js.Value, args []js.Value) any {
+		msg := "the model's worker failed"
+		if m := arg0(args).Get("message"); m.Type() == js.TypeString {
+			msg += ": " + m.String()
+		}
+		go a.FitterMessage(`{"type":"error","message":` + quoteJSON(msg) + `}`)
+		return nil
+	}))
+	return &WorkerFitter{w: w}
+}
+
+func quoteJSON(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+func (f *WorkerFitter) send(in fitter.In) {
+	b, err := json.Marshal(in)
+	if err != nil {
+		return
+	}
+	f.w.Call("postMessage", string(b))
+}
+
+func toFitter(l *Label) fitter.Label {
+	return fitter.Label{ID: l.ID, PairID: l.PairID, Choice: l.Choice, Left: l.Pair.Left, Right: l.Pair.Right}
+}
+
+// Init sends every label, the global model and the saved local model.
+func (f *WorkerFitter) Init(labels []*Label, global, local []byte) {
+	in := fitter.In{Type: fitter.TypeInit, Global: global}
+	for _, l := range labels {
+		in.Labels = append(in.Labels, toFitter(l))
+	}
+	if len(local) > 0 {
+		var lm fitter.Local
+		if json.Unmarshal(local, &lm) == nil {
+			in.Local = &lm
+		}
+	}
+	f.send(in)
+}
+
+// AddLabel sends one new label.
+func (f *WorkerFitter) AddLabel(l *Label) {
+	f.send(fitter.In{Type: fitter.TypeLabel, Labels: []fitter.Label{toFitter(l)}})
+}
+
+// SetGlobal sends a new global model.
+func (f *WorkerFitter) SetGlobal(model []byte) {
+	f.send(fitter.In{Type: fitter.TypeGlobal, Global: model})
+}
+
+// RequestUpdate asks for a private model update.
+func (f *WorkerFitter) RequestUpdate() { f.send(fitter.In{Type: fitter.TypeUpdate}) }
+
+// FitterMessage takes one message from the model's worker.
+func (a *App) FitterMessage(msg string) {
+	var o fitter.Out
+	if err := json.Unmarshal([]byte(msg), &o); err != nil {
+		return
+	}
+	switch o.Type {
+	case fitter.TypePrediction:
+		if o.Prediction != nil {
+			a.update(func() { a.Predicted[o.Prediction.PairID] = *o.Prediction })
+		}
+	case fitter.TypeFitted:
+		if o.Stats == nil {
+			return
+		}
+		var ask bool
+		a.update(func() {
+			a.Model, a.ModelBusy, a.ModelErr = *o.Stats, false, ""
+			if a.Settings.Private && o.Stats.Global > 0 && a.sinceUpd >= privateUpdateEvery {
+				a.sinceUpd, ask = 0, true
+			}
+		})
+		if ask && a.fitter != nil {
+			a.fitter.RequestUpdate()
+		}
+	case fitter.TypeLocal:
+		if o.Local == nil {
+			return
+		}
+		if op, err := put(StoreMeta, metaLocal, o.Local); err == nil {
+			a.mu.Lock()
+			a.store.Write(op)
+			a.mu.Unlock()
+		}
+	case fitter.TypeModelDelta:
+		if len(o.Update) > 0 {
+			a.update(func() { a.pendingUpdate = o.Update })
+			a.Wake()
+		}
+	case fitter.TypeError:
+		a.update(func() { a.ModelErr, a.ModelBusy = o.Message, false })
+	}
+}

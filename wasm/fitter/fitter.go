@@ -1,0 +1,547 @@
+package fitter
+
+import (
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/prefer-rlhf/prefer/core/env"
+	"github.com/prefer-rlhf/prefer/core/prefs"
+	"github.com/prefer-rlhf/prefer/core/reward"
+)
+
+// Config holds the browser's fitting settings. The network's shape comes from the global model
+// when there is one (a private update must have its shape), else from reward.Defaults.
+type Config struct {
+	// Batch is the minibatch size of an incremental Update. Smaller than the hub's, so that a
+	// refit after one label stays far below a frame budget's worth of worker time.
+	Batch int
+	// UpdateSteps is the number of minibatch steps per incremental Update.
+	UpdateSteps int
+	// AgreeEvery recomputes agreement with the global model every so many labels, on the
+	// most recent AgreeWindow labelled pairs (a forward pass over each clip of each).
+	AgreeEvery, AgreeWindow int
+	// SaveEvery sends the local model to the page to keep every so many labels.
+	SaveEvery int
+	// ValWindow is how many of the most recent held-out labels each refit validates on (L2
+	// adaptation and the accuracy shown). The validation pass costs as much as the training
+	// steps, so an unbounded one would make a refit grow with the rater's label count.
+	ValWindow int
+	// IdleRounds is how many extra Update rounds the worker runs while no message waits, so
+	// the model keeps improving between labels at no cost to the refit after a label.
+	IdleRounds int
+	// Seed fixes the local model's initialisation and minibatches.
+	Seed uint64
+}
+
+// DefaultConfig returns the browser's settings.
+func DefaultConfig() Config {
+	return Config{Batch: 8, UpdateSteps: 2, AgreeEvery: 5, AgreeWindow: 50, SaveEvery: 10, ValWindow: 32, IdleRounds: 8, Seed: 1}
+}
+
+// own is one of the rater's labels as segments.
+type own struct {
+	left, right reward.Segment
+	mu          float64 // 1 left, 0 right, 0.5 equal; NaN for can't tell
+}
+
+// Fitter is the local model and the labels it learns from. It is not safe for concurrent use:
+// the worker handles one message at a time.
+type Fitter struct {
+	cfg    Config
+	now    func() time.Time
+	model  *reward.Model // nil until the first label with a preference (or a global model)
+	fitted bool          // model has been fitted on data (Update needs a first Fit)
+	base   int           // global version model started from; 0 from scratch
+	data   reward.Dataset
+	labels []own // every label, in order, for agreement
+	shape  reward.Shape
+	envOK  string // the env of the labels so far
+
+	global       *reward.Model
+	globalVer    int
+	globalRaw    []byte    // the global's weights JSON, to start local models from
+	globalParams []float64 // the global's parameters, members concatenated, for deltas
+
+	lastStats Stats
+	sinceSave int
+	sinceAgr  int
+	idle      int // idle rounds left
+}
+
+// New returns an empty Fitter.
+func New(cfg Config) *Fitter {
+	return &Fitter{cfg: cfg, now: time.Now, lastStats: Stats{Accuracy: -1, Agreement: -1}}
+}
+
+// Handle processes one message and returns the messages for the page.
+func (f *Fitter) Handle(in In) (out []Out) {
+	defer func() {
+		if r := recover(); r != nil { // a bad message must not kill the worker
+			out = append(out, Out{Type: TypeError, Message: "fitter: " + panicText(r)})
+		}
+	}()
+	var err error
+	switch in.Type {
+	case TypeInit:
+		out, err = f.init(in)
+	case TypeLabel:
+		out, err = f.label(in)
+	case TypeGlobal:
+		out, err = f.setGlobal(in.Global, true)
+	case TypeUpdate:
+		out, err = f.update()
+	default:
+		err = errors.New("fitter: unknown message type " + strconv.Quote(in.Type))
+	}
+	if err != nil {
+		out = append(out, Out{Type: TypeError, Message: err.Error()})
+	}
+	return out
+}
+
+func panicText(r any) string {
+	if e, ok := r.(error); ok {
+		return e.Error()
+	}
+	if s, ok := r.(string); ok {
+		return s
+	}
+	return "internal error"
+}
+
+// init restarts on every label on the device: the saved local model if it still fits, else
+// one started from the global model, else a fresh one; then one fit over all labels.
+func (f *Fitter) init(in In) ([]Out, error) {
+	*f = *New(f.cfg)
+	var warn []Out
+	if len(in.Global) > 0 && string(in.Global) != "null" {
+		if _, err := f.setGlobal(in.Global, false); err != nil {
+			warn = append(warn, Out{Type: TypeError, Message: err.Error()})
+		}
+	}
+	for _, l := range in.Labels {
+		if err := f.addLabel(l); err != nil {
+			warn = append(warn, Out{Type: TypeError, Message: "label " + l.ID + ": " + err.Error()})
+		}
+	}
+	if in.Local != nil && len(in.Local.Model) > 0 && in.Local.Base == f.globalVer {
+		var m reward.Model
+		if err := m.UnmarshalBinary(in.Local.Model); err == nil && m.Shape() == f.shape && f.compatible(&m) {
+			f.model, f.base = &m, in.Local.Base
+		}
+	}
+	if f.data.Len() == 0 {
+		st := f.statsNow(0)
+		return append(warn, Out{Type: TypeFitted, Stats: &st}), nil
+	}
+	out, err := f.refit()
+	return append(warn, out...), err
+}
+
+// compatible reports whether m has the global model's shape (or there is no global model).
+func (f *Fitter) compatible(m *reward.Model) bool {
+	if f.global == nil {
+		return true
+	}
+	if m.Members() != f.global.Members() {
+		return false
+	}
+	for i := 0; i < m.Members(); i++ {
+		if len(m.Net(i).Params) != len(f.global.Net(i).Params) {
+			return false
+		}
+	}
+	return true
+}
+
+// label predicts the new label's pair with the model as it is, then refits on it.
+func (f *Fitter) label(in In) ([]Out, error) {
+	if len(in.Labels) != 1 {
+		return nil, errors.New("fitter: a label message carries one label")
+	}
+	l := in.Labels[0]
+	var out []Out
+	left, err := segment(&l.Left)
+	if err != nil {
+		return nil, errors.New("fitter: left clip: " + err.Error())
+	}
+	right, err := segment(&l.Right)
+	if err != nil {
+		return nil, errors.New("fitter: right clip: " + err.Error())
+	}
+	if f.model != nil && f.fitted && f.model.Shape() == shapeOf(&l.Left) {
+		p, s := f.model.Prefer(left, right)
+		out = append(out, Out{Type: TypePrediction, Prediction: &Prediction{PairID: l.PairID, PLeft: p, Spread: s}})
+	}
+	if err := f.addSegments(l, left, right); err != nil {
+		return out, err
+	}
+	if _, ok := l.Choice.Mu(); !ok {
+		return out, nil // can't tell: nothing to learn
+	}
+	more, err := f.refit()
+	return append(out, more...), err
+}
+
+// addLabel replays a label's clips and adds it.
+func (f *Fitter) addLabel(l Label) error {
+	left, err := segment(&l.Left)
+	if err != nil {
+		return err
+	}
+	right, err := segment(&l.Right)
+	if err != nil {
+		return err
+	}
+	return f.addSegments(l, left, right)
+}
+
+func (f *Fitter) addSegments(l Label, left, right reward.Segment) error {
+	if !l.Choice.Valid() {
+		return errors.New("fitter: bad choice")
+	}
+	if l.Left.Env != l.Right.Env || (f.envOK != "" && l.Left.Env != f.envOK) {
+		return errors.New("fitter: labels of more than one env")
+	}
+	sh := shapeOf(&l.Left)
+	if f.envOK == "" {
+		f.envOK, f.shape = l.Left.Env, sh
+	}
+	mu, ok := l.Choice.Mu()
+	if !ok {
+		mu = math.NaN()
+	}
+	f.labels = append(f.labels, own{left: left, right: right, mu: mu})
+	f.data.AddChoice(left, right, l.Choice)
+	return nil
+}
+
+// refit fits the model on the data: a full Fit the first time, an incremental Update after.
+func (f *Fitter) refit() ([]Out, error) {
+	if len(f.data.Train) == 0 {
+		st := f.statsNow(0)
+		return []Out{{Type: TypeFitted, Stats: &st}}, nil
+	}
+	if f.model == nil {
+		m, err := f.newModel()
+		if err != nil {
+			return nil, err
+		}
+		f.model = m
+	}
+	start := f.now()
+	st, err := f.fit()
+	if err != nil {
+		return nil, err
+	}
+	ms := float64(f.now().Sub(start).Microseconds()) / 1000
+	f.idle = f.cfg.IdleRounds
+	_ = st
+	f.sinceAgr++
+	if f.sinceAgr >= f.cfg.AgreeEvery || f.lastStats.Agreement < 0 {
+		f.agreement()
+	}
+	stats := f.statsNow(ms)
+	out := []Out{{Type: TypeFitted, Stats: &stats}}
+	f.sinceSave++
+	if f.sinceSave >= f.cfg.SaveEvery {
+		f.sinceSave = 0
+		if b, err := f.model.MarshalBinary(); err == nil {
+			out = append(out, Out{Type: TypeLocal, Local: &Local{Base: f.base, Model: b}})
+		}
+	}
+	return out, nil
+}
+
+// fit runs a full Fit the first time and an incremental Update after, validating on the most
+// recent ValWindow held-out labels.
+func (f *Fitter) fit() (reward.Stats, error) {
+	view := reward.Dataset{Train: f.data.Train, Val: f.data.Val[max(0, len(f.data.Val)-f.cfg.ValWindow):]}
+	var st reward.Stats
+	var err error
+	if f.fitted || f.base > 0 {
+		st, err = f.model.Update(&view)
+	} else {
+		st, err = f.model.Fit(&view)
+	}
+	if err == nil {
+		f.fitted = true
+		f.lastStats.Accuracy, f.lastStats.Heldout = -1, 0
+		if !math.IsNaN(st.ValAccuracy) {
+			f.lastStats.Accuracy = st.ValAccuracy
+			f.lastStats.Heldout = strict(view.Val)
+		}
+	}
+	return st, err
+}
+
+// Idle runs one extra Update round if one is due and reports whether it did; the worker
+// calls it while no message waits. The last round reports fresh stats.
+func (f *Fitter) Idle() (did bool, out []Out) {
+	if f.idle <= 0 || f.model == nil || !f.fitted || len(f.data.Train) == 0 {
+		return false, nil
+	}
+	f.idle--
+	if _, err := f.fit(); err != nil {
+		f.idle = 0
+		return true, []Out{{Type: TypeError, Message: err.Error()}}
+	}
+	if f.idle > 0 {
+		return true, nil
+	}
+	f.agreement()
+	st := f.statsNow(f.lastStats.FitMS)
+	return true, []Out{{Type: TypeFitted, Stats: &st}}
+}
+
+func (f *Fitter) statsNow(ms float64) Stats {
+	s := f.lastStats
+	s.Labels = f.data.Len()
+	s.FitMS = ms
+	f.lastStats.FitMS = ms
+	s.Global = f.globalVer
+	s.Base = f.base
+	return s
+}
+
+// strict counts comparisons with a strict preference.
+func strict(cs []reward.Comparison) int {
+	n := 0
+	for _, c := range cs {
+		if c.Mu != 0.5 {
+			n++
+		}
+	}
+	return n
+}
+
+// newModel starts a model from the global one when there is one, else from scratch.
+func (f *Fitter) newModel() (*reward.Model, error) {
+	if f.global != nil && f.global.Shape() == f.shape {
+		m, err := f.fromGlobal()
+		if err == nil {
+			f.base = f.globalVer
+			return m, nil
+		}
+	}
+	cfg := reward.Defaults()
+	cfg.Batch, cfg.UpdateSteps, cfg.Parallel, cfg.Seed = f.cfg.Batch, f.cfg.UpdateSteps, false, f.cfg.Seed
+	f.base = 0
+	return reward.New(cfg, f.shape)
+}
+
+// fromGlobal copies the global model with the browser's fit settings. The settings live in
+// the model's stored form (core/reward's codec), so they are changed there.
+func (f *Fitter) fromGlobal() (*reward.Model, error) {
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(f.globalRaw, &doc); err != nil {
+		return nil, err
+	}
+	var cfg map[string]json.RawMessage
+	if err := json.Unmarshal(doc["config"], &cfg); err != nil {
+		return nil, err
+	}
+	cfg["batch"] = json.RawMessage(strconv.Itoa(f.cfg.Batch))
+	cfg["update_steps"] = json.RawMessage(strconv.Itoa(f.cfg.UpdateSteps))
+	cfg["parallel"] = json.RawMessage("false")
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, err
+	}
+	doc["config"] = b
+	if b, err = json.Marshal(doc); err != nil {
+		return nil, err
+	}
+	var m reward.Model
+	if err := m.UnmarshalJSON(b); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// hubModel is the hub's Model object (docs/api.md).
+type hubModel struct {
+	Version int             `json:"version"`
+	Weights json.RawMessage `json:"weights"`
+}
+
+// setGlobal takes a new global model. When restart is set and its version is newer than the
+// local model's base, the local model restarts from it and refits on the rater's labels: the
+// client step of federated averaging (McMahan et al. 2017), so a private update is always a
+// delta against a recent global version.
+func (f *Fitter) setGlobal(raw json.RawMessage, restart bool) ([]Out, error) {
+	var hm hubModel
+	if err := json.Unmarshal(raw, &hm); err != nil {
+		return nil, errors.New("fitter: bad global model: " + err.Error())
+	}
+	var g reward.Model
+	if err := g.UnmarshalJSON(hm.Weights); err != nil {
+		return nil, errors.New("fitter: bad global model weights: " + err.Error())
+	}
+	if hm.Version <= 0 {
+		return nil, errors.New("fitter: global model without a version")
+	}
+	f.global, f.globalVer, f.globalRaw = &g, hm.Version, hm.Weights
+	f.globalParams = f.globalParams[:0]
+	for i := 0; i < g.Members(); i++ {
+		f.globalParams = append(f.globalParams, g.Net(i).Params...)
+	}
+	f.lastStats.Agreement = -1
+	if !restart {
+		return nil, nil
+	}
+	if f.data.Len() == 0 || f.shape != g.Shape() {
+		st := f.statsNow(0)
+		return []Out{{Type: TypeFitted, Stats: &st}}, nil
+	}
+	m, err := f.fromGlobal()
+	if err != nil {
+		return nil, err
+	}
+	f.model, f.base, f.fitted = m, hm.Version, true
+	f.sinceSave = f.cfg.SaveEvery // keep the restarted model
+	return f.refit()
+}
+
+// agreement measures how often the local and global models prefer the same side on the
+// rater's most recent labelled pairs.
+func (f *Fitter) agreement() {
+	f.sinceAgr = 0
+	if f.global == nil || f.model == nil || f.global.Shape() != f.shape {
+		f.lastStats.Agreement, f.lastStats.Compared = -1, 0
+		return
+	}
+	from := max(0, len(f.labels)-f.cfg.AgreeWindow)
+	same, n := 0, 0
+	for _, l := range f.labels[from:] {
+		pl, _ := f.model.Prefer(l.left, l.right)
+		pg, _ := f.global.Prefer(l.left, l.right)
+		if (pl > 0.5) == (pg > 0.5) {
+			same++
+		}
+		n++
+	}
+	if n == 0 {
+		f.lastStats.Agreement, f.lastStats.Compared = -1, 0
+		return
+	}
+	f.lastStats.Agreement, f.lastStats.Compared = float64(same)/float64(n), n
+}
+
+// update makes the private-mode model update: the local parameters minus the global
+// version's it started from, with the number of labels (the FedAvg weight), as little-endian
+// float32 in base64 (docs/api.md, model_update.delta_f32).
+func (f *Fitter) update() ([]Out, error) {
+	switch {
+	case f.global == nil:
+		return nil, errors.New("fitter: no global model yet to send an update against")
+	case f.model == nil || !f.fitted || f.data.Len() == 0:
+		return nil, errors.New("fitter: no labels to send an update for")
+	case f.base != f.globalVer:
+		// Restart from the newest global model first.
+		if _, err := f.setGlobal(f.rawGlobal(), true); err != nil {
+			return nil, err
+		}
+	}
+	var local []float64
+	for i := 0; i < f.model.Members(); i++ {
+		local = append(local, f.model.Net(i).Params...)
+	}
+	if len(local) != len(f.globalParams) {
+		return nil, errors.New("fitter: the local model's shape differs from the global model's")
+	}
+	buf := make([]byte, 4*len(local))
+	for i, v := range local {
+		binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(float32(v-f.globalParams[i])))
+	}
+	metrics := map[string]float64{}
+	if f.lastStats.Accuracy >= 0 {
+		metrics["reward/val_accuracy"] = f.lastStats.Accuracy
+	}
+	u := map[string]any{
+		"id":           newUUID(),
+		"base_version": f.base,
+		"labels":       f.data.Len(),
+		"delta_f32":    base64.StdEncoding.EncodeToString(buf),
+		"metrics":      metrics,
+	}
+	b, err := json.Marshal(u)
+	if err != nil {
+		return nil, err
+	}
+	return []Out{{Type: TypeModelDelta, Update: b}}, nil
+}
+
+// rawGlobal rebuilds the hub's Model object from what is held.
+func (f *Fitter) rawGlobal() json.RawMessage {
+	b, _ := json.Marshal(hubModel{Version: f.globalVer, Weights: f.globalRaw})
+	return b
+}
+
+// segment replays a clip into the transitions the model reads: o_t, a_t, o_{t+1}.
+func segment(c *prefs.Clip) (reward.Segment, error) {
+	if err := c.Validate(); err != nil {
+		return reward.Segment{}, err
+	}
+	e, err := env.Lookup(c.Env)
+	if err != nil {
+		return reward.Segment{}, err
+	}
+	spec := e.Spec()
+	if err := e.SetState(c.StartState); err != nil {
+		return reward.Segment{}, err
+	}
+	cont, _ := e.(env.Continuing)
+	n := len(c.Actions)
+	od, ad := spec.ObsDim, spec.Action.Dim()
+	s := reward.Segment{Len: n, Obs: make([]float64, 0, n*od), Act: make([]float64, 0, n*ad), Next: make([]float64, 0, n*od)}
+	obs := e.Obs()
+	for i, a := range c.Actions {
+		if err := env.CheckAction(spec, a); err != nil {
+			return reward.Segment{}, errors.New("step " + strconv.Itoa(i) + ": " + err.Error())
+		}
+		s.Obs = append(s.Obs, obs...)
+		s.Act = append(s.Act, a...)
+		if cont != nil {
+			obs, _ = cont.StepContinuing(a)
+		} else {
+			obs, _, _ = e.Step(a)
+		}
+		s.Next = append(s.Next, obs...)
+	}
+	return s, nil
+}
+
+// shapeOf is the reward model's view of a clip's env.
+func shapeOf(c *prefs.Clip) reward.Shape {
+	e, err := env.Lookup(c.Env)
+	if err != nil {
+		return reward.Shape{}
+	}
+	spec := e.Spec()
+	return reward.Shape{ObsDim: spec.ObsDim, ActDim: spec.Action.Dim(), ActN: spec.Action.N}
+}
+
+// newUUID returns a random version 4 UUID (see ui's newUUID for why not google/uuid).
+func newUUID() string {
+	var b [16]byte
+	binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
+	binary.LittleEndian.PutUint64(b[8:], rand.Uint64())
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	const hex = "0123456789abcdef"
+	out := make([]byte, 0, 36)
+	for i, c := range b {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			out = append(out, '-')
+		}
+		out = append(out, hex[c>>4], hex[c&15])
+	}
+	return string(out)
+}

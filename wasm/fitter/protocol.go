@@ -1,0 +1,84 @@
+// Package fitter is the rater's local reward model: core/reward's Bradley-Terry ensemble
+// (Christiano et al. 2017, §2.2.3) fitted on the labels made on this device, refitted
+// incrementally after every label. It runs in a dedicated Web Worker, a second instance of
+// app.wasm (public/fitter.js), so the page never waits for a fit.
+//
+// The page and the worker exchange the JSON messages of this file. Fitter holds the logic and
+// is plain Go, tested natively; serve_js.go moves the messages.
+package fitter
+
+import (
+	"encoding/json"
+
+	"github.com/prefer-rlhf/prefer/core/prefs"
+)
+
+// Message types.
+const (
+	// Page to worker.
+	TypeInit   = "init"   // (re)start on Labels, Global and Local
+	TypeLabel  = "label"  // one new label: predict its pair, then refit
+	TypeGlobal = "global" // a new global model
+	TypeUpdate = "update" // make a model update for the hub (private mode)
+
+	// Worker to page.
+	TypeReady      = "ready"      // the worker is running
+	TypePrediction = "prediction" // the model's preference for a pair, before it saw the answer
+	TypeFitted     = "fitted"     // a fit finished: Stats
+	TypeLocal      = "local"      // the local model to keep on the device
+	TypeModelDelta = "model_update"
+	TypeError      = "error"
+)
+
+// In is a message from the page.
+type In struct {
+	Type   string          `json:"type"`
+	Labels []Label         `json:"labels,omitempty"` // init: every label on the device, oldest first; label: the new one
+	Global json.RawMessage `json:"global,omitempty"` // init, global: the hub's Model object (docs/api.md)
+	Local  *Local          `json:"local,omitempty"`  // init: the local model saved earlier
+}
+
+// Label is one answered pair as the model needs it.
+type Label struct {
+	ID     string       `json:"id"`
+	PairID string       `json:"pair_id"`
+	Choice prefs.Choice `json:"choice"`
+	Left   prefs.Clip   `json:"left"`
+	Right  prefs.Clip   `json:"right"`
+}
+
+// Local is the local model as kept on the device: core/reward's binary form, and the global
+// version it was started from (0: from scratch).
+type Local struct {
+	Base  int    `json:"base"`
+	Model []byte `json:"model"`
+}
+
+// Prediction is the model's preference for a pair, made before the rater's answer reached it.
+type Prediction struct {
+	PairID string  `json:"pair_id"`
+	PLeft  float64 `json:"p_left"` // P(left better): the members' mean Bradley-Terry probability
+	Spread float64 `json:"spread"` // the members' standard deviation of it
+}
+
+// Stats is what the rater sees of the model.
+type Stats struct {
+	Labels    int     `json:"labels"`    // labels with a preference the model learned from
+	FitMS     float64 `json:"fit_ms"`    // time of the last refit (ms)
+	Accuracy  float64 `json:"accuracy"`  // on the rater's own held-out labels; -1 before there are any
+	Heldout   int     `json:"heldout"`   // held-out labels with a strict preference
+	Agreement float64 `json:"agreement"` // share of the rater's labelled pairs on which the local and global models prefer the same side; -1 without a global model
+	Compared  int     `json:"compared"`  // pairs Agreement is over
+	Global    int     `json:"global"`    // global model version held; 0 if none
+	Base      int     `json:"base"`      // global version the local model started from
+}
+
+// Out is a message to the page.
+type Out struct {
+	Type       string          `json:"type"`
+	Prediction *Prediction     `json:"prediction,omitempty"`
+	Stats      *Stats          `json:"stats,omitempty"`
+	Local      *Local          `json:"local,omitempty"`
+	Update     json.RawMessage `json:"update,omitempty"` // the sync request's model_update object
+	Message    string          `json:"message,omitempty"`
+}
