@@ -71,6 +71,25 @@ run_tests() {
 	PATH="$GOROOT_DIR/lib/wasm:$PATH" GOOS=js GOARCH=wasm go test -count=1 -timeout 10m ./core/...
 }
 
+# run_bench measures what only a browser engine or wrangler can run (the reward fit compiled to
+# wasm under Node; the Worker's sync under wrangler dev --local), then runs `prefer bench`
+# with those figures merged in, and prints one JSON object.
+run_bench() {
+	local tmp extras=()
+	tmp=$(mktemp -d)
+	log "bench: reward model task T1 compiled to wasm, under Node $(node --version)"
+	GOOS=js GOARCH=wasm go build -o "$tmp/t1.wasm" ./tests/wasmbench
+	if node "$GOROOT_DIR/lib/wasm/wasm_exec_node.js" "$tmp/t1.wasm" >"$tmp/t1.json"; then
+		extras+=(--extra "$tmp/t1.json")
+	fi
+	install_test_deps
+	log "bench: Worker sync batches under wrangler dev --local (a local figure only)"
+	if go test ./tests/worker -run TestSyncBench -count=1 -timeout 30m -sync-bench="$tmp/worker.json" -sync-bench-time=4s >&2; then
+		extras+=(--extra "$tmp/worker.json")
+	fi
+	bin/prefer bench "${extras[@]}" "$@"
+}
+
 case "${1:-build}" in
 build) build ;;
 serve)
@@ -82,7 +101,7 @@ test) run_tests ;;
 bench)
 	build
 	shift || true
-	bin/prefer bench "$@"
+	run_bench "$@"
 	;;
 *)
 	echo "usage: ./build.sh build|serve|test|bench" >&2

@@ -32,7 +32,11 @@ func runBench(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	only := fs.String("only", "", "comma-separated parts to run (default all): "+benchNames())
-	extra := fs.String("extra", "", "a JSON file whose object is merged into the result (e.g. wasm figures measured under Node)")
+	var extras []string
+	fs.Func("extra", "a JSON file whose object is merged into the result, e.g. figures measured under Node or wrangler (repeatable)", func(s string) error {
+		extras = append(extras, s)
+		return nil
+	})
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -49,13 +53,13 @@ func runBench(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 	out := map[string]any{}
-	if *extra != "" {
-		b, err := os.ReadFile(*extra)
+	for _, f := range extras {
+		b, err := os.ReadFile(f)
 		if err == nil {
 			err = json.Unmarshal(b, &out)
 		}
 		if err != nil {
-			fmt.Fprintf(stderr, "prefer bench: --extra: %v\n", err)
+			fmt.Fprintf(stderr, "prefer bench: --extra %s: %v\n", f, err)
 			return 2
 		}
 	}
