@@ -27,6 +27,10 @@ type Config struct {
 	Batch int
 	// Epochs is the number of passes over each member's bootstrap resample in Fit.
 	Epochs int
+	// MinSteps is the least number of minibatch steps per member in Fit: with few comparisons
+	// an epoch is one or two steps, too few to fit, so Fit adds epochs until it has taken
+	// MinSteps. 0: exactly Epochs epochs.
+	MinSteps int
 	// UpdateSteps is the number of minibatch steps of an incremental Update: enough to take in
 	// a new label, cheap enough to run after every label in a browser.
 	UpdateSteps int
@@ -94,8 +98,8 @@ func (c *Config) validate() error {
 		return fmt.Errorf("reward: LR must be positive, got %v", c.LR)
 	case c.Batch < 1:
 		return fmt.Errorf("reward: Batch must be at least 1, got %d", c.Batch)
-	case c.Epochs < 0 || c.UpdateSteps < 0 || c.ValEvery < 0:
-		return fmt.Errorf("reward: Epochs, UpdateSteps and ValEvery must not be negative")
+	case c.Epochs < 0 || c.MinSteps < 0 || c.UpdateSteps < 0 || c.ValEvery < 0:
+		return fmt.Errorf("reward: Epochs, MinSteps, UpdateSteps and ValEvery must not be negative")
 	case c.L2 < 0 || c.L2Min < 0 || c.L2Max < c.L2Min:
 		return fmt.Errorf("reward: L2 bounds must satisfy 0 <= L2Min <= L2Max and L2 >= 0")
 	case c.RatioLow <= 0 || c.RatioHigh < c.RatioLow:

@@ -33,8 +33,9 @@ func (s Stats) Metrics() map[string]float64 {
 }
 
 // Fit refits the ensemble from scratch on d: fresh weights and optimisers, a fresh bootstrap
-// resample per member, cfg.Epochs passes over it, L2 adapted every cfg.ValEvery epochs and at
-// the end, then output normalisation. L2 coefficients carry over from earlier fits.
+// resample per member, cfg.Epochs passes over it (more if that is fewer than cfg.MinSteps
+// minibatch steps), L2 adapted every cfg.ValEvery epochs and at the end, then output
+// normalisation. L2 coefficients carry over from earlier fits.
 func (m *Model) Fit(d *Dataset) (Stats, error) {
 	if err := m.checkData(d, 0, 0); err != nil {
 		return Stats{}, err
@@ -49,8 +50,12 @@ func (m *Model) Fit(d *Dataset) (Stats, error) {
 		mb.fitted = 0
 		mb.drawCounts(len(d.Train))
 		order := mb.expand(0)
+		epochs := m.cfg.Epochs
+		if nb := (len(order) + m.cfg.Batch - 1) / m.cfg.Batch; m.cfg.MinSteps > 0 && nb > 0 {
+			epochs = max(epochs, (m.cfg.MinSteps+nb-1)/nb)
+		}
 		loss := 0.0
-		for e := 0; e < m.cfg.Epochs; e++ {
+		for e := 0; e < epochs; e++ {
 			mb.rng.Shuffle(len(order), func(a, b int) { order[a], order[b] = order[b], order[a] })
 			loss = 0
 			nb := 0
@@ -61,7 +66,7 @@ func (m *Model) Fit(d *Dataset) (Stats, error) {
 			}
 			loss /= float64(max(nb, 1))
 			steps[i] += nb
-			if m.cfg.ValEvery > 0 && (e+1)%m.cfg.ValEvery == 0 && e+1 < m.cfg.Epochs {
+			if m.cfg.ValEvery > 0 && (e+1)%m.cfg.ValEvery == 0 && e+1 < epochs {
 				mb.adapt(m, d.Val, loss)
 			}
 		}
