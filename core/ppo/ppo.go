@@ -116,10 +116,7 @@ func New(cfg Config, seed uint64) (*Trainer, error) {
 		tr.slots = append(tr.slots, envSlot{env: en, rng: rand.New(rand.NewPCG(seed, streamEnv+uint64(e)))})
 	}
 	tr.spec = tr.slots[0].env.Spec()
-	tr.timeLimit = tr.spec.MaxEpisodeSteps
-	if cfg.FixedHorizon > 0 {
-		tr.timeLimit = cfg.FixedHorizon
-	}
+	tr.timeLimit = tr.spec.MaxEpisodeSteps // the horizon in fixed-horizon mode
 	sp := tr.spec
 	if !sp.Action.Discrete() && len(sp.Action.Low) == 0 {
 		return nil, fmt.Errorf("ppo: env %s has an empty action space", sp.Name)

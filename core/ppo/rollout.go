@@ -25,7 +25,7 @@ type Rollout struct {
 	Actions     []float64 // the action as sent to env.Step (a Gaussian's sample clipped to the box)
 	NextObs     []float64 // the observation after each step (the last one of an ended episode)
 	TrueRewards []float64 // the env's reward for each step
-	Rewards     []float64 // the reward PPO trained on: learned or true, KL-penalised, normalised
+	Rewards     []float64 // what PPO trained on: learned or true, KL-penalised, normalised, +γ·V at truncations
 	Start       []bool    // the step is the first of an episode
 	Terminated  []bool    // the env terminated with this step
 	Truncated   []bool    // the time limit (or the fixed horizon) ended the episode with this step

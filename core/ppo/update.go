@@ -9,7 +9,9 @@ import (
 
 // shardRows is the smallest number of rows a gradient shard gets; maxShards caps the number
 // of shards of a minibatch. Both are fixed, not tied to the number of cores, so the sum of the
-// shards' gradients, taken in shard order, is the same on every machine.
+// shards' gradients, taken in shard order, is the same whatever Config.Workers or GOMAXPROCS
+// is. (nn.Parallel shards by its number of workers instead, and has one tape per shard where a
+// shard here runs two networks, hence this loop of its own.)
 const (
 	shardRows = 64
 	maxShards = 8
