@@ -1,0 +1,257 @@
+package tests
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+	bt "github.com/prefer-rlhf/prefer/tests/browsertest"
+)
+
+// The arrow keys and the choices they stand for (Christiano et al. 2017's interface).
+var (
+	arrowKeys = []string{kb.ArrowLeft, kb.ArrowRight, kb.ArrowUp, kb.ArrowDown}
+	choices   = []string{"left", "right", "equal", "cant_tell"}
+)
+
+const (
+	jsPairID  = `(document.querySelector('.labeller') || {dataset: {}}).dataset.pairId || ''`
+	jsPending = `(document.getElementById('pending') || {dataset: {}}).dataset.pending`
+)
+
+// joinWithLink opens the join link, enters a name and joins, and waits for the first pair.
+func joinWithLink(t *testing.T, ctx context.Context, srv *bt.Server, name string) {
+	t.Helper()
+	bt.Do(t, ctx, chromedp.Navigate(srv.JoinURL))
+	bt.Wait(t, ctx, "the join form", `!!document.getElementById('join-name')`, 30*time.Second)
+	code := bt.Eval[string](t, ctx, `document.getElementById('join-code').value`)
+	if code == "" || !stringsContains(srv.JoinURL, code) {
+		t.Fatalf("the join link's code is not prefilled: %q (link %s)", code, srv.JoinURL)
+	}
+	bt.Do(t, ctx, chromedp.SendKeys(chromedp.ID("join-name"), name),
+		chromedp.Click(chromedp.CSS(`form.join button[type=submit]`)))
+	bt.Wait(t, ctx, "the first pair", jsPairID+` !== ''`, 30*time.Second)
+}
+
+func stringsContains(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return true
+		}
+	}
+	return false
+}
+
+// labelWithKeys answers n pairs with the arrow keys, cycling through the four choices, and
+// returns pair id -> choice. Each answer must bring the next pair at once.
+func labelWithKeys(t *testing.T, ctx context.Context, n, offset int, got map[string]string) {
+	t.Helper()
+	for i := 0; i < n; i++ {
+		bt.Wait(t, ctx, "a pair", jsPairID+` !== ''`, 30*time.Second)
+		id := bt.Eval[string](t, ctx, jsPairID)
+		k := (i + offset) % 4
+		bt.Do(t, ctx, chromedp.KeyEvent(arrowKeys[k]))
+		bt.Wait(t, ctx, "the next pair", fmt.Sprintf(`%s !== %q`, jsPairID, id), 5*time.Second)
+		if _, dup := got[id]; dup {
+			t.Fatalf("pair %s was shown twice", id)
+		}
+		got[id] = choices[k]
+	}
+}
+
+// checkServer asserts that the hub holds exactly the given choices, each once.
+func checkServer(t *testing.T, srv *bt.Server, want map[string]string) {
+	t.Helper()
+	cs := srv.Comparisons(t)
+	ids := map[string]bool{}
+	pairs := map[string]string{}
+	for _, c := range cs {
+		if ids[c.ID] {
+			t.Errorf("comparison %s stored twice", c.ID)
+		}
+		ids[c.ID] = true
+		if _, dup := pairs[c.PairID]; dup {
+			t.Errorf("pair %s answered twice", c.PairID)
+		}
+		pairs[c.PairID] = c.Choice
+	}
+	if len(cs) != len(want) {
+		t.Fatalf("the hub holds %d comparisons, want %d", len(cs), len(want))
+	}
+	for id, ch := range want {
+		if pairs[id] != ch {
+			t.Errorf("pair %s: the hub holds %q, the rater chose %q", id, pairs[id], ch)
+		}
+	}
+}
+
+// TestBrowserOfflineFirst is acceptance scenarios 1, 2 and 5: join with the join link, label
+// 20 pairs with the keyboard and find exactly those choices on the hub; then go offline,
+// reload (the service worker serves the app), label 10 more, close the page, open it again,
+// go online, and find exactly 30 on the hub, none twice. Screenshots of the labelling view
+// are saved on the way.
+func TestBrowserOfflineFirst(t *testing.T) {
+	srv := bt.StartServer(t)
+	browser := bt.NewBrowser(t)
+	ctx, closeTab := bt.NewTab(t, browser)
+
+	joinWithLink(t, ctx, srv, "Ada")
+	got := map[string]string{}
+	labelWithKeys(t, ctx, 20, 0, got)
+	bt.Wait(t, ctx, "every label synced", jsPending+` === '0'`, 30*time.Second)
+	checkServer(t, srv, got)
+	t.Log("scenario 1: 20 labels, all on the hub once")
+
+	screenshots(t, ctx)
+
+	// Offline. The service worker must control the page first.
+	bt.Wait(t, ctx, "the service worker", `!!navigator.serviceWorker.controller`, 30*time.Second)
+	bt.SetOffline(t, ctx, true)
+	bt.Do(t, ctx, chromedp.Reload())
+	bt.Wait(t, ctx, "the app, offline", jsPairID+` !== ''`, 30*time.Second)
+	if !bt.Eval[bool](t, ctx, `!!navigator.serviceWorker.controller`) {
+		t.Fatal("the offline reload was not served by the service worker")
+	}
+	bt.Wait(t, ctx, "the offline status", `document.getElementById('net').textContent.includes('Offline')`, 10*time.Second)
+	labelWithKeys(t, ctx, 10, 1, got)
+	bt.Wait(t, ctx, "10 labels waiting", jsPending+` === '10'`, 10*time.Second)
+	if txt := bt.Eval[string](t, ctx, `document.getElementById('pending').textContent`); txt != "10 labels waiting to sync" {
+		t.Errorf("status says %q", txt)
+	}
+	if n := len(srv.Comparisons(t)); n != 20 {
+		t.Fatalf("the hub got %d comparisons while the page was offline, want 20", n)
+	}
+	closeTab()
+
+	ctx, _ = bt.NewTab(t, browser)
+	bt.SetOffline(t, ctx, true)
+	bt.Do(t, ctx, chromedp.Navigate(srv.URL+"/"))
+	bt.Wait(t, ctx, "the reopened app with 10 labels waiting", jsPending+` === '10'`, 30*time.Second)
+	bt.SetOffline(t, ctx, false)
+	bt.Wait(t, ctx, "every label synced", jsPending+` === '0'`, 60*time.Second)
+	checkServer(t, srv, got)
+	t.Log("scenario 2: 30 labels on the hub, each once, with the right choices")
+}
+
+// screenshots saves the labelling view at phone and laptop sizes to tests/artifacts.
+func screenshots(t *testing.T, ctx context.Context) {
+	t.Helper()
+	dir := "artifacts"
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []struct {
+		w, h   int64
+		mobile bool
+	}{{390, 844, true}, {1280, 800, false}} {
+		opts := []chromedp.EmulateViewportOption{chromedp.EmulateScale(1)}
+		if s.mobile {
+			opts = append(opts, chromedp.EmulateMobile, chromedp.EmulatePortrait)
+		}
+		bt.Do(t, ctx, chromedp.EmulateViewport(s.w, s.h, opts...))
+		time.Sleep(700 * time.Millisecond) // a few frames of playback at the new size
+		b, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := filepath.Join(dir, "labelling-"+strconv.Itoa(int(s.w))+"x"+strconv.Itoa(int(s.h))+".png")
+		if err := os.WriteFile(name, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot %s", name)
+	}
+	bt.Do(t, ctx, chromedp.EmulateViewport(1280, 800))
+}
+
+// projectCounts reads the hub's counts for the default project.
+func projectCounts(t *testing.T, srv *bt.Server) map[string]float64 {
+	var p struct {
+		Counts map[string]float64 `json:"counts"`
+	}
+	srv.GetJSON(t, "/api/v1/projects/"+srv.ProjectID, &p)
+	return p.Counts
+}
+
+// TestBrowserPrivateMode is acceptance scenario 3: in private mode no comparison leaves the
+// device, but a model update does, and the hub merges it.
+func TestBrowserPrivateMode(t *testing.T) {
+	srv := bt.StartServer(t, "--round-interval", "1s", "--round-labels", "5")
+	ctx := bt.NewBrowser(t)
+	joinWithLink(t, ctx, srv, "Grace")
+	bt.Do(t, ctx, chromedp.Click(chromedp.ID("private")))
+	bt.Wait(t, ctx, "private mode on", `document.getElementById('private').checked`, 5*time.Second)
+	bt.Wait(t, ctx, "the class model", `document.getElementById('model-agreement').textContent.includes('class model v')`, 60*time.Second)
+	got := map[string]string{}
+	labelWithKeys(t, ctx, 12, 0, got)
+	bt.Wait(t, ctx, "labels kept on the device", `document.querySelector('.private') && document.querySelector('.private').textContent.startsWith('12 labels')`, 10*time.Second)
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		c := projectCounts(t, srv)
+		if c["model_updates"] >= 1 && c["pending_model_updates"] == 0 {
+			t.Logf("scenario 3: the hub took %v model update(s) and merged them; counts %v", c["model_updates"], c)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no merged model update after 90 s: counts %v; page: %s", c,
+				bt.Eval[string](t, ctx, `document.querySelector('.model').innerText`))
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if n := len(srv.Comparisons(t)); n != 0 {
+		t.Fatalf("private mode sent %d comparisons", n)
+	}
+	if p := bt.Eval[string](t, ctx, jsPending); p != "0" {
+		t.Errorf("private labels count as waiting to sync: %s", p)
+	}
+}
+
+// longTaskObserver records the page's long tasks (main-thread tasks over 50 ms) from the
+// first script on.
+const longTaskObserver = `window.__longtasks = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) window.__longtasks.push({start: e.startTime, duration: e.duration});
+}).observe({type: 'longtask', buffered: true});`
+
+// TestBrowserNoLongTasks is acceptance scenario 4: while the local model fits after each
+// label, no main-thread task takes more than 50 ms.
+func TestBrowserNoLongTasks(t *testing.T) {
+	srv := bt.StartServer(t)
+	ctx := bt.NewBrowser(t)
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: longTaskObserver}); err != nil {
+		t.Fatal(err)
+	}
+	joinWithLink(t, ctx, srv, "Alan")
+	time.Sleep(time.Second) // let start-up settle: loading is not fitting
+	start := bt.Eval[float64](t, ctx, `performance.now()`)
+	got := map[string]string{}
+	for i := 0; i < 16; i++ {
+		labelWithKeys(t, ctx, 1, i, got)
+		time.Sleep(150 * time.Millisecond) // a quick rater: the worker fits while they label
+	}
+	bt.Wait(t, ctx, "the model to fit every label",
+		`/fitted on \d+ labels/.test(document.getElementById('model-labels').textContent) && !document.getElementById('model-labels').textContent.includes('fitting')`, 120*time.Second)
+	time.Sleep(2 * time.Second) // idle refinement rounds run in the worker too
+	type task struct{ Start, Duration float64 }
+	tasks := bt.Eval[[]task](t, ctx, `window.__longtasks`)
+	worst := 0.0
+	for _, lt := range tasks {
+		if lt.Start < start {
+			continue
+		}
+		worst = max(worst, lt.Duration)
+		if lt.Duration > 50 {
+			t.Errorf("a main-thread task took %.0f ms at %.0f ms while the model fitted", lt.Duration, lt.Start)
+		}
+	}
+	t.Logf("scenario 4: longest main-thread task while fitting: %.0f ms (%d long tasks since start)", worst, len(tasks))
+	if txt := bt.Eval[string](t, ctx, `document.getElementById('model-labels').textContent`); !stringsContains(txt, "fitted on") {
+		t.Errorf("the model panel says %q", txt)
+	}
+}

@@ -1,0 +1,71 @@
+package browsertest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+)
+
+// Wait polls a JavaScript expression in the page until it is truthy, failing the test after
+// timeout with what.
+func Wait(t testing.TB, ctx context.Context, what, expr string, timeout time.Duration) {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](expr,
+		chromedp.WithPollingTimeout(timeout), chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+		t.Fatalf("browsertest: waiting %v for %s (%s): %v", timeout, what, expr, err)
+	}
+}
+
+// Eval evaluates a JavaScript expression (awaiting a promise) and decodes its value.
+func Eval[T any](t testing.TB, ctx context.Context, expr string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("browsertest: evaluating %s: %v", expr, err)
+	}
+	return v
+}
+
+// Do runs actions, failing the test on an error.
+func Do(t testing.TB, ctx context.Context, actions ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		t.Fatalf("browsertest: %v", err)
+	}
+}
+
+// SetOffline cuts the tab (and its service worker) off the network, or reconnects it, as
+// DevTools' offline switch does: requests fail and navigator.onLine follows.
+func SetOffline(t testing.TB, ctx context.Context, offline bool) {
+	t.Helper()
+	if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
+		t.Fatalf("browsertest: network.enable: %v", err)
+	}
+	_, err := chromedp.Call(ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
+		EmulateOfflineServiceWorker: &offline,
+		MatchedNetworkConditions:    []*network.Conditions{{Offline: offline, DownloadThroughput: -1, UploadThroughput: -1}},
+	})
+	if err != nil {
+		t.Fatalf("browsertest: emulating offline=%v: %v", offline, err)
+	}
+	if _, err := chromedp.Call(ctx, network.OverrideNetworkState, network.OverrideNetworkStateParams{
+		Offline: offline, DownloadThroughput: -1, UploadThroughput: -1,
+	}); err != nil {
+		t.Fatalf("browsertest: overriding the network state: %v", err)
+	}
+}
+
+// NewTab opens a new tab in the same browser (same profile: IndexedDB, service worker and
+// caches are shared) and closes it when the test ends or when the returned cancel is called.
+func NewTab(t testing.TB, browser context.Context) (context.Context, context.CancelFunc) {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(browser)
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("browsertest: new tab: %v", err)
+	}
+	return ctx, cancel
+}
