@@ -40,6 +40,10 @@ type Spec struct {
 	// FixedHorizon is true for an Env made by FixedHorizon: it never terminates, and episodes
 	// last MaxEpisodeSteps.
 	FixedHorizon bool
+	// NoReward is true for a behaviour with no built-in reward (behaviours.go): Step's reward
+	// is always 0 and only the raters' preferences define the task. Its scripted checker, which
+	// measures the behaviour and is never shown to raters, is a separate env (ScoredEnv).
+	NoReward bool
 }
 
 // Env is one environment instance. It is not safe for concurrent use; make one per goroutine.
