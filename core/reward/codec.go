@@ -41,6 +41,7 @@ type configJSON struct {
 	LR          float64       `json:"lr"`
 	Batch       int           `json:"batch"`
 	Epochs      int           `json:"epochs"`
+	MinSteps    int           `json:"min_steps"`
 	UpdateSteps int           `json:"update_steps"`
 	ValEvery    int           `json:"val_every"`
 	L2          float64       `json:"l2"`
@@ -75,7 +76,7 @@ func (m *Model) header(nets bool) modelJSON {
 	c := m.cfg
 	v := modelJSON{
 		Format: Format, Version: Version,
-		Config: configJSON{c.Hidden, c.Activation, c.Features, c.Epsilon, c.LR, c.Batch, c.Epochs,
+		Config: configJSON{c.Hidden, c.Activation, c.Features, c.Epsilon, c.LR, c.Batch, c.Epochs, c.MinSteps,
 			c.UpdateSteps, c.ValEvery, c.L2, c.RatioLow, c.RatioHigh, c.L2Factor, c.L2Min, c.L2Max,
 			c.MaxGradNorm, c.NormSample, c.Seed, c.Parallel},
 		Shape: shapeJSON{m.shape.ObsDim, m.shape.ActDim, m.shape.ActN},
@@ -171,7 +172,7 @@ func (m *Model) set(v modelJSON) error {
 	}
 	j := v.Config
 	cfg := Config{Members: len(v.Members), Hidden: j.Hidden, Activation: j.Activation, Features: j.Features,
-		Epsilon: j.Epsilon, LR: j.LR, Batch: j.Batch, Epochs: j.Epochs, UpdateSteps: j.UpdateSteps,
+		Epsilon: j.Epsilon, LR: j.LR, Batch: j.Batch, Epochs: j.Epochs, MinSteps: j.MinSteps, UpdateSteps: j.UpdateSteps,
 		ValEvery: j.ValEvery, L2: j.L2, RatioLow: j.RatioLow, RatioHigh: j.RatioHigh, L2Factor: j.L2Factor,
 		L2Min: j.L2Min, L2Max: j.L2Max, MaxGradNorm: j.MaxGradNorm, NormSample: j.NormSample, Seed: j.Seed,
 		Parallel: j.Parallel}

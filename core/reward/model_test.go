@@ -3,6 +3,7 @@ package reward
 import (
 	"encoding/json"
 	"math"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -16,6 +17,7 @@ func fitted(t *testing.T) (*Model, *Dataset) {
 	c := smallConfig(12)
 	c.Features = Obs | Act | Next
 	c.Epochs = 5
+	c.MinSteps = 7
 	m, err := New(c, cartShape)
 	if err != nil {
 		t.Fatal(err)
@@ -123,6 +125,9 @@ func TestCodec(t *testing.T) {
 				t.Fatalf("reward %d: %v before, %v after a round trip", i, r1[i], r2[i])
 			}
 		}
+	}
+	if !reflect.DeepEqual(back.Config(), m.Config()) || !reflect.DeepEqual(backBin.Config(), m.Config()) {
+		t.Errorf("configuration changed in the round trip:\n%+v\n%+v", m.Config(), back.Config())
 	}
 	if back.Config().Features != m.Config().Features || back.Shape() != m.Shape() || back.members[1].l2 != m.members[1].l2 {
 		t.Errorf("configuration or L2 lost in the round trip")
