@@ -1,0 +1,109 @@
+package classroom
+
+import (
+	"math/rand/v2"
+	"net"
+	"testing"
+
+	"github.com/prefer-rlhf/prefer/core/env"
+	"github.com/prefer-rlhf/prefer/core/prefs"
+)
+
+func TestTasks(t *testing.T) {
+	ts := Tasks()
+	checkers := 0
+	for _, task := range ts {
+		e, err := env.Lookup(task.Env)
+		if err != nil {
+			t.Fatalf("task %s: %v", task.Env, err)
+		}
+		if task.Checker != e.Spec().NoReward || task.Goal == "" {
+			t.Fatalf("task %+v: NoReward %v", task, e.Spec().NoReward)
+		}
+		if task.Checker {
+			checkers++
+		}
+	}
+	if len(ts) < 7 || checkers < 3 {
+		t.Fatalf("%d tasks, %d behaviours with checkers", len(ts), checkers)
+	}
+	if _, ok := TaskOf("PendulumSpin-v0"); !ok {
+		t.Fatal("TaskOf(PendulumSpin-v0)")
+	}
+}
+
+func cidr(s string) net.Addr {
+	ip, n, err := net.ParseCIDR(s)
+	if err != nil {
+		panic(err)
+	}
+	n.IP = ip
+	return n
+}
+
+func TestJoinHost(t *testing.T) {
+	addrs := []net.Addr{cidr("127.0.0.1/8"), cidr("::1/128"), cidr("fe80::1/64"), cidr("169.254.3.4/16"),
+		cidr("203.0.113.9/24"), cidr("192.168.1.23/24"), cidr("10.0.0.7/8")}
+	cases := []struct{ addr, want string }{
+		{"0.0.0.0:8080", "192.168.1.23:8080"},
+		{":9000", "192.168.1.23:9000"},
+		{"[::]:8080", "192.168.1.23:8080"},
+		{"127.0.0.1:8080", "127.0.0.1:8080"},
+		{"10.0.0.7:80", "10.0.0.7:80"},
+	}
+	for _, c := range cases {
+		if got, err := JoinHost(c.addr, addrs); err != nil || got != c.want {
+			t.Errorf("JoinHost(%q) = %q, %v; want %q", c.addr, got, err, c.want)
+		}
+	}
+	if got, _ := JoinHost("0.0.0.0:8080", addrs[:5]); got != "203.0.113.9:8080" {
+		t.Errorf("no private address: %q", got)
+	}
+	if got, _ := JoinHost("0.0.0.0:8080", addrs[:2]); got != "127.0.0.1:8080" {
+		t.Errorf("loopback only: %q", got)
+	}
+	if _, err := JoinHost("8080", addrs); err == nil {
+		t.Error("no port: no error")
+	}
+}
+
+// A noiseless demo rater prefers the clip its checker scores higher; a fully noisy one
+// answers left and right about equally whatever the clips.
+func TestDemoRaters(t *testing.T) {
+	spin := func(u float64) prefs.Clip {
+		acts := make([][]float64, 30)
+		for i := range acts {
+			acts[i] = []float64{u}
+		}
+		return prefs.Clip{Env: "PendulumSpin-v0", StartState: []float64{3.14, 6}, Actions: acts}
+	}
+	p := prefs.Pair{ID: "p", Left: spin(-2), Right: spin(2)} // right keeps spinning counter-clockwise
+	rng := rand.New(rand.NewPCG(1, 2))
+	ds, err := DemoRaters(3, 0)
+	if err != nil || len(ds) != 3 || ds[2].Name != "demo-3" {
+		t.Fatalf("DemoRaters: %v %v", ds, err)
+	}
+	for _, d := range ds {
+		if c, err := d.Answer(rng, p); err != nil || c != prefs.Right {
+			t.Fatalf("%s: %v, %v; want right", d.Name, c, err)
+		}
+	}
+	noisy, _ := DemoRaters(1, 1)
+	left := 0
+	for range 400 {
+		if c, _ := noisy[0].Answer(rng, p); c == prefs.Left {
+			left++
+		}
+	}
+	if left < 150 || left > 250 {
+		t.Fatalf("noise 1: %d of 400 left", left)
+	}
+	if _, err := DemoRaters(2, 1.5); err == nil {
+		t.Fatal("noise 1.5: no error")
+	}
+	bad := p
+	bad.Left.StartState = []float64{1}
+	if _, err := ds[0].Answer(rng, bad); err == nil {
+		t.Fatal("bad clip: no error")
+	}
+}
