@@ -1,0 +1,162 @@
+package classroom
+
+import (
+	"encoding/json"
+	"math"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/prefer-rlhf/prefer/core/prefs"
+	"github.com/prefer-rlhf/prefer/core/stats"
+)
+
+// LabelRow is one comparison as the dashboard reads it.
+type LabelRow struct {
+	Rater     string // rater id
+	RaterName string
+	Pair      string
+	Choice    prefs.Choice
+	At        time.Time // when the hub received it
+	Excluded  bool      // the teacher excluded the rater's labels
+}
+
+// Num is a number that encodes as JSON null when it is NaN (undefined: no shared pairs yet).
+type Num float64
+
+// MarshalJSON implements json.Marshaler.
+func (n Num) MarshalJSON() ([]byte, error) {
+	f := float64(n)
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return []byte("null"), nil
+	}
+	return strconv.AppendFloat(nil, f, 'g', 6, 64), nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler: null is NaN.
+func (n *Num) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*n = Num(math.NaN())
+		return nil
+	}
+	var f float64
+	err := json.Unmarshal(b, &f)
+	*n = Num(f)
+	return err
+}
+
+// RaterStats is one rater's row on the dashboard.
+type RaterStats struct {
+	Rater         string `json:"rater"`
+	Name          string `json:"name"`
+	Labels        int    `json:"labels"` // all answers received, cant_tell included
+	Excluded      bool   `json:"excluded"`
+	Gold          int    `json:"gold"` // answers to gold pairs
+	GoldRate      Num    `json:"gold_agreement"`
+	Consensus     int    `json:"consensus"` // answers where the others have a consensus
+	ConsensusRate Num    `json:"consensus_agreement"`
+}
+
+// Minute is the number of labels received in one clock minute.
+type Minute struct {
+	Start  time.Time `json:"start"`
+	Labels int       `json:"labels"`
+}
+
+// Disputed is one of the most disputed pairs.
+type Disputed struct {
+	Pair         string `json:"pair"`
+	Left         int    `json:"left"`
+	Right        int    `json:"right"`
+	Equal        int    `json:"equal"`
+	Disagreement Num    `json:"disagreement"`
+}
+
+// Summary is what the dashboard shows about the labels.
+type Summary struct {
+	Labels    int          `json:"labels"`
+	PerRater  []RaterStats `json:"per_rater"`
+	PerMinute []Minute     `json:"per_minute"` // the last SummaryMinutes minutes, oldest first
+	// Agreement is the share of agreeing rater pairs on shared pairs (stats.Pairwise); Kappa is
+	// Fleiss' kappa over the pairs with two answers or more. Both leave excluded raters out.
+	Agreement   Num        `json:"agreement"`
+	Kappa       Num        `json:"fleiss_kappa"`
+	SharedPairs int        `json:"shared_pairs"` // pairs answered by two raters or more
+	Disputed    []Disputed `json:"disputed"`     // most disputed first, at most SummaryDisputed
+}
+
+// How much history the summary keeps.
+const (
+	SummaryMinutes  = 10
+	SummaryDisputed = 5
+)
+
+// Summarize computes the dashboard's label figures at time now. gold maps pair ids to their
+// known answers. Excluded raters are listed and counted, but left out of the agreement
+// figures and the consensus, as the trainer leaves them out of its data.
+func Summarize(rows []LabelRow, gold map[string]prefs.Choice, now time.Time) Summary {
+	s := Summary{Labels: len(rows)}
+	byRater := map[string]*RaterStats{}
+	var included []stats.Label
+	minute0 := now.Truncate(time.Minute).Add(-(SummaryMinutes - 1) * time.Minute)
+	s.PerMinute = make([]Minute, SummaryMinutes)
+	for i := range s.PerMinute {
+		s.PerMinute[i].Start = minute0.Add(time.Duration(i) * time.Minute).UTC()
+	}
+	for _, r := range rows {
+		rs := byRater[r.Rater]
+		if rs == nil {
+			rs = &RaterStats{Rater: r.Rater, Name: r.RaterName, Excluded: r.Excluded}
+			byRater[r.Rater] = rs
+		}
+		rs.Labels++
+		if !r.At.Before(minute0) {
+			if k := int(r.At.Sub(minute0) / time.Minute); k < SummaryMinutes {
+				s.PerMinute[k].Labels++
+			}
+		}
+		if !r.Excluded {
+			included = append(included, stats.Label{Rater: r.Rater, Item: r.Pair, Choice: r.Choice})
+		}
+	}
+	// Gold agreement for everyone (an excluded rater's quality is why they were excluded);
+	// consensus among the included raters only.
+	all := make([]stats.Label, len(rows))
+	for i, r := range rows {
+		all[i] = stats.Label{Rater: r.Rater, Item: r.Pair, Choice: r.Choice}
+	}
+	for _, q := range stats.Quality(all, gold) {
+		rs := byRater[q.Rater]
+		rs.Gold, rs.GoldRate = q.Gold, Num(q.GoldRate())
+		rs.ConsensusRate = Num(math.NaN())
+	}
+	for _, q := range stats.Quality(included, nil) {
+		rs := byRater[q.Rater]
+		rs.Consensus, rs.ConsensusRate = q.Consensus, Num(q.ConsensusRate())
+	}
+	for _, rs := range byRater {
+		if rs.Gold == 0 {
+			rs.GoldRate = Num(math.NaN())
+		}
+		if rs.Consensus == 0 {
+			rs.ConsensusRate = Num(math.NaN())
+		}
+		s.PerRater = append(s.PerRater, *rs)
+	}
+	sort.Slice(s.PerRater, func(i, j int) bool {
+		a, b := s.PerRater[i], s.PerRater[j]
+		if a.Labels != b.Labels {
+			return a.Labels > b.Labels
+		}
+		return a.Rater < b.Rater
+	})
+	_, overall := stats.Pairwise(included)
+	s.Agreement = Num(overall)
+	s.Kappa = Num(stats.FleissKappa(included))
+	s.SharedPairs = len(stats.Counts(included))
+	for _, d := range stats.Disputed(included, SummaryDisputed) {
+		s.Disputed = append(s.Disputed, Disputed{Pair: d.Item, Left: d.Counts[0], Right: d.Counts[1],
+			Equal: d.Counts[2], Disagreement: Num(d.Disagreement)})
+	}
+	return s
+}
