@@ -1,0 +1,151 @@
+package classroom
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/prefer-rlhf/prefer/core/plot"
+)
+
+// PolicyPoint is one published policy, for the reward-hacking view.
+type PolicyPoint struct {
+	EnvSteps int64   `json:"env_steps"`
+	Learned  float64 `json:"learned_return"` // mean return under the learned reward
+	True     float64 `json:"true_return"`    // under the true reward or the checker; NaN if none
+	KL       float64 `json:"kl"`             // KL from the initial policy per step; NaN if unknown
+}
+
+// ModelPoint is one published reward model, for the accuracy chart.
+type ModelPoint struct {
+	Version     int     `json:"version"`
+	Labels      int     `json:"labels"`
+	ValAccuracy float64 `json:"val_accuracy"` // NaN before there is a validation set
+}
+
+// The projector palette: learned reward blue, true score vermilion, KL green (Okabe & Ito).
+const (
+	colLearned = "#0072B2"
+	colTrue    = "#D55E00"
+	colKL      = "#009E73"
+)
+
+// rescale maps ys linearly onto [0, 1] over their own finite range: two returns on different
+// scales (the learned reward is normalised, a checker counts turns or steps) can then share one
+// chart, where what matters is whether they rise and fall together.
+func rescale(ys []float64) []float64 {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, y := range ys {
+		if !math.IsNaN(y) && !math.IsInf(y, 0) {
+			lo, hi = math.Min(lo, y), math.Max(hi, y)
+		}
+	}
+	out := make([]float64, len(ys))
+	for i, y := range ys {
+		switch {
+		case math.IsNaN(y) || math.IsInf(y, 0) || lo > hi:
+			out[i] = math.NaN()
+		case hi == lo:
+			out[i] = 0.5
+		default:
+			out[i] = (y - lo) / (hi - lo)
+		}
+	}
+	return out
+}
+
+// last returns the last finite value of ys, or NaN.
+func last(ys []float64) float64 {
+	for i := len(ys) - 1; i >= 0; i-- {
+		if !math.IsNaN(ys[i]) && !math.IsInf(ys[i], 0) {
+			return ys[i]
+		}
+	}
+	return math.NaN()
+}
+
+// RewardHackingSVG draws the reward-hacking view: the policy's return under the learned reward
+// and under the true reward (trueName: "true reward" or "checker"), each scaled to its own
+// range, against env steps; below it, the KL from the initial policy. When the learned curve
+// keeps rising and the true one falls, the policy has found where the reward model is wrong
+// (Christiano et al. 2017, §3.3; Gao et al. 2023 on reward-model overoptimisation). width and
+// height are the whole picture's pixels.
+func RewardHackingSVG(pts []PolicyPoint, trueName string, width, height int) []byte {
+	xs := make([]float64, len(pts))
+	learned := make([]float64, len(pts))
+	truth := make([]float64, len(pts))
+	kl := make([]float64, len(pts))
+	for i, p := range pts {
+		xs[i], learned[i], truth[i], kl[i] = float64(p.EnvSteps), p.Learned, p.True, p.KL
+	}
+	top := plot.Chart{
+		Title:  "Learned reward vs " + trueName,
+		XLabel: "policy training steps", YLabel: "return (each scaled to its range)",
+		Width: width, Height: height * 2 / 3,
+		Series: []plot.Series{
+			{Name: fmt.Sprintf("learned reward (now %s)", fmtNum(last(learned))), X: xs, Y: rescale(learned), Color: colLearned},
+		},
+	}
+	if !math.IsNaN(last(truth)) {
+		top.Series = append(top.Series, plot.Series{Name: fmt.Sprintf("%s (now %s)", trueName, fmtNum(last(truth))),
+			X: xs, Y: rescale(truth), Color: colTrue})
+	}
+	bottom := plot.Chart{
+		Title:  "KL from the initial policy",
+		XLabel: "policy training steps", YLabel: "KL per step (nats)",
+		Width: width, Height: height - height*2/3,
+		Series: []plot.Series{{Name: "KL", X: xs, Y: kl, Color: colKL}},
+	}
+	return stack(width, height, top.SVG(), bottom.SVG(), height*2/3)
+}
+
+// AccuracySVG draws the reward model's validation accuracy against the labels it was fitted
+// on, with chance (50%) marked.
+func AccuracySVG(pts []ModelPoint, width, height int) []byte {
+	xs := make([]float64, len(pts))
+	ys := make([]float64, len(pts))
+	for i, p := range pts {
+		xs[i], ys[i] = float64(p.Labels), 100*p.ValAccuracy
+	}
+	c := plot.Chart{
+		Title: "Reward model: held-out accuracy", XLabel: "labels", YLabel: "accuracy (%)",
+		Width: width, Height: height,
+		Series: []plot.Series{{Name: "validation accuracy", X: xs, Y: ys, Color: colLearned}},
+		HLines: []plot.HLine{{Name: "chance", Y: 50}, {Name: "", Y: 100}},
+	}
+	return c.SVG()
+}
+
+// MinutesSVG draws labels per minute.
+func MinutesSVG(ms []Minute, width, height int) []byte {
+	xs := make([]float64, len(ms))
+	ys := make([]float64, len(ms))
+	for i, m := range ms {
+		xs[i], ys[i] = float64(i-len(ms)+1), float64(m.Labels)
+	}
+	c := plot.Chart{
+		Title: "Labels per minute", XLabel: "minutes ago (0 = this minute)", YLabel: "labels",
+		Width: width, Height: height,
+		Series: []plot.Series{{Name: "labels", X: xs, Y: ys, Color: colTrue}},
+		HLines: []plot.HLine{{Name: "", Y: 0}},
+	}
+	return c.SVG()
+}
+
+// stack puts two SVG documents one above the other in one SVG of width×height, the second at
+// y = split.
+func stack(width, height int, a, b []byte, split int) []byte {
+	out := fmt.Appendf(nil, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="%d" height="%d">`, width, height, width, height)
+	out = append(out, a...)
+	out = fmt.Appendf(out, `<g transform="translate(0 %d)">`, split)
+	out = append(out, b...)
+	out = append(out, "</g></svg>\n"...)
+	return out
+}
+
+// fmtNum formats a figure for a legend: "–" when unknown.
+func fmtNum(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "–"
+	}
+	return fmt.Sprintf("%.3g", v)
+}
