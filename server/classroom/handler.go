@@ -1,0 +1,290 @@
+package classroom
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"math"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prefer-rlhf/prefer/core/env"
+	"github.com/prefer-rlhf/prefer/core/ppo"
+	"github.com/prefer-rlhf/prefer/server/hub"
+	"github.com/prefer-rlhf/prefer/server/store"
+)
+
+// Store is what the classroom views read. *store.Store implements it.
+type Store interface {
+	Project(ctx context.Context, id string) (*store.Project, error)
+	TeacherToken(ctx context.Context, hash string) (projectID string, err error)
+	Export(ctx context.Context, projectID string, fn func(*store.ExportRow) error) error
+	PolicyHistory(ctx context.Context, projectID string, limit int) ([]store.Policy, error)
+	LatestPolicy(ctx context.Context, projectID string) (*store.Policy, error)
+	LatestModelVersion(ctx context.Context, projectID string) (int, error)
+	Model(ctx context.Context, projectID string, version int) (*store.Model, error)
+}
+
+// Handler serves the teacher's classroom views under /classroom/: the dashboard page and its
+// data, which the page polls (every 1.5 s, within the 2 s the dashboard promises).
+type Handler struct {
+	store    Store
+	joinBase string // e.g. "http://192.168.1.23:8080": the join link's scheme and host
+	log      *slog.Logger
+	now      func() time.Time
+	mux      *http.ServeMux
+
+	mu      sync.Mutex
+	models  map[string][]ModelPoint    // project -> reward models seen, by version
+	checker map[string]map[int]float64 // project -> policy version -> checker score
+}
+
+// NewHandler returns the classroom views over s. joinBase is the scheme and host of the join
+// link students open ("http://" + JoinHost(...)).
+func NewHandler(s Store, joinBase string, log *slog.Logger) *Handler {
+	if log == nil {
+		log = slog.Default()
+	}
+	h := &Handler{store: s, joinBase: strings.TrimSuffix(joinBase, "/"), log: log, now: time.Now,
+		mux: http.NewServeMux(), models: map[string][]ModelPoint{}, checker: map[string]map[int]float64{}}
+	h.mux.HandleFunc("GET /classroom/{$}", h.page)
+	h.mux.HandleFunc("GET /classroom/api/tasks", h.tasks)
+	h.mux.HandleFunc("GET /classroom/api/projects/{pid}/dashboard", h.dashboard)
+	return h
+}
+
+// ServeHTTP implements http.Handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+//go:embed dashboard.html
+var dashboardHTML []byte
+
+func (h *Handler) page(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(dashboardHTML)
+}
+
+func (h *Handler) tasks(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"tasks": Tasks()})
+}
+
+// Dashboard is the data behind the dashboard, one poll's worth.
+type Dashboard struct {
+	Project  ProjectInfo   `json:"project"`
+	Summary  Summary       `json:"summary"`
+	Policies []PolicyPoint `json:"policies"`
+	Models   []ModelPoint  `json:"models"`
+	// Charts are SVG documents drawn on the server, ready to be put in the page.
+	Charts map[string]string `json:"charts"`
+}
+
+// ProjectInfo describes the class session.
+type ProjectInfo struct {
+	ID       string `json:"id"`
+	Env      string `json:"env"`
+	Goal     string `json:"goal"`
+	Checker  bool   `json:"checker"` // a behaviour: the "true" curve is the scripted checker
+	JoinCode string `json:"join_code"`
+	JoinURL  string `json:"join_url"`
+	QR       string `json:"qr_svg"`
+	Paused   bool   `json:"paused"`
+	// PolicyVersion is the latest policy's version (0: none yet).
+	PolicyVersion int `json:"policy_version"`
+}
+
+// authorize checks the teacher token for project pid.
+func (h *Handler) authorize(r *http.Request, pid string) error {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || tok == "" {
+		return errUnauthorized
+	}
+	scope, err := h.store.TeacherToken(r.Context(), hub.HashToken(tok))
+	if err != nil || (scope != "" && scope != pid) {
+		return errUnauthorized
+	}
+	return nil
+}
+
+var errUnauthorized = errors.New("classroom: a teacher token for this project is required")
+
+func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request) {
+	pid := r.PathValue("pid")
+	if err := h.authorize(r, pid); err != nil {
+		writeJSON(w, http.StatusUnauthorized, map[string]any{"error": map[string]string{"code": "unauthorized", "message": err.Error()}})
+		return
+	}
+	d, err := h.Build(r.Context(), pid)
+	if errors.Is(err, store.ErrNotFound) {
+		writeJSON(w, http.StatusNotFound, map[string]any{"error": map[string]string{"code": "not_found", "message": "no such project"}})
+		return
+	}
+	if err != nil {
+		h.log.Error("classroom: dashboard", "project", pid, "err", err)
+		writeJSON(w, http.StatusInternalServerError, map[string]any{"error": map[string]string{"code": "internal", "message": "internal error"}})
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, d)
+}
+
+// Build assembles the dashboard of project pid.
+func (h *Handler) Build(ctx context.Context, pid string) (*Dashboard, error) {
+	p, err := h.store.Project(ctx, pid)
+	if err != nil {
+		return nil, err
+	}
+	task, _ := TaskOf(p.Env)
+	d := &Dashboard{Project: ProjectInfo{ID: p.ID, Env: p.Env, Goal: task.Goal, Checker: task.Checker,
+		JoinCode: p.JoinCode, JoinURL: h.joinBase + "/join?code=" + p.JoinCode, Paused: p.Paused}}
+	if d.Project.Goal == "" {
+		d.Project.Goal = p.Env
+	}
+	if qr, err := QRSVG(d.Project.JoinURL, "Join link "+d.Project.JoinURL); err == nil {
+		d.Project.QR = string(qr)
+	}
+
+	var rows []LabelRow
+	err = h.store.Export(ctx, pid, func(e *store.ExportRow) error {
+		rows = append(rows, LabelRow{Rater: e.RaterID, RaterName: e.RaterName, Pair: e.PairID, Choice: e.Choice,
+			At: e.ReceivedAt, Excluded: e.Excluded})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.Summary = Summarize(rows, nil, h.now())
+
+	if d.Policies, d.Project.PolicyVersion, err = h.policies(ctx, p); err != nil {
+		return nil, err
+	}
+	if d.Models, err = h.modelPoints(ctx, pid); err != nil {
+		return nil, err
+	}
+	trueName := "true reward"
+	if task.Checker {
+		trueName = "checker"
+	}
+	d.Charts = map[string]string{
+		"reward_hacking": string(RewardHackingSVG(d.Policies, trueName, 960, 600)),
+		"accuracy":       string(AccuracySVG(d.Models, 640, 360)),
+		"per_minute":     string(MinutesSVG(d.Summary.PerMinute, 640, 300)),
+	}
+	return d, nil
+}
+
+// policies returns the policy history, oldest first. For a behaviour, the true return is the
+// checker's score of the policy, measured here (ppo.Evaluate on env.ScoredEnv) for each new
+// latest policy and remembered; policies published while no dashboard was open stay NaN.
+func (h *Handler) policies(ctx context.Context, p *store.Project) ([]PolicyPoint, int, error) {
+	hist, err := h.store.PolicyHistory(ctx, p.ID, 500)
+	if err != nil {
+		return nil, 0, err
+	}
+	_, isBehaviour := env.BehaviourOf(p.Env)
+	latest := 0
+	for _, q := range hist {
+		latest = max(latest, q.Version)
+	}
+	if isBehaviour && latest > 0 {
+		h.mu.Lock()
+		_, done := h.checker[p.ID][latest]
+		h.mu.Unlock()
+		if !done {
+			score := math.NaN()
+			if lp, err := h.store.LatestPolicy(ctx, p.ID); err == nil && lp.Version == latest {
+				var pol ppo.Policy
+				if pol.UnmarshalBinary(lp.Weights) == nil {
+					if scored, err := env.ScoredEnv(p.Env); err == nil {
+						score = ppo.Evaluate(&pol, scored, 5, uint64(latest))
+					}
+				}
+			}
+			h.mu.Lock()
+			if h.checker[p.ID] == nil {
+				h.checker[p.ID] = map[int]float64{}
+			}
+			h.checker[p.ID][latest] = score
+			h.mu.Unlock()
+		}
+	}
+	out := make([]PolicyPoint, 0, len(hist))
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, q := range hist {
+		pt := PolicyPoint{EnvSteps: q.EnvSteps, Learned: q.LearnedReturn, True: q.TrueReturn, KL: math.NaN()}
+		if isBehaviour {
+			pt.True = math.NaN()
+			if s, ok := h.checker[p.ID][q.Version]; ok {
+				pt.True = s
+			}
+		}
+		out = append(out, pt)
+	}
+	return out, latest, nil
+}
+
+// modelPoints returns the reward models' validation accuracy by version, reading each new
+// version once.
+func (h *Handler) modelPoints(ctx context.Context, pid string) ([]ModelPoint, error) {
+	latest, err := h.store.LatestModelVersion(ctx, pid)
+	if err != nil {
+		return nil, err
+	}
+	h.mu.Lock()
+	have := h.models[pid]
+	h.mu.Unlock()
+	next := 1
+	if len(have) > 0 {
+		next = have[len(have)-1].Version + 1
+	}
+	for v := next; v <= latest; v++ {
+		m, err := h.store.Model(ctx, pid, v)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		acc, ok := m.Metrics["reward/val_accuracy"]
+		if !ok {
+			acc = math.NaN()
+		}
+		have = append(have, ModelPoint{Version: v, Labels: int(m.Metrics["reward/labels"]), ValAccuracy: acc})
+	}
+	h.mu.Lock()
+	h.models[pid] = have
+	h.mu.Unlock()
+	return append([]ModelPoint(nil), have...), nil
+}
+
+// writeJSON writes v; PolicyPoint and ModelPoint floats may be NaN, which JSON cannot carry,
+// so they are sent through Num.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+// MarshalJSON encodes NaN as null.
+func (p PolicyPoint) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		EnvSteps int64 `json:"env_steps"`
+		Learned  Num   `json:"learned_return"`
+		True     Num   `json:"true_return"`
+		KL       Num   `json:"kl"`
+	}{p.EnvSteps, Num(p.Learned), Num(p.True), Num(p.KL)})
+}
+
+// MarshalJSON encodes NaN as null.
+func (m ModelPoint) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Version     int `json:"version"`
+		Labels      int `json:"labels"`
+		ValAccuracy Num `json:"val_accuracy"`
+	}{m.Version, m.Labels, Num(m.ValAccuracy)})
+}

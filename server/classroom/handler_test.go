@@ -1,0 +1,138 @@
+package classroom
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/prefer-rlhf/prefer/core/prefs"
+	"github.com/prefer-rlhf/prefer/server/hub"
+	"github.com/prefer-rlhf/prefer/server/store"
+)
+
+// A class of three raters on PendulumSpin-v0 labels four pairs through the store; the
+// dashboard's figures are those of Summarize on the same labels, and it needs the teacher token.
+func TestDashboard(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(filepath.Join(t.TempDir(), "c.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	p := &store.Project{ID: "p1", Env: "PendulumSpin-v0", JoinCode: "K7Q2XM"}
+	if err := st.CreateProject(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.AddTeacherToken(ctx, hub.HashToken("teach"), ""); err != nil {
+		t.Fatal(err)
+	}
+	var clips []prefs.Clip
+	var pairs []store.NewPair
+	for i := 0; i < 8; i++ {
+		clips = append(clips, prefs.Clip{ID: fmt.Sprintf("c%d", i), Env: p.Env, StartState: []float64{3, 0}, Actions: [][]float64{{1}, {1}}})
+	}
+	for i := 0; i < 4; i++ {
+		pairs = append(pairs, store.NewPair{ID: fmt.Sprintf("pair%d", i), Left: clips[2*i].ID, Right: clips[2*i+1].ID, Priority: 1})
+	}
+	if err := st.AddClipsAndPairs(ctx, p.ID, clips, pairs, false); err != nil {
+		t.Fatal(err)
+	}
+	answers := map[string][]prefs.Choice{ // the class of core/stats' tests
+		"a": {prefs.Left, prefs.Left, prefs.Right, prefs.Equal},
+		"b": {prefs.Left, prefs.Right, prefs.Right, prefs.Left},
+		"c": {prefs.Left, prefs.Left, "", prefs.CantTell},
+	}
+	now := time.Now()
+	var rows []LabelRow
+	for _, name := range []string{"a", "b", "c"} {
+		r := &store.Rater{ID: "r-" + name, ProjectID: p.ID, Name: name}
+		if err := st.CreateRater(ctx, r, hub.HashToken("tok-"+name)); err != nil {
+			t.Fatal(err)
+		}
+		var cs []prefs.Comparison
+		for i, c := range answers[name] {
+			if c == "" {
+				continue
+			}
+			cs = append(cs, prefs.Comparison{ID: uuid.NewString(), PairID: pairs[i].ID, Choice: c, CreatedAt: now})
+			rows = append(rows, LabelRow{Rater: r.ID, RaterName: name, Pair: pairs[i].ID, Choice: c, At: now})
+		}
+		if res, err := st.AddComparisons(ctx, p.ID, r.ID, cs, now); err != nil || len(res.Accepted) != len(cs) {
+			t.Fatalf("AddComparisons: %+v %v", res, err)
+		}
+	}
+	h := NewHandler(st, "http://192.168.1.23:8080", nil)
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+
+	get := func(path, token string) (*http.Response, []byte) {
+		req, _ := http.NewRequest("GET", srv.URL+path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var b strings.Builder
+		buf := make([]byte, 1<<16)
+		for {
+			n, err := res.Body.Read(buf)
+			b.Write(buf[:n])
+			if err != nil {
+				break
+			}
+		}
+		return res, []byte(b.String())
+	}
+	if res, _ := get("/classroom/api/projects/p1/dashboard", ""); res.StatusCode != 401 {
+		t.Fatalf("no token: %d", res.StatusCode)
+	}
+	if res, _ := get("/classroom/api/projects/p1/dashboard", "tok-a"); res.StatusCode != 401 {
+		t.Fatalf("a rater's token: %d", res.StatusCode)
+	}
+	if res, _ := get("/classroom/api/projects/nope/dashboard", "teach"); res.StatusCode != 404 {
+		t.Fatalf("unknown project: %d", res.StatusCode)
+	}
+	res, body := get("/classroom/api/projects/p1/dashboard", "teach")
+	if res.StatusCode != 200 {
+		t.Fatalf("dashboard: %d %s", res.StatusCode, body)
+	}
+	var d struct {
+		Project ProjectInfo       `json:"project"`
+		Summary Summary           `json:"summary"`
+		Charts  map[string]string `json:"charts"`
+	}
+	if err := json.Unmarshal(body, &d); err != nil {
+		t.Fatal(err)
+	}
+	want := Summarize(rows, nil, time.Now())
+	if d.Summary.Labels != 11 || len(d.Summary.PerRater) != 3 || d.Summary.SharedPairs != want.SharedPairs ||
+		math.Abs(float64(d.Summary.Agreement)-5.0/8) > 1e-5 || math.Abs(float64(d.Summary.Kappa-want.Kappa)) > 1e-5 {
+		t.Fatalf("summary %+v, want %+v", d.Summary, want)
+	}
+	if d.Project.JoinURL != "http://192.168.1.23:8080/join?code=K7Q2XM" || !d.Project.Checker ||
+		!strings.HasPrefix(d.Project.QR, "<svg") || d.Project.Goal == "" {
+		t.Fatalf("project %+v", d.Project)
+	}
+	for _, k := range []string{"reward_hacking", "accuracy", "per_minute"} {
+		if !strings.Contains(d.Charts[k], "<svg") {
+			t.Fatalf("chart %s missing", k)
+		}
+	}
+	if res, body := get("/classroom/", ""); res.StatusCode != 200 || !strings.Contains(string(body), "Fleiss") {
+		t.Fatalf("page: %d", res.StatusCode)
+	}
+	if res, body := get("/classroom/api/tasks", ""); res.StatusCode != 200 || !strings.Contains(string(body), "MountainCarRock-v0") {
+		t.Fatalf("tasks: %d %s", res.StatusCode, body)
+	}
+}
