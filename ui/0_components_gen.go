@@ -115,6 +115,13 @@ func (c *Labeller) pairID() string {
 	return ""
 }
 
+func (c *Labeller) lastPair() string {
+	if c.App.LastChoice != nil {
+		return c.App.LastChoice.PairID
+	}
+	return ""
+}
+
 func (c *Labeller) pauseText() string {
 	if c.App.Player.Paused {
 		return "Play"
@@ -145,6 +152,7 @@ func (c *Labeller) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 	var vgn *vugu.VGNode
 	vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "div", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "labeller"}}}
 	vgout.Out = append(vgout.Out, vgn) // root for output
+	vgn.AddAttrInterface("data-last-pair", c.lastPair())
 	vgn.AddAttrInterface("data-pair-id", c.pairID())
 	vgn.AddAttrInterface("data-queue", len(c.App.Queue))
 	{

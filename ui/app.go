@@ -104,8 +104,10 @@ type App struct {
 	wakeNow       bool            // sync now even while backing off
 	pendingUpdate json.RawMessage // a model update waiting to be sent (private mode)
 
-	kick chan struct{} // wakes the sync loop
-	mu   sync.Mutex    // serialises store writes of labels, so their order on disk is the order made
+	kick      chan struct{} // wakes the sync loop
+	renderMu  sync.Mutex
+	renderDue bool       // a merged render is scheduled
+	mu        sync.Mutex // serialises store writes of labels, so their order on disk is the order made
 }
 
 // NewApp returns an App over the given browser services. now may be nil (time.Now).

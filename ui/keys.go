@@ -23,14 +23,8 @@ func (a *App) ListenKeys() {
 		if ev.Get("ctrlKey").Bool() || ev.Get("metaKey").Bool() || ev.Get("altKey").Bool() || ev.Get("repeat").Bool() {
 			return nil
 		}
-		tag := ev.Get("target").Get("tagName")
-		if tag.Type() == js.TypeString {
-			switch tag.String() {
-			case "INPUT", "TEXTAREA", "SELECT":
-				if ev.Get("target").Get("type").String() != "range" {
-					return nil
-				}
-			}
+		if typing(ev.Get("target")) {
+			return nil
 		}
 		key := ev.Get("key").String()
 		if c, ok := keyChoice[key]; ok {
@@ -64,4 +58,24 @@ func (a *App) ListenNetwork() {
 	w.Call("addEventListener", "offline", js.FuncOf(func(js.Value, []js.Value) any { go set(false); return nil }))
 	on := w.Get("navigator").Get("onLine")
 	a.update(func() { a.Online = on.Bool() })
+}
+
+// typing reports whether el takes typed text, where the arrow keys move the caret. A checkbox,
+// a button or the scrubber do not: there the keys still answer.
+func typing(el js.Value) bool {
+	tag := el.Get("tagName")
+	if tag.Type() != js.TypeString {
+		return false
+	}
+	switch tag.String() {
+	case "TEXTAREA", "SELECT":
+		return true
+	case "INPUT":
+		switch el.Get("type").String() {
+		case "checkbox", "radio", "range", "button", "submit":
+			return false
+		}
+		return true
+	}
+	return el.Get("isContentEditable").Truthy()
 }
