@@ -89,6 +89,13 @@ func RewardHackingSVG(pts []PolicyPoint, trueName string, width, height int) []b
 		top.Series = append(top.Series, plot.Series{Name: fmt.Sprintf("%s (now %s)", trueName, fmtNum(last(truth))),
 			X: xs, Y: rescale(truth), Color: colTrue})
 	}
+	if math.IsNaN(last(kl)) {
+		// No KL recorded yet: say so instead of drawing an empty chart on another scale.
+		top.Height = height
+		note := fmt.Sprintf(`<text x="%d" y="%d" text-anchor="end" font-family="system-ui, sans-serif" font-size="13" fill="#777">KL from the initial policy: not recorded yet</text>`, width-24, 26)
+		svg := top.SVG()
+		return append(svg[:len(svg)-len("</svg>\n")], note+"</svg>\n"...)
+	}
 	bottom := plot.Chart{
 		Title:  "KL from the initial policy",
 		XLabel: "policy training steps", YLabel: "KL per step (nats)",

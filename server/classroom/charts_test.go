@@ -60,13 +60,20 @@ func TestCharts(t *testing.T) {
 	if got := polylines(t, RewardHackingSVG(pts, "true reward", 900, 600)); len(got) != 2 {
 		t.Fatalf("without a true reward: %v", got)
 	}
+	// No KL: the returns chart alone, with a note.
+	for i := range pts {
+		pts[i].KL = math.NaN()
+	}
+	if svg := RewardHackingSVG(pts, "true reward", 900, 600); len(polylines(t, svg)) != 1 || !strings.Contains(string(svg), "not recorded") {
+		t.Fatalf("without KL:\n%s", svg)
+	}
 	if got := polylines(t, AccuracySVG([]ModelPoint{{1, 10, math.NaN()}, {2, 20, 0.7}, {3, 30, 0.8}}, 600, 300)); len(got) != 1 || got[0] != 2 {
 		t.Fatalf("accuracy %v", got)
 	}
 	if got := polylines(t, MinutesSVG(make([]Minute, SummaryMinutes), 600, 300)); len(got) != 1 || got[0] != SummaryMinutes {
 		t.Fatalf("minutes %v", got)
 	}
-	if got := polylines(t, RewardHackingSVG(nil, "checker", 900, 600)); len(got) != 2 || got[0] != 0 {
+	if got := polylines(t, RewardHackingSVG(nil, "checker", 900, 600)); len(got) != 1 || got[0] != 0 {
 		t.Fatalf("empty history %v", got)
 	}
 }

@@ -170,9 +170,9 @@ func (h *Handler) Build(ctx context.Context, pid string) (*Dashboard, error) {
 		trueName = "checker"
 	}
 	d.Charts = map[string]string{
-		"reward_hacking": string(RewardHackingSVG(d.Policies, trueName, 960, 600)),
-		"accuracy":       string(AccuracySVG(d.Models, 640, 360)),
-		"per_minute":     string(MinutesSVG(d.Summary.PerMinute, 640, 300)),
+		"reward_hacking": string(RewardHackingSVG(d.Policies, trueName, 960, 540)),
+		"accuracy":       string(AccuracySVG(d.Models, 640, 280)),
+		"per_minute":     string(MinutesSVG(d.Summary.PerMinute, 640, 240)),
 	}
 	return d, nil
 }
