@@ -1,0 +1,193 @@
+package tests
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/prefer-rlhf/prefer/core/env"
+	"github.com/prefer-rlhf/prefer/core/prefs"
+	bt "github.com/prefer-rlhf/prefer/tests/browsertest"
+	"github.com/prefer-rlhf/prefer/wasm/fitter"
+)
+
+var browserBenchJSON = flag.String("browser-bench-json", "", "run TestBrowserBench and write its figures to this JSON file (for prefer bench --extra)")
+
+// TestBrowserBench measures the browser app and writes JSON: the app's size (raw, gzip,
+// brotli), the time from navigation to the first clip on screen (a returning rater, shell from
+// the service worker), the local model's refit time after one label at 50 and 500 labels (in a
+// real Web Worker), and the playback frame rate. It runs only with -browser-bench-json FILE:
+//
+//	go test ./tests -run TestBrowserBench -count=1 -timeout 20m -args -browser-bench-json /tmp/browser.json
+func TestBrowserBench(t *testing.T) {
+	if *browserBenchJSON == "" {
+		t.Skip("a benchmark: run with -args -browser-bench-json FILE")
+	}
+	out := map[string]any{"app_size": appSize(t)}
+
+	srv := bt.StartServer(t)
+	ctx := bt.NewBrowser(t)
+	joinWithLink(t, ctx, srv, "Bench")
+	bt.Wait(t, ctx, "the service worker", `!!navigator.serviceWorker.controller`, 30*time.Second)
+	var first []float64
+	for i := 0; i < 7; i++ {
+		bt.Do(t, ctx, chromedp.Reload())
+		bt.Wait(t, ctx, "the first clip", `document.documentElement.dataset.firstClip !== undefined`, 30*time.Second)
+		v, _ := strconv.ParseFloat(bt.Eval[string](t, ctx, `document.documentElement.dataset.firstClip`), 64)
+		first = append(first, v)
+	}
+	out["first_clip_ms"] = map[string]any{"median": median(first), "runs": first,
+		"what": "navigation start to the first clip drawn, returning rater, app shell from the service worker, localhost"}
+
+	time.Sleep(3 * time.Second)
+	var fps []float64
+	for i := 0; i < 5; i++ {
+		v, _ := strconv.ParseFloat(bt.Eval[string](t, ctx, `document.documentElement.dataset.fps || '0'`), 64)
+		fps = append(fps, v)
+		time.Sleep(time.Second)
+	}
+	out["playback_fps"] = map[string]any{"median": median(fps), "runs": fps,
+		"what": "canvas redraws per second of both clips (requestAnimationFrame, headless chromium)"}
+
+	refit := map[string]any{}
+	for _, n := range []int{50, 500} {
+		fit, trip := benchRefit(t, ctx, n)
+		refit[strconv.Itoa(n)] = map[string]any{"fit_ms_median": median(fit), "round_trip_ms_median": median(trip), "fit_ms": fit}
+	}
+	refit["what"] = "worker time to refit incrementally after one label (fit_ms), and page to worker to page (round_trip_ms)"
+	out["refit_after_one_label"] = refit
+
+	b, err := json.MarshalIndent(map[string]any{"browser": out}, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(*browserBenchJSON, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s", b)
+}
+
+// appSize sums the app shell's files as served: raw, gzip -9 and brotli -q 11.
+func appSize(t *testing.T) map[string]any {
+	root, _ := filepath.Abs("../public")
+	files := []string{"app.wasm", "wasm_exec.js", "main.js", "fitter.js", "sw.js", "app.css", "index.html"}
+	var raw, gz, br int
+	haveBrotli := true
+	res := map[string]any{}
+	for _, f := range files {
+		b, err := os.ReadFile(filepath.Join(root, f))
+		if err != nil {
+			t.Fatalf("app size: %v (run ./build.sh build)", err)
+		}
+		raw += len(b)
+		var buf bytes.Buffer
+		w, _ := gzip.NewWriterLevel(&buf, 9)
+		w.Write(b)
+		w.Close()
+		gz += buf.Len()
+		n := 0
+		if c, err := exec.Command("brotli", "-c", "-q", "11", filepath.Join(root, f)).Output(); err == nil {
+			n = len(c)
+		} else {
+			haveBrotli = false
+		}
+		br += n
+		if f == "app.wasm" {
+			res["wasm_raw_bytes"], res["wasm_gzip_bytes"], res["wasm_brotli_bytes"] = len(b), buf.Len(), n
+		}
+	}
+	res["app_raw_bytes"], res["app_gzip_bytes"] = raw, gz
+	if haveBrotli {
+		res["app_brotli_bytes"] = br
+	}
+	res["what"] = "app.wasm (page and fitter worker are one binary) plus wasm_exec.js, scripts, CSS and index.html"
+	return res
+}
+
+// benchRefit starts a fitter worker on the page with n-1 labels, then sends labels one at a
+// time and returns the worker's refit times and the round trips.
+func benchRefit(t *testing.T, ctx context.Context, n int) (fit, trip []float64) {
+	rng := rand.New(rand.NewPCG(uint64(n), 7))
+	var labels []fitter.Label
+	for i := 0; i < n+5; i++ {
+		l, r := benchClip(rng), benchClip(rng)
+		ch := prefs.Left
+		if tilt(l) > tilt(r) {
+			ch = prefs.Right
+		}
+		labels = append(labels, fitter.Label{ID: strconv.Itoa(i), PairID: strconv.Itoa(i), Choice: ch, Left: l, Right: r})
+	}
+	init, _ := json.Marshal(fitter.In{Type: fitter.TypeInit, Labels: labels[:n-1]})
+	var more []string
+	for _, l := range labels[n-1:] {
+		b, _ := json.Marshal(fitter.In{Type: fitter.TypeLabel, Labels: []fitter.Label{l}})
+		more = append(more, string(b))
+	}
+	moreJSON, _ := json.Marshal(more)
+	initJSON, _ := json.Marshal(string(init))
+	expr := fmt.Sprintf(`(async () => {
+  const w = new Worker('/fitter.js');
+  const fitted = (count) => new Promise((resolve) => {
+    const h = (e) => { const m = JSON.parse(e.data);
+      if (m.type === 'fitted' && m.stats.labels === count) { w.removeEventListener('message', h); resolve(m.stats); } };
+    w.addEventListener('message', h);
+  });
+  let p = fitted(%d); w.postMessage(%s); await p;
+  const out = [];
+  const more = %s;
+  for (let i = 0; i < more.length; i++) {
+    const t0 = performance.now();
+    p = fitted(%d + i + 1); w.postMessage(more[i]); const s = await p;
+    out.push([s.fit_ms, performance.now() - t0]);
+  }
+  w.terminate();
+  return out;
+})()`, n-1, initJSON, moreJSON, n-1)
+	res := bt.Eval[[][2]float64](t, ctx, expr)
+	for _, r := range res {
+		fit = append(fit, r[0])
+		trip = append(trip, r[1])
+	}
+	return fit, trip
+}
+
+// benchClip is a random CartPole clip of 75 steps (1.5 s).
+func benchClip(rng *rand.Rand) prefs.Clip {
+	e, _ := env.Lookup("CartPole-v1")
+	e.Reset(rng)
+	c := prefs.Clip{ID: "c", Env: "CartPole-v1", StartState: e.State()}
+	for i := 0; i < 75; i++ {
+		c.Actions = append(c.Actions, []float64{float64(rng.IntN(2))})
+	}
+	return c
+}
+
+// tilt is the clip's start angle magnitude, the hidden rule of the synthetic rater.
+func tilt(c prefs.Clip) float64 {
+	a := c.StartState[2]
+	if a < 0 {
+		return -a
+	}
+	return a
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	return s[len(s)/2]
+}

@@ -1,0 +1,281 @@
+package ui
+
+import (
+	"errors"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prefer-rlhf/prefer/core/env"
+	"github.com/prefer-rlhf/prefer/core/prefs"
+	"github.com/vugu/vugu"
+)
+
+// fakeHub stores comparisons by id, as the hub does, and can lose its answer (the request
+// reached the hub, the acknowledgement never came back).
+type fakeHub struct {
+	mu       sync.Mutex
+	stored   map[string]prefs.Comparison
+	pairs    []prefs.Pair
+	loseNext bool
+	offline  bool
+	reject   string // a comparison id to reject
+	calls    int
+}
+
+func (h *fakeHub) Join(code, name string) (*Rater, error) {
+	return &Rater{ID: "r1", Token: "t", ProjectID: "p1", Name: name, Code: code}, nil
+}
+
+func (h *fakeHub) Sync(r *Rater, req *SyncRequest) (*SyncResponse, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.calls++
+	if h.offline {
+		return nil, ErrNetwork
+	}
+	resp := &SyncResponse{}
+	for _, c := range req.Comparisons {
+		switch {
+		case c.ID == h.reject:
+			resp.Rejected = append(resp.Rejected, Rejection{ID: c.ID, Field: "pair_id", Reason: "unknown pair"})
+		case h.stored[c.ID] != (prefs.Comparison{}):
+			resp.Duplicates = append(resp.Duplicates, c.ID)
+		default:
+			h.stored[c.ID] = c
+			resp.Accepted = append(resp.Accepted, c.ID)
+		}
+	}
+	skip := map[string]bool{}
+	for _, id := range req.SkipPairs {
+		skip[id] = true
+	}
+	for _, p := range h.pairs {
+		if len(resp.Pairs) < req.WantPairs && !skip[p.ID] {
+			resp.Pairs = append(resp.Pairs, p)
+		}
+	}
+	if h.loseNext {
+		h.loseNext = false
+		return nil, ErrNetwork
+	}
+	return resp, nil
+}
+
+func clip(rng *rand.Rand) prefs.Clip {
+	e, _ := env.Lookup("CartPole-v1")
+	e.Reset(rng)
+	c := prefs.Clip{ID: "c", Env: "CartPole-v1", StartState: e.State()}
+	for i := 0; i < 10; i++ {
+		c.Actions = append(c.Actions, []float64{float64(rng.IntN(2))})
+	}
+	return c
+}
+
+func testPairs(n int) []prefs.Pair {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var ps []prefs.Pair
+	for i := 0; i < n; i++ {
+		ps = append(ps, prefs.Pair{ID: "00000000-0000-4000-8000-" + strings.Repeat("0", 11) + strconv.Itoa(i%10), Left: clip(rng), Right: clip(rng)})
+		ps[i].ID = ps[i].ID[:len(ps[i].ID)-2] + strconv.Itoa(10+i)
+	}
+	return ps
+}
+
+func newTestApp(store Store, hub Hub) *App {
+	ee := vugu.NewEventEnvImpl(&sync.RWMutex{}, make(chan bool, 1))
+	return NewApp(ee, store, hub, nil, func() time.Time { return time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC) })
+}
+
+// joinAndFill joins and syncs once, so the queue holds pairs.
+func joinAndFill(t *testing.T, a *App, h *fakeHub) {
+	t.Helper()
+	a.load("")
+	r, _ := h.Join("CODE", "Ada")
+	op, _ := put(StoreMeta, metaRater, r)
+	if err := a.store.Write(op); err != nil {
+		t.Fatal(err)
+	}
+	a.update(func() { a.Rater, a.View = r, ViewLabel })
+	if _, err := a.syncOnce(); err != nil {
+		t.Fatal(err)
+	}
+	a.update(a.showCurrent)
+}
+
+// label answers n pairs and waits until each is stored.
+func label(t *testing.T, a *App, n int, c prefs.Choice) {
+	t.Helper()
+	for i := 0; i < n; i++ {
+		var before int
+		a.read(func() { before = len(a.Labels) })
+		a.update(func() { a.Choose(c) })
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			var got int
+			a.read(func() { got = len(a.Labels) })
+			if got == before+1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("label not stored")
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+}
+
+func TestSyncExactlyOnceWhenAcksAreLost(t *testing.T) {
+	h := &fakeHub{stored: map[string]prefs.Comparison{}, pairs: testPairs(12)}
+	st := NewMemStore()
+	a := newTestApp(st, h)
+	joinAndFill(t, a, h)
+	label(t, a, 5, prefs.Left)
+
+	h.loseNext = true // stored on the hub, acknowledgement lost
+	if _, err := a.syncOnce(); !errors.Is(err, ErrNetwork) {
+		t.Fatalf("sync with a lost ack: %v", err)
+	}
+	var pending int
+	a.read(func() { pending = a.Pending() })
+	if pending != 5 || len(h.stored) != 5 {
+		t.Fatalf("after a lost ack: %d pending on the device, %d on the hub; want 5 and 5", pending, len(h.stored))
+	}
+	if _, err := a.syncOnce(); err != nil {
+		t.Fatal(err)
+	}
+	a.read(func() { pending = a.Pending() })
+	if pending != 0 || len(h.stored) != 5 {
+		t.Fatalf("after the retry: %d pending, %d on the hub; want 0 and 5", pending, len(h.stored))
+	}
+	// Synced labels are marked on the device, so a reload does not send them again.
+	b := newTestApp(st, h)
+	b.load("")
+	b.read(func() { pending = b.Pending() })
+	if pending != 0 || len(b.Labels) != 5 {
+		t.Fatalf("after a reload: %d labels, %d pending; want 5 and 0", len(b.Labels), pending)
+	}
+}
+
+func TestSyncRejectedLabelIsDroppedFromOutboxWithWarning(t *testing.T) {
+	h := &fakeHub{stored: map[string]prefs.Comparison{}, pairs: testPairs(5)}
+	a := newTestApp(NewMemStore(), h)
+	joinAndFill(t, a, h)
+	label(t, a, 2, prefs.Right)
+	a.read(func() { h.reject = a.Labels[0].ID })
+	if _, err := a.syncOnce(); err != nil {
+		t.Fatal(err)
+	}
+	var pending int
+	var warnings []string
+	a.read(func() { pending, warnings = a.Pending(), a.Warnings })
+	if pending != 0 || len(h.stored) != 1 {
+		t.Fatalf("%d pending, %d stored; want 0 and 1", pending, len(h.stored))
+	}
+	if len(warnings) == 0 || !strings.Contains(warnings[0], "unknown pair") {
+		t.Fatalf("no warning naming the reason: %q", warnings)
+	}
+}
+
+func TestPrivateLabelsAreNeverSent(t *testing.T) {
+	h := &fakeHub{stored: map[string]prefs.Comparison{}, pairs: testPairs(6)}
+	a := newTestApp(NewMemStore(), h)
+	joinAndFill(t, a, h)
+	a.update(func() { a.Settings.Private = true })
+	label(t, a, 3, prefs.Equal)
+	if _, err := a.syncOnce(); err != nil {
+		t.Fatal(err)
+	}
+	if len(h.stored) != 0 {
+		t.Fatalf("private mode sent %d comparisons", len(h.stored))
+	}
+	if a.PrivateCount() != 3 || a.Pending() != 0 {
+		t.Fatalf("private %d pending %d; want 3 and 0", a.PrivateCount(), a.Pending())
+	}
+}
+
+func TestAnsweredPairsAreNotShownAgain(t *testing.T) {
+	h := &fakeHub{stored: map[string]prefs.Comparison{}, pairs: testPairs(4)}
+	h.offline = false
+	a := newTestApp(NewMemStore(), h)
+	joinAndFill(t, a, h)
+	first := a.Current().ID
+	label(t, a, 1, prefs.Left)
+	h.loseNext = true // the pair stays "unlabelled" on the hub, which offers it again
+	a.syncOnce()
+	for _, p := range a.Queue {
+		if p.ID == first {
+			t.Fatalf("answered pair %s is back in the queue", first)
+		}
+	}
+}
+
+func TestLoadDropsTamperedRecordsWithWarning(t *testing.T) {
+	h := &fakeHub{stored: map[string]prefs.Comparison{}, pairs: testPairs(6)}
+	st := NewMemStore()
+	a := newTestApp(st, h)
+	joinAndFill(t, a, h)
+	label(t, a, 3, prefs.Left)
+	// Edit one label's choice, as in the browser's developer tools, and break a pair's JSON.
+	n := 0
+	for k, r := range st.Data[StoreLabels] {
+		if n == 0 {
+			r.Data = strings.Replace(r.Data, `"choice":"left"`, `"choice":"right"`, 1)
+			st.Data[StoreLabels][k] = r
+		}
+		n++
+	}
+	for k, r := range st.Data[StorePairs] {
+		r.Data = r.Data[:len(r.Data)/2]
+		st.Data[StorePairs][k] = r
+		break
+	}
+	st.Data[StoreMeta]["junk"] = Record{Key: "junk", Data: "{", Sum: 1}
+
+	b := newTestApp(st, h)
+	b.load("") // must not panic
+	if len(b.Labels) != 2 {
+		t.Fatalf("%d labels kept, want 2", len(b.Labels))
+	}
+	if len(b.Warnings) != 1 || !strings.Contains(b.Warnings[0], "3 damaged or edited records") {
+		t.Fatalf("warnings %q", b.Warnings)
+	}
+	if _, ok := st.Data[StoreMeta]["junk"]; ok {
+		t.Fatal("the damaged record was not deleted")
+	}
+	if b.View != ViewLabel {
+		t.Fatalf("view %q after dropping damaged records", b.View)
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	if d := backoff(1, 0, 1); d != time.Second {
+		t.Errorf("first retry %v, want 1s", d)
+	}
+	if d := backoff(4, 0, 1); d != 8*time.Second {
+		t.Errorf("fourth retry %v, want 8s", d)
+	}
+	if d := backoff(30, 0, 1); d != backoffLimit {
+		t.Errorf("capped retry %v, want %v", d, backoffLimit)
+	}
+	if d := backoff(1, 0, 0); d != 500*time.Millisecond {
+		t.Errorf("jittered retry %v, want 500ms", d)
+	}
+	if d := backoff(1, 7*time.Second, 1); d != 7*time.Second {
+		t.Errorf("retry after a 429 with Retry-After 7: %v", d)
+	}
+}
+
+func TestNewUUID(t *testing.T) {
+	seen := map[string]bool{}
+	for i := 0; i < 1000; i++ {
+		u := newUUID()
+		if !prefs.ValidUUID(u) || u[14] != '4' || !strings.ContainsRune("89ab", rune(u[19])) || seen[u] {
+			t.Fatalf("bad or repeated UUID %q", u)
+		}
+		seen[u] = true
+	}
+}
