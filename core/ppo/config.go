@@ -15,6 +15,7 @@ import (
 	"math"
 	"runtime"
 
+	"github.com/prefer-rlhf/prefer/core/env"
 	"github.com/prefer-rlhf/prefer/core/nn"
 )
 
@@ -118,11 +119,11 @@ type Config struct {
 	Workers int
 }
 
-// CleanRLConfig returns CleanRL's defaults: ppo.py's for a discrete action space and
+// CleanRLConfig returns CleanRL's defaults for envName: ppo.py's for a discrete action space and
 // ppo_continuous_action.py's for a box (then with its observation and reward normalisation).
-func CleanRLConfig(env string) Config {
+func CleanRLConfig(envName string) Config {
 	c := Config{
-		Env:            env,
+		Env:            envName,
 		NumEnvs:        4,
 		NumSteps:       128,
 		NumMinibatches: 4,
@@ -144,7 +145,7 @@ func CleanRLConfig(env string) Config {
 		RewardScale:    1,
 		KLRate:         0.1,
 	}
-	if isContinuous(env) {
+	if e, err := env.Lookup(envName); err == nil && !e.Spec().Action.Discrete() {
 		// ppo_continuous_action.py
 		c.NumEnvs, c.NumSteps, c.NumMinibatches, c.UpdateEpochs = 1, 2048, 32, 10
 		c.LearningRate, c.EntCoef, c.TotalSteps = 3e-4, 0, 1000000
@@ -153,12 +154,12 @@ func CleanRLConfig(env string) Config {
 	return c
 }
 
-// DefaultConfig returns Prefer's tuned defaults for env (see the comments per env for the
-// reasons); for an env without tuned defaults it returns CleanRLConfig(env).
-func DefaultConfig(env string) Config {
-	c := CleanRLConfig(env)
+// DefaultConfig returns Prefer's tuned defaults for envName (see the comments per env for the
+// reasons); for an env without tuned defaults, CleanRLConfig(env) with BootstrapTruncation.
+func DefaultConfig(envName string) Config {
+	c := CleanRLConfig(envName)
 	c.BootstrapTruncation = true
-	switch env {
+	switch envName {
 	case "CartPole-v1":
 		// Many short updates from a small network learn CartPole in few env steps and little
 		// compute: 8 envs × 32 steps, 10 epochs of 2 minibatches, one hidden layer of 32, step
@@ -173,9 +174,9 @@ func DefaultConfig(env string) Config {
 	case "Pendulum-v1":
 		// rl-baselines3-zoo's tuned Pendulum PPO without its state-dependent exploration: 4
 		// envs × 1024 steps, 10 epochs of 64 minibatches (of 64), step size 1e-3 annealed over
-		// 48 rollouts (196,608 steps, so that a run stays within 200k), no entropy bonus, no observation or reward normalisation and an
-		// unclipped value loss; but γ = 0.95 rather than 0.9, which a sweep over seeds 1-6
-		// found better (eval −153 to −174 at 200k steps, against −170 to −197 with 0.9).
+		// 48 rollouts (196,608 steps, so that a run stays within 200k), no entropy bonus, no
+		// observation or reward normalisation, an unclipped value loss; but γ = 0.95 rather
+		// than 0.9, which was better on seeds 1-6 (eval −155 to −175, against −170 to −197).
 		// Pendulum never terminates, so bootstrapping at the 200-step TimeLimit matters.
 		c.NumEnvs, c.NumSteps, c.NumMinibatches, c.UpdateEpochs = 4, 1024, 64, 10
 		c.LearningRate, c.TotalSteps = 1e-3, 48*4*1024
@@ -185,17 +186,9 @@ func DefaultConfig(env string) Config {
 	return c
 }
 
-// DefaultSteps returns the env-step budget that DefaultConfig(env) needs to solve env.
-func DefaultSteps(env string) int {
-	return DefaultConfig(env).TotalSteps
-}
-
-func isContinuous(env string) bool {
-	switch env {
-	case "Pendulum-v1", "MountainCarContinuous-v0":
-		return true
-	}
-	return false
+// DefaultSteps returns the env-step budget that DefaultConfig(envName) needs to solve it.
+func DefaultSteps(envName string) int {
+	return DefaultConfig(envName).TotalSteps
 }
 
 // BatchSize is the number of transitions in a rollout, NumEnvs×NumSteps.
