@@ -84,10 +84,7 @@ func (p *Policy) Clone() *Policy {
 	c := *p
 	c.Action = env.Space{N: p.Action.N, Low: append([]float64(nil), p.Action.Low...), High: append([]float64(nil), p.Action.High...)}
 	c.Actor, c.Critic = p.Actor.Clone(), p.Critic.Clone()
-	c.LogStd = append([]float64(nil), p.LogStd...)
-	if p.LogStd == nil {
-		c.LogStd = nil
-	}
+	c.LogStd = append([]float64(nil), p.LogStd...) // nil stays nil
 	if p.ObsNorm != nil {
 		c.ObsNorm = p.ObsNorm.Clone()
 	}
