@@ -57,7 +57,9 @@ func Run(cfg Config, progress func(Point)) (*Report, error) {
 
 	pc := cfg.PPO
 	pc.Env = cfg.Env
-	pc.FixedHorizon = spec.MaxEpisodeSteps
+	if pc.FixedHorizon == 0 {
+		pc.FixedHorizon = spec.MaxEpisodeSteps
+	}
 	if pc.TotalSteps == 0 || pc.TotalSteps > cfg.Steps {
 		pc.TotalSteps = cfg.Steps
 	}

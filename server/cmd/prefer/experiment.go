@@ -22,14 +22,14 @@ func runExperiment(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("experiment", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	envName := fs.String("env", "CartPole-v1", "environment")
-	labels := fs.Int("labels", 200, "label budget: comparisons asked of the synthetic rater")
+	labels := fs.Int("labels", 0, "label budget: comparisons asked of the synthetic rater (0: the env's default)")
 	seed := fs.Uint64("seed", 1, "random seed")
 	noise := fs.Float64("noise", 0, "rater error rate: chance of a random left/right answer, in [0, 1]")
 	temp := fs.Float64("temperature", 0, "rater Boltzmann temperature (0: always the better clip)")
 	q := fs.String("query", "disagreement", "pair selection: disagreement or random")
 	steps := fs.Int("steps", 0, "PPO env steps in all (0: the env's default)")
 	rounds := fs.Int("rounds", 0, "train/label rounds (0: default)")
-	clip := fs.Int("clip-steps", 0, "clip length in env steps (0: about 1.5 s of env time)")
+	clip := fs.Int("clip-steps", 0, "clip length in env steps (0: the env's default, about 1.5 s of env time unless tuned)")
 	out := fs.String("out", "", "report file prefix: writes PREFIX.json and PREFIX.svg (default experiment-ENV-SEED)")
 	asJSON := fs.Bool("json", false, "end with one JSON object on stdout")
 	if err := fs.Parse(args); err != nil {
@@ -49,12 +49,14 @@ func runExperiment(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg := loop.Defaults(*envName)
-	cfg.Seed, cfg.Labels = *seed, *labels
+	cfg.Seed = *seed
+	if *labels != 0 {
+		cfg.Labels = *labels
+	}
 	cfg.Rater.ErrorRate, cfg.Rater.Temperature = *noise, *temp
 	cfg.Query.Strategy = strategy
-	cfg.ClipSteps = *clip
-	if e := os.Getenv("PREFER_DEV_EPOCHS"); e != "" {
-		cfg.Reward.Epochs, _ = strconv.Atoi(e)
+	if *clip != 0 {
+		cfg.ClipSteps = *clip
 	}
 	if *steps > 0 {
 		cfg.Steps = *steps
