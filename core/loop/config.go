@@ -72,6 +72,8 @@ func Defaults(envName string) Config {
 	// Fit every member for at least 100 minibatch steps: with tens of comparisons an epoch is
 	// one step, and Defaults' 10 epochs leave the model near its initialisation.
 	c.Reward.MinSteps = 100
+	// PPO's step size anneals over the experiment's Steps, whatever they are set to.
+	c.PPO.TotalSteps = 0
 	switch envName {
 	case "CartPole-v1":
 		// r̂ reads the observation only. CartPole's fixed-horizon reward is a function of the
