@@ -180,9 +180,9 @@ func (c *Labeller) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 					vgn.SetInnerHTML(vugu.HTML("Left \x3Cspan class=\"key\" aria-hidden=\"true\"\x3E←\x3C/span\x3E"))
 					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
 					vgparent.AppendChild(vgn)
-					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "canvas", Attr: []vugu.VGAttribute{{Namespace: "", Key: "id", Val: "clip-left"}, vugu.VGAttribute{Namespace: "", Key: "aria-label", Val: "Left clip"}}}
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "div", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "canvas-box"}}}
 					vgparent.AppendChild(vgn)
-					vgn.JSCreateHandler = vugu.JSValueFunc(func(value js.Value) { c.App.Player.Attach(0, value) })
+					vgn.JSCreateHandler = vugu.JSValueFunc(func(value js.Value) { c.App.Player.Mount(0, value, "Left clip") })
 					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
 					vgparent.AppendChild(vgn)
 				}
@@ -200,9 +200,9 @@ func (c *Labeller) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 					vgn.SetInnerHTML(vugu.HTML("Right \x3Cspan class=\"key\" aria-hidden=\"true\"\x3E→\x3C/span\x3E"))
 					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n      "}
 					vgparent.AppendChild(vgn)
-					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "canvas", Attr: []vugu.VGAttribute{{Namespace: "", Key: "id", Val: "clip-right"}, vugu.VGAttribute{Namespace: "", Key: "aria-label", Val: "Right clip"}}}
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "div", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "canvas-box"}}}
 					vgparent.AppendChild(vgn)
-					vgn.JSCreateHandler = vugu.JSValueFunc(func(value js.Value) { c.App.Player.Attach(1, value) })
+					vgn.JSCreateHandler = vugu.JSValueFunc(func(value js.Value) { c.App.Player.Mount(1, value, "Right clip") })
 					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
 					vgparent.AppendChild(vgn)
 				}
@@ -820,11 +820,8 @@ func (c *Status) netClass() string {
 }
 
 func (c *Status) netText() string {
-	switch {
-	case !c.App.Online:
+	if !c.App.Online {
 		return "Offline"
-	case c.App.Syncing:
-		return "Online · syncing"
 	}
 	return "Online"
 }

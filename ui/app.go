@@ -135,6 +135,13 @@ func (a *App) update(f func()) {
 	f()
 }
 
+// quietly runs f under the write lock without a render, for state the page does not show.
+func (a *App) quietly(f func()) {
+	a.env.Lock()
+	defer a.env.UnlockOnly()
+	f()
+}
+
 // read runs f under the read lock.
 func (a *App) read(f func()) {
 	a.env.RLock()
@@ -216,6 +223,9 @@ func (a *App) Choose(c prefs.Choice) {
 // saveLabel stores a new label and drops its pair from the stored queue in one transaction,
 // then counts it and hands it to the local model.
 func (a *App) saveLabel(l *Label, pairID string) {
+	// Let the browser finish the answer's task (the render of the next pair) first: a blocked
+	// goroutine hands the thread back, and this work runs in a task of its own.
+	time.Sleep(time.Millisecond)
 	a.mu.Lock()
 	op, err := put(StoreLabels, l.ID, l)
 	if err == nil {
@@ -251,6 +261,20 @@ func (a *App) showCurrent() {
 	}
 	a.shownAt = a.now()
 	a.Player.Load(a.Current())
+	if len(a.Queue) > 1 && a.Queue[1].left.scenes == nil {
+		go a.prepareNext()
+	}
+}
+
+// prepareNext replays the next pair's clips in a task of its own, so the next answer shows it
+// at once.
+func (a *App) prepareNext() {
+	time.Sleep(20 * time.Millisecond)
+	a.quietly(func() {
+		if len(a.Queue) > 1 {
+			a.Queue[1].prepare() // an error shows when the pair comes on screen
+		}
+	})
 }
 
 // Kick wakes the sync loop.

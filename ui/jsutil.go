@@ -95,3 +95,9 @@ func bytesToJS(b []byte) js.Value {
 func setProp(obj js.Value, name string, v any) {
 	js.Global().Get("Reflect").Call("set", obj, name, v)
 }
+
+// sameJS reports whether a and b are the same JS value (Object.is); vugu's js.Value has no
+// Equal.
+func sameJS(a, b js.Value) bool {
+	return js.Global().Get("Object").Call("is", a, b).Bool()
+}

@@ -88,6 +88,30 @@ func (p *Player) Seek(frac float64) {
 	p.pos = math.Round(math.Min(math.Max(frac, 0), 1) * float64(n-1))
 }
 
+// Mount puts a new canvas for one side (0 left, 1 right) into box, an element vugu renders
+// empty. The canvas is the player's alone: were it vugu's, every render would strip the width
+// and height the player sets, and so clear and reallocate the canvas.
+//
+// vugu calls vg-js-create handlers on every render, so Mount does nothing for a box that
+// already holds its canvas.
+func (p *Player) Mount(side int, box js.Value, label string) {
+	if first := box.Get("firstElementChild"); first.Truthy() {
+		p.mu.Lock()
+		same := p.canvas[side].Truthy() && sameJS(p.canvas[side], first)
+		p.mu.Unlock()
+		if !same {
+			p.Attach(side, first)
+		}
+		return
+	}
+	cv := js.Global().Get("document").Call("createElement", "canvas")
+	cv.Call("setAttribute", "aria-label", label)
+	cv.Call("setAttribute", "role", "img")
+	cv.Set("id", []string{"clip-left", "clip-right"}[side])
+	box.Call("appendChild", cv)
+	p.Attach(side, cv)
+}
+
 // Attach gives the player the canvas of one side (0 left, 1 right).
 func (p *Player) Attach(side int, canvas js.Value) {
 	p.mu.Lock()
@@ -100,14 +124,18 @@ func (p *Player) Attach(side int, canvas js.Value) {
 // AttachScrubber gives the player the frame scrubber (<input type=range>, 0..1000) to move.
 func (p *Player) AttachScrubber(el js.Value) {
 	p.mu.Lock()
-	p.scrub, p.lastShow = el, -1
+	if !p.scrub.Truthy() || !sameJS(p.scrub, el) {
+		p.scrub, p.lastShow = el, -1
+	}
 	p.mu.Unlock()
 }
 
 // AttachFrameLabel gives the player the element that shows "frame i / n".
 func (p *Player) AttachFrameLabel(el js.Value) {
 	p.mu.Lock()
-	p.label, p.lastShow = el, -1
+	if !p.label.Truthy() || !sameJS(p.label, el) {
+		p.label, p.lastShow = el, -1
+	}
 	p.mu.Unlock()
 }
 

@@ -32,7 +32,7 @@ func backoff(n int, retryAfter time.Duration, rnd float64) time.Duration {
 
 // Wake asks for a sync now even while backing off, as when the browser comes back online.
 func (a *App) Wake() {
-	a.update(func() { a.wakeNow = true })
+	a.quietly(func() { a.wakeNow = true })
 	a.Kick()
 }
 
@@ -70,14 +70,14 @@ func (a *App) syncLoop(ctx context.Context) {
 		default:
 			failures, next = 0, pollEvery
 		}
-		a.update(func() { a.RetryIn = next; a.Failures = failures })
+		a.quietly(func() { a.RetryIn = next; a.Failures = failures })
 		timer.Reset(next)
 	}
 }
 
 func (a *App) takeWake() bool {
 	var w bool
-	a.update(func() { w, a.wakeNow = a.wakeNow, false })
+	a.quietly(func() { w, a.wakeNow = a.wakeNow, false })
 	return w
 }
 
@@ -93,7 +93,7 @@ func (a *App) syncOnce() (more bool, err error) {
 		req   SyncRequest
 		upd   json.RawMessage
 	)
-	a.update(func() {
+	a.quietly(func() {
 		r = a.Rater
 		for _, l := range a.Labels {
 			if !l.Synced && !l.Private {
