@@ -35,13 +35,16 @@ type Config struct {
 	// IdleRounds is how many extra Update rounds the worker runs while no message waits, so
 	// the model keeps improving between labels at no cost to the refit after a label.
 	IdleRounds int
+	// NormSample is how many transitions set the output normalisation after a refit
+	// (reward.Config.NormSample; the hub's 1024 would cost a third of a browser refit).
+	NormSample int
 	// Seed fixes the local model's initialisation and minibatches.
 	Seed uint64
 }
 
 // DefaultConfig returns the browser's settings.
 func DefaultConfig() Config {
-	return Config{Batch: 8, UpdateSteps: 2, AgreeEvery: 5, AgreeWindow: 50, SaveEvery: 10, ValWindow: 32, IdleRounds: 8, Seed: 1}
+	return Config{Batch: 8, UpdateSteps: 2, AgreeEvery: 5, AgreeWindow: 50, SaveEvery: 10, ValWindow: 32, IdleRounds: 8, NormSample: 256, Seed: 1}
 }
 
 // own is one of the rater's labels as segments.
@@ -332,6 +335,7 @@ func (f *Fitter) newModel() (*reward.Model, error) {
 	}
 	cfg := reward.Defaults()
 	cfg.Batch, cfg.UpdateSteps, cfg.Parallel, cfg.Seed = f.cfg.Batch, f.cfg.UpdateSteps, false, f.cfg.Seed
+	cfg.NormSample = f.cfg.NormSample
 	f.base = 0
 	return reward.New(cfg, f.shape)
 }
@@ -350,6 +354,7 @@ func (f *Fitter) fromGlobal() (*reward.Model, error) {
 	cfg["batch"] = json.RawMessage(strconv.Itoa(f.cfg.Batch))
 	cfg["update_steps"] = json.RawMessage(strconv.Itoa(f.cfg.UpdateSteps))
 	cfg["parallel"] = json.RawMessage("false")
+	cfg["norm_sample"] = json.RawMessage(strconv.Itoa(f.cfg.NormSample))
 	b, err := json.Marshal(cfg)
 	if err != nil {
 		return nil, err
