@@ -1,0 +1,71 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestExperimentFlagErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"experiment", "--env", "NoSuchEnv-v0"},
+		{"experiment", "--query", "best"},
+		{"experiment", "--noise", "1.5"},
+		{"experiment", "--labels", "-3"},
+		{"experiment", "--rounds", "-1", "--steps", "-1", "--clip-steps", "-2"},
+		{"experiment", "--bogus"},
+		{"experiment", "extra"},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := run(args, strings.NewReader(""), &stdout, &stderr)
+		msg := strings.TrimRight(stderr.String(), "\n")
+		if code != 2 || msg == "" || stdout.Len() != 0 {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and a message", args, code, msg)
+		}
+		if !strings.Contains(strings.Join(args, " "), "bogus") && strings.Contains(msg, "\n") {
+			t.Errorf("%v: message is more than one line: %q", args, msg)
+		}
+	}
+}
+
+// TestExperimentJSON runs a tiny experiment and checks the closing JSON object and the two
+// files it writes.
+func TestExperimentJSON(t *testing.T) {
+	prefix := filepath.Join(t.TempDir(), "exp")
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"experiment", "--env", "CartPole-v1", "--labels", "12", "--steps", "2048", "--rounds", "2",
+		"--seed", "2", "--query", "random", "--noise", "0.1", "--json", "--out", prefix}, strings.NewReader(""), &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	var res map[string]any
+	dec := json.NewDecoder(&stdout)
+	if err := dec.Decode(&res); err != nil || dec.More() {
+		t.Fatalf("stdout is not one JSON object: %v %q", err, stdout.String())
+	}
+	for _, k := range []string{"labels_used", "env_steps", "eval_return", "reward_model_val_accuracy", "random_return", "wall_seconds"} {
+		if _, ok := res[k]; !ok {
+			t.Errorf("result has no %q: %v", k, res)
+		}
+	}
+	if res["labels_used"] != 12.0 || res["env_steps"].(float64) < 2048 || res["query"] != "random" || res["noise"] != 0.1 {
+		t.Errorf("result %v", res)
+	}
+	var rep struct {
+		Curve []struct {
+			EnvSteps   int     `json:"env_steps"`
+			TrueReturn float64 `json:"true_return"`
+		} `json:"curve"`
+	}
+	b, err := os.ReadFile(prefix + ".json")
+	if err != nil || json.Unmarshal(b, &rep) != nil || len(rep.Curve) != 2 {
+		t.Errorf("report file: %v, %d curve points, want 2", err, len(rep.Curve))
+	}
+	svg, err := os.ReadFile(prefix + ".svg")
+	if err != nil || !bytes.Contains(svg, []byte("<svg")) || !bytes.Contains(svg, []byte("env steps")) {
+		t.Errorf("plot file: %v, %d bytes", err, len(svg))
+	}
+}
