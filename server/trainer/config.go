@@ -21,9 +21,13 @@ type Config struct {
 	// Poll is how often the trainer looks for due work.
 	Poll time.Duration
 	// RefitUpdates caps the warm-start passes (reward.Model.Update, UpdateSteps minibatch
-	// steps each) that refine the reward model in a round; a round takes enough passes for
-	// each new label to be replayed about three times.
+	// steps each) that refine the reward model in a round.
 	RefitUpdates int
+	// Replays is how many times a round replays each new label in the reward model's
+	// minibatches (the epochs of a full fit; reward.Defaults has 10).
+	Replays int
+	// MinRefitSteps is the fewest minibatch steps a round spends on the reward model.
+	MinRefitSteps int
 	// EvalEpisodes is how many fresh episodes of the standard task measure the true return.
 	EvalEpisodes int
 	// OldPolicies is how many earlier policies are kept to make some of each round's clips
@@ -48,23 +52,25 @@ type Config struct {
 // DefaultConfig returns the defaults of `prefer serve`.
 func DefaultConfig() Config {
 	return Config{
-		Interval:     10 * time.Second,
-		MinNewLabels: 10,
-		Poll:         500 * time.Millisecond,
-		RefitUpdates: 20,
-		EvalEpisodes: 20,
-		OldPolicies:  5,
-		RandomShare:  0.15,
-		OldShare:     0.15,
-		Oversample:   10,
-		Workers:      max(1, runtime.GOMAXPROCS(0)-1),
-		Seed:         1,
+		Interval:      10 * time.Second,
+		MinNewLabels:  10,
+		Poll:          500 * time.Millisecond,
+		RefitUpdates:  40,
+		Replays:       10,
+		MinRefitSteps: 24,
+		EvalEpisodes:  20,
+		OldPolicies:   5,
+		RandomShare:   0.15,
+		OldShare:      0.15,
+		Oversample:    10,
+		Workers:       max(1, runtime.GOMAXPROCS(0)-1),
+		Seed:          1,
 	}
 }
 
 func (c *Config) fill() error {
 	d := DefaultConfig()
-	if c.Interval < 0 || c.MinNewLabels < 0 || c.Poll < 0 || c.RefitUpdates < 0 || c.EvalEpisodes < 0 ||
+	if c.Interval < 0 || c.MinNewLabels < 0 || c.Poll < 0 || c.RefitUpdates < 0 || c.Replays < 0 || c.MinRefitSteps < 0 || c.EvalEpisodes < 0 ||
 		c.OldPolicies < 0 || c.Oversample < 0 || c.Workers < 0 {
 		return errors.New("trainer: negative setting")
 	}
@@ -76,6 +82,12 @@ func (c *Config) fill() error {
 	}
 	if c.RefitUpdates == 0 {
 		c.RefitUpdates = d.RefitUpdates
+	}
+	if c.MinRefitSteps == 0 {
+		c.MinRefitSteps = d.MinRefitSteps
+	}
+	if c.Replays == 0 {
+		c.Replays = d.Replays
 	}
 	if c.EvalEpisodes == 0 {
 		c.EvalEpisodes = d.EvalEpisodes

@@ -32,11 +32,14 @@ func (t *Trainer) candidates(p *project, set store.Settings, rng *rand.Rand) ([]
 		default:
 			pol, version = p.ppo.Policy(), p.policyVersion
 		}
-		// A clip starts anywhere in an episode of a trained policy; a random policy's clips
-		// start near the reset, before it has drifted far from anything a rater can judge.
+		// A random policy soon reaches states it never leaves (a fallen pole), so its clips
+		// start at a reset, where they differ most. A trained policy's clips start at a reset
+		// half the time and anywhere in an episode otherwise: a policy that fails early only
+		// shows its failure near the start, and a pair of two clips after the failure would
+		// tell the model nothing (equal returns).
 		skip, maxSkip := 0, H-L
-		if pol == nil {
-			maxSkip = min(maxSkip, L/2)
+		if pol == nil || rng.IntN(2) == 0 {
+			maxSkip = 0
 		}
 		if maxSkip > 0 {
 			skip = rng.IntN(maxSkip + 1)

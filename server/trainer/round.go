@@ -86,7 +86,7 @@ func (t *Trainer) round(ctx context.Context, p *project, pr *store.Project, labe
 	if modelChanged || merged {
 		// Normalise each member's output over transitions of the current policy (§2.2.3).
 		obs, act, next, n := t.transitions(p, rng, 2048)
-		if err := p.model.Normalize(obs, act, next, n); err != nil {
+		if err := newBoundedReward(p.model, p.data, p.spec.ObsDim).Normalize(obs, act, next, n); err != nil {
 			return err
 		}
 		p.modelVersion++
@@ -109,7 +109,7 @@ func (t *Trainer) round(ctx context.Context, p *project, pr *store.Project, labe
 				p.old = p.old[len(p.old)-t.cfg.OldPolicies:]
 			}
 		}
-		p.ppo.SetReward(p.model)
+		p.ppo.SetReward(newBoundedReward(p.model, p.data, p.spec.ObsDim))
 		before := p.ppo.EnvSteps()
 		var last ppo.Stats
 		if err := p.ppo.Train(set.PPOStepsPerRound, func(s ppo.Stats) { last = s }); err != nil {
@@ -177,6 +177,7 @@ func (t *Trainer) refit(ctx context.Context, p *project, labels []store.Label, m
 	if p.model == nil {
 		cfg := reward.Defaults()
 		cfg.Seed = t.seed(p.id, 0)
+		cfg.Features = rewardFeatures(p.spec.Action)
 		if p.model, err = reward.New(cfg, rewardShape(p)); err != nil {
 			return false, false, err
 		}
@@ -206,12 +207,13 @@ func (t *Trainer) refit(ctx context.Context, p *project, labels []store.Label, m
 		}
 	case len(fresh) > 0 || changed:
 		// Warm start (Update) from the current weights, so that private updates computed
-		// against an earlier version still apply. Each Update replays new labels in half of
-		// every batch; enough passes that each new label is seen about three times, and at
-		// least one pass.
+		// against an earlier version still apply. The model already fits the older labels, so
+		// a round takes enough minibatch steps for each new label to be replayed Replays times
+		// (Update puts new labels in half of every batch), and at least MinRefitSteps.
 		cfg := p.model.Config()
-		perPass := max(cfg.UpdateSteps*max(cfg.Batch/2, 1), 1)
-		passes := min(max((3*len(fresh)+perPass-1)/perPass, 1), t.cfg.RefitUpdates)
+		perStep := max(cfg.Batch/2, 1)
+		steps := max((t.cfg.Replays*len(fresh)+perStep-1)/perStep, t.cfg.MinRefitSteps)
+		passes := min(max((steps+cfg.UpdateSteps-1)/max(cfg.UpdateSteps, 1), 1), t.cfg.RefitUpdates)
 		for i := 0; i < passes; i++ {
 			if st, err = p.model.Update(p.data); err != nil {
 				return false, false, err
@@ -358,7 +360,7 @@ func (t *Trainer) learnedReturn(p *project, rng *rand.Rand) float64 {
 		return math.NaN()
 	}
 	r := make([]float64, n)
-	p.model.Rewards(obs, act, next, n, r)
+	newBoundedReward(p.model, p.data, p.spec.ObsDim).Rewards(obs, act, next, n, r)
 	s := 0.0
 	for _, v := range r {
 		s += v

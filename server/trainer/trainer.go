@@ -172,12 +172,23 @@ func (t *Trainer) project(ctx context.Context, pr *store.Project) (*project, err
 }
 
 // ppoConfig is PPO's configuration on the learned reward: the env's tuned defaults in
-// fixed-horizon mode (termination must not leak reward, App. A.1), with a constant step size
-// since training never ends, and the reward normalised (§2.2.3).
+// fixed-horizon mode (termination must not leak reward, App. A.1), the reward normalised
+// (§2.2.3), and the step size annealed over the env's usual budget down to a floor of a tenth,
+// where it stays: training never ends, and the learned reward keeps moving under it.
 func (t *Trainer) ppoConfig(name string, spec env.Spec) ppo.Config {
 	c := ppo.DefaultConfig(name)
 	c.FixedHorizon = spec.MaxEpisodeSteps
-	c.AnnealLR = false
+	c.AnnealLR = true
+	if c.TotalSteps == 0 {
+		c.TotalSteps = 100_000
+	}
+	c.MinLRFrac = 0.1
+	// An entropy bonus keeps the policy exploring while the reward is still being learned
+	// (Christiano et al. 2017, App. A.1: 0.01 on every task). Without it, a policy trained on
+	// an early, poor reward model can settle on one action for good, after which its clips all
+	// look alike and new labels cannot pull it back (seen on CartPole-v1: stuck at the
+	// constant-action return of about 9).
+	c.EntCoef = max(c.EntCoef, 0.01)
 	c.NormReward = true
 	if c.RewardClip == 0 {
 		c.RewardClip = 10
