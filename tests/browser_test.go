@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
-	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -26,6 +25,7 @@ var (
 const (
 	jsPairID  = `(document.querySelector('.labeller') || {dataset: {}}).dataset.pairId || ''`
 	jsPending = `(document.getElementById('pending') || {dataset: {}}).dataset.pending`
+	jsStored  = `(document.getElementById('pending') || {dataset: {}}).dataset.stored`
 )
 
 // joinWithLink opens the join link, enters a name and joins, and waits for the first pair.
@@ -108,7 +108,7 @@ func TestBrowserOfflineFirst(t *testing.T) {
 	joinWithLink(t, ctx, srv, "Ada")
 	got := map[string]string{}
 	labelWithKeys(t, ctx, 20, 0, got)
-	bt.Wait(t, ctx, "every label synced", jsPending+` === '0'`, 30*time.Second)
+	bt.Wait(t, ctx, "every label stored and synced", jsStored+` === '20' && `+jsPending+` === '0'`, 30*time.Second)
 	checkServer(t, srv, got)
 	t.Log("scenario 1: 20 labels, all on the hub once")
 
@@ -138,7 +138,7 @@ func TestBrowserOfflineFirst(t *testing.T) {
 	bt.Do(t, ctx, chromedp.Navigate(srv.URL+"/"))
 	bt.Wait(t, ctx, "the reopened app with 10 labels waiting", jsPending+` === '10'`, 30*time.Second)
 	bt.SetOffline(t, ctx, false)
-	bt.Wait(t, ctx, "every label synced", jsPending+` === '0'`, 60*time.Second)
+	bt.Wait(t, ctx, "every label synced", jsStored+` === '30' && `+jsPending+` === '0'`, 60*time.Second)
 	checkServer(t, srv, got)
 	t.Log("scenario 2: 30 labels on the hub, each once, with the right choices")
 }
@@ -226,13 +226,13 @@ new PerformanceObserver((list) => {
 // label, no main-thread task takes more than 50 ms.
 //
 // A task's duration is wall time, so on a machine whose other work keeps every core busy a 10
-// ms task reads as 80: the test is skipped when the load average is over 1.5 per core, as a
-// benchmark would be (PREFER_LONGTASKS=1 runs it anyway).
+// ms task reads as 80. The test therefore measures how much of a core this process gets
+// (CPU time over wall time of a busy loop) before and after, and only reports, not fails, when
+// it got less than two thirds, as a benchmark would (PREFER_LONGTASKS=1 fails regardless). The
+// hub's trainer is held to its first round, so it does not compete with the page.
 func TestBrowserNoLongTasks(t *testing.T) {
-	if load, ok := loadPerCPU(); ok && load > 1.5 && os.Getenv("PREFER_LONGTASKS") != "1" {
-		t.Skipf("the machine is busy (load %.1f per core): long-task timing would measure the other work", load)
-	}
-	srv := bt.StartServer(t)
+	share0 := cpuShare()
+	srv := bt.StartServer(t, "--round-labels", "1000000")
 	ctx := bt.NewBrowser(t)
 	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: longTaskObserver}); err != nil {
 		t.Fatal(err)
@@ -250,35 +250,45 @@ func TestBrowserNoLongTasks(t *testing.T) {
 	time.Sleep(2 * time.Second) // idle refinement rounds run in the worker too
 	type task struct{ Start, Duration float64 }
 	tasks := bt.Eval[[]task](t, ctx, `window.__longtasks`)
-	worst := 0.0
+	worst, over := 0.0, 0
 	for _, lt := range tasks {
 		if lt.Start < start {
 			continue
 		}
 		worst = max(worst, lt.Duration)
 		if lt.Duration > 50 {
-			t.Errorf("a main-thread task took %.0f ms at %.0f ms while the model fitted", lt.Duration, lt.Start)
+			over++
 		}
 	}
-	t.Logf("scenario 4: longest main-thread task while fitting: %.0f ms (%d long tasks since start)", worst, len(tasks))
+	share1 := cpuShare()
+	t.Logf("scenario 4: longest main-thread task while fitting: %.0f ms, %d over 50 ms (this process got %.0f%% and %.0f%% of a core before and after)",
+		worst, over, 100*share0, 100*share1)
+	if over > 0 {
+		if min(share0, share1) < 2.0/3 && os.Getenv("PREFER_LONGTASKS") != "1" {
+			t.Skipf("the machine is too busy for long-task timing (%.0f%% of a core): %d tasks over 50 ms not counted", 100*min(share0, share1), over)
+		}
+		t.Errorf("%d main-thread tasks over 50 ms while the model fitted (longest %.0f ms)", over, worst)
+	}
 	if txt := bt.Eval[string](t, ctx, `document.getElementById('model-labels').textContent`); !stringsContains(txt, "fitted on") {
 		t.Errorf("the model panel says %q", txt)
 	}
 }
 
-// loadPerCPU returns the 1-minute load average per core (Linux).
-func loadPerCPU() (float64, bool) {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return 0, false
+// cpuShare spins for 200 ms of wall time and returns the share of it this process ran: about
+// 1 on an idle core, less when other work competes for the cores.
+func cpuShare() float64 {
+	var r0, r1 syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &r0)
+	start := time.Now()
+	x := 0.0
+	for time.Since(start) < 200*time.Millisecond {
+		for i := 0; i < 10000; i++ {
+			x += float64(i) * 1e-9
+		}
 	}
-	f := strings.Fields(string(b))
-	if len(f) == 0 {
-		return 0, false
-	}
-	v, err := strconv.ParseFloat(f[0], 64)
-	if err != nil {
-		return 0, false
-	}
-	return v / float64(runtime.NumCPU()), true
+	wall := time.Since(start)
+	_ = x
+	syscall.Getrusage(syscall.RUSAGE_SELF, &r1)
+	cpu := time.Duration(r1.Utime.Nano() + r1.Stime.Nano() - r0.Utime.Nano() - r0.Stime.Nano())
+	return min(1, float64(cpu)/float64(wall))
 }

@@ -464,7 +464,7 @@ func (c *ModelPanel) fitted() string {
 	if m.Labels == 0 {
 		return "learns from your labels"
 	}
-	s := "fitted on " + plural(m.Labels, "label", "labels") + " · refit " + strconv.Itoa(int(m.FitMS+0.5)) + " ms"
+	s := "fitted on " + plural(m.Labels, "label", "labels") + " · " + strconv.Itoa(int(m.FitMS+0.5)) + " ms"
 	if c.App.ModelBusy {
 		s += " · fitting…"
 	}
@@ -852,6 +852,7 @@ func (c *Status) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 		vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute{{Namespace: "", Key: "id", Val: "pending"}, vugu.VGAttribute{Namespace: "", Key: "class", Val: "pending"}}}
 		vgparent.AppendChild(vgn)
 		vgn.AddAttrInterface("data-pending", c.App.Pending())
+		vgn.AddAttrInterface("data-stored", len(c.App.Labels))
 		vgn.SetInnerHTML(c.pendingText())
 		vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n  "}
 		vgparent.AppendChild(vgn)
@@ -859,6 +860,13 @@ func (c *Status) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "private"}}}
 			vgparent.AppendChild(vgn)
 			vgn.SetInnerHTML(plural(c.App.PrivateCount(), "label", "labels") + " kept on this device")
+		}
+		vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n  "}
+		vgparent.AppendChild(vgn)
+		if c.App.SyncErr != "" {
+			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "syncerr"}}}
+			vgparent.AppendChild(vgn)
+			vgn.SetInnerHTML(c.App.SyncErr)
 		}
 		vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n  "}
 		vgparent.AppendChild(vgn)

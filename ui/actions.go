@@ -125,13 +125,3 @@ func (a *App) saveSettings() {
 
 // DismissWarnings clears the warnings.
 func (a *App) DismissWarnings() { a.Warnings = nil }
-
-// Leave forgets the rater on this device (their synced labels stay on the hub). It refuses
-// while labels are waiting to sync.
-func (a *App) Leave() {
-	if a.Pending() > 0 {
-		a.warn("Labels are still waiting to sync; they would be lost. Connect first.")
-		return
-	}
-	a.View, a.JoinCode = ViewJoin, ""
-}

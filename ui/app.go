@@ -80,8 +80,7 @@ type App struct {
 	labelled map[string]bool // pair ids already answered, so a re-sent pair is not shown again
 
 	Online     bool
-	Syncing    bool
-	SyncErr    string
+	SyncErr    string // why the last sync failed, when the hub answered with an error
 	Warnings   []string
 	ModelVer   int    // global model version held
 	model      []byte // the global model as received (JSON), handed to the fitter

@@ -13,6 +13,7 @@ import (
 // Sync timing.
 const (
 	maxBatch     = 200              // comparisons per sync request (the hub caps batches at ~500)
+	maxWant      = 20               // pairs per sync request: decoding a big answer is one long task on the page
 	pollEvery    = 30 * time.Second // sync this often when idle, for new pairs and models
 	backoffBase  = 1 * time.Second  // first retry delay after a failure
 	backoffLimit = 60 * time.Second // longest retry delay
@@ -103,7 +104,7 @@ func (a *App) syncOnce() (more bool, err error) {
 				}
 			}
 		}
-		req.WantPairs = max(0, QueueTarget-len(a.Queue))
+		req.WantPairs = min(maxWant, max(0, QueueTarget-len(a.Queue)))
 		for _, p := range a.Queue {
 			if len(req.SkipPairs) == maxSkipPairs {
 				break
@@ -112,9 +113,6 @@ func (a *App) syncOnce() (more bool, err error) {
 		}
 		req.HaveModelVersion = a.ModelVer
 		upd, a.pendingUpdate = a.pendingUpdate, nil
-		if r != nil {
-			a.Syncing = true
-		}
 	})
 	if r == nil {
 		return false, nil
@@ -127,7 +125,6 @@ func (a *App) syncOnce() (more bool, err error) {
 	resp, err := a.hub.Sync(r, &req)
 	if err != nil {
 		a.update(func() {
-			a.Syncing = false
 			if a.pendingUpdate == nil {
 				a.pendingUpdate = upd // retry it unless a newer one replaced it
 			}
@@ -196,7 +193,7 @@ func (a *App) syncOnce() (more bool, err error) {
 	a.mu.Unlock()
 
 	a.update(func() {
-		a.Syncing, a.Online, a.SyncErr = false, true, ""
+		a.Online, a.SyncErr = true, ""
 		if werr != nil {
 			a.warn("Could not save the sync result on this device: " + werr.Error())
 		}
@@ -228,7 +225,10 @@ func (a *App) syncOnce() (more bool, err error) {
 			a.model = resp.Model
 			a.ModelVer = modelVersion(resp.Model)
 		}
-		more = a.Pending() > 0 && len(done) > 0
+		// Go on at once while labels wait and the hub takes them, or while the queue is short
+		// and the hub still has pairs to give.
+		more = a.Pending() > 0 && len(done) > 0 ||
+			req.WantPairs > 0 && len(resp.Pairs) == req.WantPairs && len(a.Queue) < QueueTarget
 	})
 	if haveModel && a.fitter != nil {
 		a.fitter.SetGlobal(resp.Model)

@@ -74,9 +74,10 @@ func (f *WorkerFitter) AddLabel(l *Label) {
 	f.send(fitter.In{Type: fitter.TypeLabel, Labels: []fitter.Label{toFitter(l)}})
 }
 
-// SetGlobal sends a new global model.
+// SetGlobal sends a new global model. The model came as JSON from the hub; it is passed on
+// as it is, since re-encoding a few hundred kilobytes would hold up the page.
 func (f *WorkerFitter) SetGlobal(model []byte) {
-	f.send(fitter.In{Type: fitter.TypeGlobal, Global: model})
+	f.w.Call("postMessage", `{"type":"`+fitter.TypeGlobal+`","global":`+string(model)+`}`)
 }
 
 // RequestUpdate asks for a private model update.
