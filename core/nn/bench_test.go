@@ -50,7 +50,7 @@ var naive = kernelSet{
 var candidates = []struct {
 	name string
 	k    kernelSet
-}{{"naive", naive}, {"gonum", gonumKernels}, {"blocked", blocked}}
+}{{"naive", naive}, {"gonum", gonumKernels}, {"blocked", blocked}, {"avx", avx}}
 
 // TestCandidates checks that every candidate kernel set computes what the chosen one does, so
 // that the benchmarks compare equals.

@@ -13,7 +13,7 @@ package nn
 // ran a 128×64 by 64×64 product at 3.9 GFLOP/s against 3.7 for a 2×4 tile, 3.5 for 4×2, and
 // about 1 for plain loops and gonum's Dgemm. Natively the 4×4 tile spills (amd64 has 15 free
 // float registers): 4.2 GFLOP/s against 8 for 2×4 or 4×2 and 9.4 for gonum's SSE2 assembly,
-// so native builds use gonum (kern_native.go, kern_wasm.go).
+// so native builds used gonum until gemmNN's AVX panels replaced it (gemm_nn.go, kern_native.go).
 
 // gemmNT adds A·Bᵀ to C, where A is m×k, B is n×k and C is m×n, all row-major and dense.
 func gemmNT(c, a, b []float64, m, n, k int) {

@@ -2,7 +2,8 @@
 
 package nn
 
-// kern is the kernel set Forward and Backward use. Natively gonum's Dgemm: its SSE2 assembly
-// ran a 128×64 by 64×64 product at about 9 GFLOP/s, against 4 for the 4×4 blocked Go kernel
-// (which spills registers on amd64), 8 for a 2×4 tile and 3.3 for plain loops (one core).
-var kern = gonumKernels
+// kern is the kernel set Forward and Backward use. Natively gemmNN, AVX panels of 4×8
+// broadcast multiply-adds (gemm_nn.go): on the reward model's 3200-row batch about 5× gonum's
+// Dgemm, the previous choice, whose SSE2 dot and axpy loops ran 1.3-2 GFLOP/s end to end on
+// the loaded 2-core machine (BenchmarkWorkload; CPU time of task T1 16.3 s → 7.0 s for 4 fits).
+var kern = avx

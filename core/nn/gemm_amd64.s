@@ -1,0 +1,262 @@
+//go:build !purego
+
+// The AVX panels of gemmNN (gemm_nn.go). Multiplies and adds are separate instructions (no
+// FMA), so every element of C is rounded exactly as gemmNNGo's c += float64(a*b) rounds it,
+// and results do not depend on the CPU. The four panels differ only in their tile (rows of C ×
+// columns of C); keep them in step when editing.
+
+#include "textflag.h"
+
+// func cpuHasAVX() bool
+TEXT ·cpuHasAVX(SB), NOSPLIT, $0-1
+	MOVL $1, AX
+	XORL CX, CX
+	CPUID
+	// OSXSAVE (bit 27) and AVX (bit 28) of ECX.
+	MOVL CX, DX
+	ANDL $0x18000000, DX
+	CMPL DX, $0x18000000
+	JNE no
+	// The OS saves the XMM and YMM state: XCR0 bits 1 and 2.
+	XORL CX, CX
+	XGETBV
+	ANDL $6, AX
+	CMPL AX, $6
+	JNE no
+	MOVB $1, ret+0(FP)
+	RET
+no:
+	MOVB $0, ret+0(FP)
+	RET
+
+// func panel4x8(c *float64, ldc int, a *float64, ra, ca int, b *float64, ldb, k, nb int)
+TEXT ·panel4x8(SB), NOSPLIT, $0-72
+	MOVQ c+0(FP), DI
+	MOVQ ldc+8(FP), DX
+	SHLQ $3, DX
+	MOVQ ca+32(FP), CX
+	SHLQ $3, CX
+	MOVQ b+40(FP), R13
+	MOVQ ldb+48(FP), BX
+	SHLQ $3, BX
+	MOVQ nb+64(FP), R12
+block:
+	TESTQ R12, R12
+	JZ done
+	MOVQ a+16(FP), R8
+	MOVQ ra+24(FP), AX
+	SHLQ $3, AX
+	LEAQ (R8)(AX*1), R9
+	LEAQ (R9)(AX*1), R10
+	LEAQ (R10)(AX*1), R11
+	LEAQ (DX)(DX*2), AX
+	VMOVUPD (DI), Y0
+	VMOVUPD 32(DI), Y1
+	VMOVUPD (DI)(DX*1), Y2
+	VMOVUPD 32(DI)(DX*1), Y3
+	VMOVUPD (DI)(DX*2), Y4
+	VMOVUPD 32(DI)(DX*2), Y5
+	VMOVUPD (DI)(AX*1), Y6
+	VMOVUPD 32(DI)(AX*1), Y7
+	MOVQ R13, SI
+	MOVQ k+56(FP), AX
+	TESTQ AX, AX
+	JZ store
+loop:
+	VMOVUPD (SI), Y8
+	VMOVUPD 32(SI), Y9
+	VBROADCASTSD (R8), Y12
+	VMULPD Y8, Y12, Y14
+	VADDPD Y14, Y0, Y0
+	VMULPD Y9, Y12, Y15
+	VADDPD Y15, Y1, Y1
+	VBROADCASTSD (R9), Y13
+	VMULPD Y8, Y13, Y14
+	VADDPD Y14, Y2, Y2
+	VMULPD Y9, Y13, Y15
+	VADDPD Y15, Y3, Y3
+	VBROADCASTSD (R10), Y12
+	VMULPD Y8, Y12, Y14
+	VADDPD Y14, Y4, Y4
+	VMULPD Y9, Y12, Y15
+	VADDPD Y15, Y5, Y5
+	VBROADCASTSD (R11), Y13
+	VMULPD Y8, Y13, Y14
+	VADDPD Y14, Y6, Y6
+	VMULPD Y9, Y13, Y15
+	VADDPD Y15, Y7, Y7
+	ADDQ CX, R8
+	ADDQ CX, R9
+	ADDQ CX, R10
+	ADDQ CX, R11
+	ADDQ BX, SI
+	DECQ AX
+	JNZ loop
+store:
+	LEAQ (DX)(DX*2), AX
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y1, 32(DI)
+	VMOVUPD Y2, (DI)(DX*1)
+	VMOVUPD Y3, 32(DI)(DX*1)
+	VMOVUPD Y4, (DI)(DX*2)
+	VMOVUPD Y5, 32(DI)(DX*2)
+	VMOVUPD Y6, (DI)(AX*1)
+	VMOVUPD Y7, 32(DI)(AX*1)
+	ADDQ $64, DI
+	ADDQ $64, R13
+	DECQ R12
+	JMP block
+done:
+	VZEROUPPER
+	RET
+
+// func panel4x4(c *float64, ldc int, a *float64, ra, ca int, b *float64, ldb, k, nb int)
+TEXT ·panel4x4(SB), NOSPLIT, $0-72
+	MOVQ c+0(FP), DI
+	MOVQ ldc+8(FP), DX
+	SHLQ $3, DX
+	MOVQ ca+32(FP), CX
+	SHLQ $3, CX
+	MOVQ b+40(FP), R13
+	MOVQ ldb+48(FP), BX
+	SHLQ $3, BX
+	MOVQ nb+64(FP), R12
+block:
+	TESTQ R12, R12
+	JZ done
+	MOVQ a+16(FP), R8
+	MOVQ ra+24(FP), AX
+	SHLQ $3, AX
+	LEAQ (R8)(AX*1), R9
+	LEAQ (R9)(AX*1), R10
+	LEAQ (R10)(AX*1), R11
+	LEAQ (DX)(DX*2), AX
+	VMOVUPD (DI), Y0
+	VMOVUPD (DI)(DX*1), Y1
+	VMOVUPD (DI)(DX*2), Y2
+	VMOVUPD (DI)(AX*1), Y3
+	MOVQ R13, SI
+	MOVQ k+56(FP), AX
+	TESTQ AX, AX
+	JZ store
+loop:
+	VMOVUPD (SI), Y8
+	VBROADCASTSD (R8), Y12
+	VMULPD Y8, Y12, Y14
+	VADDPD Y14, Y0, Y0
+	VBROADCASTSD (R9), Y13
+	VMULPD Y8, Y13, Y14
+	VADDPD Y14, Y1, Y1
+	VBROADCASTSD (R10), Y12
+	VMULPD Y8, Y12, Y14
+	VADDPD Y14, Y2, Y2
+	VBROADCASTSD (R11), Y13
+	VMULPD Y8, Y13, Y14
+	VADDPD Y14, Y3, Y3
+	ADDQ CX, R8
+	ADDQ CX, R9
+	ADDQ CX, R10
+	ADDQ CX, R11
+	ADDQ BX, SI
+	DECQ AX
+	JNZ loop
+store:
+	LEAQ (DX)(DX*2), AX
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y1, (DI)(DX*1)
+	VMOVUPD Y2, (DI)(DX*2)
+	VMOVUPD Y3, (DI)(AX*1)
+	ADDQ $32, DI
+	ADDQ $32, R13
+	DECQ R12
+	JMP block
+done:
+	VZEROUPPER
+	RET
+
+// func panel1x8(c *float64, ldc int, a *float64, ra, ca int, b *float64, ldb, k, nb int)
+TEXT ·panel1x8(SB), NOSPLIT, $0-72
+	MOVQ c+0(FP), DI
+	MOVQ ldc+8(FP), DX
+	SHLQ $3, DX
+	MOVQ ca+32(FP), CX
+	SHLQ $3, CX
+	MOVQ b+40(FP), R13
+	MOVQ ldb+48(FP), BX
+	SHLQ $3, BX
+	MOVQ nb+64(FP), R12
+block:
+	TESTQ R12, R12
+	JZ done
+	MOVQ a+16(FP), R8
+	LEAQ (DX)(DX*2), AX
+	VMOVUPD (DI), Y0
+	VMOVUPD 32(DI), Y1
+	MOVQ R13, SI
+	MOVQ k+56(FP), AX
+	TESTQ AX, AX
+	JZ store
+loop:
+	VMOVUPD (SI), Y8
+	VMOVUPD 32(SI), Y9
+	VBROADCASTSD (R8), Y12
+	VMULPD Y8, Y12, Y14
+	VADDPD Y14, Y0, Y0
+	VMULPD Y9, Y12, Y15
+	VADDPD Y15, Y1, Y1
+	ADDQ CX, R8
+	ADDQ BX, SI
+	DECQ AX
+	JNZ loop
+store:
+	LEAQ (DX)(DX*2), AX
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y1, 32(DI)
+	ADDQ $64, DI
+	ADDQ $64, R13
+	DECQ R12
+	JMP block
+done:
+	VZEROUPPER
+	RET
+
+// func panel1x4(c *float64, ldc int, a *float64, ra, ca int, b *float64, ldb, k, nb int)
+TEXT ·panel1x4(SB), NOSPLIT, $0-72
+	MOVQ c+0(FP), DI
+	MOVQ ldc+8(FP), DX
+	SHLQ $3, DX
+	MOVQ ca+32(FP), CX
+	SHLQ $3, CX
+	MOVQ b+40(FP), R13
+	MOVQ ldb+48(FP), BX
+	SHLQ $3, BX
+	MOVQ nb+64(FP), R12
+block:
+	TESTQ R12, R12
+	JZ done
+	MOVQ a+16(FP), R8
+	LEAQ (DX)(DX*2), AX
+	VMOVUPD (DI), Y0
+	MOVQ R13, SI
+	MOVQ k+56(FP), AX
+	TESTQ AX, AX
+	JZ store
+loop:
+	VMOVUPD (SI), Y8
+	VBROADCASTSD (R8), Y12
+	VMULPD Y8, Y12, Y14
+	VADDPD Y14, Y0, Y0
+	ADDQ CX, R8
+	ADDQ BX, SI
+	DECQ AX
+	JNZ loop
+store:
+	LEAQ (DX)(DX*2), AX
+	VMOVUPD Y0, (DI)
+	ADDQ $32, DI
+	ADDQ $32, R13
+	DECQ R12
+	JMP block
+done:
+	VZEROUPPER
+	RET

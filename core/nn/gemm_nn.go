@@ -1,0 +1,128 @@
+package nn
+
+// gemmNN is the native (amd64) product behind Forward and Backward: C += A·B with B read
+// along its rows, so that AVX can multiply 4 or 8 adjacent columns of C by one broadcast
+// element of A. Each of the three products of a dense layer fits it with at most a transpose
+// of W (forward) and none of the batch (weights, inputs), see avx below. Every element of C
+// is the sequence c += a·b in the order of k, rounded after each multiply and each add, on
+// every path (the AVX panels, the column tail, gemmNNGo without AVX), so results are the same
+// bits on every amd64 CPU.
+//
+// BenchmarkKernel and BenchmarkWorkload compare it with gonum's Dgemm, the previous native
+// kernel.
+
+// kc is how many steps of k one pass of the panels takes: the kc rows of B and the kc columns
+// of A that a pass reads stay in L2 cache while every tile of C goes over them.
+const kc = 256
+
+// gemmNN adds A·B to C, where C is m×n with rows ldc apart, A is m×k with element (i, p) at
+// a[i·ra + p·ca], and B is k×n with rows ldb apart.
+func gemmNN(c []float64, ldc int, a []float64, ra, ca int, b []float64, ldb int, m, n, k int) {
+	if m == 0 || n == 0 || k == 0 {
+		return
+	}
+	// The panels do not check bounds: check the last element each operand is read at.
+	_ = c[(m-1)*ldc+n-1]
+	_ = a[(m-1)*ra+(k-1)*ca]
+	_ = b[(k-1)*ldb+n-1]
+	if !hasAVX {
+		gemmNNGo(c, ldc, a, ra, ca, b, ldb, m, n, k)
+		return
+	}
+	n8 := n / 8
+	n4 := n % 8 / 4
+	j := 8*n8 + 4*n4 // first column of the tail the panels leave
+	for p := 0; p < k; p += kc {
+		kk := min(kc, k-p)
+		ap, bp := p*ca, p*ldb
+		i := 0
+		for ; i+4 <= m; i += 4 {
+			if n8 > 0 {
+				panel4x8(&c[i*ldc], ldc, &a[i*ra+ap], ra, ca, &b[bp], ldb, kk, n8)
+			}
+			if n4 > 0 {
+				panel4x4(&c[i*ldc+8*n8], ldc, &a[i*ra+ap], ra, ca, &b[bp+8*n8], ldb, kk, 1)
+			}
+		}
+		for ; i < m; i++ {
+			if n8 > 0 {
+				panel1x8(&c[i*ldc], ldc, &a[i*ra+ap], ra, ca, &b[bp], ldb, kk, n8)
+			}
+			if n4 > 0 {
+				panel1x4(&c[i*ldc+8*n8], ldc, &a[i*ra+ap], ra, ca, &b[bp+8*n8], ldb, kk, 1)
+			}
+		}
+		if j < n {
+			gemmNNGo(c[j:], ldc, a[ap:], ra, ca, b[bp+j:], ldb, m, n-j, kk)
+		}
+	}
+}
+
+// gemmNNGo is gemmNN in Go, the reference of the panels: four rows of C at a time so that
+// their sums are independent chains. float64(a*b) keeps the compiler from fusing the
+// multiply and add where it could (GOAMD64=v3), which would round differently.
+func gemmNNGo(c []float64, ldc int, a []float64, ra, ca int, b []float64, ldb int, m, n, k int) {
+	i := 0
+	for ; i+4 <= m; i += 4 {
+		a0, a1, a2, a3 := a[i*ra:], a[(i+1)*ra:], a[(i+2)*ra:], a[(i+3)*ra:]
+		for j := 0; j < n; j++ {
+			s0, s1, s2, s3 := c[i*ldc+j], c[(i+1)*ldc+j], c[(i+2)*ldc+j], c[(i+3)*ldc+j]
+			for p := 0; p < k; p++ {
+				y := b[p*ldb+j]
+				s0 += float64(a0[p*ca] * y)
+				s1 += float64(a1[p*ca] * y)
+				s2 += float64(a2[p*ca] * y)
+				s3 += float64(a3[p*ca] * y)
+			}
+			c[i*ldc+j], c[(i+1)*ldc+j], c[(i+2)*ldc+j], c[(i+3)*ldc+j] = s0, s1, s2, s3
+		}
+	}
+	for ; i < m; i++ {
+		ai := a[i*ra:]
+		for j := 0; j < n; j++ {
+			s := c[i*ldc+j]
+			for p := 0; p < k; p++ {
+				s += float64(ai[p*ca] * b[p*ldb+j])
+			}
+			c[i*ldc+j] = s
+		}
+	}
+}
+
+// avx is the kernel set built on gemmNN.
+var avx = kernelSet{
+	forward: func(y, x, w, b []float64, n, in, out int, t *Tape) {
+		if n*(in+out) < in*out {
+			// A small batch (a rollout step): transposing it is cheaper than transposing W.
+			// Yᵀ = W·Xᵀ adds up the same products in the same order.
+			t.xT = grow(t.xT, in*n)
+			transpose(t.xT, x, n, in)
+			t.dT = grow(t.dT, out*n)
+			for j := 0; j < out; j++ {
+				fill(t.dT[j*n:(j+1)*n], b[j])
+			}
+			gemmNN(t.dT, n, w, in, 1, t.xT, n, out, n, in)
+			transpose(y, t.dT, out, n)
+			return
+		}
+		for i := 0; i < n; i++ {
+			copy(y[i*out:(i+1)*out], b)
+		}
+		t.wT = grow(t.wT, in*out)
+		transpose(t.wT, w, out, in)
+		gemmNN(y, out, x, in, 1, t.wT, out, n, out, in)
+	},
+	weights: func(gw, d, x []float64, n, in, out int, _ *Tape) {
+		gemmNN(gw, in, d, 1, out, x, in, out, in, n)
+	},
+	inputs: func(dx, d, w []float64, n, in, out int, _ *Tape) {
+		clear(dx)
+		gemmNN(dx, in, d, out, 1, w, in, n, in, out)
+	},
+}
+
+func fill(v []float64, x float64) {
+	for i := range v {
+		v[i] = x
+	}
+}

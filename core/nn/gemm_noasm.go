@@ -1,0 +1,22 @@
+//go:build !amd64 || purego
+
+package nn
+
+// hasAVX is false: gemmNN runs gemmNNGo.
+var hasAVX = false
+
+func panel4x8(c *float64, ldc int, a *float64, ra, ca int, b *float64, ldb, k, nb int) {
+	panic("nn: no AVX panels on this platform")
+}
+
+func panel4x4(c *float64, ldc int, a *float64, ra, ca int, b *float64, ldb, k, nb int) {
+	panic("nn: no AVX panels on this platform")
+}
+
+func panel1x8(c *float64, ldc int, a *float64, ra, ca int, b *float64, ldb, k, nb int) {
+	panic("nn: no AVX panels on this platform")
+}
+
+func panel1x4(c *float64, ldc int, a *float64, ra, ca int, b *float64, ldb, k, nb int) {
+	panic("nn: no AVX panels on this platform")
+}
