@@ -2,6 +2,7 @@ package ui
 
 import (
 	"encoding/json"
+	"time"
 
 	"github.com/prefer-rlhf/prefer/wasm/fitter"
 	"github.com/vugu/vugu/js"
@@ -54,12 +55,14 @@ func toFitter(l *Label) fitter.Label {
 	return fitter.Label{ID: l.ID, PairID: l.PairID, Choice: l.Choice, Left: l.Pair.Left, Right: l.Pair.Right}
 }
 
-// Init sends every label, the global model and the saved local model.
+// initChunk is how many labels go to the worker per message when it starts: encoding them
+// all at once (clips included) would be one long task on the page.
+const initChunk = 25
+
+// Init sends the global model, the saved local model and then every label, in parts, each in a
+// task of its own, and asks for a fit. Call it from a goroutine, not a JS callback.
 func (f *WorkerFitter) Init(labels []*Label, global, local []byte) {
 	in := fitter.In{Type: fitter.TypeInit, Global: global}
-	for _, l := range labels {
-		in.Labels = append(in.Labels, toFitter(l))
-	}
 	if len(local) > 0 {
 		var lm fitter.Local
 		if json.Unmarshal(local, &lm) == nil {
@@ -67,6 +70,15 @@ func (f *WorkerFitter) Init(labels []*Label, global, local []byte) {
 		}
 	}
 	f.send(in)
+	for lo := 0; lo < len(labels); lo += initChunk {
+		time.Sleep(time.Millisecond) // hand the thread back between parts
+		part := fitter.In{Type: fitter.TypeAdd}
+		for _, l := range labels[lo:min(lo+initChunk, len(labels))] {
+			part.Labels = append(part.Labels, toFitter(l))
+		}
+		f.send(part)
+	}
+	f.send(fitter.In{Type: fitter.TypeFit})
 }
 
 // AddLabel sends one new label.

@@ -74,7 +74,8 @@ type Fitter struct {
 	lastStats Stats
 	sinceSave int
 	sinceAgr  int
-	idle      int // idle rounds left
+	idle      int    // idle rounds left
+	saved     *Local // the local model from the device, until the labels it needs arrive
 }
 
 // New returns an empty Fitter.
@@ -93,6 +94,19 @@ func (f *Fitter) Handle(in In) (out []Out) {
 	switch in.Type {
 	case TypeInit:
 		out, err = f.init(in)
+	case TypeAdd:
+		for _, l := range in.Labels {
+			if err := f.addLabel(l); err != nil {
+				out = append(out, Out{Type: TypeError, Message: "label " + l.ID + ": " + err.Error()})
+			}
+		}
+	case TypeFit:
+		f.restoreLocal()
+		if f.data.Len() == 0 {
+			st := f.statsNow(0)
+			return []Out{{Type: TypeFitted, Stats: &st}}
+		}
+		out, err = f.refit()
 	case TypeLabel:
 		out, err = f.label(in)
 	case TypeGlobal:
@@ -133,18 +147,31 @@ func (f *Fitter) init(in In) ([]Out, error) {
 			warn = append(warn, Out{Type: TypeError, Message: "label " + l.ID + ": " + err.Error()})
 		}
 	}
-	if in.Local != nil && len(in.Local.Model) > 0 && in.Local.Base == f.globalVer {
-		var m reward.Model
-		if err := m.UnmarshalBinary(in.Local.Model); err == nil && m.Shape() == f.shape && f.compatible(&m) {
-			f.model, f.base = &m, in.Local.Base
-		}
+	f.saved = in.Local
+	if len(in.Labels) == 0 {
+		return warn, nil // labels follow in add messages, then a fit
 	}
+	f.restoreLocal()
 	if f.data.Len() == 0 {
 		st := f.statsNow(0)
 		return append(warn, Out{Type: TypeFitted, Stats: &st}), nil
 	}
 	out, err := f.refit()
 	return append(warn, out...), err
+}
+
+// restoreLocal takes the local model saved on the device, if it was started from the global
+// version held and reads the labels' shape.
+func (f *Fitter) restoreLocal() {
+	l := f.saved
+	f.saved = nil
+	if f.model != nil || l == nil || len(l.Model) == 0 || l.Base != f.globalVer {
+		return
+	}
+	var m reward.Model
+	if err := m.UnmarshalBinary(l.Model); err == nil && m.Shape() == f.shape && f.compatible(&m) {
+		f.model, f.base, f.fitted = &m, l.Base, true // go on from it with Update
+	}
 }
 
 // compatible reports whether m has the global model's shape (or there is no global model).

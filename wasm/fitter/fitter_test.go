@@ -156,3 +156,51 @@ func TestFitterSurvivesBadMessages(t *testing.T) {
 		}
 	}
 }
+
+func TestFitterRestartsInPartsFromSavedModel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	ls := labels(rng, 40)
+	cfg := DefaultConfig()
+	cfg.SaveEvery = 1
+	a := New(cfg)
+	out := a.Handle(In{Type: TypeInit, Labels: ls})
+	saved := find(out, TypeLocal)
+	if saved == nil {
+		t.Fatalf("no local model to keep: %+v", out)
+	}
+	p0, _ := a.model.Prefer(a.labels[0].left, a.labels[0].right)
+
+	// The page restarts the worker in parts: init, labels in chunks, fit.
+	b := New(cfg)
+	b.Handle(In{Type: TypeInit, Local: saved.Local})
+	for lo := 0; lo < len(ls); lo += 25 {
+		if out := b.Handle(In{Type: TypeAdd, Labels: ls[lo:min(lo+25, len(ls))]}); find(out, TypeError) != nil {
+			t.Fatalf("add: %+v", out)
+		}
+	}
+	if b.model != nil {
+		t.Fatal("the model was fitted before the fit message")
+	}
+	b.restoreLocal() // what the fit message does first
+	if b.model == nil || !b.fitted {
+		t.Fatal("the saved model was not restored")
+	}
+	for i := 0; i < a.model.Members(); i++ {
+		pa, pb := a.model.Net(i).Params, b.model.Net(i).Params
+		for j := range pa {
+			if pa[j] != pb[j] {
+				t.Fatalf("member %d parameter %d: restored %v, saved %v", i, j, pb[j], pa[j])
+			}
+		}
+	}
+	if p1, _ := b.model.Prefer(b.labels[0].left, b.labels[0].right); p1 != p0 {
+		t.Errorf("the restored model predicts %v, the saved one %v", p1, p0)
+	}
+	out = b.Handle(In{Type: TypeFit})
+	if find(out, TypeFitted) == nil {
+		t.Fatalf("no fit: %+v", out)
+	}
+	if b.data.Len() != a.data.Len() {
+		t.Errorf("%d labels after the restart, want %d", b.data.Len(), a.data.Len())
+	}
+}

@@ -17,6 +17,8 @@ import (
 const (
 	// Page to worker.
 	TypeInit   = "init"   // (re)start on Labels, Global and Local
+	TypeAdd    = "add"    // more labels for the model, no refit yet (an init sent in parts)
+	TypeFit    = "fit"    // refit on every label (ends an init sent in parts)
 	TypeLabel  = "label"  // one new label: predict its pair, then refit
 	TypeGlobal = "global" // a new global model
 	TypeUpdate = "update" // make a model update for the hub (private mode)
