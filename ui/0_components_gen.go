@@ -487,7 +487,7 @@ func (c *ModelPanel) agreement() string {
 		}
 		return "— (no class model yet)"
 	}
-	return percent(m.Agreement) + " of " + strconv.Itoa(m.Compared) + " pairs (class model v" + strconv.Itoa(m.Global) + ")"
+	return percent(m.Agreement) + " of " + strconv.Itoa(m.Compared) + " pairs · v" + strconv.Itoa(m.Global)
 }
 func (c *ModelPanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 
