@@ -256,3 +256,23 @@ func TestLayerAndClone(t *testing.T) {
 		t.Fatal("Clone shares memory with the original")
 	}
 }
+
+// TestBackwardParams checks that BackwardParams adds the same parameter gradient as Backward.
+func TestBackwardParams(t *testing.T) {
+	m := randomMLP(8, []int{4, 64, 64, 2}, Tanh, Identity)
+	rng := rand.New(rand.NewPCG(8, 8))
+	for _, n := range []int{1, 4, 130} {
+		x := randomSlice(rng, n*4)
+		dy := randomSlice(rng, n*2)
+		g1 := randomSlice(rng, len(m.Params))
+		g2 := append([]float64(nil), g1...)
+		var tape Tape
+		m.Forward(&tape, x, n)
+		m.Backward(&tape, append([]float64(nil), dy...), g1)
+		m.Forward(&tape, x, n)
+		m.BackwardParams(&tape, dy, g2)
+		if !close(g1, g2, 0) {
+			t.Fatalf("n=%d: BackwardParams adds a different gradient from Backward", n)
+		}
+	}
+}

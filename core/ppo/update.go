@@ -170,7 +170,7 @@ func (tr *Trainer) shardGrad(s, lo, hi int, tapes *workerTapes, scale float64) l
 		out: out, values: val, logStd: p.LogStd, actions: b.act[lo*ad : hi*ad],
 		oldLogp: b.logp[lo:hi], adv: b.adv[lo:hi], ret: b.ret[lo:hi], oldValues: b.val[lo:hi],
 	}, scale, dOut, dVal, g[na+nc:])
-	p.Actor.Backward(&tapes.actor, dOut, g[:na])
-	p.Critic.Backward(&tapes.critic, dVal, g[na:na+nc])
+	p.Actor.BackwardParams(&tapes.actor, dOut, g[:na])
+	p.Critic.BackwardParams(&tapes.critic, dVal, g[na:na+nc])
 	return sums
 }

@@ -301,7 +301,7 @@ func (mb *member) lossGrad(m *Model, train []Comparison, idx []int32, grad, delt
 		r += c.Left.Len + c.Right.Len
 	}
 	if grad != nil {
-		mb.net.Backward(&mb.tape, mb.dy, grad)
+		mb.net.BackwardParams(&mb.tape, mb.dy, grad)
 	}
 	return total * inv
 }
