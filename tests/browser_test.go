@@ -106,6 +106,10 @@ func TestBrowserOfflineFirst(t *testing.T) {
 	ctx, closeTab := bt.NewTab(t, browser)
 
 	joinWithLink(t, ctx, srv, "Ada")
+	names := bt.Eval[[]string](t, ctx, `[...document.querySelectorAll('.choices button')].map(b => b.getAttribute('aria-label'))`)
+	if fmt.Sprint(names) != "[Left is better Equally good Can't tell Right is better]" {
+		t.Errorf("choice buttons are named %q", names)
+	}
 	got := map[string]string{}
 	labelWithKeys(t, ctx, 20, 0, got)
 	bt.Wait(t, ctx, "every label stored and synced", jsStored+` === '20' && `+jsPending+` === '0'`, 30*time.Second)
@@ -191,8 +195,11 @@ func TestBrowserPrivateMode(t *testing.T) {
 	bt.Do(t, ctx, chromedp.Click(chromedp.ID("private")))
 	bt.Wait(t, ctx, "private mode on", `document.getElementById('private').checked`, 5*time.Second)
 	bt.Wait(t, ctx, "the class model", `document.getElementById('model-agreement').textContent.includes('class model v')`, 60*time.Second)
+	// One answer with the mouse, the rest with the keys.
+	bt.Do(t, ctx, chromedp.Click(chromedp.CSS(`button[aria-label="Left is better"]`)))
+	bt.Wait(t, ctx, "the clicked answer", `document.querySelector('.answer') && document.querySelector('.answer').textContent.includes('left is better')`, 5*time.Second)
 	got := map[string]string{}
-	labelWithKeys(t, ctx, 12, 0, got)
+	labelWithKeys(t, ctx, 11, 1, got)
 	bt.Wait(t, ctx, "labels kept on the device", `document.querySelector('.private') && document.querySelector('.private').textContent.startsWith('12 labels')`, 10*time.Second)
 	deadline := time.Now().Add(90 * time.Second)
 	for {
@@ -291,4 +298,47 @@ func cpuShare() float64 {
 	syscall.Getrusage(syscall.RUSAGE_SELF, &r1)
 	cpu := time.Duration(r1.Utime.Nano() + r1.Stime.Nano() - r0.Utime.Nano() - r0.Stime.Nano())
 	return min(1, float64(cpu)/float64(wall))
+}
+
+// tamper rewrites one stored label's response time in IndexedDB, as a rater with developer
+// tools could, leaving its checksum as it was.
+const tamper = `new Promise((resolve, reject) => {
+  const open = indexedDB.open('prefer');
+  open.onerror = () => reject(open.error);
+  open.onsuccess = () => {
+    const tx = open.result.transaction('labels', 'readwrite');
+    const st = tx.objectStore('labels');
+    const all = st.getAll();
+    all.onsuccess = () => {
+      const r = all.result[0];
+      r.d = r.d.replace('"response_ms":', '"response_ms":1');
+      st.put(r);
+    };
+    tx.oncomplete = () => { open.result.close(); resolve(all.result.length); };
+    tx.onerror = () => reject(tx.error);
+  };
+})`
+
+// TestBrowserTamperedStorage: a label edited in IndexedDB is dropped with a visible warning
+// when the app loads, and the app goes on working.
+func TestBrowserTamperedStorage(t *testing.T) {
+	srv := bt.StartServer(t)
+	ctx := bt.NewBrowser(t)
+	joinWithLink(t, ctx, srv, "Eve")
+	bt.Wait(t, ctx, "the service worker", `!!navigator.serviceWorker.controller`, 30*time.Second)
+	bt.SetOffline(t, ctx, true) // keep the labels waiting on the device
+	labelWithKeys(t, ctx, 3, 0, map[string]string{})
+	bt.Wait(t, ctx, "3 labels stored", jsStored+` === '3'`, 10*time.Second)
+	if n := bt.Eval[int](t, ctx, tamper); n != 3 {
+		t.Fatalf("found %d stored labels, want 3", n)
+	}
+	bt.Do(t, ctx, chromedp.Reload())
+	bt.Wait(t, ctx, "the warning", `document.querySelector('.warnings') && document.querySelector('.warnings').textContent.includes('1 damaged or edited record')`, 30*time.Second)
+	bt.Wait(t, ctx, "the labelling view", jsPairID+` !== '' && `+jsStored+` === '2'`, 30*time.Second)
+	labelWithKeys(t, ctx, 1, 1, map[string]string{})
+	bt.SetOffline(t, ctx, false)
+	bt.Wait(t, ctx, "the rest synced", jsPending+` === '0'`, 60*time.Second)
+	if n := len(srv.Comparisons(t)); n != 3 {
+		t.Fatalf("the hub holds %d comparisons, want 3 (2 untouched, 1 new)", n)
+	}
 }
