@@ -28,10 +28,13 @@ type Config struct {
 	AgreeEvery, AgreeWindow int
 	// SaveEvery sends the local model to the page to keep every so many labels.
 	SaveEvery int
-	// ValWindow is how many of the most recent held-out labels each refit validates on (L2
-	// adaptation and the accuracy shown). The validation pass costs as much as the training
-	// steps, so an unbounded one would make a refit grow with the rater's label count.
+	// ValWindow is how many of the most recent held-out labels a refit validates on (L2
+	// adaptation and the accuracy shown). The validation pass costs about as much as the
+	// training steps, so an unbounded one would make a refit grow with the rater's label count.
 	ValWindow int
+	// ValEvery validates only every so many refits after a label (idle rounds always do), so
+	// the refit a rater waits for is mostly training steps.
+	ValEvery int
 	// IdleRounds is how many extra Update rounds the worker runs while no message waits, so
 	// the model keeps improving between labels at no cost to the refit after a label.
 	IdleRounds int
@@ -44,7 +47,7 @@ type Config struct {
 
 // DefaultConfig returns the browser's settings.
 func DefaultConfig() Config {
-	return Config{Batch: 8, UpdateSteps: 2, AgreeEvery: 5, AgreeWindow: 50, SaveEvery: 10, ValWindow: 32, IdleRounds: 8, NormSample: 256, Seed: 1}
+	return Config{Batch: 8, UpdateSteps: 2, AgreeEvery: 5, AgreeWindow: 50, SaveEvery: 10, ValWindow: 32, ValEvery: 4, IdleRounds: 8, NormSample: 256, Seed: 1}
 }
 
 // own is one of the rater's labels as segments.
@@ -75,6 +78,7 @@ type Fitter struct {
 	sinceSave int
 	sinceAgr  int
 	idle      int    // idle rounds left
+	sinceVal  int    // refits after labels since the last validated one
 	saved     *Local // the local model from the device, until the labels it needs arrive
 }
 
@@ -266,7 +270,12 @@ func (f *Fitter) refit() ([]Out, error) {
 		f.model = m
 	}
 	start := f.now()
-	st, err := f.fit()
+	f.sinceVal++
+	validate := f.sinceVal >= f.cfg.ValEvery || !f.fitted
+	if validate {
+		f.sinceVal = 0
+	}
+	st, err := f.fit(validate)
 	if err != nil {
 		return nil, err
 	}
@@ -289,10 +298,13 @@ func (f *Fitter) refit() ([]Out, error) {
 	return out, nil
 }
 
-// fit runs a full Fit the first time and an incremental Update after, validating on the most
-// recent ValWindow held-out labels.
-func (f *Fitter) fit() (reward.Stats, error) {
-	view := reward.Dataset{Train: f.data.Train, Val: f.data.Val[max(0, len(f.data.Val)-f.cfg.ValWindow):]}
+// fit runs a full Fit the first time and an incremental Update after, validating (when
+// validate is set) on the most recent ValWindow held-out labels.
+func (f *Fitter) fit(validate bool) (reward.Stats, error) {
+	view := reward.Dataset{Train: f.data.Train}
+	if validate {
+		view.Val = f.data.Val[max(0, len(f.data.Val)-f.cfg.ValWindow):]
+	}
 	var st reward.Stats
 	var err error
 	if f.fitted || f.base > 0 {
@@ -302,6 +314,8 @@ func (f *Fitter) fit() (reward.Stats, error) {
 	}
 	if err == nil {
 		f.fitted = true
+	}
+	if err == nil && validate {
 		f.lastStats.Accuracy, f.lastStats.Heldout = -1, 0
 		if !math.IsNaN(st.ValAccuracy) {
 			f.lastStats.Accuracy = st.ValAccuracy
@@ -318,7 +332,7 @@ func (f *Fitter) Idle() (did bool, out []Out) {
 		return false, nil
 	}
 	f.idle--
-	if _, err := f.fit(); err != nil {
+	if _, err := f.fit(true); err != nil {
 		f.idle = 0
 		return true, []Out{{Type: TypeError, Message: err.Error()}}
 	}
