@@ -7,7 +7,7 @@ import (
 )
 
 // TestGemm checks the blocked products against plain loops on shapes that exercise every
-// combination of full 4×4 blocks and edges, and several weight-gradient chunks.
+// combination of full 3×4 blocks and edges, and several weight-gradient chunks.
 func TestGemm(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	for _, m := range []int{1, 2, 4, 5, 8, 13} {

@@ -3,6 +3,6 @@
 package nn
 
 // kern is the kernel set Forward and Backward use. In wasm, which has no SIMD from Go, the
-// 4×4 register-blocked kernel: 2-3.9 GFLOP/s on 64-wide layers against about 1 for plain
+// 3×4 register-blocked kernel: 2-3.9 GFLOP/s on 64-wide layers against about 1 for plain
 // loops and for gonum's Dgemm (BenchmarkKernel under Node 20).
 var kern = blocked
