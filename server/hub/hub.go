@@ -66,6 +66,9 @@ type Config struct {
 	JoinBurst    int     // (60: a class behind one address joins at once)
 	// NoRateLimit turns the per-token limit off (the benchmark's simulated raters).
 	NoRateLimit bool
+	// StatusTTL is how long a sync may reuse a project's settings and latest versions
+	// (250 ms); negative: never.
+	StatusTTL time.Duration
 	// Public holds the browser app served at /; nil serves no app.
 	Public fs.FS
 	Log    *slog.Logger
@@ -75,22 +78,23 @@ type Config struct {
 // DefaultConfig returns the limits of docs/api.md.
 func DefaultConfig() Config {
 	return Config{MaxBody: 1 << 20, MaxBatch: 500, MaxWantPairs: 100, MaxSkipPairs: 500,
-		Rate: 20, Burst: 40, JoinRate: 2, JoinBurst: 60}
+		Rate: 20, Burst: 40, JoinRate: 2, JoinBurst: 60, StatusTTL: 250 * time.Millisecond}
 }
 
 // Hub serves the API. Create it with New; it is an http.Handler.
 type Hub struct {
-	store   Store
-	cfg     Config
-	log     *slog.Logger
-	now     func() time.Time
-	mux     *http.ServeMux
-	tokens  *limiter // per token hash
-	joins   *limiter // per client address
-	auth    authCache
-	pairs   sync.Map // pair id -> project id, for pairs known to exist (they are never deleted)
-	static  *static
-	closing atomic.Bool
+	store    Store
+	cfg      Config
+	log      *slog.Logger
+	now      func() time.Time
+	mux      *http.ServeMux
+	tokens   *limiter // per token hash
+	joins    *limiter // per client address
+	auth     authCache
+	pairs    sync.Map // pair id -> project id, for pairs known to exist (they are never deleted)
+	statuses statusCache
+	static   *static
+	closing  atomic.Bool
 }
 
 // New returns a hub over s.
@@ -113,6 +117,9 @@ func New(s Store, cfg Config) *Hub {
 	}
 	if cfg.JoinRate <= 0 {
 		cfg.JoinRate, cfg.JoinBurst = d.JoinRate, d.JoinBurst
+	}
+	if cfg.StatusTTL == 0 {
+		cfg.StatusTTL = d.StatusTTL
 	}
 	if cfg.Burst < 1 {
 		cfg.Burst = 1

@@ -475,7 +475,7 @@ func TestSyncPairsAndModel(t *testing.T) {
 }
 
 func TestSyncModelUpdate(t *testing.T) {
-	e := newEnv(t, Config{})
+	e := newEnv(t, Config{StatusTTL: -1}) // versions are published behind the hub's back below
 	upd := func(mod func(map[string]any)) map[string]any {
 		u := map[string]any{"id": uuid.NewString(), "base_version": 1, "labels": 12, "delta": []float64{0.1, -0.2, 0.3, 0}, "metrics": map[string]float64{"reward/val_accuracy": 0.9}}
 		if mod != nil {
@@ -944,5 +944,41 @@ func TestConcurrentSyncs(t *testing.T) {
 	n, _ := e.st.CountComparisons(bg, e.pid)
 	if n != raters*batches*per || len(acked) != n {
 		t.Fatalf("stored %d, acknowledged %d, want %d", n, len(acked), raters*batches*per)
+	}
+}
+
+// TestStatusCache: a sync sees a new model version within StatusTTL, and a teacher's pause at
+// once.
+func TestStatusCache(t *testing.T) {
+	now := time.Now()
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	e := newEnv(t, Config{StatusTTL: time.Second, Now: clock})
+	if res := e.sync(e.rater, map[string]any{}); res.Project.ModelVersion != 1 {
+		t.Fatalf("model version %d", res.Project.ModelVersion)
+	}
+	e.st.PublishRound(bg, &store.Round{ProjectID: e.pid, Model: &store.Model{Version: 2, Weights: json.RawMessage(`{}`), NumParams: 4}})
+	if res := e.sync(e.rater, map[string]any{}); res.Project.ModelVersion != 1 {
+		t.Fatalf("cached model version %d, want the cached 1", res.Project.ModelVersion)
+	}
+	e.do("POST", "/api/v1/projects/"+e.pid+"/pause", e.teacher, nil, 200, nil)
+	if res := e.sync(e.rater, map[string]any{}); !res.Project.Paused || res.Project.ModelVersion != 2 {
+		t.Fatalf("after pause: %+v", res.Project)
+	}
+	e.st.PublishRound(bg, &store.Round{ProjectID: e.pid, Model: &store.Model{Version: 3, Weights: json.RawMessage(`{}`), NumParams: 4}})
+	mu.Lock()
+	now = now.Add(2 * time.Second)
+	mu.Unlock()
+	if res := e.sync(e.rater, map[string]any{}); res.Project.ModelVersion != 3 {
+		t.Fatalf("after the TTL: model version %d", res.Project.ModelVersion)
+	}
+}
+
+func TestValidUUID(t *testing.T) {
+	for _, s := range []string{"", "x", uuid.NewString(), strings.ToUpper(uuid.NewString()), "0b7e0000-0000-4000-8000-00000000000g",
+		"0b7e0000x0000-4000-8000-000000000000", "0b7e0000-0000-4000-8000-0000000000001"} {
+		if validUUID(s) != prefs.ValidUUID(s) {
+			t.Errorf("validUUID(%q) = %v, prefs says %v", s, validUUID(s), prefs.ValidUUID(s))
+		}
 	}
 }

@@ -304,6 +304,7 @@ func (h *Hub) pause(paused bool) handler {
 		if err := h.store.SetPaused(r.Context(), proj.ID, paused); err != nil {
 			return err
 		}
+		h.forget(proj.ID)
 		writeJSON(w, http.StatusOK, map[string]any{"id": proj.ID, "paused": paused})
 		return nil
 	}
@@ -326,6 +327,7 @@ func (h *Hub) patchSettings(w http.ResponseWriter, r *http.Request) error {
 	if err := h.store.SetSettings(r.Context(), proj.ID, set); err != nil {
 		return err
 	}
+	h.forget(proj.ID)
 	writeJSON(w, http.StatusOK, map[string]any{"settings": set})
 	return nil
 }

@@ -123,7 +123,7 @@ func (h *Hub) sync(w http.ResponseWriter, r *http.Request) error {
 		if e := decodeStrict(req.ModelUpdate, upd, "model_update."); e != nil {
 			return e
 		}
-		if !prefs.ValidUUID(upd.ID) {
+		if !validUUID(upd.ID) {
 			return errInvalid("model_update.id", "model_update.id must be a UUID")
 		}
 	}
@@ -164,11 +164,7 @@ func (h *Hub) sync(w http.ResponseWriter, r *http.Request) error {
 	}
 	res.Duplicates = append(res.Duplicates, repeats...)
 
-	proj, err := h.store.Project(ctx, pid)
-	if err != nil {
-		return err
-	}
-	latest, err := h.store.LatestModelVersion(ctx, pid)
+	proj, latest, pv, err := h.status(ctx, pid)
 	if err != nil {
 		return err
 	}
@@ -198,10 +194,6 @@ func (h *Hub) sync(w http.ResponseWriter, r *http.Request) error {
 			res.Model = toModelJSON(m)
 		}
 	}
-	pv, err := h.store.LatestPolicyVersion(ctx, pid)
-	if err != nil {
-		return err
-	}
 	res.Project = projectStatus{Paused: proj.Paused, ModelVersion: latest, PolicyVersion: pv}
 	writeJSON(w, http.StatusOK, res)
 	return nil
@@ -228,10 +220,10 @@ func (h *Hub) parseComparison(r *http.Request, pid string, raw json.RawMessage, 
 		return prefs.Comparison{}, id, &prefs.FieldError{Field: field, Reason: reason}
 	}
 	c := prefs.Comparison{ID: wc.ID, PairID: wc.PairID, Choice: prefs.Choice(wc.Choice)}
-	if !prefs.ValidUUID(wc.ID) {
+	if !validUUID(wc.ID) {
 		return c, wc.ID, &prefs.FieldError{Field: "id", Reason: "must be a UUID"}
 	}
-	if !prefs.ValidUUID(wc.PairID) {
+	if !validUUID(wc.PairID) {
 		return c, wc.ID, &prefs.FieldError{Field: "pair_id", Reason: "must be a UUID"}
 	}
 	if !c.Choice.Valid() {
@@ -253,15 +245,12 @@ func (h *Hub) parseComparison(r *http.Request, pid string, raw json.RawMessage, 
 		return c, wc.ID, &prefs.FieldError{Field: "response_ms", Reason: "must be an integer number of milliseconds"}
 	}
 	c.ResponseMS = ms
-	if err := c.Validate(); err != nil {
-		var fe *prefs.FieldError
-		if errors.As(err, &fe) {
-			return c, wc.ID, fe
-		}
-		return c, wc.ID, &prefs.FieldError{Field: "comparison", Reason: err.Error()}
-	}
-	if c.CreatedAt.After(now.Add(24 * time.Hour)) {
+	// The rest of prefs.Comparison.Validate (the id, pair and choice are checked above).
+	if c.CreatedAt.Year() < 2000 || c.CreatedAt.After(now.Add(24*time.Hour)) {
 		return c, wc.ID, &prefs.FieldError{Field: "created_at", Reason: "is out of range"}
+	}
+	if c.ResponseMS < 0 || c.ResponseMS > prefs.MaxResponseMS {
+		return c, wc.ID, &prefs.FieldError{Field: "response_ms", Reason: "must be between 0 and 86400000"}
 	}
 	ok, err := h.pairKnown(r, pid, c.PairID)
 	if err != nil {

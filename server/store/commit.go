@@ -38,20 +38,43 @@ type commitRes struct {
 }
 
 type committer struct {
-	db     *sql.DB
-	ch     chan *commitReq
-	mu     sync.RWMutex // guards closed against sends racing with stop
-	closed bool
-	done   chan struct{}
+	db *sql.DB
+	// Statements prepared once on the writer connection.
+	insert, foreign, touch *sql.Stmt
+	ch                     chan *commitReq
+	mu                     sync.RWMutex // guards closed against sends racing with stop
+	closed                 bool
+	done                   chan struct{}
 }
 
 // ErrClosed is returned for writes submitted after Close.
 var ErrClosed = errors.New("store: closed")
 
-func newCommitter(db *sql.DB) *committer {
+func newCommitter(db *sql.DB) (*committer, error) {
 	c := &committer{db: db, ch: make(chan *commitReq, maxGroupRequests), done: make(chan struct{})}
 	go c.loop()
-	return c
+	return c, nil
+}
+
+// prepare prepares the statements on first use (a store opened at an older schema version, in
+// tests, must not fail to open because of them).
+func (c *committer) prepare() error {
+	if c.insert != nil {
+		return nil
+	}
+	var sts [3]*sql.Stmt
+	for i, q := range []string{insertComparisons, foreignComparisons, touchRater} {
+		st, err := c.db.Prepare(q)
+		if err != nil {
+			for _, p := range sts[:i] {
+				p.Close()
+			}
+			return fmt.Errorf("store: %w", err)
+		}
+		sts[i] = st
+	}
+	c.insert, c.foreign, c.touch = sts[0], sts[1], sts[2]
+	return nil
 }
 
 // submit queues r and waits for its group to commit. The wait ignores ctx once queued: the
@@ -82,6 +105,11 @@ func (c *committer) stop() {
 	}
 	c.mu.Unlock()
 	<-c.done
+	for _, st := range []*sql.Stmt{c.insert, c.foreign, c.touch} {
+		if st != nil {
+			st.Close()
+		}
+	}
 }
 
 func (c *committer) loop() {
@@ -141,6 +169,9 @@ const touchRater = `UPDATE raters SET last_seen_at = ?1 WHERE id = ?2`
 // write inserts a group in one transaction and commits it.
 func (c *committer) write(group []*commitReq) ([]commitRes, error) {
 	ctx := context.Background()
+	if err := c.prepare(); err != nil {
+		return nil, err
+	}
 	tx, err := c.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("store: begin: %w", err)
@@ -153,7 +184,7 @@ func (c *committer) write(group []*commitReq) ([]commitRes, error) {
 		if r.n == 0 {
 			continue
 		}
-		rows, err := tx.QueryContext(ctx, insertComparisons, r.projectID, r.raterID, r.received, r.items)
+		rows, err := tx.StmtContext(ctx, c.insert).QueryContext(ctx, r.projectID, r.raterID, r.received, r.items)
 		if err != nil {
 			return nil, fmt.Errorf("store: insert comparisons: %w", err)
 		}
@@ -175,7 +206,7 @@ func (c *committer) write(group []*commitReq) ([]commitRes, error) {
 		out[i].inserted = ins
 		if len(ins) < r.n {
 			// Some were already there: find those another rater owns.
-			rows, err := tx.QueryContext(ctx, foreignComparisons, r.items, r.raterID)
+			rows, err := tx.StmtContext(ctx, c.foreign).QueryContext(ctx, r.items, r.raterID)
 			if err != nil {
 				return nil, fmt.Errorf("store: %w", err)
 			}
@@ -191,7 +222,7 @@ func (c *committer) write(group []*commitReq) ([]commitRes, error) {
 		}
 	}
 	for id, t := range touched {
-		if _, err := tx.ExecContext(ctx, touchRater, t, id); err != nil {
+		if _, err := tx.StmtContext(ctx, c.touch).ExecContext(ctx, t, id); err != nil {
 			return nil, fmt.Errorf("store: %w", err)
 		}
 	}

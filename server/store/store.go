@@ -27,6 +27,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -49,7 +50,12 @@ var ErrNotFound = errors.New("store: not found")
 type Store struct {
 	w      *sql.DB // the one writer connection: SQLite allows one writer at a time
 	r      *sql.DB // a pool of readers; WAL lets them read while the writer writes
+	c      *sql.DB // the checkpointer's connection
 	commit *committer
+
+	stopCkpt, ckptDone chan struct{}
+	closeOnce          sync.Once
+	closeErr           error
 }
 
 // Options tune Open. The zero value is what the hub uses.
@@ -76,11 +82,11 @@ func Open(path string, opt Options) (*Store, error) {
 			return nil, fmt.Errorf("store: %w", err)
 		}
 	}
-	sync := strings.ToUpper(opt.Synchronous)
-	if sync == "" {
-		sync = "FULL"
+	syncMode := strings.ToUpper(opt.Synchronous)
+	if syncMode == "" {
+		syncMode = "FULL"
 	}
-	if sync != "FULL" && sync != "NORMAL" {
+	if syncMode != "FULL" && syncMode != "NORMAL" {
 		return nil, fmt.Errorf("store: synchronous must be FULL or NORMAL, not %q", opt.Synchronous)
 	}
 	readers := opt.Readers
@@ -90,9 +96,12 @@ func Open(path string, opt Options) (*Store, error) {
 	q := url.Values{}
 	q.Set("_busy_timeout", "10000")
 	q.Set("_journal_mode", "WAL")
-	q.Set("_synchronous", sync)
+	q.Set("_synchronous", syncMode)
 	q.Set("_foreign_keys", "1")
 	q.Set("_txlock", "immediate")
+	// Statement journals in memory (an INSERT ... SELECT of a batch opens one), a 64 MiB page
+	// cache, and no checkpoints on the commit path: the checkpointer below runs them.
+	q["_pragma"] = []string{"temp_store(MEMORY)", "cache_size(-65536)", "wal_autocheckpoint(0)"}
 	w, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
@@ -112,6 +121,7 @@ func Open(path string, opt Options) (*Store, error) {
 	rq := url.Values{}
 	rq.Set("_busy_timeout", "10000")
 	rq.Set("_query_only", "1")
+	rq["_pragma"] = []string{"cache_size(-16384)"}
 	r, err := sql.Open("sqlite", "file:"+path+"?"+rq.Encode())
 	if err != nil {
 		w.Close()
@@ -119,19 +129,59 @@ func Open(path string, opt Options) (*Store, error) {
 	}
 	r.SetMaxOpenConns(readers)
 	r.SetMaxIdleConns(readers)
-	s := &Store{w: w, r: r}
-	s.commit = newCommitter(w)
+	cq := url.Values{}
+	cq.Set("_busy_timeout", "10000")
+	cq.Set("_synchronous", syncMode)
+	c, err := sql.Open("sqlite", "file:"+path+"?"+cq.Encode())
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	c.SetMaxOpenConns(1)
+	s := &Store{w: w, r: r, c: c, stopCkpt: make(chan struct{}), ckptDone: make(chan struct{})}
+	if s.commit, err = newCommitter(w); err != nil {
+		w.Close()
+		r.Close()
+		c.Close()
+		return nil, err
+	}
+	go s.checkpointer()
 	return s, nil
+}
+
+// checkpointer copies the WAL back into the database file every second (a passive
+// checkpoint: it never blocks the writer or readers), off the commit path, so that commits
+// only append to the WAL. Durability does not depend on it: a commit is durable once its WAL
+// frames are synced.
+func (s *Store) checkpointer() {
+	defer close(s.ckptDone)
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stopCkpt:
+			return
+		case <-t.C:
+			s.c.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+		}
+	}
 }
 
 // Close stops the committer (after committing what it holds) and closes the database.
 func (s *Store) Close() error {
-	s.commit.stop()
-	err1 := s.r.Close()
-	// A passive checkpoint on close keeps the WAL small for the next start.
-	_, _ = s.w.Exec("PRAGMA wal_checkpoint(PASSIVE)")
-	err2 := s.w.Close()
-	return errors.Join(err1, err2)
+	s.closeOnce.Do(func() {
+		s.commit.stop()
+		close(s.stopCkpt)
+		<-s.ckptDone
+		err1 := s.r.Close()
+		err2 := s.c.Close()
+		// A full checkpoint on close leaves a small WAL for the next start.
+		_, _ = s.w.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+		err3 := s.w.Close()
+		s.closeErr = errors.Join(err1, err2, err3)
+	})
+	return s.closeErr
 }
 
 // migration is one numbered file.
