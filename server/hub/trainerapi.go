@@ -286,6 +286,7 @@ func (h *Hub) trainerPublish(w http.ResponseWriter, r *http.Request) error {
 	if err := ts.PublishRound(ctx, out); err != nil {
 		return err
 	}
+	h.forget(proj.ID) // syncs see the new versions at once (status.go)
 	writeJSON(w, http.StatusCreated, map[string]any{"round": in.Round})
 	return nil
 }
