@@ -79,8 +79,10 @@ func Defaults(envName string) Config {
 		// r̂ reads the observation only. CartPole's fixed-horizon reward is a function of the
 		// state (1 while inside the bounds), and most steps of an early policy are spent in the
 		// absorbing fallen state, where the action does nothing: with r̂(o, a) the ensemble
-		// picks up chance differences between actions there, which PPO then follows into the
-		// states where they matter.
+		// picks up chance differences between actions there, and PPO follows such an immediate,
+		// per-action reward rather than the delayed one of staying up. Measured with these
+		// defaults, seeds 1-3: r̂(o) reaches eval 497, 500, 500; r̂(o, a) collapses to always
+		// pushing one way (eval 9.3-9.4) on all three.
 		c.Reward.Features = reward.Obs
 		// PPO's CartPole defaults (step size 2e-2, one layer of 32, no entropy bonus), but
 		// training episodes of 200 steps rather than 500. With a fallen pole absorbing, a
@@ -91,9 +93,12 @@ func Defaults(envName string) Config {
 		// after 150k steps (seeds 1-3); at horizon 500, 62 and 19 after 100k (seeds 1-2).
 		c.PPO.FixedHorizon = 200
 		c.Steps, c.Rounds = 150000, 10
+		// Half a second: a random policy's clip from a reset shows it fall (it lasts ~22
+		// steps), and fitting costs a third of 1.5 s clips.
 		c.ClipSteps = 25
 	case "Pendulum-v1":
-		// The acceptance budget is 700 labels; Pendulum's PPO defaults as they are.
+		// PPO's Pendulum defaults as they are, clips of 1.5 s (30 steps), and the 700 labels
+		// the acceptance allows; it learns by ~60k steps, so 120k leave room.
 		c.Steps, c.Rounds = 120000, 10
 		c.Labels = 700
 	}
