@@ -48,7 +48,7 @@ func TestBrowserBench(t *testing.T) {
 		v, _ := strconv.ParseFloat(bt.Eval[string](t, ctx, `document.documentElement.dataset.firstClip`), 64)
 		first = append(first, v)
 	}
-	out["first_clip_ms"] = map[string]any{"median": median(first), "runs": first,
+	out["first_clip_ms"] = map[string]any{"median": browserMedian(first), "runs": first,
 		"what": "navigation start to the first clip drawn, returning rater, app shell from the service worker, localhost"}
 
 	time.Sleep(3 * time.Second)
@@ -58,13 +58,13 @@ func TestBrowserBench(t *testing.T) {
 		fps = append(fps, v)
 		time.Sleep(time.Second)
 	}
-	out["playback_fps"] = map[string]any{"median": median(fps), "runs": fps,
+	out["playback_fps"] = map[string]any{"median": browserMedian(fps), "runs": fps,
 		"what": "canvas redraws per second of both clips (requestAnimationFrame, headless chromium)"}
 
 	refit := map[string]any{}
 	for _, n := range []int{50, 500} {
 		fit, trip := benchRefit(t, ctx, n)
-		refit[strconv.Itoa(n)] = map[string]any{"fit_ms_median": median(fit), "round_trip_ms_median": median(trip), "fit_ms": fit}
+		refit[strconv.Itoa(n)] = map[string]any{"fit_ms_median": browserMedian(fit), "round_trip_ms_median": browserMedian(trip), "fit_ms": fit}
 	}
 	refit["what"] = "worker time to refit incrementally after one label (fit_ms), and page to worker to page (round_trip_ms)"
 	out["refit_after_one_label"] = refit
@@ -124,7 +124,7 @@ func benchRefit(t *testing.T, ctx context.Context, n int) (fit, trip []float64) 
 	for i := 0; i < n+5; i++ {
 		l, r := benchClip(rng), benchClip(rng)
 		ch := prefs.Left
-		if tilt(l) > tilt(r) {
+		if benchTilt(l) > benchTilt(r) {
 			ch = prefs.Right
 		}
 		labels = append(labels, fitter.Label{ID: strconv.Itoa(i), PairID: strconv.Itoa(i), Choice: ch, Left: l, Right: r})
@@ -174,8 +174,8 @@ func benchClip(rng *rand.Rand) prefs.Clip {
 	return c
 }
 
-// tilt is the clip's start angle magnitude, the hidden rule of the synthetic rater.
-func tilt(c prefs.Clip) float64 {
+// benchTilt is the clip's start angle magnitude, the hidden rule of the synthetic rater.
+func benchTilt(c prefs.Clip) float64 {
 	a := c.StartState[2]
 	if a < 0 {
 		return -a
@@ -183,7 +183,7 @@ func tilt(c prefs.Clip) float64 {
 	return a
 }
 
-func median(xs []float64) float64 {
+func browserMedian(xs []float64) float64 {
 	if len(xs) == 0 {
 		return 0
 	}
