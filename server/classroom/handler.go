@@ -27,6 +27,7 @@ type Store interface {
 	LatestPolicy(ctx context.Context, projectID string) (*store.Policy, error)
 	LatestModelVersion(ctx context.Context, projectID string) (int, error)
 	Model(ctx context.Context, projectID string, version int) (*store.Model, error)
+	DemoStore
 }
 
 // Handler serves the teacher's classroom views under /classroom/: the dashboard page and its
@@ -37,6 +38,7 @@ type Handler struct {
 	log      *slog.Logger
 	now      func() time.Time
 	mux      *http.ServeMux
+	demo     *Demo
 
 	mu      sync.Mutex
 	models  map[string][]ModelPoint    // project -> reward models seen, by version
@@ -51,10 +53,57 @@ func NewHandler(s Store, joinBase string, log *slog.Logger) *Handler {
 	}
 	h := &Handler{store: s, joinBase: strings.TrimSuffix(joinBase, "/"), log: log, now: time.Now,
 		mux: http.NewServeMux(), models: map[string][]ModelPoint{}, checker: map[string]map[int]float64{}}
+	h.demo = NewDemo(s, log)
+	h.mux.HandleFunc("GET /teacher", h.teacher)
 	h.mux.HandleFunc("GET /classroom/{$}", h.page)
+	h.mux.HandleFunc("GET /classroom/report", h.report)
+	h.mux.HandleFunc("POST /classroom/api/projects/{pid}/demo", h.setDemo)
 	h.mux.HandleFunc("GET /classroom/api/tasks", h.tasks)
 	h.mux.HandleFunc("GET /classroom/api/projects/{pid}/dashboard", h.dashboard)
 	return h
+}
+
+// Demo returns the handler's demo raters (prefer serve starts them with --demo-raters).
+func (h *Handler) Demo() *Demo { return h.demo }
+
+// teacher sends the printed teacher link (/teacher?token=...) to the dashboard, keeping its
+// query.
+func (h *Handler) teacher(w http.ResponseWriter, r *http.Request) {
+	u := "/classroom/"
+	if r.URL.RawQuery != "" {
+		u += "?" + r.URL.RawQuery
+	}
+	http.Redirect(w, r, u, http.StatusFound)
+}
+
+// setDemo: POST /classroom/api/projects/{pid}/demo {"raters": N, "noise": P} (teacher) starts
+// N demo raters (0 stops them).
+func (h *Handler) setDemo(w http.ResponseWriter, r *http.Request) {
+	pid := r.PathValue("pid")
+	if err := h.authorize(r, pid); err != nil {
+		writeError(w, http.StatusUnauthorized, "unauthorized", err.Error())
+		return
+	}
+	var in DemoState
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid", "classroom: demo: "+err.Error())
+		return
+	}
+	err := h.demo.Set(r.Context(), pid, in.Raters, in.Noise)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusNotFound, "not_found", "no such project")
+	case err != nil:
+		writeError(w, http.StatusBadRequest, "invalid", err.Error())
+	default:
+		writeJSON(w, http.StatusOK, h.demo.State(pid))
+	}
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": msg}})
 }
 
 // ServeHTTP implements http.Handler.
@@ -85,14 +134,15 @@ type Dashboard struct {
 
 // ProjectInfo describes the class session.
 type ProjectInfo struct {
-	ID       string `json:"id"`
-	Env      string `json:"env"`
-	Goal     string `json:"goal"`
-	Checker  bool   `json:"checker"` // a behaviour: the "true" curve is the scripted checker
-	JoinCode string `json:"join_code"`
-	JoinURL  string `json:"join_url"`
-	QR       string `json:"qr_svg"`
-	Paused   bool   `json:"paused"`
+	ID       string    `json:"id"`
+	Env      string    `json:"env"`
+	Goal     string    `json:"goal"`
+	Checker  bool      `json:"checker"` // a behaviour: the "true" curve is the scripted checker
+	JoinCode string    `json:"join_code"`
+	JoinURL  string    `json:"join_url"`
+	QR       string    `json:"qr_svg"`
+	Paused   bool      `json:"paused"`
+	Demo     DemoState `json:"demo"`
 	// PolicyVersion is the latest policy's version (0: none yet).
 	PolicyVersion int `json:"policy_version"`
 }
@@ -140,7 +190,8 @@ func (h *Handler) Build(ctx context.Context, pid string) (*Dashboard, error) {
 	}
 	task, _ := TaskOf(p.Env)
 	d := &Dashboard{Project: ProjectInfo{ID: p.ID, Env: p.Env, Goal: task.Goal, Checker: task.Checker,
-		JoinCode: p.JoinCode, JoinURL: h.joinBase + "/join?code=" + p.JoinCode, Paused: p.Paused}}
+		JoinCode: p.JoinCode, JoinURL: h.joinBase + "/join?code=" + p.JoinCode, Paused: p.Paused,
+		Demo: h.demo.State(pid)}}
 	if d.Project.Goal == "" {
 		d.Project.Goal = p.Env
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/prefer-rlhf/prefer/public"
+	"github.com/prefer-rlhf/prefer/server/classroom"
 	"github.com/prefer-rlhf/prefer/server/hub"
 	"github.com/prefer-rlhf/prefer/server/store"
 	"github.com/prefer-rlhf/prefer/server/trainer"
@@ -45,11 +46,17 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	noRateLimit := fs.Bool("no-rate-limit", false, "turn off the per-token rate limit (load tests)")
 	rotate := fs.Bool("rotate-teacher-token", false, "replace the teacher token with a new one")
 	quiet := fs.Bool("quiet", false, "log warnings and errors only")
+	demoRaters := fs.Int("demo-raters", 0, "demo mode: this many synthetic raters label the default project in the background (0-100)")
+	demoNoise := fs.Float64("demo-noise", 0, "demo mode: the probability that a demo rater answers at random, in [0, 1]")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "prefer serve: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	if _, err := classroom.DemoRaters(*demoRaters, *demoNoise); err != nil {
+		fmt.Fprintf(stderr, "prefer serve: %v\n", err)
 		return 2
 	}
 	if *interval < 0 || *minLabels < 0 {
@@ -86,16 +93,30 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		return 1
 	}
 	h := hub.New(st, hub.Config{Public: public.Files, Log: log, NoRateLimit: *noRateLimit})
+	base := "http://" + ln.Addr().String()
+	// The join link is for phones on the LAN: a wildcard listen address becomes this
+	// machine's LAN address.
+	joinBase := base
+	if ifaces, err := net.InterfaceAddrs(); err == nil {
+		if host, err := classroom.JoinHost(ln.Addr().String(), ifaces); err == nil {
+			joinBase = "http://" + host
+		}
+	}
+	cls := classroom.NewHandler(st, joinBase, log)
+	defer cls.Demo().Stop()
+	mux := http.NewServeMux()
+	mux.Handle("/classroom/", cls)
+	mux.Handle("GET /teacher", cls) // the teacher link opens the dashboard
+	mux.Handle("/", h)
 	srv := &http.Server{
-		Handler:           h,
+		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(stdout, "Prefer hub: %s\n", base)
-	fmt.Fprintf(stdout, "  join link:    %s/join?code=%s\n", base, proj.JoinCode)
+	fmt.Fprintf(stdout, "  join link:    %s/join?code=%s\n", joinBase, proj.JoinCode)
 	fmt.Fprintf(stdout, "  teacher link: %s/teacher?token=%s\n", base, teacher)
 	fmt.Fprintf(stdout, "  database:     %s\n", *dbPath)
 	if f, ok := stdout.(interface{ Sync() error }); ok {
@@ -117,6 +138,14 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			defer wg.Done()
 			tr.Run(trainCtx)
 		}()
+	}
+
+	if *demoRaters > 0 {
+		if err := cls.Demo().Set(ctx, proj.ID, *demoRaters, *demoNoise); err != nil {
+			fmt.Fprintf(stderr, "prefer serve: %v\n", err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "  demo mode:    %d synthetic raters, noise %g\n", *demoRaters, *demoNoise)
 	}
 
 	serveErr := make(chan error, 1)
@@ -141,6 +170,7 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Warn("prefer serve: shutdown", slog.Any("err", err))
 	}
+	cls.Demo().Stop()
 	stopTrainer()
 	wg.Wait()
 	return code
