@@ -225,6 +225,7 @@ func (a *App) saveLabel(l *Label, pairID string) {
 	// Let the browser finish the answer's task (the render of the next pair) first: a blocked
 	// goroutine hands the thread back, and this work runs in a task of its own.
 	time.Sleep(time.Millisecond)
+	defer TraceEnd("save label", TraceStart())
 	a.mu.Lock()
 	op, err := put(StoreLabels, l.ID, l)
 	if err == nil {
@@ -269,6 +270,7 @@ func (a *App) showCurrent() {
 // at once.
 func (a *App) prepareNext() {
 	time.Sleep(20 * time.Millisecond)
+	defer TraceEnd("prepare next", TraceStart())
 	a.quietly(func() {
 		if len(a.Queue) > 1 {
 			a.Queue[1].prepare() // an error shows when the pair comes on screen

@@ -61,14 +61,14 @@ func TestPlayerInterpolatesBetweenSteps(t *testing.T) {
 	c := clip(rand.New(rand.NewPCG(3, 3)))
 	cs, _ := replayClip(&c)
 	p := NewPlayer()
-	mid := p.frameAt(cs.scenes, 2.5)
+	mid := p.frameAt(0, cs.scenes, 2.5)
 	a, b := cs.scenes[2].Shapes[0].Points, cs.scenes[3].Shapes[0].Points
 	for j := range a {
 		if want := (a[j] + b[j]) / 2; mid.Shapes[0].Points[j] != want {
 			t.Fatalf("point %d at 2.5 is %v, want %v", j, mid.Shapes[0].Points[j], want)
 		}
 	}
-	if last := p.frameAt(cs.scenes, float64(len(cs.scenes)+3)); last.Shapes[0].Points[0] != cs.scenes[len(cs.scenes)-1].Shapes[0].Points[0] {
+	if last := p.frameAt(0, cs.scenes, float64(len(cs.scenes)+3)); last.Shapes[0].Points[0] != cs.scenes[len(cs.scenes)-1].Shapes[0].Points[0] {
 		t.Error("past the end does not hold the last frame")
 	}
 }

@@ -39,8 +39,11 @@ func (h *FetchHub) Sync(r *Rater, req *SyncRequest) (*SyncResponse, error) {
 	if err != nil {
 		return nil, err
 	}
+	t0 := TraceStart()
 	var resp SyncResponse
-	if err := json.Unmarshal(b, &resp); err != nil {
+	err = json.Unmarshal(b, &resp)
+	TraceEnd("decode sync", t0)
+	if err != nil {
 		return nil, &HubError{Status: 200, Code: "bad_response", Message: err.Error()}
 	}
 	return &resp, nil
@@ -62,6 +65,7 @@ func (h *FetchHub) do(method, path, token string, body []byte) ([]byte, error) {
 	if err != nil {
 		return nil, ErrNetwork
 	}
+	defer TraceEnd("fetch answer "+path, TraceStart())
 	b := bytesFromJS(js.Global().Get("Uint8Array").New(buf))
 	status := resp.Get("status").Int()
 	if status < 200 || status > 299 {

@@ -28,6 +28,7 @@ func (a *App) ListenKeys() {
 		}
 		key := ev.Get("key").String()
 		if c, ok := keyChoice[key]; ok {
+			defer TraceEnd("key", TraceStart())
 			ev.Call("preventDefault")
 			a.update(func() {
 				if a.View == ViewLabel {

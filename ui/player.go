@@ -28,7 +28,7 @@ type Player struct {
 	label    js.Value     // text "frame i / n"
 	lastT    float64      // time of the last tick (ms)
 	lastShow int          // the frame last written to label and scrubber
-	buf      env.Scene    // interpolation buffer
+	buf      [2]env.Scene // interpolation buffers, one per side, reused every frame
 
 	// Stats for the benchmark: draws in the last full second, and when the first clip was drawn
 	// (ms since navigation start; 0 until then).
@@ -165,6 +165,7 @@ func (p *Player) advance(now float64) {
 }
 
 func (p *Player) tick(now float64) {
+	defer TraceEnd("draw", TraceStart())
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.advance(now)
@@ -202,7 +203,7 @@ func (p *Player) tick(now float64) {
 
 // frameAt returns the scene at position pos of a clip, interpolated between steps when both
 // neighbours have the same shapes. A shorter clip holds its last frame.
-func (p *Player) frameAt(scenes []env.Scene, pos float64) env.Scene {
+func (p *Player) frameAt(side int, scenes []env.Scene, pos float64) env.Scene {
 	i := int(pos)
 	if i >= len(scenes)-1 {
 		return scenes[len(scenes)-1]
@@ -212,15 +213,21 @@ func (p *Player) frameAt(scenes []env.Scene, pos float64) env.Scene {
 	if f == 0 || !sameShape(a, b) {
 		return a
 	}
-	out := &p.buf
+	// Reuse the side's buffer and its point slices: a new scene per frame would be garbage
+	// for Go's collector, whose pauses land on the page's thread.
+	out := &p.buf[side]
 	out.View = a.View
-	out.Shapes = append(out.Shapes[:0], a.Shapes...)
+	for len(out.Shapes) < len(a.Shapes) {
+		out.Shapes = append(out.Shapes, env.Shape{})
+	}
+	out.Shapes = out.Shapes[:len(a.Shapes)]
 	for k := range out.Shapes {
 		s := &out.Shapes[k]
+		pts := s.Points[:0]
+		*s = a.Shapes[k]
 		pa, pb := a.Shapes[k].Points, b.Shapes[k].Points
-		pts := make([]float64, len(pa))
 		for j := range pa {
-			pts[j] = pa[j] + f*(pb[j]-pa[j])
+			pts = append(pts, pa[j]+f*(pb[j]-pa[j]))
 		}
 		s.Points = pts
 		s.R = a.Shapes[k].R + f*(b.Shapes[k].R-a.Shapes[k].R)
@@ -258,7 +265,7 @@ func (p *Player) draw(side int) {
 		cv.Set("height", h)
 		p.style[side] = [2]string{}
 	}
-	sc := p.frameAt(p.clips[side], p.pos)
+	sc := p.frameAt(side, p.clips[side], p.pos)
 	ctx.Call("setTransform", 1, 0, 0, 1, 0, 0)
 	p.setStyle(side, 0, "#f8fafc")
 	ctx.Call("fillRect", 0, 0, w, h)

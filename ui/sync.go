@@ -160,6 +160,7 @@ func (a *App) syncOnce() (more bool, err error) {
 			}
 		}
 	}
+	defer TraceEnd("apply sync", TraceStart())
 	var fresh []*Pair
 	var haveModel bool
 	a.read(func() {

@@ -97,6 +97,7 @@ func (f *WorkerFitter) RequestUpdate() { f.send(fitter.In{Type: fitter.TypeUpdat
 
 // FitterMessage takes one message from the model's worker.
 func (a *App) FitterMessage(msg string) {
+	defer TraceEnd("fitter message", TraceStart())
 	var o fitter.Out
 	if err := json.Unmarshal([]byte(msg), &o); err != nil {
 		return

@@ -1,0 +1,27 @@
+package ui
+
+import "github.com/vugu/vugu/js"
+
+// Trace is off unless the page sets window.preferTrace before the app starts (the browser
+// tests do). Spans then show as performance.measure entries, beside the long tasks they explain.
+var traceOn = func() bool {
+	defer func() { recover() }() // natively there is no window
+	return js.Global().Get("preferTrace").Truthy()
+}()
+
+// TraceStart returns a start time for TraceEnd, or 0 when tracing is off.
+func TraceStart() float64 {
+	if !traceOn {
+		return 0
+	}
+	return js.Global().Get("performance").Call("now").Float()
+}
+
+// TraceEnd records the span name from start to now.
+func TraceEnd(name string, start float64) {
+	if !traceOn || start == 0 {
+		return
+	}
+	perf := js.Global().Get("performance")
+	perf.Call("measure", name, map[string]any{"start": start, "end": perf.Call("now").Float()})
+}
