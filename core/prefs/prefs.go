@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"regexp"
 	"time"
 )
 
@@ -84,10 +83,27 @@ type FieldError struct {
 
 func (e *FieldError) Error() string { return fmt.Sprintf("prefs: %s: %s", e.Field, e.Reason) }
 
-var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-
-// ValidUUID reports whether s has the canonical 8-4-4-4-12 hexadecimal UUID form.
-func ValidUUID(s string) bool { return uuidRE.MatchString(s) }
+// ValidUUID reports whether s has the canonical 8-4-4-4-12 hexadecimal UUID form. It is a
+// byte loop rather than a regexp: regexp alone adds about 100 KB (brotli) to the browser app.
+func ValidUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
 
 // MaxResponseMS bounds response_ms: a day. Anything longer is a client bug.
 const MaxResponseMS = 24 * 60 * 60 * 1000
