@@ -101,6 +101,8 @@ func TestValidUUID(t *testing.T) {
 		"0b6c4a523f2e4b7a9d7e2a3f5c6d7e8f":     false,
 		"0b6c4a52-3f2e-4b7a-9d7e-2a3f5c6d7e8":  false,
 		"zb6c4a52-3f2e-4b7a-9d7e-2a3f5c6d7e8f": false,
+		"0b6c4a52-3f2e-4b7a-9d7e2-a3f5c6d7e8f": false,
+		"0b6c4a52+3f2e-4b7a-9d7e-2a3f5c6d7e8f": false,
 		"":                                     false,
 	} {
 		if ValidUUID(s) != want {
