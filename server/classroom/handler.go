@@ -229,8 +229,8 @@ func (h *Handler) Build(ctx context.Context, pid string) (*Dashboard, error) {
 }
 
 // policies returns the policy history, oldest first. For a behaviour, the true return is the
-// checker's score of the policy, measured here (ppo.Evaluate on env.ScoredEnv) for each new
-// latest policy and remembered; policies published while no dashboard was open stay NaN.
+// checker's score of the policy, as the trainer recorded it; where it did not, it is measured
+// here (ppo.Evaluate on env.ScoredEnv) for each new latest policy and remembered.
 func (h *Handler) policies(ctx context.Context, p *store.Project) ([]PolicyPoint, int, error) {
 	hist, err := h.store.PolicyHistory(ctx, p.ID, 500)
 	if err != nil {
@@ -241,7 +241,15 @@ func (h *Handler) policies(ctx context.Context, p *store.Project) ([]PolicyPoint
 	for _, q := range hist {
 		latest = max(latest, q.Version)
 	}
-	if isBehaviour && latest > 0 {
+	// The trainer records a behaviour's checker score itself (server/trainer/round.go); the
+	// dashboard measures only where it did not (a policy from an older trainer).
+	measured := false
+	for _, q := range hist {
+		if q.Version == latest && !math.IsNaN(q.TrueReturn) {
+			measured = true
+		}
+	}
+	if isBehaviour && latest > 0 && !measured {
 		h.mu.Lock()
 		_, done := h.checker[p.ID][latest]
 		h.mu.Unlock()
@@ -268,11 +276,8 @@ func (h *Handler) policies(ctx context.Context, p *store.Project) ([]PolicyPoint
 	defer h.mu.Unlock()
 	for _, q := range hist {
 		pt := PolicyPoint{EnvSteps: q.EnvSteps, Learned: q.LearnedReturn, True: q.TrueReturn, KL: math.NaN()}
-		if isBehaviour {
-			pt.True = math.NaN()
-			if s, ok := h.checker[p.ID][q.Version]; ok {
-				pt.True = s
-			}
+		if s, ok := h.checker[p.ID][q.Version]; ok && isBehaviour && math.IsNaN(pt.True) {
+			pt.True = s
 		}
 		out = append(out, pt)
 	}

@@ -116,8 +116,13 @@ func segmentOf(e env.Env, c prefs.Clip) (reward.Segment, error) {
 }
 
 // TrueReturn is the fixed-horizon true return of a clip: the sum of the env's fixed-horizon
-// reward over its steps. Synthetic raters (core/oracle) answer from it.
+// reward over its steps; for a behaviour with no built-in reward, its scripted checker's score
+// (env.ScoreClip). Synthetic raters (core/oracle) answer from it.
 func TrueReturn(c prefs.Clip) (float64, error) {
+	if _, ok := env.BehaviourOf(c.Env); ok {
+		// A behaviour has no built-in reward: its scripted checker stands in (measuring only).
+		return env.ScoreClip(c.Env, c.StartState, c.Actions)
+	}
 	e, err := horizonEnv(c.Env)
 	if err != nil {
 		return 0, err

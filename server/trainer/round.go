@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/prefer-rlhf/prefer/core/env"
 	"github.com/prefer-rlhf/prefer/core/merge"
 	"github.com/prefer-rlhf/prefer/core/ppo"
 	"github.com/prefer-rlhf/prefer/core/reward"
@@ -118,7 +119,12 @@ func (t *Trainer) round(ctx context.Context, p *project, pr *store.Project, labe
 		p.envSteps += int64(p.ppo.EnvSteps() - before)
 		p.policyVersion++
 		pol := p.ppo.Policy()
-		trueRet := ppo.Evaluate(pol, pr.Env, t.cfg.EvalEpisodes, t.seed(p.id, next)^0xe7a1)
+		// A behaviour's env has no reward: the true return is its scripted checker's score.
+		evalEnv := pr.Env
+		if scored, err := env.ScoredEnv(pr.Env); err == nil {
+			evalEnv = scored
+		}
+		trueRet := ppo.Evaluate(pol, evalEnv, t.cfg.EvalEpisodes, t.seed(p.id, next)^0xe7a1)
 		learned := t.learnedReturn(p, rng)
 		w, err := pol.MarshalBinary()
 		if err != nil {

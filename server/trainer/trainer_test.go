@@ -352,3 +352,32 @@ func TestConfigErrors(t *testing.T) {
 		t.Fatal("backoff")
 	}
 }
+
+// TestTrueReturnOfBehaviour: a behaviour has no built-in reward, so a clip's true return is
+// its scripted checker's score, not the env's zero reward.
+func TestTrueReturnOfBehaviour(t *testing.T) {
+	e, err := horizonEnv("PendulumSpin-v0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(3, 3))
+	nonzero := false
+	for i := 0; i < 5; i++ {
+		c, err := rollClip(e, nil, 0, rng, 0, 60)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := TrueReturn(c.clip)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := env.ScoreClip(c.clip.Env, c.clip.StartState, c.clip.Actions)
+		if err != nil || got != want {
+			t.Fatalf("true return %v, checker %v (%v)", got, want, err)
+		}
+		nonzero = nonzero || got != 0
+	}
+	if !nonzero {
+		t.Error("five random clips all scored 0: the checker is not in use")
+	}
+}
