@@ -21,7 +21,7 @@ import (
 // maybeRound runs a round if one is due: the first round of a project (random-policy pairs, so
 // raters can label at once, and an untrained model version 1 that private raters can base
 // updates on), or enough new labels, or a pending private update, or a change in which raters
-// are excluded; and no sooner than Interval after the last round.
+// are excluded or down-weighted; and no sooner than Interval after the last round.
 func (t *Trainer) maybeRound(ctx context.Context, p *project, pr *store.Project) error {
 	if p.round > 0 && t.cfg.Now().Sub(p.lastRun) < t.cfg.Interval {
 		return nil
@@ -29,6 +29,13 @@ func (t *Trainer) maybeRound(ctx context.Context, p *project, pr *store.Project)
 	labels, err := t.st.Labels(ctx, p.id, 0, false)
 	if err != nil {
 		return err
+	}
+	if ws, ok := t.st.(raterWeights); ok {
+		w, err := ws.RaterWeights(ctx, p.id)
+		if err != nil {
+			return err
+		}
+		labels = thin(labels, w)
 	}
 	pending, err := t.st.ModelUpdates(ctx, p.id, "pending")
 	if err != nil {
