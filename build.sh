@@ -87,6 +87,10 @@ run_bench() {
 	if go test ./tests/worker -run TestSyncBench -count=1 -timeout 30m -sync-bench="$tmp/worker.json" -sync-bench-time=4s >&2; then
 		extras+=(--extra "$tmp/worker.json")
 	fi
+	log "bench: browser app in headless chromium (size, first clip, refit, playback)"
+	if PREFER_BIN="$ROOT/bin/prefer" go test ./tests -run TestBrowserBench -count=1 -timeout 20m -args -browser-bench-json "$tmp/browser.json" >&2; then
+		extras+=(--extra "$tmp/browser.json")
+	fi
 	bin/prefer bench "${extras[@]}" "$@"
 }
 
