@@ -121,6 +121,39 @@ func TestClassroomDashboard(t *testing.T) {
 		}
 	}
 
+	// Rater quality from the dashboard: the most disputed pair becomes a gold pair (left), and
+	// the first rater is down-weighted; the API reports both, with gold agreement per rater.
+	bt.Wait(t, teacher, "a disputed pair", `!!document.querySelector('#disputed_rows tr button[data-choice=left]')`, 10*time.Second)
+	goldPair := bt.Eval[string](t, teacher, `document.querySelector('#disputed_rows tr').dataset.pair`)
+	bt.Do(t, teacher, chromedp.Click(chromedp.CSS(`#disputed_rows tr button[data-choice=left]`)))
+	bt.Wait(t, teacher, "the gold mark", `document.querySelector('#disputed_rows tr button[data-choice=left]').className === 'on'`, 10*time.Second)
+	bt.Do(t, teacher, chromedp.Click(chromedp.CSS(`#rater_rows tr:first-child button[title^=down]`)))
+	bt.Wait(t, teacher, "the down-weight", `document.querySelector('#rater_rows tr:first-child').textContent.includes('weight 50%')`, 10*time.Second)
+	var q struct {
+		Summary struct {
+			GoldPairs int `json:"gold_pairs"`
+			PerRater  []struct {
+				Labels int      `json:"labels"`
+				Gold   int      `json:"gold"`
+				Rate   *float64 `json:"gold_agreement"`
+				Weight float64  `json:"weight"`
+			} `json:"per_rater"`
+		} `json:"summary"`
+	}
+	srv.GetJSON(t, "/classroom/api/projects/"+pid+"/dashboard", &q)
+	answeredGold, halved := 0, 0
+	for _, r := range q.Summary.PerRater {
+		if r.Gold > 0 && r.Rate != nil {
+			answeredGold++
+		}
+		if r.Weight == 0.5 {
+			halved++
+		}
+	}
+	if q.Summary.GoldPairs != 1 || answeredGold < 2 || halved != 1 {
+		t.Errorf("after marking gold pair %s and down-weighting a rater: %+v", goldPair, q.Summary)
+	}
+
 	// Demo raters from the dashboard, then a few trainer rounds: both curves of the
 	// reward-hacking chart have points.
 	bt.Do(t, teacher, chromedp.SetValue(chromedp.CSS(`#demo-n`), "3"), chromedp.SetValue(chromedp.CSS(`#demo-noise`), "0.1"),

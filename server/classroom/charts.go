@@ -105,16 +105,17 @@ func RewardHackingSVG(pts []PolicyPoint, trueName string, width, height int) []b
 	return stack(width, height, top.SVG(), bottom.SVG(), height*2/3)
 }
 
-// AccuracySVG draws the reward model's validation accuracy against the labels it was fitted
-// on, with chance (50%) marked.
+// AccuracySVG draws the reward model's validation accuracy against its version (one per
+// trainer round), with chance (50%) marked. Versions, not labels, are the x axis: excluding or
+// down-weighting a rater lowers the label count, which would draw the line backwards.
 func AccuracySVG(pts []ModelPoint, width, height int) []byte {
 	xs := make([]float64, len(pts))
 	ys := make([]float64, len(pts))
 	for i, p := range pts {
-		xs[i], ys[i] = float64(p.Labels), 100*p.ValAccuracy
+		xs[i], ys[i] = float64(p.Version), 100*p.ValAccuracy
 	}
 	c := plot.Chart{
-		Title: "Reward model: held-out accuracy", XLabel: "labels", YLabel: "accuracy (%)",
+		Title: "Reward model: held-out accuracy", XLabel: "reward model version (one per round)", YLabel: "accuracy (%)",
 		Width: width, Height: height,
 		Series: []plot.Series{{Name: "validation accuracy", X: xs, Y: ys, Color: colLearned}},
 		HLines: []plot.HLine{{Name: "chance", Y: 50}, {Name: "", Y: 100}},

@@ -14,6 +14,7 @@ import (
 
 	"github.com/prefer-rlhf/prefer/core/env"
 	"github.com/prefer-rlhf/prefer/core/ppo"
+	"github.com/prefer-rlhf/prefer/core/prefs"
 	"github.com/prefer-rlhf/prefer/server/hub"
 	"github.com/prefer-rlhf/prefer/server/store"
 )
@@ -28,6 +29,10 @@ type Store interface {
 	LatestModelVersion(ctx context.Context, projectID string) (int, error)
 	Model(ctx context.Context, projectID string, version int) (*store.Model, error)
 	DemoStore
+	Gold(ctx context.Context, projectID string) (map[string]prefs.Choice, error)
+	SetGold(ctx context.Context, projectID, pairID string, choice prefs.Choice) error
+	RaterWeights(ctx context.Context, projectID string) (map[string]float64, error)
+	SetRaterWeight(ctx context.Context, projectID, raterID string, w float64) error
 }
 
 // Handler serves the teacher's classroom views under /classroom/: the dashboard page and its
@@ -58,6 +63,8 @@ func NewHandler(s Store, joinBase string, log *slog.Logger) *Handler {
 	h.mux.HandleFunc("GET /classroom/{$}", h.page)
 	h.mux.HandleFunc("GET /classroom/report", h.report)
 	h.mux.HandleFunc("POST /classroom/api/projects/{pid}/demo", h.setDemo)
+	h.mux.HandleFunc("POST /classroom/api/projects/{pid}/gold", h.setGold)
+	h.mux.HandleFunc("POST /classroom/api/projects/{pid}/weight", h.setWeight)
 	h.mux.HandleFunc("GET /classroom/api/tasks", h.tasks)
 	h.mux.HandleFunc("GET /classroom/api/projects/{pid}/dashboard", h.dashboard)
 	return h
@@ -99,6 +106,62 @@ func (h *Handler) setDemo(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid", err.Error())
 	default:
 		writeJSON(w, http.StatusOK, h.demo.State(pid))
+	}
+}
+
+// setGold: POST /classroom/api/projects/{pid}/gold {"pair": ID, "choice": "left"|"right"|"equal"|""}
+// (teacher) marks a gold pair with its known answer; an empty choice unmarks it.
+func (h *Handler) setGold(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Pair   string       `json:"pair"`
+		Choice prefs.Choice `json:"choice"`
+	}
+	pid, ok := h.decodeTeacher(w, r, &in)
+	if !ok {
+		return
+	}
+	h.answer(w, h.store.SetGold(r.Context(), pid, in.Pair, in.Choice), in)
+}
+
+// setWeight: POST /classroom/api/projects/{pid}/weight {"rater": ID, "weight": W} (teacher) sets
+// the weight of a rater's labels in training, in [0, 1]; 1 restores it. The trainer honours it
+// in its next round.
+func (h *Handler) setWeight(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Rater  string  `json:"rater"`
+		Weight float64 `json:"weight"`
+	}
+	pid, ok := h.decodeTeacher(w, r, &in)
+	if !ok {
+		return
+	}
+	h.answer(w, h.store.SetRaterWeight(r.Context(), pid, in.Rater, in.Weight), in)
+}
+
+// decodeTeacher checks the teacher token and decodes a small JSON body strictly into v.
+func (h *Handler) decodeTeacher(w http.ResponseWriter, r *http.Request, v any) (string, bool) {
+	pid := r.PathValue("pid")
+	if err := h.authorize(r, pid); err != nil {
+		writeError(w, http.StatusUnauthorized, "unauthorized", err.Error())
+		return "", false
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid", "classroom: "+err.Error())
+		return "", false
+	}
+	return pid, true
+}
+
+func (h *Handler) answer(w http.ResponseWriter, err error, v any) {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusNotFound, "not_found", "no such pair, rater or project")
+	case err != nil:
+		writeError(w, http.StatusBadRequest, "invalid", err.Error())
+	default:
+		writeJSON(w, http.StatusOK, v)
 	}
 }
 
@@ -208,7 +271,25 @@ func (h *Handler) Build(ctx context.Context, pid string) (*Dashboard, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.Summary = Summarize(rows, nil, h.now())
+	gold, err := h.store.Gold(ctx, pid)
+	if err != nil {
+		return nil, err
+	}
+	weights, err := h.store.RaterWeights(ctx, pid)
+	if err != nil {
+		return nil, err
+	}
+	d.Summary = Summarize(rows, gold, h.now())
+	for i := range d.Summary.PerRater {
+		d.Summary.PerRater[i].Weight = 1
+		if w, ok := weights[d.Summary.PerRater[i].Rater]; ok {
+			d.Summary.PerRater[i].Weight = w
+		}
+	}
+	for i := range d.Summary.Disputed {
+		d.Summary.Disputed[i].Gold = gold[d.Summary.Disputed[i].Pair]
+	}
+	d.Summary.GoldPairs = len(gold)
 
 	if d.Policies, d.Project.PolicyVersion, err = h.policies(ctx, p); err != nil {
 		return nil, err

@@ -55,6 +55,9 @@ type RaterStats struct {
 	GoldRate      Num    `json:"gold_agreement"`
 	Consensus     int    `json:"consensus"` // answers where the others have a consensus
 	ConsensusRate Num    `json:"consensus_agreement"`
+	// Weight is the share of their labels the trainer uses, in [0, 1] (1 unless the teacher
+	// down-weighted them); set by the dashboard, not by Summarize.
+	Weight float64 `json:"weight"`
 }
 
 // Minute is the number of labels received in one clock minute.
@@ -65,11 +68,12 @@ type Minute struct {
 
 // Disputed is one of the most disputed pairs.
 type Disputed struct {
-	Pair         string `json:"pair"`
-	Left         int    `json:"left"`
-	Right        int    `json:"right"`
-	Equal        int    `json:"equal"`
-	Disagreement Num    `json:"disagreement"`
+	Pair         string       `json:"pair"`
+	Left         int          `json:"left"`
+	Right        int          `json:"right"`
+	Equal        int          `json:"equal"`
+	Disagreement Num          `json:"disagreement"`
+	Gold         prefs.Choice `json:"gold,omitempty"` // the teacher's known answer, if a gold pair
 }
 
 // Summary is what the dashboard shows about the labels.
@@ -83,6 +87,7 @@ type Summary struct {
 	Kappa       Num        `json:"fleiss_kappa"`
 	SharedPairs int        `json:"shared_pairs"` // pairs answered by two raters or more
 	Disputed    []Disputed `json:"disputed"`     // most disputed first, at most SummaryDisputed
+	GoldPairs   int        `json:"gold_pairs"`   // pairs the teacher marked with a known answer
 }
 
 // How much history the summary keeps.
