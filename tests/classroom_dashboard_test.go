@@ -9,6 +9,7 @@ import (
 	"math"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -167,6 +168,23 @@ func TestClassroomDashboard(t *testing.T) {
 	})()`, 4*time.Minute)
 	if n := bt.Eval[int](t, teacher, `+document.getElementById('labels').textContent`); n <= 18 {
 		t.Errorf("demo raters added no labels: %d", n)
+	}
+
+	// The latest policy downloads as a file that prefer eval loads and scores with the checker.
+	pol := srv.Get(t, "/classroom/api/projects/"+pid+"/policy")
+	polFile := filepath.Join(t.TempDir(), "policy.bin")
+	if err := os.WriteFile(polFile, pol, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bt.Binary(t), "eval", "--policy", polFile, "--env", "checker/"+task, "--episodes", "3", "--json").CombinedOutput()
+	var ev struct {
+		Episodes int      `json:"episodes"`
+		Return   *float64 `json:"eval_return"`
+	}
+	if err != nil || json.Unmarshal(out, &ev) != nil || ev.Episodes != 3 || ev.Return == nil {
+		t.Errorf("prefer eval of the downloaded policy: %v\n%s", err, out)
+	} else {
+		t.Logf("prefer eval --env checker/%s of the downloaded policy: %.3f", task, *ev.Return)
 	}
 
 	// Pause and resume from the dashboard.

@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"net/http"
@@ -64,6 +65,7 @@ func NewHandler(s Store, joinBase string, log *slog.Logger) *Handler {
 	h.mux.HandleFunc("GET /classroom/report", h.report)
 	h.mux.HandleFunc("POST /classroom/api/projects/{pid}/demo", h.setDemo)
 	h.mux.HandleFunc("POST /classroom/api/projects/{pid}/gold", h.setGold)
+	h.mux.HandleFunc("GET /classroom/api/projects/{pid}/policy", h.policyFile)
 	h.mux.HandleFunc("POST /classroom/api/projects/{pid}/weight", h.setWeight)
 	h.mux.HandleFunc("GET /classroom/api/tasks", h.tasks)
 	h.mux.HandleFunc("GET /classroom/api/projects/{pid}/dashboard", h.dashboard)
@@ -136,6 +138,31 @@ func (h *Handler) setWeight(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.answer(w, h.store.SetRaterWeight(r.Context(), pid, in.Rater, in.Weight), in)
+}
+
+// policyFile: GET /classroom/api/projects/{pid}/policy (teacher) downloads the latest policy
+// in the file format of prefer train, which prefer eval loads (for a behaviour, evaluate it on
+// "checker/"+env to score it with the checker).
+func (h *Handler) policyFile(w http.ResponseWriter, r *http.Request) {
+	pid := r.PathValue("pid")
+	if err := h.authorize(r, pid); err != nil {
+		writeError(w, http.StatusUnauthorized, "unauthorized", err.Error())
+		return
+	}
+	p, err := h.store.LatestPolicy(r.Context(), pid)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusNotFound, "not_found", "no policy yet: the trainer has not published one")
+		return
+	case err != nil:
+		h.log.Error("classroom: policy", "project", pid, "err", err)
+		writeError(w, http.StatusInternalServerError, "internal", "internal error")
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="policy-%s-v%d.bin"`, pid, p.Version))
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(p.Weights)
 }
 
 // decodeTeacher checks the teacher token and decodes a small JSON body strictly into v.
