@@ -119,9 +119,7 @@ func (m *MLP) Forward(t *Tape, x []float64, n int) []float64 {
 func apply(a Activation, y []float64) {
 	switch a {
 	case Tanh:
-		for i, v := range y {
-			y[i] = tanh(v)
-		}
+		tanhSlice(y)
 	case ReLU:
 		for i, v := range y {
 			if v < 0 {
@@ -141,6 +139,7 @@ func apply(a Activation, y []float64) {
 func derivative(a Activation, y, d []float64) {
 	switch a {
 	case Tanh:
+		d = d[:len(y)]
 		for i, v := range y {
 			d[i] *= 1 - v*v
 		}
@@ -155,6 +154,22 @@ func derivative(a Activation, y, d []float64) {
 			if v < 0 {
 				d[i] *= LeakySlope
 			}
+		}
+	}
+}
+
+// tanhBackward multiplies d in place by tanh's derivative 1 - y², given the outputs y, and adds
+// its rows to gb: derivative and the bias gradient in one pass over the batch.
+func tanhBackward(y, d, gb []float64) {
+	out := len(gb)
+	d = d[:len(y)]
+	for r := 0; r+out <= len(y); r += out {
+		yr := y[r : r+out][:len(gb)]
+		dr := d[r : r+out][:len(gb)]
+		for j, v := range yr {
+			g := dr[j] * (1 - v*v)
+			dr[j] = g
+			gb[j] += g
 		}
 	}
 }
@@ -192,10 +207,14 @@ func (m *MLP) backward(t *Tape, dy []float64, grad []float64, wantDX bool) []flo
 		if l == L-1 {
 			act = m.Output
 		}
-		derivative(act, t.acts[l+1], d)
-		for i := 0; i < n; i++ {
-			for j, g := range d[i*out : (i+1)*out] {
-				gb[j] += g
+		if act == Tanh {
+			tanhBackward(t.acts[l+1], d, gb)
+		} else {
+			derivative(act, t.acts[l+1], d)
+			for i := 0; i < n; i++ {
+				for j, g := range d[i*out : (i+1)*out] {
+					gb[j] += g
+				}
 			}
 		}
 		kern.weights(gw, d, t.acts[l], n, in, out, t)
