@@ -166,6 +166,7 @@ func TestClassroomDashboard(t *testing.T) {
 		const ls = [...svg.querySelectorAll('polyline')].map(p => p.getAttribute('points').trim().split(/\s+/).length);
 		return ls.length >= 2 && ls[0] >= 3 && ls[1] >= 3;
 	})()`, 4*time.Minute)
+	bt.Wait(t, teacher, "the policy's clip", `document.getElementById('clip').naturalWidth > 0`, 20*time.Second)
 	if n := bt.Eval[int](t, teacher, `+document.getElementById('labels').textContent`); n <= 18 {
 		t.Errorf("demo raters added no labels: %d", n)
 	}

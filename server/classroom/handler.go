@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -49,7 +50,17 @@ type Handler struct {
 	mu      sync.Mutex
 	models  map[string][]ModelPoint    // project -> reward models seen, by version
 	checker map[string]map[int]float64 // project -> policy version -> checker score
+	clip    map[string]policyClip      // project -> the latest policy's clip
 }
+
+// policyClip is a drawn clip of one policy version.
+type policyClip struct {
+	version int
+	svg     []byte
+}
+
+// ClipSeconds is how much env time the dashboard's policy clip plays before it loops.
+const ClipSeconds = 6
 
 // NewHandler returns the classroom views over s. joinBase is the scheme and host of the join
 // link students open ("http://" + JoinHost(...)).
@@ -58,7 +69,8 @@ func NewHandler(s Store, joinBase string, log *slog.Logger) *Handler {
 		log = slog.Default()
 	}
 	h := &Handler{store: s, joinBase: strings.TrimSuffix(joinBase, "/"), log: log, now: time.Now,
-		mux: http.NewServeMux(), models: map[string][]ModelPoint{}, checker: map[string]map[int]float64{}}
+		mux: http.NewServeMux(), models: map[string][]ModelPoint{}, checker: map[string]map[int]float64{},
+		clip: map[string]policyClip{}}
 	h.demo = NewDemo(s, log)
 	h.mux.HandleFunc("GET /teacher", h.teacher)
 	h.mux.HandleFunc("GET /classroom/{$}", h.page)
@@ -66,6 +78,7 @@ func NewHandler(s Store, joinBase string, log *slog.Logger) *Handler {
 	h.mux.HandleFunc("POST /classroom/api/projects/{pid}/demo", h.setDemo)
 	h.mux.HandleFunc("POST /classroom/api/projects/{pid}/gold", h.setGold)
 	h.mux.HandleFunc("GET /classroom/api/projects/{pid}/policy", h.policyFile)
+	h.mux.HandleFunc("GET /classroom/api/projects/{pid}/clip.svg", h.policyClip)
 	h.mux.HandleFunc("POST /classroom/api/projects/{pid}/weight", h.setWeight)
 	h.mux.HandleFunc("GET /classroom/api/tasks", h.tasks)
 	h.mux.HandleFunc("GET /classroom/api/projects/{pid}/dashboard", h.dashboard)
@@ -163,6 +176,51 @@ func (h *Handler) policyFile(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="policy-%s-v%d.bin"`, pid, p.Version))
 	w.Header().Set("Cache-Control", "no-store")
 	w.Write(p.Weights)
+}
+
+// policyClip: GET /classroom/api/projects/{pid}/clip.svg (teacher) is the latest policy
+// playing ClipSeconds of its task from a fixed start, as a looping animated SVG; drawn once per
+// policy version.
+func (h *Handler) policyClip(w http.ResponseWriter, r *http.Request) {
+	pid := r.PathValue("pid")
+	if err := h.authorize(r, pid); err != nil {
+		writeError(w, http.StatusUnauthorized, "unauthorized", err.Error())
+		return
+	}
+	proj, err := h.store.Project(r.Context(), pid)
+	if err == nil {
+		var lp *store.Policy
+		if lp, err = h.store.LatestPolicy(r.Context(), pid); err == nil {
+			h.mu.Lock()
+			c, ok := h.clip[pid]
+			h.mu.Unlock()
+			if !ok || c.version != lp.Version {
+				var pol ppo.Policy
+				if err = pol.UnmarshalBinary(lp.Weights); err == nil {
+					c.version = lp.Version
+					c.svg, err = PolicyClipSVG(&pol, proj.Env, ClipSeconds, 1, 480)
+				}
+				if err == nil {
+					h.mu.Lock()
+					h.clip[pid] = c
+					h.mu.Unlock()
+				}
+			}
+			if err == nil {
+				w.Header().Set("Content-Type", "image/svg+xml")
+				w.Header().Set("Cache-Control", "no-store")
+				w.Header().Set("X-Policy-Version", strconv.Itoa(c.version))
+				w.Write(c.svg)
+				return
+			}
+		}
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "not_found", "no policy yet")
+		return
+	}
+	h.log.Error("classroom: policy clip", "project", pid, "err", err)
+	writeError(w, http.StatusInternalServerError, "internal", "internal error")
 }
 
 // decodeTeacher checks the teacher token and decodes a small JSON body strictly into v.
