@@ -15,7 +15,9 @@ log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
 # build_wasm compiles the browser entry points into public/ and copies wasm_exec.js next to them.
 build_wasm() {
-	cp "$GOROOT_DIR/lib/wasm/wasm_exec.js" public/wasm_exec.js
+	# Go's loader, without its comment lines and indentation: 0.8 KB less brotli on every first
+	# visit (the app's size goal is 1.0 MB brotli in all).
+	sed -e 's#^[[:space:]]*//.*$##' -e 's/^[[:space:]]*//' -e '/^$/d' "$GOROOT_DIR/lib/wasm/wasm_exec.js" >public/wasm_exec.js
 	local main
 	for main in wasm/*/; do
 		[ -f "$main/main.go" ] || [ -f "$main/main_wasm.go" ] || continue
