@@ -28,6 +28,19 @@ func (s Space) Dim() int {
 	return len(s.Low)
 }
 
+// Sample draws a uniformly random action: an index of a discrete space, or a point of the box.
+// It is the random policy that preference learning starts from.
+func (s Space) Sample(rng *rand.Rand) []float64 {
+	if s.Discrete() {
+		return []float64{float64(rng.IntN(s.N))}
+	}
+	a := make([]float64, len(s.Low))
+	for i := range a {
+		a[i] = s.Low[i] + rng.Float64()*(s.High[i]-s.Low[i])
+	}
+	return a
+}
+
 // Spec is what the rest of Prefer needs to know about an environment besides its dynamics.
 type Spec struct {
 	Name            string  // Gymnasium id, e.g. "CartPole-v1"

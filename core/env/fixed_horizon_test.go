@@ -143,3 +143,35 @@ func mustLookup(name string) Env {
 	}
 	return e
 }
+
+func TestSpaceSample(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	disc := Space{N: 3}
+	seen := map[float64]int{}
+	for range 3000 {
+		a := disc.Sample(rng)
+		if len(a) != 1 || a[0] != math.Trunc(a[0]) || a[0] < 0 || a[0] >= 3 {
+			t.Fatalf("discrete sample %v", a)
+		}
+		seen[a[0]]++
+	}
+	for k := 0.0; k < 3; k++ {
+		if seen[k] < 900 {
+			t.Errorf("action %v drawn %d times in 3000, want about 1000", k, seen[k])
+		}
+	}
+	box := Space{Low: []float64{-2, 0}, High: []float64{2, 1}}
+	lo, hi := [2]float64{math.Inf(1), math.Inf(1)}, [2]float64{math.Inf(-1), math.Inf(-1)}
+	for range 3000 {
+		a := box.Sample(rng)
+		for i, v := range a {
+			if v < box.Low[i] || v > box.High[i] {
+				t.Fatalf("box sample %v outside %v..%v", a, box.Low, box.High)
+			}
+			lo[i], hi[i] = math.Min(lo[i], v), math.Max(hi[i], v)
+		}
+	}
+	if lo[0] > -1.9 || hi[0] < 1.9 || lo[1] > 0.05 || hi[1] < 0.95 {
+		t.Errorf("box samples span %v..%v, want nearly all of the box", lo, hi)
+	}
+}

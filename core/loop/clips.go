@@ -33,7 +33,7 @@ func PolicyActor(p *ppo.Policy) Actor {
 func Clips(e env.Env, act Actor, n, length, maxSkip int, rng *rand.Rand) []Clip {
 	spec := e.Spec()
 	if act == nil {
-		act = func(_ []float64, rng *rand.Rand) []float64 { return RandomAction(spec.Action, rng) }
+		act = func(_ []float64, rng *rand.Rand) []float64 { return spec.Action.Sample(rng) }
 	}
 	clips := make([]Clip, 0, n)
 	obs := make([]float64, spec.ObsDim)
@@ -57,17 +57,4 @@ func Clips(e env.Env, act Actor, n, length, maxSkip int, rng *rand.Rand) []Clip 
 		clips = append(clips, c)
 	}
 	return clips
-}
-
-// RandomAction draws a uniformly random action: an index of a discrete space, or a point of
-// the box.
-func RandomAction(sp env.Space, rng *rand.Rand) []float64 {
-	if sp.Discrete() {
-		return []float64{float64(rng.IntN(sp.N))}
-	}
-	a := make([]float64, len(sp.Low))
-	for i := range a {
-		a[i] = sp.Low[i] + rng.Float64()*(sp.High[i]-sp.Low[i])
-	}
-	return a
 }

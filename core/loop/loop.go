@@ -200,7 +200,7 @@ func RandomReturn(envName string, episodes int, seed uint64) float64 {
 	for i := 0; i < episodes; i++ {
 		e.Reset(rng)
 		for t := 0; t < spec.MaxEpisodeSteps; t++ {
-			_, r, term := e.Step(RandomAction(spec.Action, rng))
+			_, r, term := e.Step(spec.Action.Sample(rng))
 			total += r
 			if term {
 				break

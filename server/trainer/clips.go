@@ -48,7 +48,7 @@ func rollClip(e env.Env, pol *ppo.Policy, version int, rng *rand.Rand, skip, len
 		if pol != nil {
 			return pol.Act(obs, rng, false)
 		}
-		return randomAction(spec.Action, rng)
+		return spec.Action.Sample(rng)
 	}
 	for i := 0; i < skip; i++ {
 		o, _, _ := e.Step(act())
@@ -73,19 +73,6 @@ func rollClip(e env.Env, pol *ppo.Policy, version int, rng *rand.Rand, skip, len
 	}
 	c.seg = seg
 	return c, nil
-}
-
-// randomAction draws a uniformly random action: an index of a discrete space, or a point of
-// the box.
-func randomAction(sp env.Space, rng *rand.Rand) []float64 {
-	if sp.Discrete() {
-		return []float64{float64(rng.IntN(sp.N))}
-	}
-	a := make([]float64, len(sp.Low))
-	for i := range a {
-		a[i] = sp.Low[i] + rng.Float64()*(sp.High[i]-sp.Low[i])
-	}
-	return a
 }
 
 // segmentOf replays a stored clip in the fixed-horizon env to get the transitions the reward

@@ -353,7 +353,7 @@ func (t *Trainer) transitions(p *project, rng *rand.Rand, n int) (obs, act, next
 		if pol != nil {
 			a = pol.Act(o, rng, false)
 		} else {
-			a = randomAction(p.spec.Action, rng)
+			a = p.spec.Action.Sample(rng)
 		}
 		obs = append(obs, o...)
 		act = append(act, a...)
