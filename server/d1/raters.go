@@ -37,7 +37,7 @@ func (s *Store) RaterByTokenHash(ctx context.Context, h string) (*store.Rater, e
 func (s *Store) Raters(ctx context.Context, projectID string) ([]store.RaterSummary, error) {
 	r, err := one(ctx, s.db, `SELECT r.id, r.project_id, r.name, r.excluded, r.created_at, r.last_seen_at,
 		(SELECT COUNT(*) FROM comparisons c WHERE c.rater_id = r.id) AS n
-		FROM raters r WHERE r.project_id = ?1 ORDER BY r.created_at, r.id`, projectID)
+		FROM raters r WHERE r.project_id = ?1 ORDER BY r.created_at, r.rowid`, projectID)
 	if err != nil {
 		return nil, fmt.Errorf("d1: %w", err)
 	}

@@ -58,7 +58,7 @@ func (s *Store) RaterByTokenHash(ctx context.Context, h string) (*Rater, error) 
 func (s *Store) Raters(ctx context.Context, projectID string) ([]RaterSummary, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT r.id, r.project_id, r.name, r.excluded, r.created_at, r.last_seen_at,
 		(SELECT COUNT(*) FROM comparisons c WHERE c.rater_id = r.id)
-		FROM raters r WHERE r.project_id = ? ORDER BY r.created_at, r.id`, projectID)
+		FROM raters r WHERE r.project_id = ? ORDER BY r.created_at, r.rowid`, projectID)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
