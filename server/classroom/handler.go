@@ -441,7 +441,7 @@ func (h *Handler) policies(ctx context.Context, p *store.Project) ([]PolicyPoint
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, q := range hist {
-		pt := PolicyPoint{EnvSteps: q.EnvSteps, Learned: q.LearnedReturn, True: q.TrueReturn, KL: math.NaN()}
+		pt := PolicyPoint{EnvSteps: q.EnvSteps, Learned: q.LearnedReturn, True: q.TrueReturn, KL: q.KL}
 		if s, ok := h.checker[p.ID][q.Version]; ok && isBehaviour && math.IsNaN(pt.True) {
 			pt.True = s
 		}

@@ -116,7 +116,7 @@ func (s *Store) ModelUpdates(ctx context.Context, projectID, status string) ([]s
 
 // PolicyHistory returns the newest limit policy checkpoints, oldest first, without weights.
 func (s *Store) PolicyHistory(ctx context.Context, projectID string, limit int) ([]store.Policy, error) {
-	r, err := one(ctx, s.db, `SELECT version, learned_return, true_return, env_steps, labels, created_at FROM
+	r, err := one(ctx, s.db, `SELECT version, learned_return, true_return, kl, env_steps, labels, created_at FROM
 		(SELECT * FROM policies WHERE project_id = ?1 ORDER BY version DESC LIMIT ?2) ORDER BY version`, projectID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("d1: %w", err)
@@ -124,14 +124,14 @@ func (s *Store) PolicyHistory(ctx context.Context, projectID string, limit int) 
 	var out []store.Policy
 	for _, v := range r.Rows {
 		out = append(out, store.Policy{ProjectID: projectID, Version: int(asInt(v[0])), LearnedReturn: asFloat(v[1]),
-			TrueReturn: asFloat(v[2]), EnvSteps: asInt(v[3]), Labels: int(asInt(v[4])), CreatedAt: fromMS(v[5])})
+			TrueReturn: asFloat(v[2]), KL: asFloat(v[3]), EnvSteps: asInt(v[4]), Labels: int(asInt(v[5])), CreatedAt: fromMS(v[6])})
 	}
 	return out, nil
 }
 
 // LatestPolicy returns the newest policy checkpoint with its weights, or store.ErrNotFound.
 func (s *Store) LatestPolicy(ctx context.Context, projectID string) (*store.Policy, error) {
-	r, err := one(ctx, s.db, `SELECT version, weights, learned_return, true_return, env_steps, labels, created_at
+	r, err := one(ctx, s.db, `SELECT version, weights, learned_return, true_return, kl, env_steps, labels, created_at
 		FROM policies WHERE project_id = ?1 ORDER BY version DESC LIMIT 1`, projectID)
 	if err != nil {
 		return nil, fmt.Errorf("d1: %w", err)
@@ -141,7 +141,7 @@ func (s *Store) LatestPolicy(ctx context.Context, projectID string) (*store.Poli
 	}
 	v := r.Rows[0]
 	return &store.Policy{ProjectID: projectID, Version: int(asInt(v[0])), Weights: asBytes(v[1]), LearnedReturn: asFloat(v[2]),
-		TrueReturn: asFloat(v[3]), EnvSteps: asInt(v[4]), Labels: int(asInt(v[5])), CreatedAt: fromMS(v[6])}, nil
+		TrueReturn: asFloat(v[3]), KL: asFloat(v[4]), EnvSteps: asInt(v[5]), Labels: int(asInt(v[6])), CreatedAt: fromMS(v[7])}, nil
 }
 
 // Checkpoint returns the trainer's last saved state for a project, or store.ErrNotFound.
@@ -166,8 +166,8 @@ func (s *Store) PublishRound(ctx context.Context, r *store.Round) error {
 			[]any{r.ProjectID, m.Version, string(m.Weights), m.NumParams, finiteMetrics(m.Metrics), now}})
 	}
 	if p := r.Policy; p != nil {
-		st = append(st, Stmt{`INSERT INTO policies (project_id, version, weights, learned_return, true_return, env_steps, labels, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)`,
-			[]any{r.ProjectID, p.Version, p.Weights, nullFloat(p.LearnedReturn), nullFloat(p.TrueReturn), p.EnvSteps, p.Labels, now}})
+		st = append(st, Stmt{`INSERT INTO policies (project_id, version, weights, learned_return, true_return, kl, env_steps, labels, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)`,
+			[]any{r.ProjectID, p.Version, p.Weights, nullFloat(p.LearnedReturn), nullFloat(p.TrueReturn), nullFloat(p.KL), p.EnvSteps, p.Labels, now}})
 	}
 	cp, err := clipsAndPairs(r.ProjectID, r.Clips, r.Pairs, r.ReplacePairs, now)
 	if err != nil {

@@ -181,7 +181,7 @@ func TestParityWithNativeStore(t *testing.T) {
 		{"publish round 1", func(s both) (any, error) {
 			return nil, s.PublishRound(ctx, &store.Round{ProjectID: pid, Round: 1, Checkpoint: []byte{1, 2, 3},
 				Model:  &store.Model{Version: 1, Weights: json.RawMessage(`{"format":"x"}`), NumParams: 3, Metrics: map[string]float64{"reward/val_accuracy": 0.5, "nan": math.NaN()}},
-				Policy: &store.Policy{Version: 1, Weights: []byte{9, 8}, LearnedReturn: 1.5, TrueReturn: math.NaN(), EnvSteps: 100, Labels: 4},
+				Policy: &store.Policy{Version: 1, Weights: []byte{9, 8}, LearnedReturn: 1.5, TrueReturn: math.NaN(), KL: 0.25, EnvSteps: 100, Labels: 4},
 				Clips:  clips[2:], Pairs: []store.NewPair{{ID: pair2, Left: clips[1].ID, Right: clips[2].ID, Priority: 0.5}}, ReplacePairs: true})
 		}},
 		{"model", func(s both) (any, error) { return s.Model(ctx, pid, 0) }},
@@ -257,6 +257,9 @@ func noNaN(ps []store.Policy) []store.Policy {
 		}
 		if math.IsNaN(ps[i].TrueReturn) {
 			ps[i].TrueReturn = -1e9
+		}
+		if math.IsNaN(ps[i].KL) {
+			ps[i].KL = -1e9
 		}
 	}
 	return ps

@@ -697,6 +697,22 @@ func TestTeacherControls(t *testing.T) {
 	if p, _ := e.st.Project(bg, e.pid); p.Settings.PairsPerRound != 20 {
 		t.Fatal("settings not stored")
 	}
+	// Model assistance: off by default; the teacher's switch reaches raters in the next sync.
+	if res := e.sync(e.rater, map[string]any{}); res.Project.HideModelPredictions {
+		t.Fatal("model predictions hidden by default")
+	}
+	e.do("PATCH", base+"/settings", e.teacher, map[string]any{"hide_model_predictions": true}, 200, &sr)
+	if !sr.Settings.HideModelPredictions || sr.Settings.PairsPerRound != 20 {
+		t.Fatalf("settings after hiding predictions %+v", sr.Settings)
+	}
+	if res := e.sync(e.rater, map[string]any{}); !res.Project.HideModelPredictions {
+		t.Fatal("sync does not tell the app to hide its model's predictions")
+	}
+	e.do("PATCH", base+"/settings", e.teacher, map[string]any{"hide_model_predictions": false}, 200, &sr)
+	if res := e.sync(e.rater, map[string]any{}); res.Project.HideModelPredictions {
+		t.Fatal("predictions still hidden after the teacher showed them")
+	}
+	e.apiErr("PATCH", base+"/settings", e.teacher, map[string]any{"hide_model_predictions": "yes"}, 400, "bad_json", "hide_model_predictions")
 	e.apiErr("PATCH", base+"/settings", e.teacher, map[string]any{"query": "best"}, 400, "invalid", "query")
 	e.apiErr("PATCH", base+"/settings", e.teacher, map[string]any{"env": "Pendulum-v1"}, 400, "unknown_field", "env")
 	e.apiErr("PATCH", base+"/settings", e.rater, map[string]any{}, 403, "forbidden", "")

@@ -67,6 +67,9 @@ type projectStatus struct {
 	Paused        bool `json:"paused"`
 	ModelVersion  int  `json:"model_version"`
 	PolicyVersion int  `json:"policy_version"`
+	// HideModelPredictions is the teacher's setting: the app must not show its model's
+	// predicted preference.
+	HideModelPredictions bool `json:"hide_model_predictions"`
 }
 
 type syncResponse struct {
@@ -194,7 +197,8 @@ func (h *Hub) sync(w http.ResponseWriter, r *http.Request) error {
 			res.Model = toModelJSON(m)
 		}
 	}
-	res.Project = projectStatus{Paused: proj.Paused, ModelVersion: latest, PolicyVersion: pv}
+	res.Project = projectStatus{Paused: proj.Paused, ModelVersion: latest, PolicyVersion: pv,
+		HideModelPredictions: proj.Settings.HideModelPredictions}
 	writeJSON(w, http.StatusOK, res)
 	return nil
 }

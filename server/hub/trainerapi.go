@@ -236,6 +236,7 @@ type RoundPolicyJSON struct {
 	Weights       []byte   `json:"weights"`
 	LearnedReturn *float64 `json:"learned_return"`
 	TrueReturn    *float64 `json:"true_return"`
+	KL            *float64 `json:"kl,omitempty"` // from the initial policy per step; null or absent: unknown
 	EnvSteps      int64    `json:"env_steps"`
 	Labels        int      `json:"labels"`
 }
@@ -329,12 +330,18 @@ func (h *Hub) checkRound(ctx context.Context, ts TrainerStore, proj *store.Proje
 			return nil, errInvalid("policy", "policy.env_steps and policy.labels must be >= 0")
 		}
 		pol := &store.Policy{ProjectID: proj.ID, Version: p.Version, Weights: p.Weights, LearnedReturn: math.NaN(), TrueReturn: math.NaN(),
-			EnvSteps: p.EnvSteps, Labels: p.Labels}
+			KL: math.NaN(), EnvSteps: p.EnvSteps, Labels: p.Labels}
 		if p.LearnedReturn != nil {
 			pol.LearnedReturn = *p.LearnedReturn
 		}
 		if p.TrueReturn != nil {
 			pol.TrueReturn = *p.TrueReturn
+		}
+		if p.KL != nil {
+			if !(*p.KL >= 0) || math.IsInf(*p.KL, 0) {
+				return nil, errInvalid("policy.kl", "policy.kl must be finite and >= 0")
+			}
+			pol.KL = *p.KL
 		}
 		out.Policy = pol
 	}

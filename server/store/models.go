@@ -45,6 +45,7 @@ type Policy struct {
 	Weights       []byte  // core/ppo's policy format; not loaded by PolicyHistory
 	LearnedReturn float64 // NaN if unknown
 	TrueReturn    float64 // NaN where the env has no true reward
+	KL            float64 // KL from the project's initial policy per step (nats); NaN if not measured
 	EnvSteps      int64
 	Labels        int
 	CreatedAt     time.Time
@@ -193,24 +194,24 @@ func (s *Store) ModelUpdates(ctx context.Context, projectID, status string) ([]M
 // LatestPolicy returns the newest policy checkpoint with its weights, or ErrNotFound.
 func (s *Store) LatestPolicy(ctx context.Context, projectID string) (*Policy, error) {
 	p := Policy{ProjectID: projectID}
-	var lr, tr sql.NullFloat64
+	var lr, tr, kl sql.NullFloat64
 	var created int64
-	err := s.r.QueryRowContext(ctx, `SELECT version, weights, learned_return, true_return, env_steps, labels, created_at
+	err := s.r.QueryRowContext(ctx, `SELECT version, weights, learned_return, true_return, kl, env_steps, labels, created_at
 		FROM policies WHERE project_id = ? ORDER BY version DESC LIMIT 1`, projectID).
-		Scan(&p.Version, &p.Weights, &lr, &tr, &p.EnvSteps, &p.Labels, &created)
+		Scan(&p.Version, &p.Weights, &lr, &tr, &kl, &p.EnvSteps, &p.Labels, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	p.LearnedReturn, p.TrueReturn, p.CreatedAt = orNaN(lr), orNaN(tr), fromMS(created)
+	p.LearnedReturn, p.TrueReturn, p.KL, p.CreatedAt = orNaN(lr), orNaN(tr), orNaN(kl), fromMS(created)
 	return &p, nil
 }
 
 // PolicyHistory returns the newest limit policy checkpoints, oldest first, without weights.
 func (s *Store) PolicyHistory(ctx context.Context, projectID string, limit int) ([]Policy, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT version, learned_return, true_return, env_steps, labels, created_at FROM
+	rows, err := s.r.QueryContext(ctx, `SELECT version, learned_return, true_return, kl, env_steps, labels, created_at FROM
 		(SELECT * FROM policies WHERE project_id = ? ORDER BY version DESC LIMIT ?) ORDER BY version`, projectID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
@@ -219,12 +220,12 @@ func (s *Store) PolicyHistory(ctx context.Context, projectID string, limit int) 
 	var out []Policy
 	for rows.Next() {
 		p := Policy{ProjectID: projectID}
-		var lr, tr sql.NullFloat64
+		var lr, tr, kl sql.NullFloat64
 		var created int64
-		if err := rows.Scan(&p.Version, &lr, &tr, &p.EnvSteps, &p.Labels, &created); err != nil {
+		if err := rows.Scan(&p.Version, &lr, &tr, &kl, &p.EnvSteps, &p.Labels, &created); err != nil {
 			return nil, fmt.Errorf("store: %w", err)
 		}
-		p.LearnedReturn, p.TrueReturn, p.CreatedAt = orNaN(lr), orNaN(tr), fromMS(created)
+		p.LearnedReturn, p.TrueReturn, p.KL, p.CreatedAt = orNaN(lr), orNaN(tr), orNaN(kl), fromMS(created)
 		out = append(out, p)
 	}
 	return out, rows.Err()
@@ -267,8 +268,8 @@ func (s *Store) PublishRound(ctx context.Context, r *Round) error {
 		}
 	}
 	if p := r.Policy; p != nil {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO policies (project_id, version, weights, learned_return, true_return, env_steps, labels, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			r.ProjectID, p.Version, p.Weights, nullFloat(p.LearnedReturn), nullFloat(p.TrueReturn), p.EnvSteps, p.Labels, ms(now)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO policies (project_id, version, weights, learned_return, true_return, kl, env_steps, labels, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			r.ProjectID, p.Version, p.Weights, nullFloat(p.LearnedReturn), nullFloat(p.TrueReturn), nullFloat(p.KL), p.EnvSteps, p.Labels, ms(now)); err != nil {
 			return fmt.Errorf("store: publish policy %d: %w", p.Version, err)
 		}
 	}

@@ -26,6 +26,11 @@ type Settings struct {
 	// MergeTrim is the coordinate-wise trimmed mean's fraction dropped at each end, in [0, 0.5)
 	// (0: plain FedAvg).
 	MergeTrim float64 `json:"merge_trim"`
+	// HideModelPredictions is the teacher's switch for model assistance: when true, raters'
+	// apps do not show their model's predicted preference at all (whatever each rater chose),
+	// so the class labels unprompted. False (the default, and what older projects' settings
+	// decode to) leaves it to each rater's own "Hide my model's predictions".
+	HideModelPredictions bool `json:"hide_model_predictions"`
 }
 
 // DefaultSettings returns the settings of a new project.

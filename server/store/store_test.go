@@ -447,7 +447,7 @@ func TestModelsUpdatesPolicies(t *testing.T) {
 	err = s.PublishRound(ctx, &Round{
 		ProjectID: pid, Round: 3, Checkpoint: []byte("state-3"),
 		Model:  &Model{Version: 1, Weights: json.RawMessage(`{"format":"x"}`), NumParams: 3, Metrics: map[string]float64{"reward/val_accuracy": 0.7}},
-		Policy: &Policy{Version: 1, Weights: []byte{1, 2}, LearnedReturn: 1.5, TrueReturn: math.NaN(), EnvSteps: 100, Labels: 2},
+		Policy: &Policy{Version: 1, Weights: []byte{1, 2}, LearnedReturn: 1.5, TrueReturn: math.NaN(), KL: 0.25, EnvSteps: 100, Labels: 2},
 		Clips:  []prefs.Clip{clip}, Pairs: []NewPair{{ID: newPair, Left: clip.ID, Right: f.clips[0].ID}}, ReplacePairs: true,
 		Merged: []string{u.ID},
 	})
@@ -465,10 +465,10 @@ func TestModelsUpdatesPolicies(t *testing.T) {
 		t.Fatalf("merged %+v", ups)
 	}
 	p, err := s.LatestPolicy(ctx, pid)
-	if err != nil || p.Version != 1 || p.LearnedReturn != 1.5 || !math.IsNaN(p.TrueReturn) || p.EnvSteps != 100 {
+	if err != nil || p.Version != 1 || p.LearnedReturn != 1.5 || !math.IsNaN(p.TrueReturn) || p.KL != 0.25 || p.EnvSteps != 100 {
 		t.Fatalf("policy %+v %v", p, err)
 	}
-	if h, _ := s.PolicyHistory(ctx, pid, 10); len(h) != 1 || h[0].Weights != nil {
+	if h, _ := s.PolicyHistory(ctx, pid, 10); len(h) != 1 || h[0].Weights != nil || h[0].KL != 0.25 {
 		t.Fatalf("history %+v", h)
 	}
 	round, st, err := s.Checkpoint(ctx, pid)

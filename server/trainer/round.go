@@ -133,14 +133,22 @@ func (t *Trainer) round(ctx context.Context, p *project, pr *store.Project, labe
 		}
 		trueRet := ppo.Evaluate(pol, evalEnv, t.cfg.EvalEpisodes, t.seed(p.id, next)^0xe7a1)
 		learned := t.learnedReturn(p, rng)
+		// KL from the initial policy on the states the policy now visits (its last rollout):
+		// measured, not penalised, so training is unchanged (Config.KLCoef stays as set).
+		kl := math.NaN()
+		if r := p.ppo.Rollout(); r != nil {
+			if v, err := ppo.PolicyKL(pol, p.initial, r.Obs); err == nil {
+				kl = v
+			}
+		}
 		w, err := pol.MarshalBinary()
 		if err != nil {
 			return err
 		}
 		out.Policy = &store.Policy{Version: p.policyVersion, Weights: w, LearnedReturn: learned, TrueReturn: trueRet,
-			EnvSteps: p.envSteps, Labels: p.data.Len()}
+			KL: kl, EnvSteps: p.envSteps, Labels: p.data.Len()}
 		t.log.Info("trainer: policy", slog.String("project", p.id), slog.Int("version", p.policyVersion),
-			slog.Float64("true_return", trueRet), slog.Float64("learned_return", learned),
+			slog.Float64("true_return", trueRet), slog.Float64("learned_return", learned), slog.Float64("kl", kl),
 			slog.Float64("charts/SPS", last.SPS), slog.Int64("env_steps", p.envSteps))
 	}
 

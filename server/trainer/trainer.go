@@ -59,6 +59,10 @@ type project struct {
 	envSteps      int64
 	labelsUsed    int
 	old           []oldPolicy
+	// initial is the policy before any training: ppo.New with the project's fixed seed makes
+	// the same one on every load, so it needs no checkpoint. Its KL to each new policy is
+	// stored for the classroom's reward-hacking view.
+	initial *ppo.Policy
 
 	// The dataset in label arrival order, and the label ids it holds, so a round can tell
 	// whether the labels only grew (warm start) or some were excluded or restored (full refit).
@@ -153,6 +157,7 @@ func (t *Trainer) project(ctx context.Context, pr *store.Project) (*project, err
 	if p.ppo, err = ppo.New(t.ppoConfig(pr.Env, p.spec), t.seed(pr.ID, 0)); err != nil {
 		return nil, err
 	}
+	p.initial = p.ppo.Policy().Clone()
 	_, state, err := t.st.Checkpoint(ctx, pr.ID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):

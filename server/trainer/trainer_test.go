@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -149,6 +150,12 @@ func TestRoundsLearnAndResume(t *testing.T) {
 	if err != nil || pol.Version != 3 || math.IsNaN(pol.TrueReturn) || math.IsNaN(pol.LearnedReturn) || pol.EnvSteps < 3*1024 || pol.Labels != 30 {
 		t.Fatalf("policy %+v %v", pol, err)
 	}
+	// Each policy carries its KL from the initial policy: positive once PPO has moved it, and
+	// larger after three rounds of training than after one.
+	hist, _ := st.PolicyHistory(bg, p.ID, 10)
+	if len(hist) != 3 || !(hist[0].KL > 0) || !(hist[2].KL > hist[0].KL) || math.IsInf(hist[2].KL, 0) {
+		t.Fatalf("KL from the initial policy by version: %v", klOf(hist))
+	}
 	// Later rounds mix clips of the newest, older and random policies.
 	pairs, _ := st.PairsFor(bg, p.ID, rater, 100, nil)
 	versions := map[int]bool{}
@@ -178,6 +185,20 @@ func TestRoundsLearnAndResume(t *testing.T) {
 	if pol2.Version != 4 || pol2.EnvSteps <= pol.EnvSteps {
 		t.Fatalf("after resume, policy %d with %d steps (before: %d)", pol2.Version, pol2.EnvSteps, pol.EnvSteps)
 	}
+	// The resumed trainer measures the KL from the same initial policy, which it remade from
+	// the project's seed rather than the checkpoint.
+	a, b := tr.projects[p.ID].initial.Params(), tr2.projects[p.ID].initial.Params()
+	if !slices.Equal(a, b) || !(pol2.KL > 0) || math.IsNaN(pol2.KL) {
+		t.Fatalf("after resume: same initial policy %v, KL %v", slices.Equal(a, b), pol2.KL)
+	}
+}
+
+func klOf(ps []store.Policy) []float64 {
+	var out []float64
+	for _, p := range ps {
+		out = append(out, p.KL)
+	}
+	return out
 }
 
 func TestPausedProjectWaits(t *testing.T) {

@@ -290,7 +290,7 @@ func (s *remoteStore) PublishRound(ctx context.Context, r *store.Round) error {
 	}
 	if p := r.Policy; p != nil {
 		in.Policy = &hub.RoundPolicyJSON{Version: p.Version, Weights: p.Weights, LearnedReturn: finitePtr(p.LearnedReturn),
-			TrueReturn: finitePtr(p.TrueReturn), EnvSteps: p.EnvSteps, Labels: p.Labels}
+			TrueReturn: finitePtr(p.TrueReturn), KL: finitePtr(p.KL), EnvSteps: p.EnvSteps, Labels: p.Labels}
 	}
 	for _, p := range r.Pairs {
 		in.Pairs = append(in.Pairs, hub.RoundPairJSON{ID: p.ID, Left: p.Left, Right: p.Right, Priority: p.Priority})
