@@ -103,6 +103,11 @@ func (a *App) SetPrivate(on bool) {
 	a.saveSettings()
 }
 
+// ShowPrediction reports whether the app may show its model's predicted preference: only
+// when neither the rater (Settings.HidePrediction) nor the teacher (AssistOff, the project's
+// hide_model_predictions setting) has hidden it.
+func (a *App) ShowPrediction() bool { return !a.Settings.HidePrediction && !a.AssistOff }
+
 // SetHidePrediction hides or shows the local model's prediction after each answer.
 func (a *App) SetHidePrediction(hide bool) {
 	a.Settings.HidePrediction = hide

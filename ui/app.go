@@ -90,6 +90,7 @@ type App struct {
 	ModelBusy  bool                         // a refit is running
 	ModelErr   string                       // the worker's last error
 	Updates    int                          // model updates the hub took (private mode)
+	AssistOff  bool                         // the teacher hides model predictions (project setting, from the last sync)
 	sinceUpd   int                          // private labels since the last requested update
 
 	Player *Player

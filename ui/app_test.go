@@ -11,6 +11,7 @@ import (
 
 	"github.com/prefer-rlhf/prefer/core/env"
 	"github.com/prefer-rlhf/prefer/core/prefs"
+	"github.com/prefer-rlhf/prefer/wasm/fitter"
 	"github.com/vugu/vugu"
 )
 
@@ -24,6 +25,7 @@ type fakeHub struct {
 	offline  bool
 	reject   string // a comparison id to reject
 	calls    int
+	hide     bool // the project's hide_model_predictions setting
 }
 
 func (h *fakeHub) Join(code, name string) (*Rater, error) {
@@ -37,7 +39,7 @@ func (h *fakeHub) Sync(r *Rater, req *SyncRequest) (*SyncResponse, error) {
 	if h.offline {
 		return nil, ErrNetwork
 	}
-	resp := &SyncResponse{}
+	resp := &SyncResponse{Project: ProjectStatus{HideModelPredictions: h.hide}}
 	for _, c := range req.Comparisons {
 		switch {
 		case c.ID == h.reject:
@@ -277,5 +279,70 @@ func TestNewUUID(t *testing.T) {
 			t.Fatalf("bad or repeated UUID %q", u)
 		}
 		seen[u] = true
+	}
+}
+
+// renders reports whether the model panel renders an element whose attribute key is val.
+func renders(a *App, key, val string) bool {
+	var found bool
+	var walk func(n *vugu.VGNode)
+	walk = func(n *vugu.VGNode) {
+		for _, at := range n.Attr {
+			if at.Key == key && at.Val == val {
+				found = true
+			}
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	a.read(func() {
+		out := (&ModelPanel{App: a}).Build(&vugu.BuildIn{})
+		for _, n := range out.Out {
+			walk(n)
+		}
+	})
+	return found
+}
+
+// TestTeacherHidesPredictions: the project's hide_model_predictions setting, received in a
+// sync, hides the model's predicted preference whatever the rater's own switch says, and
+// showing it again leaves the rater's switch in charge.
+func TestTeacherHidesPredictions(t *testing.T) {
+	h := &fakeHub{stored: map[string]prefs.Comparison{}, pairs: testPairs(6)}
+	a := newTestApp(NewMemStore(), h)
+	joinAndFill(t, a, h)
+	label(t, a, 1, prefs.Left)
+	a.update(func() {
+		a.Predicted[a.LastChoice.PairID] = fitter.Prediction{PairID: a.LastChoice.PairID, PLeft: 0.8}
+	})
+	if !a.ShowPrediction() || !renders(a, "class", "pred") || renders(a, "id", "assist-off") {
+		t.Fatal("prediction not shown by default")
+	}
+	h.mu.Lock()
+	h.hide = true
+	h.mu.Unlock()
+	if _, err := a.syncOnce(); err != nil {
+		t.Fatal(err)
+	}
+	if a.ShowPrediction() || renders(a, "class", "pred") || !renders(a, "id", "assist-off") {
+		t.Fatal("the teacher hid predictions, but the app shows one (or does not say why)")
+	}
+	a.SetHidePrediction(false) // the rater's own switch cannot bring it back
+	if a.ShowPrediction() || renders(a, "class", "pred") {
+		t.Fatal("the rater's switch overrode the teacher")
+	}
+	h.mu.Lock()
+	h.hide = false
+	h.mu.Unlock()
+	if _, err := a.syncOnce(); err != nil {
+		t.Fatal(err)
+	}
+	if !a.ShowPrediction() || !renders(a, "class", "pred") {
+		t.Fatal("predictions still hidden after the teacher showed them")
+	}
+	a.SetHidePrediction(true)
+	if a.ShowPrediction() || renders(a, "class", "pred") {
+		t.Fatal("the rater's own switch no longer hides predictions")
 	}
 }

@@ -46,6 +46,15 @@ type SyncResponse struct {
 	Pairs       []prefs.Pair    `json:"pairs"`
 	Model       json.RawMessage `json:"model"`
 	ModelUpdate *UpdateVerdict  `json:"model_update"` // the hub's verdict on a sent update, if any
+	Project     ProjectStatus   `json:"project"`
+}
+
+// ProjectStatus is what a sync says about the project.
+type ProjectStatus struct {
+	Paused bool `json:"paused"`
+	// HideModelPredictions is the teacher's setting: the app must not show its model's
+	// predicted preference, whatever the rater's own switch says.
+	HideModelPredictions bool `json:"hide_model_predictions"`
 }
 
 // UpdateVerdict is the hub's answer to a model update: status "accepted", "duplicate" or

@@ -217,6 +217,7 @@ func (a *App) syncOnce() (more bool, err error) {
 				a.warn("The hub refused this device's model update: " + v.Reason)
 			}
 		}
+		a.AssistOff = resp.Project.HideModelPredictions
 		wasEmpty := len(a.Queue) == 0
 		a.Queue = append(a.Queue, fresh...)
 		if wasEmpty && len(fresh) > 0 {
