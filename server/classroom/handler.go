@@ -291,6 +291,9 @@ type ProjectInfo struct {
 	QR       string    `json:"qr_svg"`
 	Paused   bool      `json:"paused"`
 	Demo     DemoState `json:"demo"`
+	// HideModelPredictions is the model-assistance switch (store.Settings): raters' apps hide
+	// their model's predicted preference.
+	HideModelPredictions bool `json:"hide_model_predictions"`
 	// PolicyVersion is the latest policy's version (0: none yet).
 	PolicyVersion int `json:"policy_version"`
 }
@@ -339,7 +342,7 @@ func (h *Handler) Build(ctx context.Context, pid string) (*Dashboard, error) {
 	task, _ := TaskOf(p.Env)
 	d := &Dashboard{Project: ProjectInfo{ID: p.ID, Env: p.Env, Goal: task.Goal, Checker: task.Checker,
 		JoinCode: p.JoinCode, JoinURL: h.joinBase + "/join?code=" + p.JoinCode, Paused: p.Paused,
-		Demo: h.demo.State(pid)}}
+		Demo: h.demo.State(pid), HideModelPredictions: p.Settings.HideModelPredictions}}
 	if d.Project.Goal == "" {
 		d.Project.Goal = p.Env
 	}

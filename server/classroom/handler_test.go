@@ -69,6 +69,18 @@ func TestDashboard(t *testing.T) {
 			t.Fatalf("AddComparisons: %+v %v", res, err)
 		}
 	}
+	// Two policies with their KL from the initial policy, and model assistance switched off.
+	for v, kl := range []float64{0.02, 0.09} {
+		if err := st.PublishRound(ctx, &store.Round{ProjectID: p.ID, Round: v + 1, Policy: &store.Policy{Version: v + 1,
+			Weights: []byte{1}, LearnedReturn: float64(v), TrueReturn: float64(v), KL: kl, EnvSteps: int64(1000 * (v + 1))}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set := p.Settings
+	set.HideModelPredictions = true
+	if err := st.SetSettings(ctx, p.ID, set); err != nil {
+		t.Fatal(err)
+	}
 	h := NewHandler(st, "http://192.168.1.23:8080", nil)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
@@ -108,12 +120,24 @@ func TestDashboard(t *testing.T) {
 		t.Fatalf("dashboard: %d %s", res.StatusCode, body)
 	}
 	var d struct {
-		Project ProjectInfo       `json:"project"`
-		Summary Summary           `json:"summary"`
-		Charts  map[string]string `json:"charts"`
+		Project  ProjectInfo       `json:"project"`
+		Summary  Summary           `json:"summary"`
+		Charts   map[string]string `json:"charts"`
+		Policies []struct {
+			KL *float64 `json:"kl"`
+		} `json:"policies"`
 	}
 	if err := json.Unmarshal(body, &d); err != nil {
 		t.Fatal(err)
+	}
+	if len(d.Policies) != 2 || d.Policies[0].KL == nil || *d.Policies[0].KL != 0.02 || *d.Policies[1].KL != 0.09 {
+		t.Fatalf("policies' KL from the initial policy: %s", body)
+	}
+	if rh := d.Charts["reward_hacking"]; strings.Contains(rh, "not recorded") || !strings.Contains(rh, "KL from the initial policy") {
+		t.Fatal("the reward-hacking chart does not draw the recorded KL")
+	}
+	if !d.Project.HideModelPredictions {
+		t.Fatal("dashboard does not show that model predictions are hidden")
 	}
 	want := Summarize(rows, nil, time.Now())
 	if d.Summary.Labels != 11 || len(d.Summary.PerRater) != 3 || d.Summary.SharedPairs != want.SharedPairs ||
