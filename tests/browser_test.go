@@ -3,9 +3,11 @@ package tests
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -31,24 +33,11 @@ const (
 // joinWithLink opens the join link, enters a name and joins, and waits for the first pair.
 func joinWithLink(t *testing.T, ctx context.Context, srv *bt.Server, name string) {
 	t.Helper()
-	bt.Do(t, ctx, chromedp.Navigate(srv.JoinURL))
-	bt.Wait(t, ctx, "the join form", `!!document.getElementById('join-name')`, 30*time.Second)
-	code := bt.Eval[string](t, ctx, `document.getElementById('join-code').value`)
-	if code == "" || !stringsContains(srv.JoinURL, code) {
-		t.Fatalf("the join link's code is not prefilled: %q (link %s)", code, srv.JoinURL)
+	u, err := url.Parse(srv.JoinURL)
+	if err != nil {
+		t.Fatal(err)
 	}
-	bt.Do(t, ctx, chromedp.SendKeys(chromedp.ID("join-name"), name),
-		chromedp.Click(chromedp.CSS(`form.join button[type=submit]`)))
-	bt.Wait(t, ctx, "the first pair", jsPairID+` !== ''`, 30*time.Second)
-}
-
-func stringsContains(s, sub string) bool {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return true
-		}
-	}
-	return false
+	joinAt(t, ctx, srv.JoinURL, u.Query().Get("code"), name)
 }
 
 // labelWithKeys answers n pairs with the arrow keys, cycling through the four choices, and
@@ -72,27 +61,7 @@ func labelWithKeys(t *testing.T, ctx context.Context, n, offset int, got map[str
 // checkServer asserts that the hub holds exactly the given choices, each once.
 func checkServer(t *testing.T, srv *bt.Server, want map[string]string) {
 	t.Helper()
-	cs := srv.Comparisons(t)
-	ids := map[string]bool{}
-	pairs := map[string]string{}
-	for _, c := range cs {
-		if ids[c.ID] {
-			t.Errorf("comparison %s stored twice", c.ID)
-		}
-		ids[c.ID] = true
-		if _, dup := pairs[c.PairID]; dup {
-			t.Errorf("pair %s answered twice", c.PairID)
-		}
-		pairs[c.PairID] = c.Choice
-	}
-	if len(cs) != len(want) {
-		t.Fatalf("the hub holds %d comparisons, want %d", len(cs), len(want))
-	}
-	for id, ch := range want {
-		if pairs[id] != ch {
-			t.Errorf("pair %s: the hub holds %q, the rater chose %q", id, pairs[id], ch)
-		}
-	}
+	checkComparisons(t, srv.Comparisons(t), want)
 }
 
 // TestBrowserOfflineFirst is acceptance scenarios 1, 2 and 5: join with the join link, label
@@ -294,7 +263,7 @@ func TestBrowserNoLongTasks(t *testing.T) {
 		}
 		t.Errorf("%d main-thread tasks over 50 ms while the model fitted (longest %.0f ms)", over, worst)
 	}
-	if txt := bt.Eval[string](t, ctx, `document.getElementById('model-labels').textContent`); !stringsContains(txt, "fitted on") {
+	if txt := bt.Eval[string](t, ctx, `document.getElementById('model-labels').textContent`); !strings.Contains(txt, "fitted on") {
 		t.Errorf("the model panel says %q", txt)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,7 +60,7 @@ func TestWorkerBrowser(t *testing.T) {
 	got := map[string]string{}
 	labelWithKeys(t, ctx, 20, 0, got)
 	bt.Wait(t, ctx, "every label stored and synced", jsStored+` === '20' && `+jsPending+` === '0'`, 30*time.Second)
-	if txt := bt.Eval[string](t, ctx, `document.getElementById('pending').textContent`); !stringsContains(txt, "0 labels waiting") {
+	if txt := bt.Eval[string](t, ctx, `document.getElementById('pending').textContent`); !strings.Contains(txt, "0 labels waiting") {
 		t.Errorf("status says %q, want 0 labels waiting", txt)
 	}
 
