@@ -206,7 +206,7 @@ func (a *App) Choose(c prefs.Choice) {
 		ms = prefs.MaxResponseMS
 	}
 	l := &Label{
-		Comparison: prefs.Comparison{ID: newUUID(), PairID: p.ID, Choice: c,
+		Comparison: prefs.Comparison{ID: prefs.NewUUID(time.Now()), PairID: p.ID, Choice: c,
 			CreatedAt: now.UTC().Truncate(time.Millisecond), ResponseMS: ms},
 		Pair: p.Pair, Private: a.Settings.Private,
 	}

@@ -271,17 +271,6 @@ func TestBackoff(t *testing.T) {
 	}
 }
 
-func TestNewUUID(t *testing.T) {
-	seen := map[string]bool{}
-	for i := 0; i < 1000; i++ {
-		u := newUUID()
-		if !prefs.ValidUUID(u) || u[14] != '4' || !strings.ContainsRune("89ab", rune(u[19])) || seen[u] {
-			t.Fatalf("bad or repeated UUID %q", u)
-		}
-		seen[u] = true
-	}
-}
-
 // renders reports whether the model panel renders an element whose attribute key is val.
 func renders(a *App, key, val string) bool {
 	var found bool

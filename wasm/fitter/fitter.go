@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
-	"math/rand/v2"
 	"strconv"
 	"time"
 
@@ -511,7 +510,7 @@ func (f *Fitter) update() ([]Out, error) {
 		metrics["reward/val_accuracy"] = f.lastStats.Accuracy
 	}
 	u := map[string]any{
-		"id":           newUUID(),
+		"id":           prefs.NewUUID(time.Now()),
 		"base_version": f.base,
 		"labels":       f.data.Len(),
 		"delta_f32":    base64.StdEncoding.EncodeToString(buf),
@@ -572,22 +571,4 @@ func shapeOf(c *prefs.Clip) reward.Shape {
 	}
 	spec := e.Spec()
 	return reward.Shape{ObsDim: spec.ObsDim, ActDim: spec.Action.Dim(), ActN: spec.Action.N}
-}
-
-// newUUID returns a random version 4 UUID (see ui's newUUID for why not google/uuid).
-func newUUID() string {
-	var b [16]byte
-	binary.LittleEndian.PutUint64(b[:8], rand.Uint64())
-	binary.LittleEndian.PutUint64(b[8:], rand.Uint64())
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	const hex = "0123456789abcdef"
-	out := make([]byte, 0, 36)
-	for i, c := range b {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			out = append(out, '-')
-		}
-		out = append(out, hex[c>>4], hex[c&15])
-	}
-	return string(out)
 }
