@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/prefer-rlhf/prefer/core/env"
+	"github.com/prefer-rlhf/prefer/core/loop"
 	"github.com/prefer-rlhf/prefer/core/merge"
 	"github.com/prefer-rlhf/prefer/core/ppo"
 	"github.com/prefer-rlhf/prefer/core/reward"
@@ -196,7 +197,7 @@ func rewardShape(p *project) reward.Shape {
 // updates are computed against).
 func (t *Trainer) refit(ctx context.Context, p *project, labels []store.Label, metrics map[string]float64) (changed, full bool, err error) {
 	if p.model == nil {
-		cfg := reward.Defaults()
+		cfg := loop.Defaults(p.spec.Name).Reward
 		cfg.Seed = t.seed(p.id, 0)
 		cfg.Features = rewardFeatures(p.spec.Action)
 		if p.model, err = reward.New(cfg, rewardShape(p)); err != nil {

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/prefer-rlhf/prefer/core/env"
+	"github.com/prefer-rlhf/prefer/core/loop"
 	"github.com/prefer-rlhf/prefer/core/ppo"
 	"github.com/prefer-rlhf/prefer/core/prefs"
 	"github.com/prefer-rlhf/prefer/core/reward"
@@ -176,17 +177,19 @@ func (t *Trainer) project(ctx context.Context, pr *store.Project) (*project, err
 	return p, nil
 }
 
-// ppoConfig is PPO's configuration on the learned reward: the env's tuned defaults in
-// fixed-horizon mode (termination must not leak reward, App. A.1), the reward normalised
-// (§2.2.3), and the step size annealed over the env's usual budget down to a floor of a tenth,
-// where it stays: training never ends, and the learned reward keeps moving under it.
+// ppoConfig is PPO's configuration on the learned reward: the one core/loop's experiments
+// use for env (measured there to learn from preferences, e.g. CartPole on 200-step
+// fixed-horizon episodes), in fixed-horizon mode (termination must not leak reward, App. A.1),
+// with the step size annealed over the experiment's budget down to a floor of a tenth, where it
+// stays: training never ends, and the learned reward keeps moving under it.
 func (t *Trainer) ppoConfig(name string, spec env.Spec) ppo.Config {
-	c := ppo.DefaultConfig(name)
-	c.FixedHorizon = spec.MaxEpisodeSteps
-	c.AnnealLR = true
-	if c.TotalSteps == 0 {
-		c.TotalSteps = 100_000
+	lc := loop.Defaults(name)
+	c := lc.PPO
+	if c.FixedHorizon == 0 {
+		c.FixedHorizon = spec.MaxEpisodeSteps
 	}
+	c.AnnealLR = true
+	c.TotalSteps = lc.Steps
 	c.MinLRFrac = 0.1
 	// An entropy bonus keeps the policy exploring while the reward is still being learned
 	// (Christiano et al. 2017, App. A.1: 0.01 on every task). Without it, a policy trained on
@@ -194,10 +197,6 @@ func (t *Trainer) ppoConfig(name string, spec env.Spec) ppo.Config {
 	// look alike and new labels cannot pull it back (seen on CartPole-v1: stuck at the
 	// constant-action return of about 9).
 	c.EntCoef = max(c.EntCoef, 0.01)
-	c.NormReward = true
-	if c.RewardClip == 0 {
-		c.RewardClip = 10
-	}
 	c.Workers = t.cfg.Workers
 	return c
 }
