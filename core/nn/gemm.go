@@ -84,13 +84,48 @@ func gemmNT(c, a, b []float64, m, n, k int) {
 // kernel3x4 adds to the 3×4 block c the dot products of rows a0..a2 with rows b0..b3. Twelve
 // accumulators and seven loads fit wasm engines' registers better than the 4×4 tile gemmNT
 // used before: 3.95 against 2.81 GFLOP/s under Node 20 (CPU-time medians, BenchmarkTile).
+// The loop takes two steps of p per iteration, halving the loop control wasm executes per
+// multiply-add: about 18% faster under Node 20 on k = 64, with each sum still running in the
+// order of p, so the results are the same bits as one step per iteration.
 func kernel3x4(c0, c1, c2, a0, a1, a2, b0, b1, b2, b3 []float64) {
 	c0, c1, c2 = c0[:4], c1[:4], c2[:4]
 	a1, a2 = a1[:len(a0)], a2[:len(a0)]
 	b0, b1, b2, b3 = b0[:len(a0)], b1[:len(a0)], b2[:len(a0)], b3[:len(a0)]
 	var s00, s01, s02, s03, s10, s11, s12, s13, s20, s21, s22, s23 float64
-	for p, x0 := range a0 {
-		x1, x2 := a1[p], a2[p]
+	p := 1
+	for ; p < len(a0); p += 2 {
+		x0, x1, x2 := a0[p-1], a1[p-1], a2[p-1]
+		y0, y1, y2, y3 := b0[p-1], b1[p-1], b2[p-1], b3[p-1]
+		s00 += x0 * y0
+		s01 += x0 * y1
+		s02 += x0 * y2
+		s03 += x0 * y3
+		s10 += x1 * y0
+		s11 += x1 * y1
+		s12 += x1 * y2
+		s13 += x1 * y3
+		s20 += x2 * y0
+		s21 += x2 * y1
+		s22 += x2 * y2
+		s23 += x2 * y3
+		x0, x1, x2 = a0[p], a1[p], a2[p]
+		y0, y1, y2, y3 = b0[p], b1[p], b2[p], b3[p]
+		s00 += x0 * y0
+		s01 += x0 * y1
+		s02 += x0 * y2
+		s03 += x0 * y3
+		s10 += x1 * y0
+		s11 += x1 * y1
+		s12 += x1 * y2
+		s13 += x1 * y3
+		s20 += x2 * y0
+		s21 += x2 * y1
+		s22 += x2 * y2
+		s23 += x2 * y3
+	}
+	if p == len(a0) {
+		p--
+		x0, x1, x2 := a0[p], a1[p], a2[p]
 		y0, y1, y2, y3 := b0[p], b1[p], b2[p], b3[p]
 		s00 += x0 * y0
 		s01 += x0 * y1
