@@ -286,6 +286,19 @@ func NewJoinCode() string {
 	return string(b[:])
 }
 
+// readEmpty reads a body that must be empty or {}: any field in it is an unknown field.
+func (h *Hub) readEmpty(w http.ResponseWriter, r *http.Request) error {
+	body, err := readBody(w, r, h.cfg.MaxBody)
+	if err != nil {
+		return err
+	}
+	var empty struct{}
+	if e := decodeStrict(body, &empty, ""); e != nil {
+		return e
+	}
+	return nil
+}
+
 // pause: POST /api/v1/projects/{pid}/pause and /resume (teacher).
 func (h *Hub) pause(paused bool) handler {
 	return func(w http.ResponseWriter, r *http.Request) error {
@@ -293,13 +306,8 @@ func (h *Hub) pause(paused bool) handler {
 		if err != nil {
 			return err
 		}
-		body, err := readBody(w, r, h.cfg.MaxBody)
-		if err != nil {
+		if err := h.readEmpty(w, r); err != nil {
 			return err
-		}
-		var empty struct{}
-		if e := decodeStrict(body, &empty, ""); e != nil {
-			return e
 		}
 		if err := h.store.SetPaused(r.Context(), proj.ID, paused); err != nil {
 			return err
@@ -371,13 +379,8 @@ func (h *Hub) exclude(excluded bool) handler {
 		if err != nil {
 			return err
 		}
-		body, err := readBody(w, r, h.cfg.MaxBody)
-		if err != nil {
+		if err := h.readEmpty(w, r); err != nil {
 			return err
-		}
-		var empty struct{}
-		if e := decodeStrict(body, &empty, ""); e != nil {
-			return e
 		}
 		rid := r.PathValue("rid")
 		err = h.store.SetExcluded(r.Context(), proj.ID, rid, excluded)
