@@ -150,11 +150,17 @@ func TestRoundsLearnAndResume(t *testing.T) {
 	if err != nil || pol.Version != 3 || math.IsNaN(pol.TrueReturn) || math.IsNaN(pol.LearnedReturn) || pol.EnvSteps < 3*1024 || pol.Labels != 30 {
 		t.Fatalf("policy %+v %v", pol, err)
 	}
-	// Each policy carries its KL from the initial policy: positive once PPO has moved it, and
-	// larger after three rounds of training than after one.
+	// Each policy carries its KL from the initial policy: positive and finite once PPO has
+	// moved it. (It need not grow round on round: a policy can move back towards its start
+	// on a changing learned reward; ppo's own tests check that training raises it.)
 	hist, _ := st.PolicyHistory(bg, p.ID, 10)
-	if len(hist) != 3 || !(hist[0].KL > 0) || !(hist[2].KL > hist[0].KL) || math.IsInf(hist[2].KL, 0) {
-		t.Fatalf("KL from the initial policy by version: %v", klOf(hist))
+	if len(hist) != 3 {
+		t.Fatalf("%d policies, want 3", len(hist))
+	}
+	for _, h := range hist {
+		if !(h.KL > 0) || math.IsInf(h.KL, 0) {
+			t.Fatalf("KL from the initial policy by version: %v", klOf(hist))
+		}
 	}
 	// Later rounds mix clips of the newest, older and random policies.
 	pairs, _ := st.PairsFor(bg, p.ID, rater, 100, nil)
