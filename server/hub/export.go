@@ -11,7 +11,9 @@ import (
 	"github.com/prefer-rlhf/prefer/server/store"
 )
 
-type exportJSON struct {
+// ExportRecord is one comparison of the JSONL export, with both clips inline (prefs.Clip JSON),
+// so that nothing else is needed to replay it; `prefer import` reads the same type back.
+type ExportRecord struct {
 	ID         string          `json:"id"`
 	ProjectID  string          `json:"project_id"`
 	RaterID    string          `json:"rater_id"`
@@ -59,7 +61,7 @@ func (h *Hub) export(w http.ResponseWriter, r *http.Request) error {
 		enc := json.NewEncoder(bw)
 		err = h.store.Export(r.Context(), proj.ID, func(e *store.ExportRow) error {
 			start("application/x-ndjson")
-			return enc.Encode(exportJSON{e.ID, e.ProjectID, e.RaterID, e.RaterName, e.Excluded, e.PairID, string(e.Choice),
+			return enc.Encode(ExportRecord{e.ID, e.ProjectID, e.RaterID, e.RaterName, e.Excluded, e.PairID, string(e.Choice),
 				e.CreatedAt, e.ResponseMS, e.ReceivedAt, e.Left, e.Right})
 		})
 		start("application/x-ndjson")

@@ -614,14 +614,14 @@ func TestExport(t *testing.T) {
 	}
 	var row struct {
 		ID, Choice, RaterName string `json:"-"`
-		exportJSON
+		ExportRecord
 	}
-	if err := json.Unmarshal([]byte(lines[1]), &row.exportJSON); err != nil {
+	if err := json.Unmarshal([]byte(lines[1]), &row.ExportRecord); err != nil {
 		t.Fatal(err)
 	}
 	var left prefs.Clip
 	json.Unmarshal(row.Left, &left)
-	if row.exportJSON.ID != c2["id"] || row.exportJSON.Choice != "equal" || !row.exportJSON.Excluded || row.exportJSON.RaterName != "Ada" || left.ID != e.clips[1].ID {
+	if row.ExportRecord.ID != c2["id"] || row.ExportRecord.Choice != "equal" || !row.ExportRecord.Excluded || row.ExportRecord.RaterName != "Ada" || left.ID != e.clips[1].ID {
 		t.Fatalf("jsonl row %s", lines[1])
 	}
 	resp, b = e.raw("GET", "/api/v1/projects/"+e.pid+"/export?format=csv", e.teacher, nil, nil)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/prefer-rlhf/prefer/core/prefs"
+	"github.com/prefer-rlhf/prefer/server/hub"
 	"github.com/prefer-rlhf/prefer/server/store"
 )
 
@@ -78,22 +79,8 @@ func runImport(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// exportRecord is one line of the hub's JSONL export (server/hub/export.go).
-type exportRecord struct {
-	ID         string          `json:"id"`
-	RaterID    string          `json:"rater_id"`
-	RaterName  string          `json:"rater_name"`
-	Excluded   bool            `json:"excluded"`
-	PairID     string          `json:"pair_id"`
-	Choice     string          `json:"choice"`
-	CreatedAt  time.Time       `json:"created_at"`
-	ResponseMS int64           `json:"response_ms"`
-	ReceivedAt time.Time       `json:"received_at"`
-	Left       json.RawMessage `json:"left"`
-	Right      json.RawMessage `json:"right"`
-}
-
-func (e *exportRecord) row() (store.ImportRow, error) {
+// importRow turns an export record into what the store imports.
+func importRow(e *hub.ExportRecord) (store.ImportRow, error) {
 	r := store.ImportRow{Comparison: prefs.Comparison{ID: e.ID, PairID: e.PairID, Choice: prefs.Choice(e.Choice),
 		CreatedAt: e.CreatedAt, ResponseMS: e.ResponseMS}, RaterID: e.RaterID, RaterName: e.RaterName,
 		Excluded: e.Excluded, ReceivedAt: e.ReceivedAt}
@@ -122,12 +109,12 @@ func readExport(r io.Reader) ([]store.ImportRow, error) {
 		if len(line) == 0 {
 			continue
 		}
-		var e exportRecord
+		var e hub.ExportRecord
 		dec := json.NewDecoder(bytes.NewReader(line))
 		if err := dec.Decode(&e); err != nil {
 			return nil, fmt.Errorf("line %d: %w", n, err)
 		}
-		row, err := e.row()
+		row, err := importRow(&e)
 		if err != nil {
 			return nil, fmt.Errorf("line %d: %w", n, err)
 		}
@@ -167,7 +154,7 @@ func readExportCSV(r io.Reader) ([]store.ImportRow, error) {
 			return nil, err
 		}
 		get := func(h string) string { return rec[col[h]] }
-		e := exportRecord{ID: get("id"), RaterID: get("rater_id"), RaterName: get("rater_name"), PairID: get("pair_id"),
+		e := hub.ExportRecord{ID: get("id"), RaterID: get("rater_id"), RaterName: get("rater_name"), PairID: get("pair_id"),
 			Choice: get("choice"), Left: json.RawMessage(get("left")), Right: json.RawMessage(get("right"))}
 		var errs []string
 		if e.Excluded, err = strconv.ParseBool(get("excluded")); err != nil {
@@ -185,7 +172,7 @@ func readExportCSV(r io.Reader) ([]store.ImportRow, error) {
 		if len(errs) > 0 {
 			return nil, fmt.Errorf("line %d: bad %s", n, strings.Join(errs, ", "))
 		}
-		row, err := e.row()
+		row, err := importRow(&e)
 		if err != nil {
 			return nil, fmt.Errorf("line %d: %w", n, err)
 		}
