@@ -1,0 +1,132 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"sync"
+
+	"github.com/prefer-rlhf/prefer/core/env"
+	"github.com/prefer-rlhf/prefer/core/ppo"
+	"github.com/prefer-rlhf/prefer/core/reward"
+)
+
+// learnedReturnHelp defines learned_return for the flags' help text.
+const learnedReturnHelp = "learned_return is the mean over the evaluation episodes of the learned reward summed over " +
+	"one fixed-horizon episode (the env's TimeLimit steps, no early termination), acting deterministically " +
+	"from the same starts as eval_return's episodes"
+
+// loadRewardModel reads a reward model file (core/reward's stored form: the JSON the classroom
+// dashboard downloads, or its binary form) and checks that it reads the transitions of envName.
+// Its errors are one line and name the file.
+func loadRewardModel(path, envName string) (*reward.Model, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("reward model %s: no such file", path)
+		}
+		return nil, fmt.Errorf("reward model: %v", err)
+	}
+	m := new(reward.Model)
+	if bytes.HasPrefix(data, []byte("PRRM")) {
+		err = m.UnmarshalBinary(data)
+	} else {
+		err = m.UnmarshalJSON(data)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s is not a %s model file: %v", path, reward.Format, err)
+	}
+	e, err := env.Lookup(envName)
+	if err != nil {
+		return nil, err
+	}
+	sp, sh := e.Spec(), m.Shape()
+	want := reward.Shape{ObsDim: sp.ObsDim, ActDim: sp.Action.Dim(), ActN: sp.Action.N}
+	if sh != want {
+		return nil, fmt.Errorf("reward model %s reads transitions of obs %d, action %d/%d; %s has obs %d, action %d/%d",
+			path, sh.ObsDim, sh.ActDim, sh.ActN, envName, want.ObsDim, want.ActDim, want.ActN)
+	}
+	return m, nil
+}
+
+// learnedReturns returns p's return under r in each of episodes fixed-horizon episodes of
+// envName: the sum of r over Spec().MaxEpisodeSteps transitions with no early termination
+// (Christiano et al. 2017, App. A.1: the mode the learned reward is trained and used in),
+// acting deterministically as ppo.Evaluate does. Episode i starts from the reset that
+// ppo.Evaluate's episode i starts from with the same seed, so the two measure the same
+// episodes up to the first termination. Episodes run in parallel shards; r must be safe for
+// concurrent use (a reward.Model is).
+func learnedReturns(p *ppo.Policy, r ppo.Reward, envName string, episodes int, seed uint64) ([]float64, error) {
+	if episodes <= 0 {
+		return nil, fmt.Errorf("learned return needs a positive number of episodes, got %d", episodes)
+	}
+	probe, err := env.Lookup(envName)
+	if err != nil {
+		return nil, err
+	}
+	sp := probe.Spec()
+	if sp.ObsDim != p.ObsDim || sp.Action.N != p.Action.N || sp.Action.Dim() != p.Action.Dim() {
+		return nil, fmt.Errorf("policy (obs %d, action %d/%d) does not fit %s (obs %d, action %d/%d)",
+			p.ObsDim, p.Action.N, p.Action.Dim(), envName, sp.ObsDim, sp.Action.N, sp.Action.Dim())
+	}
+	if _, err := env.FixedHorizon(probe, 0); err != nil {
+		return nil, err
+	}
+	rets := make([]float64, episodes)
+	w := min(runtime.GOMAXPROCS(0), episodes)
+	var wg sync.WaitGroup
+	for k := 0; k < w; k++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := k * episodes / w; i < (k+1)*episodes/w; i++ {
+				rets[i] = learnedReturn(p, r, envName, seed, i)
+			}
+		}()
+	}
+	wg.Wait()
+	return rets, nil
+}
+
+// evalStream is the PCG stream of ppo.Evaluate's episode i, 2<<32 + i (core/ppo's streamEval),
+// mirrored so that learned_return and eval_return start from the same states.
+// TestLearnedReturnsMatchEvaluate fails if the two drift apart.
+const evalStream = 2 << 32
+
+// learnedReturn runs episode i of learnedReturns. envName has been checked.
+func learnedReturn(p *ppo.Policy, r ppo.Reward, envName string, seed uint64, i int) float64 {
+	e, _ := env.Lookup(envName)
+	fh, _ := env.FixedHorizon(e, 0)
+	H, od, ad := fh.Spec().MaxEpisodeSteps, p.ObsDim, p.Action.Dim()
+	obs := make([]float64, 0, H*od)
+	act := make([]float64, 0, H*ad)
+	next := make([]float64, 0, H*od)
+	o := fh.Reset(rand.New(rand.NewPCG(seed, evalStream+uint64(i))))
+	for t := 0; t < H; t++ {
+		a := p.Act(o, nil, true)
+		obs = append(obs, o...)
+		act = append(act, a...)
+		o, _, _ = fh.Step(a)
+		next = append(next, o...)
+	}
+	out := make([]float64, H)
+	r.Rewards(obs, act, next, H, out)
+	s := 0.0
+	for _, v := range out {
+		s += v
+	}
+	return s
+}
+
+// mean returns the mean of xs (NaN for none).
+func mean(xs []float64) float64 {
+	s := 0.0
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(len(xs))
+}
