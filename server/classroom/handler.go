@@ -17,6 +17,7 @@ import (
 	"github.com/prefer-rlhf/prefer/core/env"
 	"github.com/prefer-rlhf/prefer/core/ppo"
 	"github.com/prefer-rlhf/prefer/core/prefs"
+	"github.com/prefer-rlhf/prefer/core/reward"
 	"github.com/prefer-rlhf/prefer/server/hub"
 	"github.com/prefer-rlhf/prefer/server/store"
 )
@@ -78,6 +79,7 @@ func NewHandler(s Store, joinBase string, log *slog.Logger) *Handler {
 	h.mux.HandleFunc("POST /classroom/api/projects/{pid}/demo", h.setDemo)
 	h.mux.HandleFunc("POST /classroom/api/projects/{pid}/gold", h.setGold)
 	h.mux.HandleFunc("GET /classroom/api/projects/{pid}/policy", h.policyFile)
+	h.mux.HandleFunc("GET /classroom/api/projects/{pid}/reward-model", h.rewardModelFile)
 	h.mux.HandleFunc("GET /classroom/api/projects/{pid}/clip.svg", h.policyClip)
 	h.mux.HandleFunc("POST /classroom/api/projects/{pid}/weight", h.setWeight)
 	h.mux.HandleFunc("GET /classroom/api/tasks", h.tasks)
@@ -176,6 +178,44 @@ func (h *Handler) policyFile(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="policy-%s-v%d.bin"`, pid, p.Version))
 	w.Header().Set("Cache-Control", "no-store")
 	w.Write(p.Weights)
+}
+
+// rewardModelFile: GET /classroom/api/projects/{pid}/reward-model (teacher) downloads the latest
+// reward model in core/reward's stored form (JSON, format "prefer-reward"), which prefer train
+// --reward-model trains a policy on and prefer eval --reward-model scores a policy with. The
+// store holds each version in that form (server/trainer publishes json.Marshal of the model);
+// it is decoded and encoded again, so that what is served is exactly what reward.Model's
+// decoder accepts, whatever a remote trainer sent.
+func (h *Handler) rewardModelFile(w http.ResponseWriter, r *http.Request) {
+	pid := r.PathValue("pid")
+	if err := h.authorize(r, pid); err != nil {
+		writeError(w, http.StatusUnauthorized, "unauthorized", err.Error())
+		return
+	}
+	sm, err := h.store.Model(r.Context(), pid, 0)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusNotFound, "not_found", "no reward model yet: the trainer has not published one")
+		return
+	case err != nil:
+		h.log.Error("classroom: reward model", "project", pid, "err", err)
+		writeError(w, http.StatusInternalServerError, "internal", "internal error")
+		return
+	}
+	var m reward.Model
+	var b []byte
+	if err = m.UnmarshalJSON(sm.Weights); err == nil {
+		b, err = m.MarshalJSON()
+	}
+	if err != nil {
+		h.log.Error("classroom: reward model", "project", pid, "version", sm.Version, "err", err)
+		writeError(w, http.StatusInternalServerError, "internal", fmt.Sprintf("reward model version %d is not in core/reward's format", sm.Version))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="reward-model-%s-v%d.json"`, pid, sm.Version))
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(b)
 }
 
 // policyClip: GET /classroom/api/projects/{pid}/clip.svg (teacher) is the latest policy

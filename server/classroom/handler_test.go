@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/prefer-rlhf/prefer/core/prefs"
+	"github.com/prefer-rlhf/prefer/core/reward"
 	"github.com/prefer-rlhf/prefer/server/hub"
 	"github.com/prefer-rlhf/prefer/server/store"
 )
@@ -158,5 +160,109 @@ func TestDashboard(t *testing.T) {
 	}
 	if res, body := get("/classroom/api/tasks", ""); res.StatusCode != 200 || !strings.Contains(string(body), "MountainCarRock-v0") {
 		t.Fatalf("tasks: %d %s", res.StatusCode, body)
+	}
+}
+
+// The reward-model download needs this project's teacher token, is a 404 before the trainer
+// has published a model, then serves the latest version as a file that reward.Model decodes
+// into a model predicting exactly as the published one; a stored version that is not in
+// core/reward's format is a server error, not a broken download.
+func TestRewardModelFile(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(filepath.Join(t.TempDir(), "c.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, id := range []string{"p1", "p2"} {
+		if err := st.CreateProject(ctx, &store.Project{ID: id, Env: "CartPole-v1", JoinCode: "JOIN" + id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for tok, scope := range map[string]string{"teach": "", "teach-p2": "p2"} {
+		if err := st.AddTeacherToken(ctx, hub.HashToken(tok), scope); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.CreateRater(ctx, &store.Rater{ID: "r1", ProjectID: "p1", Name: "a"}, hub.HashToken("tok-a")); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(NewHandler(st, "http://localhost", nil))
+	defer srv.Close()
+	get := func(token string) (*http.Response, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", srv.URL+"/classroom/api/projects/p1/reward-model", nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, err := io.ReadAll(res.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res, b
+	}
+	for _, tok := range []string{"", "tok-a", "teach-p2", "wrong"} {
+		if res, body := get(tok); res.StatusCode != http.StatusUnauthorized || !strings.Contains(string(body), `"unauthorized"`) {
+			t.Errorf("token %q: %d %s", tok, res.StatusCode, body)
+		}
+	}
+	if res, body := get("teach"); res.StatusCode != http.StatusNotFound || !strings.Contains(string(body), "no reward model yet") {
+		t.Fatalf("before any model: %d %s", res.StatusCode, body)
+	}
+	if !strings.Contains(string(dashboardHTML), `id="export-reward-model"`) || !strings.Contains(string(dashboardHTML), `download("reward-model")`) {
+		t.Error("the dashboard's exports do not offer the reward model")
+	}
+
+	cfg := reward.Defaults()
+	cfg.Members, cfg.Hidden, cfg.Seed = 2, []int{8}, 4
+	var published []*reward.Model
+	for v := 1; v <= 2; v++ {
+		cfg.Seed++
+		m, err := reward.New(cfg, reward.Shape{ObsDim: 4, ActDim: 1, ActN: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.PublishRound(ctx, &store.Round{ProjectID: "p1", Round: v, Model: &store.Model{Version: v, Weights: w, NumParams: 1}}); err != nil {
+			t.Fatal(err)
+		}
+		published = append(published, m)
+	}
+	res, body := get("teach")
+	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "application/json" ||
+		res.Header.Get("Content-Disposition") != `attachment; filename="reward-model-p1-v2.json"` {
+		t.Fatalf("download: %d %v %.200s", res.StatusCode, res.Header, body)
+	}
+	var got reward.Model
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatalf("the downloaded file does not load: %v", err)
+	}
+	obs := []float64{0.1, -0.2, 0.03, 0.4, -1, 0.5, 0.2, -0.3}
+	act := []float64{0, 1}
+	want, have := make([]float64, 2), make([]float64, 2)
+	published[1].Rewards(obs, act, obs, 2, want)
+	got.Rewards(obs, act, obs, 2, have)
+	if have[0] != want[0] || have[1] != want[1] {
+		t.Fatalf("the downloaded model predicts %v, the latest published one %v", have, want)
+	}
+	published[0].Rewards(obs, act, obs, 2, want)
+	if have[0] == want[0] {
+		t.Fatal("the download is not the latest version")
+	}
+
+	if err := st.PublishRound(ctx, &store.Round{ProjectID: "p1", Round: 3, Model: &store.Model{Version: 3,
+		Weights: json.RawMessage(`{"format":"something-else"}`), NumParams: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if res, body := get("teach"); res.StatusCode != http.StatusInternalServerError || !strings.Contains(string(body), "version 3") {
+		t.Fatalf("a stored model in another format: %d %s", res.StatusCode, body)
 	}
 }
