@@ -196,3 +196,6 @@ func wrap(x, m, M float64) float64 {
 
 // bound is acrobot.py's bound: min(max(x, m), M).
 func bound(x, m, M float64) float64 { return math.Min(math.Max(x, m), M) }
+
+// ObsContinuing implements Continuing: it has no absorbing state, so it is Obs.
+func (a *Acrobot) ObsContinuing() []float64 { return a.Obs() }

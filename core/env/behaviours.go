@@ -177,7 +177,7 @@ func (e *behaviourEnv) Spec() Spec                     { return e.spec }
 func (e *behaviourEnv) Reset(rng *rand.Rand) []float64 { return e.c.Reset(rng) }
 func (e *behaviourEnv) State() []float64               { return e.c.State() }
 func (e *behaviourEnv) SetState(s []float64) error     { return e.c.SetState(s) }
-func (e *behaviourEnv) Obs() []float64                 { return e.c.Obs() }
+func (e *behaviourEnv) Obs() []float64                 { return e.c.ObsContinuing() }
 
 // Draw is the base task's drawing; CartPoleLeft also marks the centre of the track, so raters
 // can see which half the cart is on.
@@ -207,6 +207,9 @@ func (e *behaviourEnv) StepContinuing(action []float64) ([]float64, float64) {
 	obs, _ := e.c.StepContinuing(action)
 	return obs, e.b.Score(prev, action, e.c.State())
 }
+
+// ObsContinuing implements Continuing; a behaviour is always continuing, so it is Obs.
+func (e *behaviourEnv) ObsContinuing() []float64 { return e.c.ObsContinuing() }
 
 // cpOutside is CartPole's termination test on a state's position and angle.
 func cpOutside(x, theta float64) bool {

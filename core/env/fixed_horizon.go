@@ -13,6 +13,9 @@ type Continuing interface {
 	// StepContinuing applies one action with the same dynamics as Step, never terminates, and
 	// returns the fixed-horizon reward, a function of (state, action, next state) alone.
 	StepContinuing(action []float64) (obs []float64, reward float64)
+	// ObsContinuing is the observation of the current state in continuing mode: Obs, except
+	// in an absorbing state, which has one observation of its own (see CartPole's).
+	ObsContinuing() []float64
 }
 
 // FixedHorizon returns e in fixed-horizon mode: episodes never terminate early and last
@@ -57,7 +60,7 @@ func (f *fixedHorizon) Spec() Spec                     { return f.spec }
 func (f *fixedHorizon) Reset(rng *rand.Rand) []float64 { return f.c.Reset(rng) }
 func (f *fixedHorizon) State() []float64               { return f.c.State() }
 func (f *fixedHorizon) SetState(s []float64) error     { return f.c.SetState(s) }
-func (f *fixedHorizon) Obs() []float64                 { return f.c.Obs() }
+func (f *fixedHorizon) Obs() []float64                 { return f.c.ObsContinuing() }
 func (f *fixedHorizon) Draw(state []float64) Scene     { return f.c.Draw(state) }
 
 // Step never reports termination; the reward is the fixed-horizon reward.
@@ -70,3 +73,6 @@ func (f *fixedHorizon) Step(action []float64) ([]float64, float64, bool) {
 func (f *fixedHorizon) StepContinuing(action []float64) ([]float64, float64) {
 	return f.c.StepContinuing(action)
 }
+
+// ObsContinuing implements Continuing.
+func (f *fixedHorizon) ObsContinuing() []float64 { return f.c.ObsContinuing() }

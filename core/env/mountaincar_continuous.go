@@ -133,3 +133,6 @@ func (m *MountainCarContinuous) advance(action []float64) (atGoal bool) {
 	m.s = [2]float64{f32(position), f32(velocity)}
 	return position >= mcGoalPosition && velocity >= mcGoalVelocity
 }
+
+// ObsContinuing implements Continuing: it has no absorbing state, so it is Obs.
+func (m *MountainCarContinuous) ObsContinuing() []float64 { return m.Obs() }

@@ -119,3 +119,6 @@ func pyMod(a, b float64) float64 {
 func clip(x, lo, hi float64) float64 {
 	return math.Min(math.Max(x, lo), hi)
 }
+
+// ObsContinuing implements Continuing: it has no absorbing state, so it is Obs.
+func (p *Pendulum) ObsContinuing() []float64 { return p.Obs() }

@@ -35,6 +35,10 @@ type Report struct {
 	RewardModelValAccuracy float64 `json:"reward_model_val_accuracy"` // on the held-out 1/e of the comparisons
 	WallSeconds            float64 `json:"wall_seconds"`
 	Curve                  []Point `json:"curve"`
+	// Policy is the trained policy at the end.
+	Policy *ppo.Policy `json:"-"`
+	// Model is the reward model at the end.
+	Model *reward.Model `json:"-"`
 }
 
 // Run runs an experiment. progress, if not nil, is called after every round.
@@ -172,6 +176,7 @@ func Run(cfg Config, progress func(Point)) (*Report, error) {
 	rep.RandomReturn = RandomReturn(cfg.Env, cfg.EvalEpisodes, cfg.Seed^0xe7a1)
 	rep.RewardModelValAccuracy = st.ValAccuracy
 	rep.WallSeconds = time.Since(start).Seconds()
+	rep.Policy, rep.Model = trainer.Policy().Clone(), model
 	return rep, nil
 }
 

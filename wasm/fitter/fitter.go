@@ -547,6 +547,9 @@ func segment(c *prefs.Clip) (reward.Segment, error) {
 	od, ad := spec.ObsDim, spec.Action.Dim()
 	s := reward.Segment{Len: n, Obs: make([]float64, 0, n*od), Act: make([]float64, 0, n*ad), Next: make([]float64, 0, n*od)}
 	obs := e.Obs()
+	if cont != nil {
+		obs = cont.ObsContinuing()
+	}
 	for i, a := range c.Actions {
 		if err := env.CheckAction(spec, a); err != nil {
 			return reward.Segment{}, errors.New("step " + strconv.Itoa(i) + ": " + err.Error())
