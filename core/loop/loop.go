@@ -80,6 +80,7 @@ func Run(cfg Config, progress func(Point)) (*Report, error) {
 	data := &reward.Dataset{}
 	rep := &Report{Env: cfg.Env, Seed: cfg.Seed, Query: string(cfg.Query.Strategy), Noise: cfg.Rater.ErrorRate}
 
+	var labelled []Clip // every clip shown to the rater, once per pair it was in
 	// ask has the rater label n pairs chosen from pool as qc says, and adds them to the data.
 	ask := func(pool []Clip, n int, qc query.Config) error {
 		if n <= 0 || len(pool) < 2 {
@@ -99,6 +100,7 @@ func Run(cfg Config, progress func(Point)) (*Report, error) {
 		}
 		for _, p := range pairs {
 			l, r := &pool[p.Left], &pool[p.Right]
+			labelled = append(labelled, *l, *r)
 			data.AddChoice(l.Seg, r.Seg, cfg.Rater.Choose(rng, l.TrueReturn, r.TrueReturn))
 			rep.LabelsUsed++
 		}
@@ -157,7 +159,11 @@ func Run(cfg Config, progress func(Point)) (*Report, error) {
 			if err := ask(mixed, n, cfg.Query); err != nil {
 				return nil, err
 			}
-			if st, err = fit(pool); err != nil {
+			normOn := pool
+			if cfg.NormalizeOnLabelled {
+				normOn = labelled
+			}
+			if st, err = fit(normOn); err != nil {
 				return nil, err
 			}
 		}
