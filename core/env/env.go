@@ -57,6 +57,10 @@ type Spec struct {
 	// is always 0 and only the raters' preferences define the task. Its scripted checker, which
 	// measures the behaviour and is never shown to raters, is a separate env (ScoredEnv).
 	NoReward bool
+	// ObsScale, when not nil, holds one positive factor per observation component that brings
+	// the components to comparable magnitudes, for models that read observations raw (a
+	// learned reward: core/reward's ObsScale). Nil: they are comparable already.
+	ObsScale []float64
 }
 
 // Env is one environment instance. It is not safe for concurrent use; make one per goroutine.

@@ -50,6 +50,8 @@ func (m *MountainCarContinuous) Spec() Spec {
 		ObsDim:          2,
 		StateDim:        2,
 		Action:          Space{Low: []float64{mcMinAction}, High: []float64{mcMaxAction}},
+		// Velocity (at most 0.07) at the scale of position (-1.2 to 0.6).
+		ObsScale: []float64{1, 1 / mcMaxSpeed},
 	}
 }
 

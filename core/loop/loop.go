@@ -73,6 +73,9 @@ func Run(cfg Config, progress func(Point)) (*Report, error) {
 	}
 	rc := cfg.Reward
 	rc.Seed = cfg.Seed ^ 0x7265776172640000
+	if rc.ObsScale == nil {
+		rc.ObsScale = spec.ObsScale
+	}
 	model, err := reward.New(rc, reward.Shape{ObsDim: spec.ObsDim, ActDim: spec.Action.Dim(), ActN: spec.Action.N})
 	if err != nil {
 		return nil, err

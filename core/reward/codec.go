@@ -54,6 +54,7 @@ type configJSON struct {
 	NormSample  int           `json:"norm_sample"`
 	Seed        uint64        `json:"seed"`
 	Parallel    bool          `json:"parallel"`
+	ObsScale    []float64     `json:"obs_scale,omitempty"`
 }
 
 type shapeJSON struct {
@@ -78,7 +79,7 @@ func (m *Model) header(nets bool) modelJSON {
 		Format: Format, Version: Version,
 		Config: configJSON{c.Hidden, c.Activation, c.Features, c.Epsilon, c.LR, c.Batch, c.Epochs, c.MinSteps,
 			c.UpdateSteps, c.ValEvery, c.L2, c.RatioLow, c.RatioHigh, c.L2Factor, c.L2Min, c.L2Max,
-			c.MaxGradNorm, c.NormSample, c.Seed, c.Parallel},
+			c.MaxGradNorm, c.NormSample, c.Seed, c.Parallel, c.ObsScale},
 		Shape: shapeJSON{m.shape.ObsDim, m.shape.ActDim, m.shape.ActN},
 	}
 	for _, mb := range m.members {
@@ -175,7 +176,7 @@ func (m *Model) set(v modelJSON) error {
 		Epsilon: j.Epsilon, LR: j.LR, Batch: j.Batch, Epochs: j.Epochs, MinSteps: j.MinSteps, UpdateSteps: j.UpdateSteps,
 		ValEvery: j.ValEvery, L2: j.L2, RatioLow: j.RatioLow, RatioHigh: j.RatioHigh, L2Factor: j.L2Factor,
 		L2Min: j.L2Min, L2Max: j.L2Max, MaxGradNorm: j.MaxGradNorm, NormSample: j.NormSample, Seed: j.Seed,
-		Parallel: j.Parallel}
+		Parallel: j.Parallel, ObsScale: j.ObsScale}
 	n, err := New(cfg, Shape{v.Shape.ObsDim, v.Shape.ActDim, v.Shape.ActN})
 	if err != nil {
 		return err

@@ -2,6 +2,7 @@ package reward
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/prefer-rlhf/prefer/core/nn"
 )
@@ -56,6 +57,12 @@ type Config struct {
 	// Seed fixes initialisation, bootstrap resamples and minibatch order. Fitting is
 	// deterministic for a given seed and sequence of calls, in parallel or not.
 	Seed uint64
+	// ObsScale, if not nil, multiplies each component of an observation (in o_t and o_{t+1})
+	// before the networks read it; it has one positive value per observation component.
+	// Observations whose components differ in scale by orders of magnitude (MountainCar's
+	// position spans 1.8, its velocity 0.14) otherwise leave the small ones all but unseen
+	// by an orthogonally initialised network.
+	ObsScale []float64
 	// Parallel fits members in concurrent goroutines (natively; wasm runs them in turn).
 	Parallel bool
 }
@@ -110,6 +117,11 @@ func (c *Config) validate() error {
 		return fmt.Errorf("reward: MaxGradNorm must not be negative")
 	case c.NormSample < 2:
 		return fmt.Errorf("reward: NormSample must be at least 2, got %d", c.NormSample)
+	}
+	for _, v := range c.ObsScale {
+		if !(v > 0) || math.IsInf(v, 0) {
+			return fmt.Errorf("reward: ObsScale values must be positive and finite, got %v", c.ObsScale)
+		}
 	}
 	for _, h := range c.Hidden {
 		if h < 1 {

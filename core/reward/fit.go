@@ -272,9 +272,9 @@ func (mb *member) lossGrad(m *Model, train []Comparison, idx []int32, grad, delt
 	f := m.cfg.Features
 	for _, j := range idx {
 		c := &train[j]
-		m.shape.features(f, c.Left.Obs, c.Left.Act, c.Left.Next, c.Left.Len, mb.x[r*w:])
+		m.shape.features(f, m.cfg.ObsScale, c.Left.Obs, c.Left.Act, c.Left.Next, c.Left.Len, mb.x[r*w:])
 		r += c.Left.Len
-		m.shape.features(f, c.Right.Obs, c.Right.Act, c.Right.Next, c.Right.Len, mb.x[r*w:])
+		m.shape.features(f, m.cfg.ObsScale, c.Right.Obs, c.Right.Act, c.Right.Next, c.Right.Len, mb.x[r*w:])
 		r += c.Right.Len
 	}
 	y := mb.net.Forward(&mb.tape, mb.x, rows)

@@ -67,7 +67,14 @@ func New(cfg Config, shape Shape) (*Model, error) {
 	if cfg.Features&Act != 0 && shape.ActDim == 0 {
 		return nil, fmt.Errorf("reward: Features include Act but the shape has no action")
 	}
+	if cfg.ObsScale != nil && len(cfg.ObsScale) != shape.ObsDim {
+		return nil, fmt.Errorf("reward: ObsScale has %d values for observations of %d", len(cfg.ObsScale), shape.ObsDim)
+	}
 	cfg.Hidden = append([]int(nil), cfg.Hidden...)
+	cfg.ObsScale = append([]float64(nil), cfg.ObsScale...)
+	if len(cfg.ObsScale) == 0 {
+		cfg.ObsScale = nil
+	}
 	m := &Model{cfg: cfg, shape: shape, width: shape.width(cfg.Features), rng: rand.New(rand.NewPCG(cfg.Seed, 0x4e4f524d))}
 	sizes := append(append([]int{m.width}, cfg.Hidden...), 1)
 	for i := 0; i < cfg.Members; i++ {
@@ -92,7 +99,14 @@ func (mb *member) init() {
 }
 
 // Config returns the model's configuration.
-func (m *Model) Config() Config { c := m.cfg; c.Hidden = append([]int(nil), c.Hidden...); return c }
+func (m *Model) Config() Config {
+	c := m.cfg
+	c.Hidden = append([]int(nil), c.Hidden...)
+	if c.ObsScale != nil {
+		c.ObsScale = append([]float64(nil), c.ObsScale...)
+	}
+	return c
+}
 
 // Shape returns the transition shape the model reads.
 func (m *Model) Shape() Shape { return m.shape }
@@ -124,7 +138,7 @@ func (m *Model) Rewards(obs, act, next []float64, n int, out []float64) {
 	s := m.getScratch()
 	defer m.scratch.Put(s)
 	s.x = grow(s.x, n*m.width)
-	m.shape.features(m.cfg.Features, obs, act, next, n, s.x)
+	m.shape.features(m.cfg.Features, m.cfg.ObsScale, obs, act, next, n, s.x)
 	out = out[:n]
 	clear(out)
 	inv := 1 / float64(len(m.members))
@@ -160,7 +174,7 @@ func (m *Model) MemberReturns(s Segment, out []float64) {
 	sc := m.getScratch()
 	defer m.scratch.Put(sc)
 	sc.x = grow(sc.x, s.Len*m.width)
-	m.shape.features(m.cfg.Features, s.Obs, s.Act, s.Next, s.Len, sc.x)
+	m.shape.features(m.cfg.Features, m.cfg.ObsScale, s.Obs, s.Act, s.Next, s.Len, sc.x)
 	for i, mb := range m.members {
 		y := mb.net.Forward(&sc.tape, sc.x, s.Len)
 		sum := 0.0

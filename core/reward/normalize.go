@@ -20,7 +20,7 @@ func (m *Model) Normalize(obs, act, next []float64, n int) error {
 		return err
 	}
 	x := make([]float64, n*m.width)
-	m.shape.features(m.cfg.Features, obs, act, next, n, x)
+	m.shape.features(m.cfg.Features, m.cfg.ObsScale, obs, act, next, n, x)
 	m.normalizeRows(x, n)
 	return nil
 }
@@ -54,7 +54,7 @@ func (m *Model) normalizeOn(d *Dataset) {
 		if f&Next != 0 {
 			next = s.Next[t*od : (t+1)*od]
 		}
-		m.shape.features(f, obs, act, next, 1, x[r*w:(r+1)*w])
+		m.shape.features(f, m.cfg.ObsScale, obs, act, next, 1, x[r*w:(r+1)*w])
 	}
 	if n == total {
 		r := 0

@@ -59,13 +59,15 @@ func (s Shape) width(f Features) int {
 
 // features writes the feature rows of n transitions into x (n rows of width) and returns it.
 // obs and next hold n rows of ObsDim, act n rows of ActDim; a part not in f may be nil.
-func (s Shape) features(f Features, obs, act, next []float64, n int, x []float64) {
+// Observations are multiplied by scale component by component when it is not nil.
+func (s Shape) features(f Features, scale, obs, act, next []float64, n int, x []float64) {
 	w := s.width(f)
 	for i := 0; i < n; i++ {
 		row := x[i*w : (i+1)*w]
 		k := 0
 		if f&Obs != 0 {
-			k += copy(row[k:], obs[i*s.ObsDim:(i+1)*s.ObsDim])
+			scaled(row[k:k+s.ObsDim], obs[i*s.ObsDim:(i+1)*s.ObsDim], scale)
+			k += s.ObsDim
 		}
 		if f&Act != 0 {
 			if s.ActN > 0 {
@@ -81,8 +83,16 @@ func (s Shape) features(f Features, obs, act, next []float64, n int, x []float64
 			}
 		}
 		if f&Next != 0 {
-			copy(row[k:], next[i*s.ObsDim:(i+1)*s.ObsDim])
+			scaled(row[k:k+s.ObsDim], next[i*s.ObsDim:(i+1)*s.ObsDim], scale)
 		}
+	}
+}
+
+// scaled copies src into dst, multiplied by scale component by component if scale is not nil.
+func scaled(dst, src, scale []float64) {
+	copy(dst, src)
+	for j := range scale {
+		dst[j] *= scale[j]
 	}
 }
 

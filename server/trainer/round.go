@@ -200,6 +200,7 @@ func (t *Trainer) refit(ctx context.Context, p *project, labels []store.Label, m
 		cfg := loop.Defaults(p.spec.Name).Reward
 		cfg.Seed = t.seed(p.id, 0)
 		cfg.Features = rewardFeatures(p.spec.Action)
+		cfg.ObsScale = p.spec.ObsScale
 		if p.model, err = reward.New(cfg, rewardShape(p)); err != nil {
 			return false, false, err
 		}

@@ -48,16 +48,12 @@ func TestBehavioursAreLearned(t *testing.T) {
 	if testing.Short() {
 		t.Skip("learning check: minutes of PPO")
 	}
-	// PREFER_BEHAVIOUR=NAME runs one behaviour, =all runs every one. By default only the
-	// behaviours that are known to be learned run, as a regression check that fits the suite's
-	// time; CartPoleLeft-v0 and MountainCarRock-v0 are not learned yet (issue 5).
+	// PREFER_BEHAVIOUR=NAME runs one behaviour; by default every one runs (about 2.5 minutes
+	// on 2 cores). Seed 1, measured when written: PendulumSpin-v0 checker 9.49 (random 0.27),
+	// CartPoleLeft-v0 491.4 (random 19.1), MountainCarRock-v0 263.1 (random 55.2).
 	only := os.Getenv("PREFER_BEHAVIOUR")
 	for _, b := range env.Behaviours() {
-		switch {
-		case only == "all":
-		case only != "" && only != b.Name:
-			continue
-		case only == "" && b.Name != "PendulumSpin-v0":
+		if only != "" && only != "all" && only != b.Name {
 			continue
 		}
 		t.Run(b.Name, func(t *testing.T) {

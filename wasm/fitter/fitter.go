@@ -376,6 +376,9 @@ func (f *Fitter) newModel() (*reward.Model, error) {
 	cfg := reward.Defaults()
 	cfg.Batch, cfg.UpdateSteps, cfg.Parallel, cfg.Seed = f.cfg.Batch, f.cfg.UpdateSteps, false, f.cfg.Seed
 	cfg.NormSample = f.cfg.NormSample
+	if e, err := env.Lookup(f.envOK); err == nil {
+		cfg.ObsScale = e.Spec().ObsScale // as the hub's trainer starts its models
+	}
 	f.base = 0
 	return reward.New(cfg, f.shape)
 }
