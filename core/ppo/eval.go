@@ -28,6 +28,12 @@ func Evaluate(p *Policy, envName string, episodes int, seed uint64) float64 {
 	return s / float64(len(rets))
 }
 
+// EvalRand returns the random stream that episode i of Evaluate with seed resets from, so that
+// other measures of a policy can start from the same states.
+func EvalRand(seed uint64, i int) *rand.Rand {
+	return rand.New(rand.NewPCG(seed, streamEval+uint64(i)))
+}
+
 // EvaluateReturns is Evaluate's per-episode returns. Episodes run as one batch (every step
 // feeds all unfinished episodes through the network together), in parallel shards.
 func EvaluateReturns(p *Policy, envName string, episodes int, seed uint64) ([]float64, error) {
@@ -76,7 +82,7 @@ func evalShard(p *Policy, name string, sp env.Spec, lo, hi int, seed uint64, ret
 			return fmt.Errorf("ppo: %w", err)
 		}
 		envs[j] = e
-		copy(obs[j*od:(j+1)*od], e.Reset(rand.New(rand.NewPCG(seed, streamEval+uint64(lo+j)))))
+		copy(obs[j*od:(j+1)*od], e.Reset(EvalRand(seed, lo+j)))
 		active = append(active, j)
 	}
 	var tape nn.Tape

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math/rand/v2"
 	"os"
 	"runtime"
 	"sync"
@@ -92,11 +91,6 @@ func learnedReturns(p *ppo.Policy, r ppo.Reward, envName string, episodes int, s
 	return rets, nil
 }
 
-// evalStream is the PCG stream of ppo.Evaluate's episode i, 2<<32 + i (core/ppo's streamEval),
-// mirrored so that learned_return and eval_return start from the same states.
-// TestLearnedReturnsMatchEvaluate fails if the two drift apart.
-const evalStream = 2 << 32
-
 // learnedReturn runs episode i of learnedReturns. envName has been checked.
 func learnedReturn(p *ppo.Policy, r ppo.Reward, envName string, seed uint64, i int) float64 {
 	e, _ := env.Lookup(envName)
@@ -105,7 +99,7 @@ func learnedReturn(p *ppo.Policy, r ppo.Reward, envName string, seed uint64, i i
 	obs := make([]float64, 0, H*od)
 	act := make([]float64, 0, H*ad)
 	next := make([]float64, 0, H*od)
-	o := fh.Reset(rand.New(rand.NewPCG(seed, evalStream+uint64(i))))
+	o := fh.Reset(ppo.EvalRand(seed, i)) // the start of ppo.Evaluate's episode i
 	for t := 0; t < H; t++ {
 		a := p.Act(o, nil, true)
 		obs = append(obs, o...)
