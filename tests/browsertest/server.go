@@ -1,127 +1,49 @@
 package browsertest
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
-	"sync"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/prefer-rlhf/prefer/tests/worker"
 )
 
-// Server is a running `prefer serve` on a loopback port with a temporary database.
+// Server is a running `prefer serve` on a loopback port with a temporary database (see
+// worker.StartNative), with the default project's ID.
 type Server struct {
-	URL          string // http://127.0.0.1:PORT
-	JoinURL      string // the join link it printed
-	TeacherToken string
-	ProjectID    string
-	cmd          *exec.Cmd
-	log          *syncBuffer
+	*worker.Native
+	ProjectID string
 }
 
 // Binary returns the prefer binary to test: $PREFER_BIN (./build.sh test sets it), else one
-// built from this checkout into a temporary directory. The app's wasm must have been built
-// into public/ (./build.sh build); the test is skipped when it has not.
+// built from this checkout. The app's wasm must have been built into public/ (./build.sh
+// build); the test is skipped when it has not.
 func Binary(t testing.TB) string {
 	t.Helper()
-	root := moduleRoot(t)
+	root, err := worker.Root()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := os.Stat(filepath.Join(root, "public", "app.wasm")); err != nil {
 		t.Skip("browsertest: public/app.wasm is not built; run ./build.sh build (./build.sh test does)")
 	}
-	if bin := os.Getenv("PREFER_BIN"); bin != "" {
-		return bin
-	}
-	bin := filepath.Join(t.TempDir(), "prefer")
-	cmd := exec.Command("go", "build", "-o", bin, "./server/cmd/prefer")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("browsertest: go build prefer: %v\n%s", err, out)
+	bin, err := worker.PreferBin()
+	if err != nil {
+		t.Fatal(err)
 	}
 	return bin
-}
-
-func moduleRoot(t testing.TB) string {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		t.Fatalf("browsertest: go env GOMOD: %v", err)
-	}
-	return filepath.Dir(strings.TrimSpace(string(out)))
 }
 
 // StartServer runs `prefer serve` with a fresh database on a free loopback port, plus args,
 // and stops it (SIGTERM) when the test ends.
 func StartServer(t testing.TB, args ...string) *Server {
 	t.Helper()
-	bin := Binary(t)
-	db := filepath.Join(t.TempDir(), "prefer.db")
-	return startAt(t, bin, db, args)
-}
-
-func startAt(t testing.TB, bin, db string, args []string) *Server {
-	cmd := exec.Command(bin, append([]string{"serve", "--db", db, "--addr", "127.0.0.1:0"}, args...)...)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &Server{cmd: cmd, log: &syncBuffer{}}
-	cmd.Stderr = s.log
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("browsertest: starting prefer serve: %v", err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			cmd.Process.Kill()
-		}
-		if t.Failed() {
-			t.Logf("prefer serve log:\n%s", s.log.String())
-		}
-	})
-	lines := make(chan string)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-		io.Copy(io.Discard, stdout)
-	}()
-	deadline := time.After(30 * time.Second)
-	for s.URL == "" || s.JoinURL == "" || s.TeacherToken == "" {
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				t.Fatalf("browsertest: prefer serve exited early:\n%s", s.log.String())
-			}
-			l = strings.TrimSpace(l)
-			switch {
-			case strings.HasPrefix(l, "Prefer hub: "):
-				s.URL = strings.TrimPrefix(l, "Prefer hub: ")
-			case strings.HasPrefix(l, "join link:"):
-				s.JoinURL = strings.TrimSpace(strings.TrimPrefix(l, "join link:"))
-			case strings.HasPrefix(l, "teacher link:"):
-				link := strings.TrimSpace(strings.TrimPrefix(l, "teacher link:"))
-				s.TeacherToken = link[strings.Index(link, "token=")+len("token="):]
-			}
-		case <-deadline:
-			t.Fatalf("browsertest: prefer serve printed no links in 30 s:\n%s", s.log.String())
-		}
-	}
-	go func() {
-		for range lines {
-		}
-	}()
+	Binary(t)
+	s := &Server{Native: worker.StartNativeT(t, args...)}
 	var ps struct {
 		Projects []struct {
 			ID string `json:"id"`
@@ -186,22 +108,4 @@ func (s *Server) Comparisons(t testing.TB) []Comparison {
 		out = append(out, c)
 	}
 	return out
-}
-
-// syncBuffer is a bytes.Buffer safe for one writer and concurrent readers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

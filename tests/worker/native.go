@@ -50,7 +50,8 @@ func PreferBin() (string, error) {
 
 // Native is a running `prefer serve`.
 type Native struct {
-	URL          string
+	URL          string // http://127.0.0.1:PORT
+	JoinURL      string // the join link it printed
 	TeacherToken string
 	cmd          *exec.Cmd
 	done         chan struct{}
@@ -86,15 +87,19 @@ func StartNative(dir string, flags ...string) (*Native, error) {
 		io.Copy(io.Discard, stdout)
 	}()
 	timeout := time.After(60 * time.Second)
-	for n.URL == "" || n.TeacherToken == "" {
+	for n.URL == "" || n.JoinURL == "" || n.TeacherToken == "" {
 		select {
 		case l, ok := <-lines:
 			if !ok {
 				n.Stop()
 				return nil, fmt.Errorf("prefer serve ended before printing its links; stderr:\n%s", n.stderr)
 			}
+			l = strings.TrimSpace(l)
 			if u, ok := strings.CutPrefix(l, "Prefer hub: "); ok {
 				n.URL = strings.TrimSpace(u)
+			}
+			if u, ok := strings.CutPrefix(l, "join link:"); ok {
+				n.JoinURL = strings.TrimSpace(u)
 			}
 			if _, tok, ok := strings.Cut(l, "/teacher?token="); ok {
 				n.TeacherToken = strings.TrimSpace(tok)
@@ -110,6 +115,9 @@ func StartNative(dir string, flags ...string) (*Native, error) {
 	}()
 	return n, nil
 }
+
+// Log returns what the server has written to stderr so far.
+func (n *Native) Log() string { return n.stderr.String() }
 
 // StartNativeT is StartNative for a test: it fails the test on error and stops the server
 // when the test ends (printing its stderr if the test failed).
