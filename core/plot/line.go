@@ -26,6 +26,9 @@ type Chart struct {
 	Series         []Series
 	// HLines are horizontal reference lines (e.g. a "solved" threshold), labelled by name.
 	HLines []HLine
+	// XWhole puts x ticks on whole numbers only, for x values that count things (versions,
+	// rounds), where a tick at 2.5 means nothing.
+	XWhole bool
 }
 
 // HLine is a horizontal reference line at Y.
@@ -65,8 +68,8 @@ func (c *Chart) SVG() []byte {
 	if x0 > x1 {
 		x0, x1, y0, y1 = 0, 1, 0, 1
 	}
-	xt := ticks(x0, x1, 6)
-	yt := ticks(y0, y1, 5)
+	xt := ticks(x0, x1, 6, c.XWhole)
+	yt := ticks(y0, y1, 5, false)
 	x0, x1 = math.Min(x0, xt[0]), math.Max(x1, xt[len(xt)-1])
 	y0, y1 = math.Min(y0, yt[0]), math.Max(y1, yt[len(yt)-1])
 	if x1 == x0 {
@@ -136,12 +139,15 @@ func (c *Chart) SVG() []byte {
 }
 
 // ticks returns about n round tick values covering [lo, hi] (Heckbert 1990, "Nice numbers
-// for graph labels").
-func ticks(lo, hi float64, n int) []float64 {
+// for graph labels"), whole numbers only if whole.
+func ticks(lo, hi float64, n int, whole bool) []float64 {
 	if hi <= lo {
 		hi = lo + 1
 	}
 	step := nice((hi-lo)/float64(n-1), true)
+	if whole && step < 1 {
+		step = 1
+	}
 	start := math.Floor(lo/step) * step
 	end := math.Ceil(hi/step) * step
 	var out []float64

@@ -67,7 +67,7 @@ func TestChartEmptyAndFlat(t *testing.T) {
 
 func TestTicksAreRoundAndCover(t *testing.T) {
 	for _, r := range [][2]float64{{0, 1}, {-1234, 98765}, {0.001, 0.0042}, {-200, -150}, {3, 3}} {
-		ts := ticks(r[0], r[1], 6)
+		ts := ticks(r[0], r[1], 6, false)
 		if ts[0] > r[0] || ts[len(ts)-1] < r[1] && r[1] > r[0] {
 			t.Errorf("ticks %v do not cover [%v, %v]", ts, r[0], r[1])
 		}
@@ -78,6 +78,16 @@ func TestTicksAreRoundAndCover(t *testing.T) {
 		}
 		if len(ts) < 2 || len(ts) > 12 {
 			t.Errorf("%d ticks for [%v, %v]", len(ts), r[0], r[1])
+		}
+	}
+	// Whole ticks for counts: 2..5 would get steps of 0.5 otherwise.
+	if ts := ticks(2, 5, 6, false); ts[1]-ts[0] != 0.5 {
+		t.Errorf("ticks(2, 5) = %v, want a step of 0.5", ts)
+	}
+	for _, v := range ticks(2, 5, 6, true) {
+		if v != math.Trunc(v) {
+			t.Errorf("whole ticks(2, 5) = %v", ticks(2, 5, 6, true))
+			break
 		}
 	}
 	if num(12000) != "12k" || num(2.5e6) != "2.5M" || num(0.25) != "0.25" {

@@ -115,7 +115,7 @@ func AccuracySVG(pts []ModelPoint, width, height int) []byte {
 		xs[i], ys[i] = float64(p.Version), 100*p.ValAccuracy
 	}
 	c := plot.Chart{
-		Title: "Reward model: held-out accuracy", XLabel: "reward model version (one per round)", YLabel: "accuracy (%)",
+		Title: "Reward model: held-out accuracy", XLabel: "reward model version (one per round)", YLabel: "accuracy (%)", XWhole: true,
 		Width: width, Height: height,
 		Series: []plot.Series{{Name: "validation accuracy", X: xs, Y: ys, Color: colLearned}},
 		HLines: []plot.HLine{{Name: "chance", Y: 50}, {Name: "", Y: 100}},
