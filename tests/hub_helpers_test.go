@@ -7,46 +7,25 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prefer-rlhf/prefer/tests/worker"
 )
 
-// The hub tests run the real `prefer` binary: $PREFER_BIN (./build.sh test sets it), or one
-// built once into a temporary directory.
-var (
-	hubBinOnce sync.Once
-	hubBinPath string
-	hubBinErr  error
-)
-
+// hubBinary is the real `prefer` binary the hub tests run (worker.PreferBin: $PREFER_BIN, or
+// one built once into a temporary directory).
 func hubBinary(t *testing.T) string {
 	t.Helper()
-	if p := os.Getenv("PREFER_BIN"); p != "" {
-		return p
+	bin, err := worker.PreferBin()
+	if err != nil {
+		t.Fatal(err)
 	}
-	hubBinOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "prefer-hub-test")
-		if err != nil {
-			hubBinErr = err
-			return
-		}
-		hubBinPath = filepath.Join(dir, "prefer")
-		cmd := exec.Command("go", "build", "-o", hubBinPath, "github.com/prefer-rlhf/prefer/server/cmd/prefer")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			hubBinErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if hubBinErr != nil {
-		t.Fatal(hubBinErr)
-	}
-	return hubBinPath
+	return bin
 }
 
 // hubProc is a running `prefer serve`.

@@ -989,12 +989,3 @@ func TestStatusCache(t *testing.T) {
 		t.Fatalf("after the TTL: model version %d", res.Project.ModelVersion)
 	}
 }
-
-func TestValidUUID(t *testing.T) {
-	for _, s := range []string{"", "x", uuid.NewString(), strings.ToUpper(uuid.NewString()), "0b7e0000-0000-4000-8000-00000000000g",
-		"0b7e0000x0000-4000-8000-000000000000", "0b7e0000-0000-4000-8000-0000000000001"} {
-		if validUUID(s) != prefs.ValidUUID(s) {
-			t.Errorf("validUUID(%q) = %v, prefs says %v", s, validUUID(s), prefs.ValidUUID(s))
-		}
-	}
-}

@@ -65,25 +65,3 @@ func (h *Hub) forget(pid string) {
 	delete(h.statuses.m, pid)
 	h.statuses.mu.Unlock()
 }
-
-// validUUID is prefs.ValidUUID without a regular expression (it is on the hot path): the
-// canonical 8-4-4-4-12 hexadecimal form.
-func validUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i := 0; i < 36; i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
-}

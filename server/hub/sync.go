@@ -126,7 +126,7 @@ func (h *Hub) sync(w http.ResponseWriter, r *http.Request) error {
 		if e := decodeStrict(req.ModelUpdate, upd, "model_update."); e != nil {
 			return e
 		}
-		if !validUUID(upd.ID) {
+		if !prefs.ValidUUID(upd.ID) {
 			return errInvalid("model_update.id", "model_update.id must be a UUID")
 		}
 	}
@@ -224,10 +224,10 @@ func (h *Hub) parseComparison(r *http.Request, pid string, raw json.RawMessage, 
 		return prefs.Comparison{}, id, &prefs.FieldError{Field: field, Reason: reason}
 	}
 	c := prefs.Comparison{ID: wc.ID, PairID: wc.PairID, Choice: prefs.Choice(wc.Choice)}
-	if !validUUID(wc.ID) {
+	if !prefs.ValidUUID(wc.ID) {
 		return c, wc.ID, &prefs.FieldError{Field: "id", Reason: "must be a UUID"}
 	}
-	if !validUUID(wc.PairID) {
+	if !prefs.ValidUUID(wc.PairID) {
 		return c, wc.ID, &prefs.FieldError{Field: "pair_id", Reason: "must be a UUID"}
 	}
 	if !c.Choice.Valid() {
