@@ -93,7 +93,7 @@ func TestTextEnvReplay(t *testing.T) {
 		}
 	}
 	// Bad states: wrong length, not a token, a token after an empty slot.
-	bad := [][]float64{start[:5], append(append([]float64{0.5}, start[1:]...)), append(append([]float64(nil), start[:3]...), -1, 5, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1)}
+	bad := [][]float64{start[:5], append([]float64{0.5}, start[1:]...), append(append([]float64(nil), start[:3]...), -1, 5, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1)}
 	for _, s := range bad {
 		if err := e.SetState(s); err == nil {
 			t.Errorf("SetState(%v) accepted", s)
