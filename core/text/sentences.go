@@ -44,14 +44,14 @@ func Split(sentences []string) (train, heldOut []string) {
 	return train, heldOut
 }
 
-// Prompts returns the first n tokens of every sentence that has at least 2n tokens: prompts
-// that leave the rest of a sentence to continue, all of the same length so that a batch of
-// them needs no padding.
+// Prompts returns the first n tokens of every sentence that has at least 2n tokens and whose
+// token n begins a word (with a space): prompts of whole words that leave the rest of a
+// sentence to continue, all of the same length so that a batch of them needs no padding.
 func Prompts(tok *BPE, sentences []string, n int) [][]int {
 	var out [][]int
 	for _, s := range sentences {
 		ids := tok.Encode(s)
-		if len(ids) >= 2*n {
+		if len(ids) >= 2*n && tok.Token(ids[n])[0] == ' ' {
 			out = append(out, ids[:n:n])
 		}
 	}

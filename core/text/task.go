@@ -61,6 +61,9 @@ type World struct {
 	Tok       *BPE
 	Prompts   [][]int
 	Sentiment func(string) float64
+	// Vocab is the corpus's own words (Vocabulary of all its sentences), which
+	// ValidWordShare measures generated text against. It may be nil.
+	Vocab map[string]bool
 }
 
 // PromptLen is the number of tokens of every prompt.

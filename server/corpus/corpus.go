@@ -169,20 +169,22 @@ func Load(path string) ([]byte, error) {
 // Settings of the default world.
 const (
 	Vocab     = 512 // tokenizer vocabulary, the anchor model's
-	PromptLen = 4   // tokens per prompt: the first words of a held-out review sentence
+	PromptLen = 5   // tokens per prompt: the first words of a held-out review sentence
 )
 
 // NewWorld trains the tokenizer on corpus (Vocab tokens; deterministic, so every process
 // that reads the same corpus gets the same token ids) and builds the text tasks' world: its
-// prompts come from the held-out sentences (text.Split), its gold sentiment is VADER.
+// prompts come from the held-out sentences (text.Split), its gold sentiment is VADER, its
+// vocabulary is every word of the corpus.
 func NewWorld(corpus []byte) (*text.World, error) {
 	tok := text.Train(corpus, Vocab)
-	_, held := text.Split(text.Sentences(corpus))
+	sents := text.Sentences(corpus)
+	_, held := text.Split(sents)
 	prompts := text.Prompts(tok, held, PromptLen)
 	if len(prompts) == 0 {
 		return nil, fmt.Errorf("corpus: no held-out sentence has %d tokens or more to make a prompt", 2*PromptLen)
 	}
-	return &text.World{Tok: tok, Prompts: prompts, Sentiment: vader.Sentiment}, nil
+	return &text.World{Tok: tok, Prompts: prompts, Sentiment: vader.Sentiment, Vocab: text.Vocabulary(sents)}, nil
 }
 
 // Register loads the corpus at path (the default if empty), builds its world and registers

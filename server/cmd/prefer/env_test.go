@@ -197,8 +197,8 @@ func TestEnvText(t *testing.T) {
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	// Byte tokens are tokens of every tokenizer: a 4-token prompt "The " and "was great!!\n".
-	clip := `{"env":"TextPositive-v0","start_state":[84,104,101,32,-1,-1,-1,-1,-1,-1,-1,-1,-1,-1,-1,-1],"actions":[119,97,115,32,103,114,101,97,116,33,33,10]}`
+	// Byte tokens are tokens of every tokenizer: a 5-token prompt "Food " and "was great!!\n".
+	clip := `{"env":"TextPositive-v0","start_state":[70,111,111,100,32,-1,-1,-1,-1,-1,-1,-1,-1,-1,-1,-1,-1],"actions":[119,97,115,32,103,114,101,97,116,33,33,10]}`
 	code, out, errs := runPrefer(clip, "env", "replay", "--corpus", path)
 	var got clipOutput
 	if code != 0 || json.Unmarshal([]byte(out), &got) != nil {
