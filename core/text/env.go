@@ -154,6 +154,16 @@ func (e *Env) Step(action []float64) ([]float64, float64, bool) {
 	return e.Obs(), r, true
 }
 
+// StepContinuing is Step without the terminated flag: a text env is its own fixed-horizon
+// mode (every episode is Length steps), so env.FixedHorizon and env.ScoreClip accept it.
+func (e *Env) StepContinuing(action []float64) ([]float64, float64) {
+	obs, r, _ := e.Step(action)
+	return obs, r
+}
+
+// ObsContinuing is Obs.
+func (e *Env) ObsContinuing() []float64 { return e.Obs() }
+
 // Text decodes a state into its prompt and its continuation so far.
 func (e *Env) Text(state []float64) (prompt, continuation string) {
 	return e.w.Split(state)

@@ -3,6 +3,7 @@ package text
 import (
 	"errors"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -142,5 +143,50 @@ func TestSentencesSplitPrompts(t *testing.T) {
 		if len(p) != 4 {
 			t.Fatalf("prompt %v", p)
 		}
+	}
+}
+
+func TestTextScoreClip(t *testing.T) {
+	w := testWorld(t)
+	e, _ := env.Lookup("TextPositive-v0")
+	start := append([]float64(nil), e.Reset(rand.New(rand.NewPCG(2, 2)))...)
+	cont := w.Tok.Encode(" felt awful and I hated it from the start.\n")[:12]
+	var actions [][]float64
+	for _, id := range cont {
+		actions = append(actions, []float64{float64(id)})
+	}
+	s := w.Tok.Decode(cont)
+	for name, want := range map[string]float64{"TextPositive-v0": toySentiment(s), "TextNoE-v0": NoEScore(s)} {
+		got, err := env.ScoreClip(name, start, actions)
+		if err != nil || got != want || got == 0 {
+			t.Errorf("ScoreClip(%s) = %v, %v; want %v", name, got, err, want)
+		}
+	}
+}
+
+func TestClipSegment(t *testing.T) {
+	w := testWorld(t)
+	start := []float64{float64(w.Prompts[0][0]), float64(w.Prompts[0][1]), float64(w.Prompts[0][2])}
+	cont := w.Tok.Encode(" was great.")
+	var actions [][]float64
+	for _, id := range cont {
+		actions = append(actions, []float64{float64(id)})
+	}
+	got, err := DefaultFeatures.ClipSegment(w, start, actions)
+	want := DefaultFeatures.Segment(w.Prompts[0], cont)
+	if err != nil || got.Len != len(cont) || !reflect.DeepEqual(got, want) {
+		t.Fatalf("ClipSegment = %+v, %v", got, err)
+	}
+	for i := range got.Len {
+		n := 0.0
+		for _, v := range got.Obs[i*DefaultFeatures.Dim : (i+1)*DefaultFeatures.Dim] {
+			n += v
+		}
+		if n != 2 {
+			t.Errorf("row %d has %v ones, want 2 (token and bigram)", i, n)
+		}
+	}
+	if _, err := DefaultFeatures.ClipSegment(w, start, [][]float64{{0.5}}); err == nil {
+		t.Error("a fractional token was accepted")
 	}
 }

@@ -1,6 +1,8 @@
 package text
 
 import (
+	"fmt"
+
 	"github.com/prefer-rlhf/prefer/core/reward"
 )
 
@@ -49,6 +51,27 @@ func (f Features) Segment(prompt, cont []int) reward.Segment {
 		prev = id
 	}
 	return s
+}
+
+// ClipSegment returns the segment of a text clip (its start state and one action per token),
+// the form in which clips reach the trainer and the browser.
+func (f Features) ClipSegment(w *World, start []float64, actions [][]float64) (reward.Segment, error) {
+	p := w.PromptLen()
+	if len(start) < p || len(actions) == 0 {
+		return reward.Segment{}, fmt.Errorf("text: a clip needs a start state of at least %d tokens and an action", p)
+	}
+	prompt := make([]int, p)
+	for i := range prompt {
+		prompt[i] = int(start[i])
+	}
+	cont := make([]int, len(actions))
+	for i, a := range actions {
+		if len(a) != 1 || a[0] != float64(int(a[0])) || int(a[0]) < 0 || int(a[0]) >= w.Tok.VocabSize() {
+			return reward.Segment{}, fmt.Errorf("text: actions[%d] = %v is not a token id", i, a)
+		}
+		cont[i] = int(a[0])
+	}
+	return f.Segment(prompt, cont), nil
 }
 
 // bucket hashes a key into [0, Dim) with SplitMix64's finaliser: fixed, so the browser and the
