@@ -49,10 +49,9 @@ func TestRateFollowsGold(t *testing.T) {
 	}
 }
 
-// TestTextRewardModelLearns fits core/reward's ensemble on hashed n-gram features of
-// continuations labelled by a synthetic rater from the gold score, and checks it ranks unseen
-// pairs far better than chance.
-func TestTextRewardModelLearns(t *testing.T) {
+// textComparisons returns n training and 400 test comparisons of continuations of the
+// generated corpus's sentences, labelled by a perfect rater from the gold score.
+func textComparisons(n int) (train, test []reward.Comparison) {
 	corpus := testCorpus(3000, 11)
 	tok := Train([]byte(corpus), 400)
 	sents := Sentences([]byte(corpus))
@@ -76,20 +75,44 @@ func TestTextRewardModelLearns(t *testing.T) {
 		}
 		return out
 	}
+	return comparisons(n), comparisons(400)
+}
+
+// TestTextRewardModelLearns fits core/reward's ensemble on hashed n-gram features of
+// continuations labelled by a synthetic rater from the gold score, and checks it ranks unseen
+// pairs far better than chance.
+func TestTextRewardModelLearns(t *testing.T) {
+	train, test := textComparisons(500)
 	d := &reward.Dataset{}
-	for _, c := range comparisons(500) {
+	for _, c := range train {
 		d.Add(c)
 	}
-	m, err := reward.New(RewardConfig(1), f.Shape())
+	m, err := reward.New(RewardConfig(1), DefaultFeatures.Shape())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := m.Fit(d); err != nil {
 		t.Fatal(err)
 	}
-	acc := reward.Accuracy(m, comparisons(400))
+	acc := reward.Accuracy(m, test)
 	t.Logf("held-out accuracy %.3f", acc)
 	if acc < 0.85 {
 		t.Errorf("held-out accuracy %.3f after 500 labels, want at least 0.85", acc)
+	}
+}
+
+// BenchmarkTextRewardFit500 is a full refit of the text reward model at 500 labels, what the
+// browser's worker does (run it under wasm too: GOOS=js GOARCH=wasm go test -bench).
+func BenchmarkTextRewardFit500(b *testing.B) {
+	train, _ := textComparisons(500)
+	for b.Loop() {
+		d := &reward.Dataset{}
+		for _, c := range train {
+			d.Add(c)
+		}
+		m, _ := reward.New(RewardConfig(1), DefaultFeatures.Shape())
+		if _, err := m.Fit(d); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
