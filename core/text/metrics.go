@@ -20,6 +20,20 @@ func PositiveShare(scores []float64) float64 {
 	return float64(n) / float64(len(scores))
 }
 
+// FreeOfE is TextNoE-v0's measure: the share of texts without the letter e or E.
+func FreeOfE(texts []string) float64 {
+	if len(texts) == 0 {
+		return 0
+	}
+	n := 0
+	for _, t := range texts {
+		if NoEScore(t) == 0 {
+			n++
+		}
+	}
+	return float64(n) / float64(len(texts))
+}
+
 // Words splits s into lower-case words: maximal runs of letters and apostrophes.
 func Words(s string) []string {
 	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) && r != '\'' })

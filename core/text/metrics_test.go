@@ -25,6 +25,9 @@ func TestMetrics(t *testing.T) {
 	if got := ValidWordShare([]string{"xx the food was greatgood zz", "didn't like qq yy"}, vocab); got != 4.0/6 {
 		t.Errorf("ValidWordShare = %v, want 4/6", got)
 	}
+	if got := FreeOfE([]string{"a cat", "the dog", "no way", "EVIL"}); got != 0.5 {
+		t.Errorf("FreeOfE = %v, want 0.5", got)
+	}
 	if ValidWordShare(nil, vocab) != 1 || Distinct2(nil) != 0 || PositiveShare(nil) != 0 {
 		t.Error("empty input")
 	}

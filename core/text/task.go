@@ -64,6 +64,10 @@ type World struct {
 	// Vocab is the corpus's own words (Vocabulary of all its sentences), which
 	// ValidWordShare measures generated text against. It may be nil.
 	Vocab map[string]bool
+	// Train and HeldOut are the corpus's sentences on either side of the fixed split (Split):
+	// a language model pretrains on Train; prompts and held-out NLL come from HeldOut. They
+	// may be nil.
+	Train, HeldOut []string
 }
 
 // PromptLen is the number of tokens of every prompt.

@@ -179,12 +179,13 @@ const (
 func NewWorld(corpus []byte) (*text.World, error) {
 	tok := text.Train(corpus, Vocab)
 	sents := text.Sentences(corpus)
-	_, held := text.Split(sents)
+	train, held := text.Split(sents)
 	prompts := text.Prompts(tok, held, PromptLen)
 	if len(prompts) == 0 {
 		return nil, fmt.Errorf("corpus: no held-out sentence has %d tokens or more to make a prompt", 2*PromptLen)
 	}
-	return &text.World{Tok: tok, Prompts: prompts, Sentiment: vader.Sentiment, Vocab: text.Vocabulary(sents)}, nil
+	return &text.World{Tok: tok, Prompts: prompts, Sentiment: vader.Sentiment, Vocab: text.Vocabulary(sents),
+		Train: train, HeldOut: held}, nil
 }
 
 // Register loads the corpus at path (the default if empty), builds its world and registers

@@ -207,7 +207,7 @@ func TestEnvText(t *testing.T) {
 	if len(got.States) != 12 || !got.Terminated[11] || !(got.Rewards[11] > 0) {
 		t.Fatalf("replay: %d states, terminated %v, rewards %v", len(got.States), got.Terminated, got.Rewards)
 	}
-	code, out, errs = runPrefer(clip, "env", "render", "--corpus", path)
+	code, out, errs = runPrefer(clip, "env", "render", "--fixed-horizon", "--corpus", path)
 	if code != 0 || !strings.Contains(out, "great!!") || !strings.Contains(out, "<svg") {
 		t.Fatalf("render: exit %d: %s %s", code, out, errs)
 	}

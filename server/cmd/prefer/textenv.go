@@ -42,17 +42,18 @@ func listText() error {
 	return ensureText(text.Tasks()[0].Name)
 }
 
-// textSVG draws the last state of a text clip as a card; ok is false for other envs.
+// textSVG draws the last state of a text clip as a card (in fixed-horizon mode too); ok is
+// false for other envs.
 func textSVG(e env.Env, start []float64, states [][]float64) (svg []byte, ok bool) {
-	te, ok := e.(*text.Env)
-	if !ok {
+	w := text.Installed()
+	if _, ok := text.TaskOf(e.Spec().Name); !ok || w == nil {
 		return nil, false
 	}
 	last := start
 	if len(states) > 0 {
 		last = states[len(states)-1]
 	}
-	prompt, cont := te.Text(last)
+	prompt, cont := w.Split(last)
 	return []byte(text.SVG(prompt, cont, 0)), true
 }
 
