@@ -2,6 +2,7 @@ package text
 
 import (
 	"errors"
+	"math"
 	"math/rand/v2"
 	"reflect"
 	"strings"
@@ -188,5 +189,20 @@ func TestClipSegment(t *testing.T) {
 	}
 	if _, err := DefaultFeatures.ClipSegment(w, start, [][]float64{{0.5}}); err == nil {
 		t.Error("a fractional token was accepted")
+	}
+}
+
+func TestMeasure(t *testing.T) {
+	w := &World{Sentiment: toySentiment, Vocab: Vocabulary([]string{"the food was great and fun"})}
+	task, _ := TaskOf("TextPositive-v0")
+	m := w.Measure(task, []string{"x the food was great y", "x was awful z", "a fun day"})
+	// Inner words: the food was great / was awful / fun: 6 of 7 in the vocabulary.
+	want := Measures{Gold: 1.0 / 3, PositiveShare: 2.0 / 3, FreeOfE: 2.0 / 3, Distinct2: 1, ValidWordShare: 6.0 / 7}
+	if math.Abs(m.Gold-want.Gold) > 1e-12 || m.PositiveShare != want.PositiveShare || m.FreeOfE != want.FreeOfE || m.Distinct2 != want.Distinct2 || m.ValidWordShare != want.ValidWordShare {
+		t.Errorf("Measure = %+v, want %+v", m, want)
+	}
+	noe, _ := TaskOf("checker/TextNoE-v0")
+	if g := w.Measure(noe, []string{"eee", "a"}).Gold; g != -1.5 {
+		t.Errorf("TextNoE gold %v, want -1.5", g)
 	}
 }

@@ -91,3 +91,29 @@ func ValidWordShare(texts []string, vocab map[string]bool) float64 {
 	}
 	return float64(ok) / float64(total)
 }
+
+// Measures are the text measurements of a batch of continuations that `prefer experiment`
+// reports before and after training (issue 12's report keys without their suffixes).
+type Measures struct {
+	Gold           float64 `json:"gold"`             // mean gold score (World.Score)
+	PositiveShare  float64 `json:"positive_share"`   // share with a gold score above 0
+	FreeOfE        float64 `json:"free_of_e"`        // share without the letter e (TextNoE-v0's goal)
+	Distinct2      float64 `json:"distinct_2"`       // diversity
+	ValidWordShare float64 `json:"valid_word_share"` // share of words in the corpus's vocabulary
+}
+
+// Measure scores continuations of task t on world w. ValidWordShare is 1 when w has no
+// vocabulary.
+func (w *World) Measure(t Task, conts []string) Measures {
+	scores := make([]float64, len(conts))
+	m := Measures{FreeOfE: FreeOfE(conts), Distinct2: Distinct2(conts), ValidWordShare: 1}
+	for i, c := range conts {
+		scores[i] = w.Score(t, c)
+		m.Gold += scores[i] / float64(len(conts))
+	}
+	m.PositiveShare = PositiveShare(scores)
+	if w.Vocab != nil {
+		m.ValidWordShare = ValidWordShare(conts, w.Vocab)
+	}
+	return m
+}

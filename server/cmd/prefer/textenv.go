@@ -92,9 +92,8 @@ func runCorpus(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		"prompts": len(w.Prompts), "prompt_tokens": w.PromptLen(), "vocab": w.Tok.VocabSize(),
 		"tokens": tokens, "bytes_per_token": float64(len(b)) / float64(tokens),
 	}
-	if textCorpus == "" {
-		dir, _ := corpus.Dir()
-		info["path"] = dir
+	if path, ok := corpus.Cached(); textCorpus == "" && ok {
+		info["path"] = path
 	}
 	if *tokOut != "" {
 		j, _ := json.Marshal(w.Tok)
