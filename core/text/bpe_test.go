@@ -118,16 +118,18 @@ func TestChunksConcatenate(t *testing.T) {
 	}
 }
 
-func slicesEqual(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
+func slicesEqual(a, b []int) bool { return equalInts(a, b) }
+
+func FuzzBPERoundTrip(f *testing.F) {
+	b := Train([]byte(testCorpus(300, 13)), 350)
+	for _, s := range []string{"", "The film was great.", "\xff\x00 x", "  a\tb\n"} {
+		f.Add(s)
 	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
+	f.Fuzz(func(t *testing.T, s string) {
+		if got := b.Decode(b.Encode(s)); got != s {
+			t.Fatalf("Decode(Encode(%q)) = %q", s, got)
 		}
-	}
-	return true
+	})
 }
 
 func BenchmarkTrain1MB(b *testing.B) {

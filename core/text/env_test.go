@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/prefer-rlhf/prefer/core/env"
+	"github.com/prefer-rlhf/prefer/core/prefs"
 )
 
 // toySentiment is the tests' gold score: +1 per word of a tiny positive list, -1 per negative.
@@ -204,5 +205,38 @@ func TestMeasure(t *testing.T) {
 	noe, _ := TaskOf("checker/TextNoE-v0")
 	if g := w.Measure(noe, []string{"eee", "a"}).Gold; g != -1.5 {
 		t.Errorf("TextNoE gold %v, want -1.5", g)
+	}
+}
+
+func TestDPOPair(t *testing.T) {
+	w := testWorld(t)
+	start := make([]float64, 3+12)
+	for i := range start {
+		start[i] = -1
+		if i < 3 {
+			start[i] = float64(w.Prompts[0][i])
+		}
+	}
+	clip := func(s string, start []float64) prefs.Clip {
+		c := prefs.Clip{Env: "TextPositive-v0", StartState: start}
+		for _, id := range w.Tok.Encode(s) {
+			c.Actions = append(c.Actions, []float64{float64(id)})
+		}
+		return c
+	}
+	p, ok, err := w.DPOPair(clip(" was great.", start), clip(" was bad.", start), prefs.Right)
+	if err != nil || !ok || p.Mu != 0 || !equalInts(p.Prompt, w.Prompts[0]) || w.Tok.Decode(p.Left) != " was great." || w.Tok.Decode(p.Right) != " was bad." {
+		t.Fatalf("DPOPair = %+v, %v, %v", p, ok, err)
+	}
+	if _, ok, err := w.DPOPair(clip(" a", start), clip(" b", start), prefs.CantTell); ok || err != nil {
+		t.Errorf("can't tell: ok %v, err %v", ok, err)
+	}
+	other := append([]float64(nil), start...)
+	other[0] = float64(w.Prompts[0][0] + 1)
+	if _, _, err := w.DPOPair(clip(" a", start), clip(" b", other), prefs.Left); err == nil {
+		t.Error("clips of different prompts were paired")
+	}
+	if _, _, err := w.DPOPair(clip(" a", start[:2]), clip(" b", start), prefs.Left); err == nil {
+		t.Error("a short start state was accepted")
 	}
 }

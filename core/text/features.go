@@ -1,8 +1,7 @@
 package text
 
 import (
-	"fmt"
-
+	"github.com/prefer-rlhf/prefer/core/prefs"
 	"github.com/prefer-rlhf/prefer/core/reward"
 )
 
@@ -56,20 +55,9 @@ func (f Features) Segment(prompt, cont []int) reward.Segment {
 // ClipSegment returns the segment of a text clip (its start state and one action per token),
 // the form in which clips reach the trainer and the browser.
 func (f Features) ClipSegment(w *World, start []float64, actions [][]float64) (reward.Segment, error) {
-	p := w.PromptLen()
-	if len(start) < p || len(actions) == 0 {
-		return reward.Segment{}, fmt.Errorf("text: a clip needs a start state of at least %d tokens and an action", p)
-	}
-	prompt := make([]int, p)
-	for i := range prompt {
-		prompt[i] = int(start[i])
-	}
-	cont := make([]int, len(actions))
-	for i, a := range actions {
-		if len(a) != 1 || a[0] != float64(int(a[0])) || int(a[0]) < 0 || int(a[0]) >= w.Tok.VocabSize() {
-			return reward.Segment{}, fmt.Errorf("text: actions[%d] = %v is not a token id", i, a)
-		}
-		cont[i] = int(a[0])
+	prompt, cont, err := w.clipTokens(prefs.Clip{StartState: start, Actions: actions})
+	if err != nil {
+		return reward.Segment{}, err
 	}
 	return f.Segment(prompt, cont), nil
 }
