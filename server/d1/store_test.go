@@ -90,6 +90,9 @@ func TestParityWithNativeStore(t *testing.T) {
 	stolen := batch[0]
 	stolen.Choice = prefs.CantTell
 	bobs := cmp(pair1, prefs.Left)
+	crowd := uuid.NewString()
+	crowdBatch := []prefs.Comparison{cmp(pair2, prefs.Left), cmp(pair2, prefs.Right), cmp(pair2, prefs.Equal)}
+	crowdBatch[1].ResponseMS = 400_000 // an idle tab: capped in the active time
 	upd := &store.ModelUpdate{ID: uuid.NewString(), ProjectID: pid, RaterID: ada, BaseVersion: 1, Labels: 12,
 		Delta: []float32{0.5, -0.25, 1}, Metrics: map[string]float64{"acc": 0.75, "bad": math.NaN()}}
 	updFromBob := *upd
@@ -224,6 +227,41 @@ func TestParityWithNativeStore(t *testing.T) {
 		}},
 		{"all updates", func(s both) (any, error) { return s.ModelUpdates(ctx, pid, "") }},
 		{"counts", func(s both) (any, error) { return s.Counts(ctx, pid) }},
+		{"crowd rater", func(s both) (any, error) {
+			return nil, s.CreateRater(ctx, &store.Rater{ID: crowd, ProjectID: pid, Name: "abc", Participant: "abc", CreatedAt: created.Add(2 * time.Second)}, "hash-crowd")
+		}},
+		{"participant taken", func(s both) (any, error) {
+			err := s.CreateRater(ctx, &store.Rater{ID: uuid.NewString(), ProjectID: pid, Name: "x", Participant: "abc"}, "hash-x")
+			return errors.Is(err, store.ErrParticipantTaken), nil
+		}},
+		{"rater by participant", func(s both) (any, error) { return s.RaterByParticipant(ctx, pid, "abc") }},
+		{"no such participant", func(s both) (any, error) { return s.RaterByParticipant(ctx, pid, "zzz") }},
+		{"second device", func(s both) (any, error) {
+			if err := s.AddRaterToken(ctx, crowd, "hash-crowd-2", created); err != nil {
+				return nil, err
+			}
+			return s.RaterByTokenHash(ctx, "hash-crowd-2")
+		}},
+		{"pairs for the crowd rater", func(s both) (any, error) { return s.PairsForOverlap(ctx, pid, crowd, 5, nil, 3) }},
+		{"capped insert", func(s both) (any, error) {
+			return s.AddComparisonsCapped(ctx, pid, crowd, crowdBatch, created.Add(5*time.Minute), 2)
+		}},
+		{"capped retry", func(s both) (any, error) {
+			return s.AddComparisonsCapped(ctx, pid, crowd, crowdBatch, created.Add(6*time.Minute), 2)
+		}},
+		{"crowd labels", func(s both) (any, error) { return s.RaterLabels(ctx, crowd) }},
+		{"pairs at overlap 1", func(s both) (any, error) { return s.PairsForOverlap(ctx, pid, bob, 5, nil, 1) }},
+		{"pairs at overlap 2", func(s both) (any, error) { return s.PairsForOverlap(ctx, pid, bob, 5, nil, 2) }},
+		{"rater times", func(s both) (any, error) { return s.Raters(ctx, pid) }},
+		{"coverage", func(s both) (any, error) {
+			l, f, err := s.PairCoverage(ctx, pid, 2)
+			return []int{l, f}, err
+		}},
+		{"crowd export", func(s both) (any, error) {
+			var parts []string
+			err := s.Export(ctx, pid, func(e *store.ExportRow) error { parts = append(parts, e.Participant); return nil })
+			return parts, err
+		}},
 	}
 	native, d := openNative(t), openD1(t)
 	for _, st := range steps {

@@ -65,10 +65,10 @@ const MaxActiveMS = 5 * 60 * 1000
 
 // Clips and pairs.
 const (
-	SQLClip       = `SELECT data FROM clips WHERE id = ?1 AND project_id = ?2`
-	SQLClipsByID  = `SELECT id, data FROM clips WHERE project_id = ?1 AND id IN (SELECT value FROM json_each(?2))`
-	SQLPairExists = `SELECT 1 AS one FROM pairs WHERE id = ?1 AND project_id = ?2`
-	SQLPairsExist = `SELECT id FROM pairs WHERE project_id = ?1 AND id IN (SELECT value FROM json_each(?2))`
+	SQLClip        = `SELECT data FROM clips WHERE id = ?1 AND project_id = ?2`
+	SQLClipsByID   = `SELECT id, data FROM clips WHERE project_id = ?1 AND id IN (SELECT value FROM json_each(?2))`
+	SQLPairExists  = `SELECT 1 AS one FROM pairs WHERE id = ?1 AND project_id = ?2`
+	SQLPairsExist  = `SELECT id FROM pairs WHERE project_id = ?1 AND id IN (SELECT value FROM json_each(?2))`
 	SQLRetirePairs = `UPDATE pairs SET active = 0 WHERE project_id = ?1 AND active = 1`
 	// SQLPairsFor serves a rater (?2) up to ?4 active pairs of project ?1 that it has not
 	// labelled and does not hold (?3, a JSON array of ids). A pair leaves the queue once ?5
