@@ -36,6 +36,10 @@ type both interface {
 	PairsFor(ctx context.Context, projectID, raterID string, n int, skip []string) ([]store.Pair, error)
 	AddComparisons(ctx context.Context, projectID, raterID string, cs []prefs.Comparison, received time.Time) (store.SyncResult, error)
 	PairCoverage(ctx context.Context, projectID string, overlap int) (labelled, full int, err error)
+	SetGold(ctx context.Context, projectID, pairID string, choice prefs.Choice) error
+	Gold(ctx context.Context, projectID string) (map[string]prefs.Choice, error)
+	SetRaterWeight(ctx context.Context, projectID, raterID string, w float64) error
+	RaterWeights(ctx context.Context, projectID string) (map[string]float64, error)
 }
 
 func openD1(t *testing.T) *Store {
@@ -257,6 +261,16 @@ func TestParityWithNativeStore(t *testing.T) {
 			l, f, err := s.PairCoverage(ctx, pid, 2)
 			return []int{l, f}, err
 		}},
+		{"gold", func(s both) (any, error) { return nil, s.SetGold(ctx, pid, pair2, prefs.Left) }},
+		{"gold of a missing pair", func(s both) (any, error) { return nil, s.SetGold(ctx, pid, uuid.NewString(), prefs.Left) }},
+		{"bad gold answer", func(s both) (any, error) { return s.SetGold(ctx, pid, pair1, "cant_tell") != nil, nil }},
+		{"gold pairs", func(s both) (any, error) { return s.Gold(ctx, pid) }},
+		{"gold pair for every rater", func(s both) (any, error) { return s.PairsForOverlap(ctx, pid, bob, 5, nil, 1) }},
+		{"ungold", func(s both) (any, error) { return nil, s.SetGold(ctx, pid, pair1, "") }},
+		{"weight", func(s both) (any, error) { return nil, s.SetRaterWeight(ctx, pid, bob, 0.5) }},
+		{"weight of a missing rater", func(s both) (any, error) { return nil, s.SetRaterWeight(ctx, pid, uuid.NewString(), 0.5) }},
+		{"bad weight", func(s both) (any, error) { return s.SetRaterWeight(ctx, pid, bob, 2) != nil, nil }},
+		{"weights", func(s both) (any, error) { return s.RaterWeights(ctx, pid) }},
 		{"crowd export", func(s both) (any, error) {
 			var parts []string
 			err := s.Export(ctx, pid, func(e *store.ExportRow) error { parts = append(parts, e.Participant); return nil })
