@@ -1,36 +1,31 @@
 package classroom
 
 import (
-	"errors"
-	"github.com/prefer-rlhf/prefer/core/jsonnum"
 	"html/template"
 	"math"
 	"net/http"
 	"strconv"
 	"time"
 
-	"github.com/prefer-rlhf/prefer/server/store"
+	"github.com/prefer-rlhf/prefer/core/jsonnum"
+	"github.com/prefer-rlhf/prefer/server/hub"
 )
 
 // report: GET /classroom/report?project=ID&token=T, a printable page of the session: the
 // figures, the charts and the rater table as they stand, drawn on the server, with no script.
-func (h *Handler) report(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) report(w http.ResponseWriter, r *http.Request) error {
 	pid := r.URL.Query().Get("project")
+	if pid == "" {
+		return hub.Invalid("project", "project is required")
+	}
 	r2 := r.Clone(r.Context())
 	r2.Header.Set("Authorization", "Bearer "+r.URL.Query().Get("token"))
-	if err := h.authorize(r2, pid); err != nil || pid == "" {
-		http.Error(w, "classroom: a teacher token for this project is required", http.StatusUnauthorized)
-		return
+	if err := h.authorize(r2, pid); err != nil {
+		return err
 	}
 	d, err := h.Build(r.Context(), pid)
-	if errors.Is(err, store.ErrNotFound) {
-		http.Error(w, "classroom: no such project", http.StatusNotFound)
-		return
-	}
 	if err != nil {
-		h.log.Error("classroom: report", "project", pid, "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
+		return notFound(err, "project", "no project "+pid)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
@@ -42,6 +37,7 @@ func (h *Handler) report(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		h.log.Warn("classroom: report", "err", err)
 	}
+	return nil
 }
 
 var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
@@ -82,6 +78,7 @@ var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
  <div><b>{{.D.Summary.Labels}}</b>labels</div>
  <div><b>{{len .D.Summary.PerRater}}</b>raters</div>
  <div><b>{{pct .D.Summary.Agreement}}</b>pairwise agreement ({{.D.Summary.SharedPairs}} shared pairs)</div>
+ <div><b>{{pct .D.Summary.OverlapShare}}</b>pairs at overlap {{.D.Project.Overlap}} ({{.D.Summary.PairsAtOverlap}} of {{.D.Summary.PairsLabelled}})</div>
  <div><b>{{num .D.Summary.Kappa}}</b>Fleiss' kappa</div>
  <div><b>{{.D.Project.PolicyVersion}}</b>policy versions</div>
 </div>
@@ -89,8 +86,8 @@ var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 <div class="chart">{{index .Charts "reward_hacking"}}</div>
 <div class="charts2"><div class="chart">{{index .Charts "accuracy"}}</div><div class="chart">{{index .Charts "per_minute"}}</div></div>
 <h2>Raters</h2>
-<table><tr><th>name</th><th>labels</th><th>agrees with class</th><th>gold</th><th>status</th></tr>
-{{range .D.Summary.PerRater}}<tr><td>{{.Name}}</td><td class="n">{{.Labels}}</td><td class="n">{{pct .ConsensusRate}}</td><td class="n">{{pct .GoldRate}}</td><td>{{if .Excluded}}excluded{{end}}</td></tr>
+<table><tr><th>name</th><th>participant</th><th>labels</th><th>active minutes</th><th>median s/label</th><th>agrees with class</th><th>gold</th><th>status</th></tr>
+{{range .D.Summary.PerRater}}<tr><td>{{.Name}}</td><td>{{.Participant}}</td><td class="n">{{.Labels}}</td><td class="n">{{printf "%.1f" .ActiveMinutes}}</td><td class="n">{{num .MedianSeconds}}</td><td class="n">{{pct .ConsensusRate}}</td><td class="n">{{pct .GoldRate}}</td><td>{{if .Excluded}}excluded{{end}}</td></tr>
 {{end}}</table>
 <h2>Most disputed pairs</h2>
 <table><tr><th>pair</th><th>left</th><th>right</th><th>equal</th><th>disagreement</th></tr>
