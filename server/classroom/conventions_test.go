@@ -88,7 +88,7 @@ func newCrowdClass(t *testing.T) *crowdClass {
 	}
 	now := time.Now()
 	for i, part := range []string{"", "PID-7"} {
-		r := &store.Rater{ID: uuid.NewString(), ProjectID: c.pid, Name: "r", Participant: part}
+		r := &store.Rater{ID: uuid.NewString(), ProjectID: c.pid, Name: "<i>r</i>", Participant: part}
 		if err := st.CreateRater(ctx, r, hub.HashToken(uuid.NewString())); err != nil {
 			t.Fatal(err)
 		}
@@ -180,7 +180,8 @@ func TestDashboardCrowdFigures(t *testing.T) {
 		t.Fatalf("other rater %+v", other)
 	}
 	status, body = c.do(t, "GET", "/classroom/report?token=teach&project="+c.pid, nil)
-	if status != 200 || !bytes.Contains(body, []byte("<td>PID-7</td>")) || !bytes.Contains(body, []byte("pairs at overlap 2 (1 of 2)")) {
+	if status != 200 || !bytes.Contains(body, []byte("<td>PID-7</td>")) || !bytes.Contains(body, []byte("pairs at overlap 2 (1 of 2)")) ||
+		bytes.Contains(body, []byte("<i>r")) || !bytes.Contains(body, []byte("&lt;i&gt;r&lt;/i&gt;")) {
 		t.Fatalf("report %d: %s", status, body)
 	}
 }
