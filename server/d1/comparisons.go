@@ -34,6 +34,7 @@ func (s *Store) AddComparisonsCapped(ctx context.Context, projectID, raterID str
 		Stmt{store.SQLStoredComparisons, []any{items, raterID}},
 		Stmt{store.SQLTouchRater, []any{ms(received), raterID}},
 		Stmt{store.SQLRaterLabels, []any{raterID}},
+		Stmt{store.SQLCountPairRaters, []any{raterID, ms(received), items}},
 	)
 	if err != nil {
 		return store.SyncResult{}, fmt.Errorf("d1: insert comparisons: %w", err)

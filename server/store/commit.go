@@ -42,7 +42,7 @@ type commitRes struct {
 type committer struct {
 	db *sql.DB
 	// Statements prepared once on the writer connection.
-	insert, capped, stored, touch, count *sql.Stmt
+	insert, capped, stored, touch, count, pairRaters *sql.Stmt
 	ch                                   chan *commitReq
 	mu                                   sync.RWMutex // guards closed against sends racing with stop
 	closed                               bool
@@ -64,8 +64,8 @@ func (c *committer) prepare() error {
 	if c.insert != nil {
 		return nil
 	}
-	var sts [5]*sql.Stmt
-	for i, q := range []string{SQLInsertComparisons, SQLInsertComparisonsCapped, SQLStoredComparisons, SQLTouchRater, SQLRaterLabels} {
+	var sts [6]*sql.Stmt
+	for i, q := range []string{SQLInsertComparisons, SQLInsertComparisonsCapped, SQLStoredComparisons, SQLTouchRater, SQLRaterLabels, SQLCountPairRaters} {
 		st, err := c.db.Prepare(q)
 		if err != nil {
 			for _, p := range sts[:i] {
@@ -75,7 +75,7 @@ func (c *committer) prepare() error {
 		}
 		sts[i] = st
 	}
-	c.insert, c.capped, c.stored, c.touch, c.count = sts[0], sts[1], sts[2], sts[3], sts[4]
+	c.insert, c.capped, c.stored, c.touch, c.count, c.pairRaters = sts[0], sts[1], sts[2], sts[3], sts[4], sts[5]
 	return nil
 }
 
@@ -107,7 +107,7 @@ func (c *committer) stop() {
 	}
 	c.mu.Unlock()
 	<-c.done
-	for _, st := range []*sql.Stmt{c.insert, c.capped, c.stored, c.touch, c.count} {
+	for _, st := range []*sql.Stmt{c.insert, c.capped, c.stored, c.touch, c.count, c.pairRaters} {
 		if st != nil {
 			st.Close()
 		}
@@ -219,6 +219,11 @@ func (c *committer) insertOne(ctx context.Context, tx *sql.Tx, r *commitReq, out
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("store: insert comparisons: %w", err)
+	}
+	if len(out.inserted) > 0 {
+		if _, err := tx.StmtContext(ctx, c.pairRaters).ExecContext(ctx, r.raterID, r.received, r.items); err != nil {
+			return fmt.Errorf("store: count pair raters: %w", err)
+		}
 	}
 	if len(out.inserted) == r.n {
 		return nil

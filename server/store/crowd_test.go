@@ -53,6 +53,13 @@ func TestMigrateCrowd(t *testing.T) {
 	if n, _ := s.CountComparisons(ctx, "p1"); n != 3 {
 		t.Fatalf("%d labels after upgrade, want 3", n)
 	}
+	// The pair's rater count is backfilled: one rater labelled it (three times).
+	if l, f, err := s.PairCoverage(ctx, "p1", 1); err != nil || l != 1 || f != 1 {
+		t.Fatalf("coverage after upgrade: %d labelled, %d at overlap 1, %v", l, f, err)
+	}
+	if l, f, _ := s.PairCoverage(ctx, "p1", 2); l != 1 || f != 0 {
+		t.Fatalf("coverage at overlap 2 after upgrade: %d, %d", l, f)
+	}
 	rs, err := s.Raters(ctx, "p1")
 	if err != nil || len(rs) != 1 || rs[0].Participant != "" || rs[0].Comparisons != 3 || rs[0].ActiveMS != 6000 || rs[0].MedianMS != 2000 {
 		t.Fatalf("raters after upgrade: %+v %v", rs, err)
@@ -117,5 +124,12 @@ func TestQuotaInsert(t *testing.T) {
 	}
 	if n, _ := f.s.RaterLabels(ctx, f.rater.ID); n != 3 {
 		t.Fatalf("rater labels %d", n)
+	}
+	// Two raters labelled the one pair, however many times each.
+	if l, full, err := f.s.PairCoverage(ctx, f.project.ID, 2); err != nil || l != 1 || full != 1 {
+		t.Fatalf("coverage %d %d %v", l, full, err)
+	}
+	if l, full, _ := f.s.PairCoverage(ctx, f.project.ID, 3); l != 1 || full != 0 {
+		t.Fatalf("coverage at overlap 3: %d %d", l, full)
 	}
 }

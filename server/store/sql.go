@@ -25,8 +25,8 @@ const (
 		(SELECT COUNT(*) FROM model_updates WHERE project_id = ?1 AND status = 'pending') AS pending`
 	// SQLPairCoverage counts the project's pairs that at least one rater labelled, and those
 	// that ?2 (the overlap) distinct raters labelled.
-	SQLPairCoverage = `SELECT COUNT(*) AS labelled, COALESCE(SUM(n >= ?2), 0) AS full FROM
-		(SELECT COUNT(DISTINCT c.rater_id) AS n FROM comparisons c WHERE c.project_id = ?1 GROUP BY c.pair_id)`
+	SQLPairCoverage = `SELECT COUNT(*) AS labelled, COALESCE(SUM(raters >= ?2), 0) AS full
+		FROM pairs WHERE project_id = ?1 AND raters > 0`
 )
 
 // Raters.
@@ -77,8 +77,7 @@ const (
 	// rater gets. Pairs others have started come first, so raters who join together label the
 	// same pairs; then the trainer's priority.
 	SQLPairsFor = `SELECT q.id, l.data AS left_data, rc.data AS right_data FROM (
-			SELECT p.id, p.left_clip, p.right_clip, p.priority, p.created_at,
-				(SELECT COUNT(DISTINCT c.rater_id) FROM comparisons c WHERE c.pair_id = p.id) AS n,
+			SELECT p.id, p.left_clip, p.right_clip, p.priority, p.created_at, p.raters AS n,
 				EXISTS (SELECT 1 FROM gold_pairs g WHERE g.pair_id = p.id) AS gold
 			FROM pairs p
 			WHERE p.project_id = ?1 AND p.active = 1
@@ -115,6 +114,15 @@ const (
 	LIMIT max(0, ?5 - (SELECT COUNT(*) FROM comparisons c WHERE c.rater_id = ?2))
 	ON CONFLICT(id) DO NOTHING
 	RETURNING id`
+	// SQLCountPairRaters adds one to the rater count (pairs.raters) of each pair that rater ?1
+	// labelled for the first time in the request received at ?2: the pairs of ?3 (the
+	// request's JSON array) on which all of the rater's comparisons were received at ?2. It
+	// runs after the insert, in its transaction, and reads the comparisons by the (rater,
+	// pair) index.
+	SQLCountPairRaters = `UPDATE pairs SET raters = raters + 1
+		WHERE id IN (SELECT json_extract(value, '$.pair_id') FROM json_each(?3))
+		  AND EXISTS (SELECT 1 FROM comparisons c WHERE c.rater_id = ?1 AND c.pair_id = pairs.id AND c.received_at = ?2)
+		  AND NOT EXISTS (SELECT 1 FROM comparisons c WHERE c.rater_id = ?1 AND c.pair_id = pairs.id AND c.received_at <> ?2)`
 	// SQLStoredComparisons tells, of the ids in ?1 (the same JSON array), which are stored and
 	// whether under rater ?2.
 	SQLStoredComparisons = `SELECT id, rater_id = ?2 AS mine FROM comparisons WHERE id IN (SELECT json_extract(value, '$.id') FROM json_each(?1))`
