@@ -31,9 +31,9 @@ func (s *Store) AddComparisonsCapped(ctx context.Context, projectID, raterID str
 		insert = Stmt{store.SQLInsertComparisonsCapped, []any{projectID, raterID, ms(received), items, max}}
 	}
 	rs, err := s.db.Batch(ctx, insert,
+		Stmt{store.SQLAddRaterLabels, []any{raterID}}, // right after the insert: changes()
 		Stmt{store.SQLStoredComparisons, []any{items, raterID}},
 		Stmt{store.SQLTouchRater, []any{ms(received), raterID}},
-		Stmt{store.SQLRaterLabels, []any{raterID}},
 		Stmt{store.SQLCountPairRaters, []any{raterID, ms(received), items}},
 	)
 	if err != nil {
@@ -44,10 +44,14 @@ func (s *Store) AddComparisonsCapped(ctx context.Context, projectID, raterID str
 		inserted = append(inserted, asString(row[0]))
 	}
 	stored := map[string]bool{}
-	for _, row := range rs[1].Rows {
+	for _, row := range rs[2].Rows {
 		stored[asString(row[0])] = asInt(row[1]) != 0
 	}
-	return store.Sort(cs, inserted, stored, int(asInt(rs[3].Rows[0][0]))), nil
+	labels := 0
+	if len(rs[1].Rows) > 0 {
+		labels = int(asInt(rs[1].Rows[0][0]))
+	}
+	return store.Sort(cs, inserted, stored, labels), nil
 }
 
 // Labels returns the project's comparisons with Seq > after, in arrival order, leaving out

@@ -65,7 +65,7 @@ func (c *committer) prepare() error {
 		return nil
 	}
 	var sts [6]*sql.Stmt
-	for i, q := range []string{SQLInsertComparisons, SQLInsertComparisonsCapped, SQLStoredComparisons, SQLTouchRater, SQLRaterLabels, SQLCountPairRaters} {
+	for i, q := range []string{SQLInsertComparisons, SQLInsertComparisonsCapped, SQLStoredComparisons, SQLTouchRater, SQLAddRaterLabels, SQLCountPairRaters} {
 		st, err := c.db.Prepare(q)
 		if err != nil {
 			for _, p := range sts[:i] {
@@ -172,13 +172,8 @@ func (c *committer) write(group []*commitReq) ([]commitRes, error) {
 	touched := map[string]int64{}
 	for i, r := range group {
 		touched[r.raterID] = max(touched[r.raterID], r.received)
-		if r.n > 0 {
-			if err := c.insertOne(ctx, tx, r, &out[i]); err != nil {
-				return nil, err
-			}
-		}
-		if err := tx.StmtContext(ctx, c.count).QueryRowContext(ctx, r.raterID).Scan(&out[i].labels); err != nil {
-			return nil, fmt.Errorf("store: %w", err)
+		if err := c.insertOne(ctx, tx, r, &out[i]); err != nil {
+			return nil, err
 		}
 	}
 	for id, t := range touched {
@@ -219,6 +214,10 @@ func (c *committer) insertOne(ctx context.Context, tx *sql.Tx, r *commitReq, out
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("store: insert comparisons: %w", err)
+	}
+	// Right after the insert: its changes() are the rows it inserted.
+	if err := tx.StmtContext(ctx, c.count).QueryRowContext(ctx, r.raterID).Scan(&out.labels); err != nil {
+		return fmt.Errorf("store: count rater labels: %w", err)
 	}
 	if len(out.inserted) > 0 {
 		if _, err := tx.StmtContext(ctx, c.pairRaters).ExecContext(ctx, r.raterID, r.received, r.items); err != nil {

@@ -53,6 +53,9 @@ func TestMigrateCrowd(t *testing.T) {
 	if n, _ := s.CountComparisons(ctx, "p1"); n != 3 {
 		t.Fatalf("%d labels after upgrade, want 3", n)
 	}
+	if n, err := s.RaterLabels(ctx, "r1"); err != nil || n != 3 {
+		t.Fatalf("the rater's label count after upgrade: %d %v", n, err)
+	}
 	// The pair's rater count is backfilled: one rater labelled it (three times).
 	if l, f, err := s.PairCoverage(ctx, "p1", 1); err != nil || l != 1 || f != 1 {
 		t.Fatalf("coverage after upgrade: %d labelled, %d at overlap 1, %v", l, f, err)

@@ -38,7 +38,11 @@ const (
 		UNION ALL ` + sqlRaterCols + `JOIN rater_tokens t ON t.rater_id = r.id WHERE t.token_hash = ?1`
 	SQLRaterByParticipant = sqlRaterCols + `WHERE r.project_id = ?1 AND r.participant = ?2 AND r.participant <> ''`
 	SQLAddRaterToken      = `INSERT INTO rater_tokens (token_hash, rater_id, created_at) VALUES (?1, ?2, ?3)`
-	SQLRaterLabels        = `SELECT COUNT(*) AS n FROM comparisons WHERE rater_id = ?1`
+	SQLRaterLabels        = `SELECT labels FROM raters WHERE id = ?1`
+	// SQLAddRaterLabels adds the rows the statement before it inserted (changes()) to rater
+	// ?1's count and returns the new count. It must run right after SQLInsertComparisons (or
+	// the capped form) on the same connection, in the same transaction or D1 batch.
+	SQLAddRaterLabels = `UPDATE raters SET labels = labels + changes() WHERE id = ?1 RETURNING labels`
 	// SQLRaters lists a project's raters with their label counts and times: active time sums
 	// response_ms with each label capped at MaxActiveMS (an idle tab does not count), and the
 	// median is the middle label time (the mean of the two middle ones for an even count).
@@ -111,7 +115,7 @@ const (
 	FROM json_each(?4)
 	WHERE NOT EXISTS (SELECT 1 FROM comparisons c WHERE c.id = json_extract(value, '$.id'))
 	ORDER BY key
-	LIMIT max(0, ?5 - (SELECT COUNT(*) FROM comparisons c WHERE c.rater_id = ?2))
+	LIMIT max(0, ?5 - (SELECT labels FROM raters WHERE id = ?2))
 	ON CONFLICT(id) DO NOTHING
 	RETURNING id`
 	// SQLCountPairRaters adds one to the rater count (pairs.raters) of each pair that rater ?1

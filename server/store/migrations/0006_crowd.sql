@@ -19,3 +19,11 @@ ALTER TABLE pairs ADD COLUMN raters INTEGER NOT NULL DEFAULT 0;
 UPDATE pairs SET raters = c.n
   FROM (SELECT pair_id, COUNT(DISTINCT rater_id) AS n FROM comparisons GROUP BY pair_id) AS c
   WHERE c.pair_id = pairs.id;
+
+-- raters.labels counts a rater's comparisons (all devices), for the cap and the sync's answer;
+-- the sync's insert adds to it in the same transaction (store.SQLAddRaterLabels), so it needs
+-- no count over the comparisons.
+ALTER TABLE raters ADD COLUMN labels INTEGER NOT NULL DEFAULT 0;
+UPDATE raters SET labels = c.n
+  FROM (SELECT rater_id, COUNT(*) AS n FROM comparisons GROUP BY rater_id) AS c
+  WHERE c.rater_id = raters.id;
