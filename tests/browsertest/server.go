@@ -3,6 +3,7 @@ package browsertest
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -21,7 +22,7 @@ type Server struct {
 
 // Binary returns the prefer binary to test: $PREFER_BIN (./build.sh test sets it), else one
 // built from this checkout. The app's wasm must have been built into public/ (./build.sh
-// build); the test is skipped when it has not.
+// build); when it has not, the test fails under CI=true and is skipped otherwise.
 func Binary(t testing.TB) string {
 	t.Helper()
 	root, err := worker.Root()
@@ -29,7 +30,7 @@ func Binary(t testing.TB) string {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(root, "public", "app.wasm")); err != nil {
-		t.Skip("browsertest: public/app.wasm is not built; run ./build.sh build (./build.sh test does)")
+		worker.Unavailable(t, errors.New("browsertest: public/app.wasm is not built; run ./build.sh build (./build.sh test does)"))
 	}
 	bin, err := worker.PreferBin()
 	if err != nil {
