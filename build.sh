@@ -55,7 +55,7 @@ MIN_CHROMIUM=150
 # chromium_major prints the major version of the installed chromium, 0 when there is none.
 chromium_major() {
 	local v
-	v=$(/usr/lib/chromium/chromium --version 2>/dev/null | grep -oE '[0-9]+\.[0-9.]+' | head -1)
+	v=$(/usr/lib/chromium/chromium --version 2>/dev/null | grep -oE '[0-9]+\.[0-9.]+' | head -1) || true
 	echo "${v%%.*}" | grep -E '^[0-9]+$' || echo 0
 }
 

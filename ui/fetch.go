@@ -12,8 +12,12 @@ type FetchHub struct {
 }
 
 // Join calls POST /api/v1/join.
-func (h *FetchHub) Join(code, name string) (*Rater, error) {
-	body, err := json.Marshal(map[string]string{"join_code": code, "name": name})
+func (h *FetchHub) Join(code, name, participant string) (*Rater, error) {
+	req := map[string]string{"join_code": code, "name": name}
+	if participant != "" {
+		req["participant"] = participant
+	}
+	body, err := json.Marshal(req)
 	if err != nil {
 		return nil, err
 	}
@@ -25,7 +29,7 @@ func (h *FetchHub) Join(code, name string) (*Rater, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.Name, r.Code = name, code
+	r.Name, r.Code, r.Participant = name, code, participant
 	return r, nil
 }
 

@@ -11,8 +11,9 @@ import (
 
 // Hub is the sync API of the hub server (docs/api.md). The browser's is fetch (fetch.go).
 type Hub interface {
-	// Join exchanges a join code and a display name for a rater id and token.
-	Join(code, name string) (*Rater, error)
+	// Join exchanges a join code and a display name, or a crowd platform's participant id
+	// (then the name may be empty), for a rater id and token.
+	Join(code, name, participant string) (*Rater, error)
 	// Sync sends comparisons and an optional model update and receives pairs and the model.
 	Sync(r *Rater, req *SyncRequest) (*SyncResponse, error)
 }
@@ -55,6 +56,16 @@ type ProjectStatus struct {
 	// HideModelPredictions is the teacher's setting: the app must not show its model's
 	// predicted preference, whatever the rater's own switch says.
 	HideModelPredictions bool `json:"hide_model_predictions"`
+	// Overlap is how many raters label each pair.
+	Overlap int `json:"overlap"`
+	// MaxLabelsPerRater caps this rater's stored labels (0: no cap).
+	MaxLabelsPerRater int `json:"max_labels_per_rater"`
+	// Labels is how many of this rater's comparisons the hub holds, from every device.
+	Labels int `json:"labels"`
+	// CompletionURL is where a rater at the cap goes to finish the study ("" for none).
+	CompletionURL string `json:"completion_url"`
+	// Instructions are shown before the first pair: plain text, paragraphs apart by blank lines.
+	Instructions string `json:"instructions"`
 }
 
 // UpdateVerdict is the hub's answer to a model update: status "accepted", "duplicate" or
