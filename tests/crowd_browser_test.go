@@ -1,0 +1,145 @@
+package tests
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+	bt "github.com/prefer-rlhf/prefer/tests/browsertest"
+)
+
+// TestCrowdRater is issue 10's crowd acceptance: a rater arrives through
+// /join?code=C&PROLIFIC_PID=abc, joins with no name, reads the instructions, labels up to the
+// project's cap with the keyboard (the help key shows the instructions again on the way), and
+// sees the thank-you screen with the completion link; a reload and the same link again keep
+// the same rater. The JSONL and CSV exports carry participant "abc" on each label, and the
+// raters API reports the rater's labels and time. Screenshots of the instructions and the
+// thank-you screen go to tests/artifacts.
+func TestCrowdRater(t *testing.T) {
+	const (
+		quota      = 6
+		completion = "https://app.prolific.com/submissions/complete?cc=PREFER1"
+		first      = "Compare the two clips and pick the one where the pole stays upright longer."
+	)
+	srv := bt.StartServer(t)
+	teacherAPI(t, srv, "PATCH", "/api/v1/projects/"+srv.ProjectID+"/settings", fmt.Sprintf(
+		`{"max_labels_per_rater": %d, "completion_url": %q, "instructions": %q}`,
+		quota, completion, first+"\n\nUse the arrow keys: left or right for the better clip, up if both are equally good, down if you cannot tell."))
+	u, err := url.Parse(srv.JoinURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := srv.URL + "/join?code=" + url.QueryEscape(u.Query().Get("code")) + "&PROLIFIC_PID=abc"
+
+	ctx := bt.NewBrowser(t)
+	bt.Do(t, ctx, chromedp.Navigate(link))
+	bt.Wait(t, ctx, "the instructions", `!!document.getElementById('instructions')`, 30*time.Second)
+	if n := bt.Eval[int](t, ctx, `document.querySelectorAll('#join-name').length`); n != 0 {
+		t.Error("a rater with a participant id was asked for a name")
+	}
+	paras := bt.Eval[[]string](t, ctx, `[...document.querySelectorAll('#instructions p')].map(p => p.textContent)`)
+	if len(paras) != 2 || paras[0] != first {
+		t.Fatalf("the instructions show %q", paras)
+	}
+	screenshots(t, ctx, "instructions")
+	bt.Do(t, ctx, chromedp.KeyEvent(kb.ArrowLeft))
+	if bt.Eval[string](t, ctx, jsStored) != "0" {
+		t.Fatal("an arrow key answered a pair behind the instructions")
+	}
+	bt.Do(t, ctx, chromedp.Click(chromedp.ID("start")))
+
+	got := map[string]string{}
+	for i := 0; i < quota; i++ {
+		bt.Wait(t, ctx, "a pair", jsPairID+` !== ''`, 30*time.Second)
+		if i == 2 { // the help key opens the instructions and closes them again
+			bt.Do(t, ctx, chromedp.KeyEvent("h"))
+			bt.Wait(t, ctx, "the instructions again", `!!document.getElementById('instructions')`, 5*time.Second)
+			bt.Do(t, ctx, chromedp.KeyEvent("h"))
+			bt.Wait(t, ctx, "the pair again", jsPairID+` !== ''`, 5*time.Second)
+		}
+		id := bt.Eval[string](t, ctx, jsPairID)
+		if _, dup := got[id]; dup {
+			t.Fatalf("pair %s was shown twice", id)
+		}
+		bt.Do(t, ctx, chromedp.KeyEvent(arrowKeys[i%4]))
+		got[id] = choices[i%4]
+		if i < quota-1 {
+			bt.Wait(t, ctx, "the next pair", fmt.Sprintf(`%s !== '' && %s !== %q`, jsPairID, jsPairID, id), 5*time.Second)
+		}
+	}
+	bt.Wait(t, ctx, "the completion link", `!!document.getElementById('complete')`, 30*time.Second)
+	if href := bt.Eval[string](t, ctx, `document.getElementById('complete').href`); href != completion {
+		t.Errorf("the completion link goes to %q, want %q", href, completion)
+	}
+	if n := bt.Eval[int](t, ctx, `document.querySelectorAll('.labeller').length`); n != 0 {
+		t.Error("pairs are still offered at the cap")
+	}
+	screenshots(t, ctx, "thank-you")
+	checkServer(t, srv, got)
+
+	// A reload, and the same link again, keep the rater at the cap: no second join, no pair.
+	bt.Do(t, ctx, chromedp.Reload())
+	bt.Wait(t, ctx, "the thank-you screen after a reload", `!!document.getElementById('complete')`, 30*time.Second)
+	bt.Do(t, ctx, chromedp.Navigate(link))
+	bt.Wait(t, ctx, "the thank-you screen from the link again", `!!document.getElementById('complete')`, 30*time.Second)
+
+	// Every exported label carries the participant id.
+	jsonl := srv.Get(t, "/api/v1/projects/"+srv.ProjectID+"/export?format=jsonl")
+	n := 0
+	for _, line := range bytes.Split(jsonl, []byte("\n")) {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var l struct {
+			Participant string `json:"participant"`
+		}
+		if err := json.Unmarshal(line, &l); err != nil || l.Participant != "abc" {
+			t.Errorf("JSONL export line without participant abc (%v): %s", err, line)
+		}
+		n++
+	}
+	rows, err := csv.NewReader(bytes.NewReader(srv.Get(t, "/api/v1/projects/"+srv.ProjectID+"/export?format=csv"))).ReadAll()
+	if err != nil || len(rows) != quota+1 {
+		t.Fatalf("CSV export: %d rows (%v), want a header and %d", len(rows), err, quota)
+	}
+	col := slices.Index(rows[0], "participant")
+	if col < 0 {
+		t.Fatalf("the CSV export has no participant column: %q", rows[0])
+	}
+	for _, r := range rows[1:] {
+		if r[col] != "abc" {
+			t.Errorf("CSV row with participant %q: %q", r[col], r)
+		}
+	}
+	if n != quota {
+		t.Errorf("the JSONL export holds %d labels, want %d", n, quota)
+	}
+
+	// The raters API: one rater, participant abc, its labels and its time.
+	var raters struct {
+		Raters []struct {
+			Participant   string   `json:"participant"`
+			Labels        int      `json:"labels"`
+			ActiveMinutes *float64 `json:"active_minutes"`
+			MedianSeconds *float64 `json:"median_seconds_per_label"`
+		} `json:"raters"`
+	}
+	srv.GetJSON(t, "/api/v1/projects/"+srv.ProjectID+"/raters", &raters)
+	if len(raters.Raters) != 1 {
+		t.Fatalf("%d raters, want 1 (the same participant joined twice)", len(raters.Raters))
+	}
+	r := raters.Raters[0]
+	if r.Participant != "abc" || r.Labels != quota || r.ActiveMinutes == nil || *r.ActiveMinutes <= 0 ||
+		r.MedianSeconds == nil || *r.MedianSeconds <= 0 {
+		t.Errorf("the raters API says %+v", r)
+	} else {
+		t.Logf("rater abc: %d labels, %.3f active minutes, median %.2f s per label", r.Labels, *r.ActiveMinutes, *r.MedianSeconds)
+	}
+}
