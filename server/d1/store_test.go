@@ -33,6 +33,9 @@ type both interface {
 	trainer.Store
 	AddClipsAndPairs(ctx context.Context, projectID string, clips []prefs.Clip, pairs []store.NewPair, replace bool) error
 	LatestPolicy(ctx context.Context, projectID string) (*store.Policy, error)
+	PairsFor(ctx context.Context, projectID, raterID string, n int, skip []string) ([]store.Pair, error)
+	AddComparisons(ctx context.Context, projectID, raterID string, cs []prefs.Comparison, received time.Time) (store.SyncResult, error)
+	PairCoverage(ctx context.Context, projectID string, overlap int) (labelled, full int, err error)
 }
 
 func openD1(t *testing.T) *Store {
