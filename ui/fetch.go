@@ -3,6 +3,7 @@ package ui
 import (
 	"encoding/json"
 
+	"github.com/prefer-rlhf/prefer/core/wire"
 	"github.com/vugu/vugu/js"
 )
 
@@ -13,11 +14,7 @@ type FetchHub struct {
 
 // Join calls POST /api/v1/join.
 func (h *FetchHub) Join(code, name, participant string) (*Rater, error) {
-	req := map[string]string{"join_code": code, "name": name}
-	if participant != "" {
-		req["participant"] = participant
-	}
-	body, err := json.Marshal(req)
+	body, err := json.Marshal(wire.JoinRequest{JoinCode: code, Name: name, Participant: participant})
 	if err != nil {
 		return nil, err
 	}

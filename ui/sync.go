@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/prefer-rlhf/prefer/core/prefs"
+	"github.com/prefer-rlhf/prefer/core/wire"
 )
 
 // Sync timing.
@@ -154,7 +155,7 @@ func (a *App) syncOnce() (more bool, err error) {
 	rejected := map[string]Rejection{}
 	overCap := 0
 	for _, rj := range resp.Rejected {
-		if rj.Field == "quota" {
+		if rj.Field == wire.QuotaField {
 			overCap++
 		} else {
 			rejected[rj.ID] = rj
