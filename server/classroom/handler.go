@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/prefer-rlhf/prefer/core/jsonnum"
 	"log/slog"
 	"math"
 	"net/http"
@@ -538,18 +539,18 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // MarshalJSON encodes NaN as null.
 func (p PolicyPoint) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
-		EnvSteps int64 `json:"env_steps"`
-		Learned  Num   `json:"learned_return"`
-		True     Num   `json:"true_return"`
-		KL       Num   `json:"kl"`
-	}{p.EnvSteps, Num(p.Learned), Num(p.True), Num(p.KL)})
+		EnvSteps int64       `json:"env_steps"`
+		Learned  jsonnum.Num `json:"learned_return"`
+		True     jsonnum.Num `json:"true_return"`
+		KL       jsonnum.Num `json:"kl"`
+	}{p.EnvSteps, jsonnum.Num(p.Learned), jsonnum.Num(p.True), jsonnum.Num(p.KL)})
 }
 
 // MarshalJSON encodes NaN as null.
 func (m ModelPoint) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
-		Version     int `json:"version"`
-		Labels      int `json:"labels"`
-		ValAccuracy Num `json:"val_accuracy"`
-	}{m.Version, m.Labels, Num(m.ValAccuracy)})
+		Version     int         `json:"version"`
+		Labels      int         `json:"labels"`
+		ValAccuracy jsonnum.Num `json:"val_accuracy"`
+	}{m.Version, m.Labels, jsonnum.Num(m.ValAccuracy)})
 }

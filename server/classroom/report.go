@@ -2,6 +2,7 @@ package classroom
 
 import (
 	"errors"
+	"github.com/prefer-rlhf/prefer/core/jsonnum"
 	"html/template"
 	"math"
 	"net/http"
@@ -44,13 +45,13 @@ func (h *Handler) report(w http.ResponseWriter, r *http.Request) {
 }
 
 var reportTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
-	"pct": func(n Num) string {
+	"pct": func(n jsonnum.Num) string {
 		if math.IsNaN(float64(n)) {
 			return "–"
 		}
 		return strconv.Itoa(int(math.Round(100*float64(n)))) + "%"
 	},
-	"num": func(n Num) string {
+	"num": func(n jsonnum.Num) string {
 		if math.IsNaN(float64(n)) {
 			return "–"
 		}

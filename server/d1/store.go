@@ -128,21 +128,3 @@ func jsonArg(v any) string {
 	}
 	return string(b)
 }
-
-// finiteMetrics drops NaN and infinities, which JSON cannot carry (as the native store does).
-func finiteMetrics(m map[string]float64) string {
-	clean := make(map[string]float64, len(m))
-	for k, v := range m {
-		if !math.IsNaN(v) && !math.IsInf(v, 0) {
-			clean[k] = v
-		}
-	}
-	return jsonArg(clean)
-}
-
-func nullFloat(v float64) any {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return nil
-	}
-	return v
-}

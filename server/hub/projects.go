@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/prefer-rlhf/prefer/core/env"
+	"github.com/prefer-rlhf/prefer/core/jsonnum"
 	"github.com/prefer-rlhf/prefer/server/store"
 )
 
@@ -34,12 +35,12 @@ func toModelJSON(m *store.Model) *modelJSON {
 }
 
 type historyPoint struct {
-	Version       int       `json:"version"`
-	LearnedReturn *float64  `json:"learned_return"`
-	TrueReturn    *float64  `json:"true_return"`
-	EnvSteps      int64     `json:"env_steps"`
-	Labels        int       `json:"labels"`
-	CreatedAt     time.Time `json:"created_at"`
+	Version       int         `json:"version"`
+	LearnedReturn jsonnum.Num `json:"learned_return"` // null: unknown
+	TrueReturn    jsonnum.Num `json:"true_return"`
+	EnvSteps      int64       `json:"env_steps"`
+	Labels        int         `json:"labels"`
+	CreatedAt     time.Time   `json:"created_at"`
 }
 
 type projectJSON struct {
@@ -61,13 +62,6 @@ type projectJSON struct {
 
 // HistoryLen is how many policy versions GET /projects/{pid} returns.
 const HistoryLen = 200
-
-func finiteOrNil(v float64) *float64 {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return nil
-	}
-	return &v
-}
 
 // getProject: GET /api/v1/projects/{pid}.
 func (h *Hub) getProject(w http.ResponseWriter, r *http.Request) error {
@@ -93,7 +87,7 @@ func (h *Hub) getProject(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	for _, pol := range hist {
-		out.History = append(out.History, historyPoint{pol.Version, finiteOrNil(pol.LearnedReturn), finiteOrNil(pol.TrueReturn), pol.EnvSteps, pol.Labels, pol.CreatedAt})
+		out.History = append(out.History, historyPoint{pol.Version, jsonnum.Num(pol.LearnedReturn), jsonnum.Num(pol.TrueReturn), pol.EnvSteps, pol.Labels, pol.CreatedAt})
 	}
 	if n := len(out.History); n > 0 {
 		last := out.History[n-1]

@@ -43,10 +43,10 @@ type committer struct {
 	db *sql.DB
 	// Statements prepared once on the writer connection.
 	insert, stored, touch, count *sql.Stmt
-	ch                     chan *commitReq
-	mu                     sync.RWMutex // guards closed against sends racing with stop
-	closed                 bool
-	done                   chan struct{}
+	ch                           chan *commitReq
+	mu                           sync.RWMutex // guards closed against sends racing with stop
+	closed                       bool
+	done                         chan struct{}
 }
 
 // ErrClosed is returned for writes submitted after Close.

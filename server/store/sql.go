@@ -65,10 +65,10 @@ const MaxActiveMS = 5 * 60 * 1000
 
 // Clips and pairs.
 const (
-	SQLClip       = `SELECT data FROM clips WHERE id = ?1 AND project_id = ?2`
-	SQLClipsByID  = `SELECT id, data FROM clips WHERE project_id = ?1 AND id IN (SELECT value FROM json_each(?2))`
-	SQLPairExists = `SELECT 1 AS one FROM pairs WHERE id = ?1 AND project_id = ?2`
-	SQLPairsExist = `SELECT id FROM pairs WHERE project_id = ?1 AND id IN (SELECT value FROM json_each(?2))`
+	SQLClip        = `SELECT data FROM clips WHERE id = ?1 AND project_id = ?2`
+	SQLClipsByID   = `SELECT id, data FROM clips WHERE project_id = ?1 AND id IN (SELECT value FROM json_each(?2))`
+	SQLPairExists  = `SELECT 1 AS one FROM pairs WHERE id = ?1 AND project_id = ?2`
+	SQLPairsExist  = `SELECT id FROM pairs WHERE project_id = ?1 AND id IN (SELECT value FROM json_each(?2))`
 	SQLRetirePairs = `UPDATE pairs SET active = 0 WHERE project_id = ?1 AND active = 1`
 	// SQLPairsFor serves a rater (?2) up to ?4 active pairs of project ?1 that it has not
 	// labelled and does not hold (?3, a JSON array of ids). A pair leaves the queue once ?5
@@ -118,4 +118,42 @@ const (
 		FROM comparisons c JOIN raters r ON r.id = c.rater_id JOIN pairs p ON p.id = c.pair_id
 		JOIN clips l ON l.id = p.left_clip JOIN clips rc ON rc.id = p.right_clip
 		WHERE c.project_id = ?1 AND c.rowid > ?2 ORDER BY c.rowid LIMIT ?3`
+)
+
+// Reward models, model updates, policies and the trainer's checkpoint.
+const (
+	SQLLatestModelVersion  = `SELECT COALESCE(MAX(version), 0) AS v FROM reward_models WHERE project_id = ?1`
+	SQLLatestPolicyVersion = `SELECT COALESCE(MAX(version), 0) AS v FROM policies WHERE project_id = ?1`
+	sqlModelCols           = `SELECT version, weights, num_params, metrics, created_at FROM reward_models `
+	SQLLatestModel         = sqlModelCols + `WHERE project_id = ?1 ORDER BY version DESC LIMIT 1`
+	SQLModel               = sqlModelCols + `WHERE project_id = ?1 AND version = ?2`
+	SQLModelNumParams      = `SELECT num_params FROM reward_models WHERE project_id = ?1 AND version = ?2`
+	SQLAddModelUpdate      = `INSERT INTO model_updates (id, project_id, rater_id, base_version, labels, delta, metrics, status, received_at)
+		VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8) ON CONFLICT(id) DO NOTHING RETURNING id`
+	SQLModelUpdateOwner = `SELECT rater_id FROM model_updates WHERE id = ?1`
+	// SQLModelUpdates lists project ?1's updates with status ?2 ("" for all), oldest first.
+	SQLModelUpdates = `SELECT id, rater_id, base_version, labels, delta, metrics, status,
+		COALESCE(merged_into, 0) AS merged_into, COALESCE(reason, '') AS reason, received_at
+		FROM model_updates WHERE project_id = ?1 AND (?2 = '' OR status = ?2) ORDER BY rowid`
+	SQLPolicyHistory = `SELECT version, learned_return, true_return, kl, env_steps, labels, created_at FROM
+		(SELECT * FROM policies WHERE project_id = ?1 ORDER BY version DESC LIMIT ?2) ORDER BY version`
+	SQLLatestPolicy = `SELECT version, weights, learned_return, true_return, kl, env_steps, labels, created_at
+		FROM policies WHERE project_id = ?1 ORDER BY version DESC LIMIT 1`
+	SQLCheckpoint     = `SELECT round, state FROM trainer_state WHERE project_id = ?1`
+	SQLPublishModel   = `INSERT INTO reward_models (project_id, version, weights, num_params, metrics, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)`
+	SQLPublishPolicy  = `INSERT INTO policies (project_id, version, weights, learned_return, true_return, kl, env_steps, labels, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)`
+	SQLMergedUpdates  = `UPDATE model_updates SET status = 'merged', merged_into = ?1 WHERE project_id = ?2 AND id IN (SELECT value FROM json_each(?3))`
+	SQLRejectUpdate   = `UPDATE model_updates SET status = 'rejected', reason = ?1 WHERE id = ?2 AND project_id = ?3`
+	SQLSaveCheckpoint = `INSERT INTO trainer_state (project_id, round, state, updated_at) VALUES (?1, ?2, ?3, ?4)
+		ON CONFLICT(project_id) DO UPDATE SET round = excluded.round, state = excluded.state, updated_at = excluded.updated_at`
+)
+
+// Classroom quality: gold pairs and rater weights.
+const (
+	SQLUnsetGold = `DELETE FROM gold_pairs WHERE pair_id = ?1 AND project_id = ?2`
+	SQLSetGold   = `INSERT INTO gold_pairs (pair_id, project_id, choice, created_at) VALUES (?1, ?2, ?3, ?4)
+		ON CONFLICT (pair_id) DO UPDATE SET choice = excluded.choice`
+	SQLGold           = `SELECT pair_id, choice FROM gold_pairs WHERE project_id = ?1`
+	SQLSetRaterWeight = `UPDATE raters SET weight = ?1 WHERE id = ?2 AND project_id = ?3`
+	SQLRaterWeights   = `SELECT id, weight FROM raters WHERE project_id = ?1 AND weight != 1`
 )
