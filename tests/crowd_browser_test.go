@@ -15,7 +15,19 @@ import (
 	bt "github.com/prefer-rlhf/prefer/tests/browsertest"
 )
 
-// TestCrowdRater is issue 10's crowd acceptance: a rater arrives through
+// The crowd study of TestCrowdRater and TestWorkerCrowdRater: a cap of crowdQuota labels,
+// instructions of two paragraphs, and a completion link.
+const (
+	crowdQuota      = 6
+	crowdCompletion = "https://app.prolific.com/submissions/complete?cc=PREFER1"
+	crowdFirst      = "Compare the two clips and pick the one where the pole stays upright longer."
+)
+
+// crowdSettings are the study's project settings.
+var crowdSettings = map[string]any{"max_labels_per_rater": crowdQuota, "completion_url": crowdCompletion,
+	"instructions": crowdFirst + "\n\nUse the arrow keys: left or right for the better clip, up if both are equally good, down if you cannot tell."}
+
+// TestCrowdRater is issue 10's crowd acceptance on `prefer serve`: a rater arrives through
 // /join?code=C&PROLIFIC_PID=abc, joins with no name, reads the instructions, labels up to the
 // project's cap with the keyboard (the help key shows the instructions again on the way), and
 // sees the thank-you screen with the completion link; a reload and the same link again keep
@@ -23,20 +35,20 @@ import (
 // raters API reports the rater's labels and time. Screenshots of the instructions and the
 // thank-you screen go to tests/artifacts.
 func TestCrowdRater(t *testing.T) {
-	const (
-		quota      = 6
-		completion = "https://app.prolific.com/submissions/complete?cc=PREFER1"
-		first      = "Compare the two clips and pick the one where the pole stays upright longer."
-	)
 	srv := bt.StartServer(t)
-	teacherAPI(t, srv, "PATCH", "/api/v1/projects/"+srv.ProjectID+"/settings", fmt.Sprintf(
-		`{"max_labels_per_rater": %d, "completion_url": %q, "instructions": %q}`,
-		quota, completion, first+"\n\nUse the arrow keys: left or right for the better clip, up if both are equally good, down if you cannot tell."))
+	b, _ := json.Marshal(crowdSettings)
+	teacherAPI(t, srv, "PATCH", "/api/v1/projects/"+srv.ProjectID+"/settings", string(b))
 	u, err := url.Parse(srv.JoinURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	link := srv.URL + "/join?code=" + url.QueryEscape(u.Query().Get("code")) + "&PROLIFIC_PID=abc"
+	crowdRater(t, srv.URL, srv.TeacherToken, srv.ProjectID, u.Query().Get("code"), true)
+}
+
+// crowdRater runs the crowd rater's path on the hub at base, whose project pid (join code
+// code) has crowdSettings, and checks the exports and the raters API with the teacher token.
+func crowdRater(t *testing.T, base, token, pid, code string, shots bool) {
+	link := base + "/join?code=" + url.QueryEscape(code) + "&PROLIFIC_PID=abc"
 
 	ctx := bt.NewBrowser(t)
 	bt.Do(t, ctx, chromedp.Navigate(link))
@@ -45,10 +57,12 @@ func TestCrowdRater(t *testing.T) {
 		t.Error("a rater with a participant id was asked for a name")
 	}
 	paras := bt.Eval[[]string](t, ctx, `[...document.querySelectorAll('#instructions p')].map(p => p.textContent)`)
-	if len(paras) != 2 || paras[0] != first {
+	if len(paras) != 2 || paras[0] != crowdFirst {
 		t.Fatalf("the instructions show %q", paras)
 	}
-	screenshots(t, ctx, "instructions")
+	if shots {
+		screenshots(t, ctx, "instructions")
+	}
 	bt.Do(t, ctx, chromedp.KeyEvent(kb.ArrowLeft))
 	if bt.Eval[string](t, ctx, jsStored) != "0" {
 		t.Fatal("an arrow key answered a pair behind the instructions")
@@ -57,7 +71,7 @@ func TestCrowdRater(t *testing.T) {
 	bt.Do(t, ctx, chromedp.KeyEvent(kb.Enter))
 
 	got := map[string]string{}
-	for i := 0; i < quota; i++ {
+	for i := 0; i < crowdQuota; i++ {
 		bt.Wait(t, ctx, "a pair", jsPairID+` !== ''`, 30*time.Second)
 		if i == 2 { // the help key opens the instructions and closes them again
 			bt.Do(t, ctx, chromedp.KeyEvent("h"))
@@ -71,19 +85,20 @@ func TestCrowdRater(t *testing.T) {
 		}
 		bt.Do(t, ctx, chromedp.KeyEvent(arrowKeys[i%4]))
 		got[id] = choices[i%4]
-		if i < quota-1 {
+		if i < crowdQuota-1 {
 			bt.Wait(t, ctx, "the next pair", fmt.Sprintf(`%s !== '' && %s !== %q`, jsPairID, jsPairID, id), 5*time.Second)
 		}
 	}
 	bt.Wait(t, ctx, "the completion link", `!!document.getElementById('complete')`, 30*time.Second)
-	if href := bt.Eval[string](t, ctx, `document.getElementById('complete').href`); href != completion {
-		t.Errorf("the completion link goes to %q, want %q", href, completion)
+	if href := bt.Eval[string](t, ctx, `document.getElementById('complete').href`); href != crowdCompletion {
+		t.Errorf("the completion link goes to %q, want %q", href, crowdCompletion)
 	}
 	if n := bt.Eval[int](t, ctx, `document.querySelectorAll('.labeller').length`); n != 0 {
 		t.Error("pairs are still offered at the cap")
 	}
-	screenshots(t, ctx, "thank-you")
-	checkServer(t, srv, got)
+	if shots {
+		screenshots(t, ctx, "thank-you")
+	}
 
 	// A reload, and the same link again, keep the rater at the cap: no second join, no pair.
 	bt.Do(t, ctx, chromedp.Reload())
@@ -92,23 +107,25 @@ func TestCrowdRater(t *testing.T) {
 	bt.Wait(t, ctx, "the thank-you screen from the link again", `!!document.getElementById('complete')`, 30*time.Second)
 
 	// Every exported label carries the participant id.
-	jsonl := srv.Get(t, "/api/v1/projects/"+srv.ProjectID+"/export?format=jsonl")
-	n := 0
+	jsonl := bt.Get(t, base, token, "/api/v1/projects/"+pid+"/export?format=jsonl")
+	var cs []bt.Comparison
 	for _, line := range bytes.Split(jsonl, []byte("\n")) {
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
 		var l struct {
+			bt.Comparison
 			Participant string `json:"participant"`
 		}
 		if err := json.Unmarshal(line, &l); err != nil || l.Participant != "abc" {
 			t.Errorf("JSONL export line without participant abc (%v): %s", err, line)
 		}
-		n++
+		cs = append(cs, l.Comparison)
 	}
-	rows, err := csv.NewReader(bytes.NewReader(srv.Get(t, "/api/v1/projects/"+srv.ProjectID+"/export?format=csv"))).ReadAll()
-	if err != nil || len(rows) != quota+1 {
-		t.Fatalf("CSV export: %d rows (%v), want a header and %d", len(rows), err, quota)
+	checkComparisons(t, cs, got)
+	rows, err := csv.NewReader(bytes.NewReader(bt.Get(t, base, token, "/api/v1/projects/"+pid+"/export?format=csv"))).ReadAll()
+	if err != nil || len(rows) != crowdQuota+1 {
+		t.Fatalf("CSV export: %d rows (%v), want a header and %d", len(rows), err, crowdQuota)
 	}
 	col := slices.Index(rows[0], "participant")
 	if col < 0 {
@@ -118,9 +135,6 @@ func TestCrowdRater(t *testing.T) {
 		if r[col] != "abc" {
 			t.Errorf("CSV row with participant %q: %q", r[col], r)
 		}
-	}
-	if n != quota {
-		t.Errorf("the JSONL export holds %d labels, want %d", n, quota)
 	}
 
 	// The raters API: one rater, participant abc, its labels and its time.
@@ -132,12 +146,14 @@ func TestCrowdRater(t *testing.T) {
 			MedianSeconds *float64 `json:"median_seconds_per_label"`
 		} `json:"raters"`
 	}
-	srv.GetJSON(t, "/api/v1/projects/"+srv.ProjectID+"/raters", &raters)
+	if err := json.Unmarshal(bt.Get(t, base, token, "/api/v1/projects/"+pid+"/raters"), &raters); err != nil {
+		t.Fatalf("the raters API: %v", err)
+	}
 	if len(raters.Raters) != 1 {
 		t.Fatalf("%d raters, want 1 (the same participant joined twice)", len(raters.Raters))
 	}
 	r := raters.Raters[0]
-	if r.Participant != "abc" || r.Labels != quota || r.ActiveMinutes == nil || *r.ActiveMinutes <= 0 ||
+	if r.Participant != "abc" || r.Labels != crowdQuota || r.ActiveMinutes == nil || *r.ActiveMinutes <= 0 ||
 		r.MedianSeconds == nil || *r.MedianSeconds <= 0 {
 		t.Errorf("the raters API says %+v", r)
 	} else {

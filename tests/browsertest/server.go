@@ -70,8 +70,15 @@ func (s *Server) GetJSON(t testing.TB, path string, v any) {
 // Get GETs an API path with the teacher token and returns the body of a 200.
 func (s *Server) Get(t testing.TB, path string) []byte {
 	t.Helper()
-	req, _ := http.NewRequest("GET", s.URL+path, nil)
-	req.Header.Set("Authorization", "Bearer "+s.TeacherToken)
+	return Get(t, s.URL, s.TeacherToken, path)
+}
+
+// Get GETs base+path with a bearer token (a teacher's, on either server) and returns the body
+// of a 200.
+func Get(t testing.TB, base, token, path string) []byte {
+	t.Helper()
+	req, _ := http.NewRequest("GET", base+path, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatalf("browsertest: GET %s: %v", path, err)
