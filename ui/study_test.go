@@ -183,10 +183,16 @@ func TestParticipantLinkJoinsOnce(t *testing.T) {
 			t.Fatalf("reload with link %q: view %q, joins %q", link, b.View, h.joins)
 		}
 	}
-	// Another participant on the same device joins as themselves.
+	// Another participant on the same device joins as themselves, asked for no name.
 	c := newTestApp(st, h)
 	c.load("CODE", "xyz")
 	if c.View != ViewJoin || !c.Joining {
 		t.Fatalf("a new participant: view %q, joining %v", c.View, c.Joining)
+	}
+	if rendersIn(c, &Join{App: c}, "id", "join-name") {
+		t.Error("the join form asks a participant for a name")
+	}
+	if d := newTestApp(NewMemStore(), h); !rendersIn(d, &Join{App: d}, "id", "join-name") {
+		t.Error("the join form asks a student for no name")
 	}
 }
