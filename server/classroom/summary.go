@@ -33,6 +33,12 @@ type RaterStats struct {
 	// Weight is the share of their labels the trainer uses, in [0, 1] (1 unless the teacher
 	// down-weighted them); set by the dashboard, not by Summarize.
 	Weight float64 `json:"weight"`
+	// Participant is the rater's crowd participant id ("" for none); set by the dashboard.
+	Participant string `json:"participant"`
+	// ActiveMinutes sums the rater's response times, each label's capped at 5 minutes, and
+	// MedianSeconds is their median time per label (store.Raters); set by the dashboard.
+	ActiveMinutes float64     `json:"active_minutes"`
+	MedianSeconds jsonnum.Num `json:"median_seconds_per_label"`
 }
 
 // Minute is the number of labels received in one clock minute.
@@ -63,6 +69,12 @@ type Summary struct {
 	SharedPairs int         `json:"shared_pairs"` // pairs answered by two raters or more
 	Disputed    []Disputed  `json:"disputed"`     // most disputed first, at most SummaryDisputed
 	GoldPairs   int         `json:"gold_pairs"`   // pairs the teacher marked with a known answer
+	// PairsLabelled counts the pairs with at least one label, PairsAtOverlap those labelled
+	// by the project's overlap of distinct raters, and OverlapShare is their ratio (null
+	// before any label); set by the dashboard.
+	PairsLabelled  int         `json:"pairs_labelled"`
+	PairsAtOverlap int         `json:"pairs_at_overlap"`
+	OverlapShare   jsonnum.Num `json:"overlap_share"`
 }
 
 // How much history the summary keeps.

@@ -52,7 +52,7 @@ func (s *Store) TeacherToken(ctx context.Context, hash string) (string, error) {
 	if s.teacherHash != "" && subtle.ConstantTimeCompare([]byte(hash), []byte(s.teacherHash)) == 1 {
 		return "", nil
 	}
-	r, err := one(ctx, s.db, `SELECT project_id FROM teacher_tokens WHERE token_hash = ?1`, hash)
+	r, err := one(ctx, s.db, store.SQLTeacherToken, hash)
 	if err != nil {
 		return "", fmt.Errorf("d1: %w", err)
 	}

@@ -156,7 +156,7 @@ func (s *Store) AddTeacherToken(ctx context.Context, tokenHash, projectID string
 // every project), or ErrNotFound.
 func (s *Store) TeacherToken(ctx context.Context, tokenHash string) (projectID string, err error) {
 	var pid sql.NullString
-	err = s.r.QueryRowContext(ctx, `SELECT project_id FROM teacher_tokens WHERE token_hash = ?`, tokenHash).Scan(&pid)
+	err = s.r.QueryRowContext(ctx, SQLTeacherToken, tokenHash).Scan(&pid)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", ErrNotFound
 	}

@@ -55,8 +55,9 @@ const (
 			COALESCE(a.n, 0) AS labels, COALESCE(a.active_ms, 0) AS active_ms, a.median_ms
 		FROM raters r LEFT JOIN a ON a.rater_id = r.id
 		WHERE r.project_id = ?1 ORDER BY r.created_at, r.rowid`
-	SQLSetExcluded = `UPDATE raters SET excluded = ?1 WHERE id = ?2 AND project_id = ?3`
-	SQLTouchRater  = `UPDATE raters SET last_seen_at = ?1 WHERE id = ?2`
+	SQLTeacherToken = `SELECT project_id FROM teacher_tokens WHERE token_hash = ?1`
+	SQLSetExcluded  = `UPDATE raters SET excluded = ?1 WHERE id = ?2 AND project_id = ?3`
+	SQLTouchRater   = `UPDATE raters SET last_seen_at = ?1 WHERE id = ?2`
 )
 
 // MaxActiveMS caps one label's time in a rater's active time (5 minutes): a label that took

@@ -196,3 +196,54 @@ func testRaterTimes(t *testing.T, a *api) {
 		t.Fatalf("csv export %q %v", recs, err)
 	}
 }
+
+// testClassroom: the teacher dashboard is served by both servers, with the crowd figures, and
+// its gold pairs reach every rater past the overlap.
+func testClassroom(t *testing.T, a *api) {
+	p := a.newProject(t, "CartPole-v1")
+	a.req(t, "PATCH", "/api/v1/projects/"+p.ID+"/settings", a.s.teacher, map[string]any{"overlap": 1}).ok(t, 200, nil)
+	pairs := a.publishPairs(t, p.ID, 2)
+	crowd := a.joinAs(t, p.JoinCode, "", "PID-9")
+	c := comparison(pairs[0], "left")
+	c["response_ms"] = 3000
+	if res := a.crowdSync(t, p.ID, crowd.Token, map[string]any{"comparisons": []any{c}}); len(res.Accepted) != 1 {
+		t.Fatalf("sync %+v", res)
+	}
+	other := a.joinAs(t, p.JoinCode, "Bob", "")
+	if got := wirePairIDs(a.crowdSync(t, p.ID, other.Token, map[string]any{"want_pairs": 5}).Pairs); !slices.Equal(got, pairs[1:]) {
+		t.Fatalf("overlap 1: bob gets %v, want only the unlabelled pair", got)
+	}
+	base := "/classroom/api/projects/" + p.ID
+	a.req(t, "POST", base+"/gold", a.s.teacher, map[string]any{"pair": pairs[0], "choice": "left"}).ok(t, 200, nil)
+	if got := wirePairIDs(a.crowdSync(t, p.ID, other.Token, map[string]any{"want_pairs": 5}).Pairs); !slices.Contains(got, pairs[0]) {
+		t.Fatalf("a gold pair does not reach every rater: %v", got)
+	}
+	var d struct {
+		Summary struct {
+			PerRater []struct {
+				Participant   string   `json:"participant"`
+				ActiveMinutes float64  `json:"active_minutes"`
+				Median        *float64 `json:"median_seconds_per_label"`
+			} `json:"per_rater"`
+			GoldPairs      int      `json:"gold_pairs"`
+			PairsAtOverlap int      `json:"pairs_at_overlap"`
+			OverlapShare   *float64 `json:"overlap_share"`
+		} `json:"summary"`
+	}
+	a.req(t, "GET", base+"/dashboard", a.s.teacher, nil).ok(t, 200, &d)
+	s := d.Summary
+	if len(s.PerRater) != 1 || s.PerRater[0].Participant != "PID-9" || s.PerRater[0].ActiveMinutes != 0.05 || s.PerRater[0].Median == nil ||
+		*s.PerRater[0].Median != 3 || s.GoldPairs != 1 || s.PairsAtOverlap != 1 || s.OverlapShare == nil || *s.OverlapShare != 1 {
+		t.Fatalf("dashboard %+v", s)
+	}
+	a.req(t, "GET", base+"/dashboard", crowd.Token, nil).isError(t, 401, "unauthorized", "Authorization")
+	a.req(t, "POST", base+"/weight", a.s.teacher, map[string]any{"rater": crowd.RaterID, "weight": 7}).isError(t, 400, "invalid", "weight")
+	res := a.req(t, "GET", "/classroom/?token="+a.s.teacher, "", nil)
+	if res.status != 200 || !strings.HasPrefix(res.header.Get("Content-Type"), "text/html") || !bytes.Contains(res.body, []byte("rater_rows")) {
+		t.Fatalf("dashboard page: %d %s", res.status, res.header.Get("Content-Type"))
+	}
+	res = a.req(t, "GET", "/classroom/report?project="+p.ID+"&token="+a.s.teacher, "", nil)
+	if res.status != 200 || !bytes.Contains(res.body, []byte("PID-9")) {
+		t.Fatalf("report: %d", res.status)
+	}
+}

@@ -49,6 +49,7 @@ func runSuite(t *testing.T, s *server) {
 		{"Quota", testQuota},
 		{"CrowdSettings", testCrowdSettings},
 		{"RaterTimes", testRaterTimes},
+		{"Classroom", testClassroom},
 		{"RateLimit", testRateLimit},
 	}
 	for _, tc := range tests {
