@@ -32,7 +32,7 @@ var crowdSettings = map[string]any{"max_labels_per_rater": crowdQuota, "completi
 // project's cap with the keyboard (the help key shows the instructions again on the way), and
 // sees the thank-you screen with the completion link; a reload and the same link again keep
 // the same rater. The JSONL and CSV exports carry participant "abc" on each label, and the
-// raters API reports the rater's labels and time. Screenshots of the instructions and the
+// raters API and the teacher's dashboard report the rater's labels and time. Screenshots of the instructions and the
 // thank-you screen go to tests/artifacts.
 func TestCrowdRater(t *testing.T) {
 	srv := bt.StartServer(t)
@@ -158,5 +158,30 @@ func crowdRater(t *testing.T, base, token, pid, code string, shots bool) {
 		t.Errorf("the raters API says %+v", r)
 	} else {
 		t.Logf("rater abc: %d labels, %.3f active minutes, median %.2f s per label", r.Labels, *r.ActiveMinutes, *r.MedianSeconds)
+	}
+
+	// The teacher's dashboard, and its data, show the participant and the time.
+	var dash struct {
+		Summary struct {
+			PerRater []struct {
+				Participant   string   `json:"participant"`
+				ActiveMinutes float64  `json:"active_minutes"`
+				MedianSeconds *float64 `json:"median_seconds_per_label"`
+			} `json:"per_rater"`
+		} `json:"summary"`
+	}
+	if err := json.Unmarshal(bt.Get(t, base, token, "/classroom/api/projects/"+pid+"/dashboard"), &dash); err != nil {
+		t.Fatalf("the dashboard's data: %v", err)
+	}
+	if pr := dash.Summary.PerRater; len(pr) != 1 || pr[0].Participant != "abc" || pr[0].ActiveMinutes <= 0 ||
+		pr[0].MedianSeconds == nil || *pr[0].MedianSeconds <= 0 {
+		t.Errorf("the dashboard's data per rater: %+v", pr)
+	}
+	teacher, _ := bt.NewTab(t, ctx)
+	bt.Do(t, teacher, chromedp.Navigate(base+"/classroom/?project="+url.QueryEscape(pid)+"&token="+url.QueryEscape(token)))
+	bt.Wait(t, teacher, "the rater's row", `!!document.querySelector('#rater_rows tr')`, 30*time.Second)
+	cells := bt.Eval[[]string](t, teacher, `[...document.querySelector('#rater_rows tr').children].slice(-3).map(td => td.textContent)`)
+	if len(cells) != 3 || cells[0] != "abc" || cells[1] == "–" || cells[2] == "–" || cells[2] == "" {
+		t.Errorf("the dashboard's rater row ends with %q, want participant abc, active minutes and median seconds", cells)
 	}
 }
