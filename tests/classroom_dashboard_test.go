@@ -97,8 +97,10 @@ func TestClassroomDashboard(t *testing.T) {
 	if shared != 6 {
 		t.Fatalf("the students share %d pairs, want 6: with overlap 3 all three get the same pairs first", shared)
 	}
+	// Every shared pair reached the overlap of 3 raters.
 	want := map[string]string{"labels": "18", "raters": fmt.Sprint(len(raters)), "agreement": pctText(agreement),
-		"kappa": fixedText(kappa, 2), "shared": fmt.Sprint(shared)}
+		"kappa": fixedText(kappa, 2), "shared": fmt.Sprint(shared),
+		"overlap": "3", "at_overlap": "6", "pairs_labelled": "6", "overlap_share": "100%"}
 	bt.Wait(t, teacher, "the dashboard's figures", `document.getElementById('labels').textContent === '18'`, 10*time.Second)
 	for id, w := range want {
 		if got := bt.Eval[string](t, teacher, `document.getElementById('`+id+`').textContent`); got != w {
