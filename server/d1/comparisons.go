@@ -26,8 +26,11 @@ func (s *Store) AddComparisonsCapped(ctx context.Context, projectID, raterID str
 	if err != nil {
 		return store.SyncResult{}, err
 	}
-	rs, err := s.db.Batch(ctx,
-		Stmt{store.SQLInsertComparisons, []any{projectID, raterID, ms(received), items, max}},
+	insert := Stmt{store.SQLInsertComparisons, []any{projectID, raterID, ms(received), items}}
+	if max > 0 {
+		insert = Stmt{store.SQLInsertComparisonsCapped, []any{projectID, raterID, ms(received), items, max}}
+	}
+	rs, err := s.db.Batch(ctx, insert,
 		Stmt{store.SQLStoredComparisons, []any{items, raterID}},
 		Stmt{store.SQLTouchRater, []any{ms(received), raterID}},
 		Stmt{store.SQLRaterLabels, []any{raterID}},

@@ -72,6 +72,10 @@ type errorBody struct {
 	} `json:"error"`
 }
 
+// RateLimited is the 429 "rate_limited" error with its Retry-After in seconds, for limits kept
+// outside the hub (the Worker's, in D1).
+func RateLimited(retry int) *Error { return errRateLimited(max(retry, 1)) }
+
 // Invalid is a 400 "invalid" error naming the field, for handlers beside the hub.
 func Invalid(field, msg string) *Error { return errInvalid(field, msg) }
 

@@ -42,11 +42,11 @@ type commitRes struct {
 type committer struct {
 	db *sql.DB
 	// Statements prepared once on the writer connection.
-	insert, stored, touch, count *sql.Stmt
-	ch                           chan *commitReq
-	mu                           sync.RWMutex // guards closed against sends racing with stop
-	closed                       bool
-	done                         chan struct{}
+	insert, capped, stored, touch, count *sql.Stmt
+	ch                                   chan *commitReq
+	mu                                   sync.RWMutex // guards closed against sends racing with stop
+	closed                               bool
+	done                                 chan struct{}
 }
 
 // ErrClosed is returned for writes submitted after Close.
@@ -64,8 +64,8 @@ func (c *committer) prepare() error {
 	if c.insert != nil {
 		return nil
 	}
-	var sts [4]*sql.Stmt
-	for i, q := range []string{SQLInsertComparisons, SQLStoredComparisons, SQLTouchRater, SQLRaterLabels} {
+	var sts [5]*sql.Stmt
+	for i, q := range []string{SQLInsertComparisons, SQLInsertComparisonsCapped, SQLStoredComparisons, SQLTouchRater, SQLRaterLabels} {
 		st, err := c.db.Prepare(q)
 		if err != nil {
 			for _, p := range sts[:i] {
@@ -75,7 +75,7 @@ func (c *committer) prepare() error {
 		}
 		sts[i] = st
 	}
-	c.insert, c.stored, c.touch, c.count = sts[0], sts[1], sts[2], sts[3]
+	c.insert, c.capped, c.stored, c.touch, c.count = sts[0], sts[1], sts[2], sts[3], sts[4]
 	return nil
 }
 
@@ -107,7 +107,7 @@ func (c *committer) stop() {
 	}
 	c.mu.Unlock()
 	<-c.done
-	for _, st := range []*sql.Stmt{c.insert, c.stored, c.touch, c.count} {
+	for _, st := range []*sql.Stmt{c.insert, c.capped, c.stored, c.touch, c.count} {
 		if st != nil {
 			st.Close()
 		}
@@ -195,7 +195,13 @@ func (c *committer) write(group []*commitReq) ([]commitRes, error) {
 // insertOne inserts one request's comparisons inside tx (up to its cap) and learns which of
 // the others are stored already.
 func (c *committer) insertOne(ctx context.Context, tx *sql.Tx, r *commitReq, out *commitRes) error {
-	rows, err := tx.StmtContext(ctx, c.insert).QueryContext(ctx, r.projectID, r.raterID, r.received, r.items, r.max)
+	var rows *sql.Rows
+	var err error
+	if r.max > 0 {
+		rows, err = tx.StmtContext(ctx, c.capped).QueryContext(ctx, r.projectID, r.raterID, r.received, r.items, r.max)
+	} else {
+		rows, err = tx.StmtContext(ctx, c.insert).QueryContext(ctx, r.projectID, r.raterID, r.received, r.items)
+	}
 	if err != nil {
 		return fmt.Errorf("store: insert comparisons: %w", err)
 	}

@@ -94,15 +94,25 @@ const (
 const (
 	// SQLInsertComparisons stores a rater's (?2) comparisons (?4, a JSON array of
 	// {id, pair_id, choice, created_at, response_ms}) in project ?1, received at ?3, each id at
-	// most once, in array order until the rater holds ?5 (the cap; 0: none). It returns the
-	// ids it inserted.
+	// most once, and returns the ids it inserted.
 	SQLInsertComparisons = `INSERT INTO comparisons (id, project_id, rater_id, pair_id, choice, created_at, response_ms, received_at)
+	SELECT json_extract(value, '$.id'), ?1, ?2, json_extract(value, '$.pair_id'), json_extract(value, '$.choice'),
+	       json_extract(value, '$.created_at'), json_extract(value, '$.response_ms'), ?3
+	FROM json_each(?4) WHERE true
+	ON CONFLICT(id) DO NOTHING
+	RETURNING id`
+	// SQLInsertComparisonsCapped is SQLInsertComparisons for a project with a cap: new ids are
+	// taken in array order until the rater holds ?5. (Ids already stored are left out before
+	// the limit, so a retry never meets the cap.) It reads the table it writes, which makes
+	// SQLite run the select whole before inserting, so projects without a cap use the plain
+	// insert.
+	SQLInsertComparisonsCapped = `INSERT INTO comparisons (id, project_id, rater_id, pair_id, choice, created_at, response_ms, received_at)
 	SELECT json_extract(value, '$.id'), ?1, ?2, json_extract(value, '$.pair_id'), json_extract(value, '$.choice'),
 	       json_extract(value, '$.created_at'), json_extract(value, '$.response_ms'), ?3
 	FROM json_each(?4)
 	WHERE NOT EXISTS (SELECT 1 FROM comparisons c WHERE c.id = json_extract(value, '$.id'))
 	ORDER BY key
-	LIMIT CASE WHEN ?5 > 0 THEN max(0, ?5 - (SELECT COUNT(*) FROM comparisons c WHERE c.rater_id = ?2)) ELSE -1 END
+	LIMIT max(0, ?5 - (SELECT COUNT(*) FROM comparisons c WHERE c.rater_id = ?2))
 	ON CONFLICT(id) DO NOTHING
 	RETURNING id`
 	// SQLStoredComparisons tells, of the ids in ?1 (the same JSON array), which are stored and

@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -63,7 +62,7 @@ func newHandler(st Store, lim limiter, log *slog.Logger, rate float64, burst int
 				// on a fault of the limiter, and say so in the log.
 				log.Error("worker: rate limit", slog.Any("err", err))
 			} else if !ok {
-				tooMany(w, int(math.Ceil(wait.Seconds())))
+				hub.WriteError(w, r, log, hub.RateLimited(int(math.Ceil(wait.Seconds()))))
 				return
 			}
 		}
@@ -87,16 +86,4 @@ func origin(r *http.Request) string {
 		}
 	}
 	return scheme + "://" + r.Host
-}
-
-// tooMany writes the hub's 429 answer (server/hub/errors.go: errRateLimited, writeJSON).
-func tooMany(w http.ResponseWriter, retry int) {
-	retry = max(retry, 1)
-	s := strconv.Itoa(retry)
-	w.Header().Set("Retry-After", s)
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(http.StatusTooManyRequests)
-	w.Write([]byte(`{"error":{"code":"rate_limited","field":"","message":"too many requests; retry after ` + s + ` s"}}` + "\n"))
 }
