@@ -12,8 +12,9 @@ import (
 
 // Hub is the sync API of the hub server (docs/api.md). The browser's is fetch (fetch.go).
 type Hub interface {
-	// Join exchanges a join code and a display name for a rater id and token.
-	Join(code, name string) (*Rater, error)
+	// Join exchanges a join code and a display name, or a crowd platform's participant id
+	// (then the name may be empty), for a rater id and token.
+	Join(code, name, participant string) (*Rater, error)
 	// Sync sends comparisons and an optional model update and receives pairs and the model.
 	Sync(r *Rater, req *SyncRequest) (*SyncResponse, error)
 }
