@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/prefer-rlhf/prefer/core/env"
+	"github.com/prefer-rlhf/prefer/core/ppo"
 )
 
 // Policy maps an observation to an action; it must be deterministic, so that x alone decides
@@ -66,4 +67,30 @@ func Draw(rng *rand.Rand, x []float64) {
 	for i := range x {
 		x[i] = rng.NormFloat64()
 	}
+}
+
+// EnvProblem is the estimation problem of ev with pol: one Runner per goroutine.
+func EnvProblem(ev *Event, pol Policy) Problem {
+	return Problem{Dim: ev.Dim(), NewTrial: func() (Trial, error) {
+		r, err := NewRunner(ev, pol)
+		if err != nil {
+			return nil, err
+		}
+		return r.Fails, nil
+	}}
+}
+
+// PPOPolicy is p acting deterministically (the most likely action, the Gaussian's mean), after
+// checking that it fits envName.
+func PPOPolicy(p *ppo.Policy, envName string) (Policy, error) {
+	e, err := env.Lookup(envName)
+	if err != nil {
+		return nil, fmt.Errorf("failure: %w", err)
+	}
+	sp := e.Spec()
+	if sp.ObsDim != p.ObsDim || sp.Action.N != p.Action.N || sp.Action.Dim() != p.Action.Dim() {
+		return nil, fmt.Errorf("failure: the policy (obs %d, action %d/%d) does not fit %s (obs %d, action %d/%d)",
+			p.ObsDim, p.Action.N, p.Action.Dim(), envName, sp.ObsDim, sp.Action.N, sp.Action.Dim())
+	}
+	return func(obs []float64) []float64 { return p.Act(obs, nil, true) }, nil
 }

@@ -105,15 +105,7 @@ func TestCartPoleEvent(t *testing.T) {
 		}
 		return []float64{0}
 	})
-	pr := func(p Policy) Problem {
-		return Problem{Dim: ev.Dim(), NewTrial: func() (Trial, error) {
-			r, err := NewRunner(ev, p)
-			if err != nil {
-				return nil, err
-			}
-			return r.Fails, nil
-		}}
-	}
+	pr := func(p Policy) Problem { return EnvProblem(ev, p) }
 	always, err := MonteCarlo(pr(right), 50, 1)
 	if err != nil {
 		t.Fatal(err)
