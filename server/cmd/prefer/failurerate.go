@@ -24,7 +24,7 @@ func runFailureRate(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	path := fs.String("policy", "", "the policy file (prefer train) whose failure rate is estimated (required)")
 	envName := fs.String("env", "", "environment with a failure event: "+strings.Join(failure.EventEnvs(), ", "))
 	weak := fs.String("weak", "", "comma-separated weaker policy files whose failures train the predictor "+
-		"(default: the policy itself under pushes 3x larger)")
+		"(default: the policy itself under pushes 1.5x larger)")
 	push := fs.Float64("push", 0, "the pushes' standard deviation (0: the event's default)")
 	mcEpisodes := fs.Int("episodes", 100000, "Monte Carlo episodes (0: skip Monte Carlo)")
 	is := failure.DefaultISConfig()
@@ -73,9 +73,9 @@ func runFailureRate(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	var weakProblems []failure.Problem
 	predictorFrom := "weaker policies: " + *weak
 	if *weak == "" {
-		harder, _ := failure.EventFor(*envName, 3*ev.PushStd)
+		harder, _ := failure.EventFor(*envName, 1.5*ev.PushStd)
 		weakProblems = append(weakProblems, failure.EnvProblem(harder, pol))
-		predictorFrom = "the policy under pushes 3x larger"
+		predictorFrom = "the policy under pushes 1.5x larger"
 	} else {
 		for _, f := range strings.Split(*weak, ",") {
 			w, err := load(strings.TrimSpace(f))
