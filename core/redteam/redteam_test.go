@@ -80,3 +80,28 @@ func TestThresholds(t *testing.T) {
 		t.Error("unknown env has a threshold")
 	}
 }
+
+// On a box action space (Pendulum-v1), a model that prefers what the true reward punishes
+// (r̂ = −true) is exposed, and every action of a failing clip stays in the box.
+func TestBoxActions(t *testing.T) {
+	inverted := func(start []float64, actions [][]float64) (float64, float64, error) {
+		truth, err := env.ScoreClip("Pendulum-v1", start, actions)
+		return -truth, truth, err
+	}
+	cfg := DefaultConfig()
+	cfg.Budget = 5000
+	res, err := Search(Problem{Env: "Pendulum-v1", Score: inverted}, cfg, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Pairs) == 0 {
+		t.Fatalf("no failure of an inverted model: %+v", res)
+	}
+	for _, p := range res.Pairs {
+		for _, a := range p.Failing.Clip.Actions {
+			if len(a) != 1 || a[0] < -2 || a[0] > 2 {
+				t.Fatalf("action %v outside Pendulum's box", a)
+			}
+		}
+	}
+}
