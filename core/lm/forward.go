@@ -22,7 +22,7 @@ type Workspace struct {
 	rstdF []float64
 
 	dx, dh, dbig, dqkv, dy, dlog []float64 // backward scratch
-	tape                   nn.Tape
+	tape                         nn.Tape
 }
 
 // acts are one block's saved activations.
