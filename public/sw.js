@@ -4,8 +4,10 @@
 // - Shell files (the wasm, wasm_exec.js, scripts, CSS) are answered from the cache. The cache is
 //   named after the build (version.js, written by build.sh): a new build changes version.js,
 //   the browser installs this worker again, and the new shell replaces the old one.
-// - Every page address (/, /join?code=..., /teacher?...) is the shell's index.html, answered
-//   from the cache at once and refreshed in the background.
+// - The app's page addresses (/ and /join?code=...) are the shell's index.html, answered from
+//   the cache at once and refreshed in the background. Other pages (the teacher link, the
+//   dashboard under /classroom/) are the server's, so a teacher who also opened the app in the
+//   same browser still reaches them.
 // - The API is never cached: labels wait in IndexedDB and the app syncs them.
 "use strict";
 
@@ -39,7 +41,7 @@ self.addEventListener("fetch", (event) => {
   if (req.method !== "GET" || url.origin !== self.location.origin || url.pathname.startsWith("/api/")) {
     return; // straight to the network
   }
-  if (req.mode === "navigate") {
+  if (req.mode === "navigate" && (url.pathname === "/" || url.pathname === "/join")) {
     event.respondWith(fromCache("/", event, true));
   } else if (SHELL.includes(url.pathname)) {
     event.respondWith(fromCache(url.pathname, event, false));

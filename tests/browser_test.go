@@ -85,7 +85,7 @@ func TestBrowserOfflineFirst(t *testing.T) {
 	checkServer(t, srv, got)
 	t.Log("scenario 1: 20 labels, all on the hub once")
 
-	screenshots(t, ctx)
+	screenshots(t, ctx, "labelling")
 
 	// Offline. The service worker must control the page first.
 	bt.Wait(t, ctx, "the service worker", `!!navigator.serviceWorker.controller`, 30*time.Second)
@@ -116,8 +116,8 @@ func TestBrowserOfflineFirst(t *testing.T) {
 	t.Log("scenario 2: 30 labels on the hub, each once, with the right choices")
 }
 
-// screenshots saves the labelling view at phone and laptop sizes to tests/artifacts.
-func screenshots(t *testing.T, ctx context.Context) {
+// screenshots saves the page at phone and laptop sizes to tests/artifacts/name-WxH.png.
+func screenshots(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	dir := "artifacts"
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -137,11 +137,11 @@ func screenshots(t *testing.T, ctx context.Context) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		name := filepath.Join(dir, "labelling-"+strconv.Itoa(int(s.w))+"x"+strconv.Itoa(int(s.h))+".png")
-		if err := os.WriteFile(name, b, 0o644); err != nil {
+		file := filepath.Join(dir, name+"-"+strconv.Itoa(int(s.w))+"x"+strconv.Itoa(int(s.h))+".png")
+		if err := os.WriteFile(file, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("screenshot %s", name)
+		t.Logf("screenshot %s", file)
 	}
 	bt.Do(t, ctx, chromedp.EmulateViewport(1280, 800))
 }

@@ -52,21 +52,27 @@ func TestClassroomDashboard(t *testing.T) {
 	if !strings.HasSuffix(joinURL, "/join?code="+code) {
 		t.Fatalf("join link %q does not carry the code %q", joinURL, code)
 	}
-	// Short PPO rounds, so that a few rounds fit in the test.
-	teacherAPI(t, srv, "PATCH", "/api/v1/projects/"+pid+"/settings", `{"ppo_steps_per_round": 4000, "pairs_per_round": 30}`)
+	// Short PPO rounds, so that a few rounds fit in the test; each pair goes to all three
+	// students (overlap 3), so they share pairs by design, whatever the trainer does meanwhile.
+	teacherAPI(t, srv, "PATCH", "/api/v1/projects/"+pid+"/settings", `{"ppo_steps_per_round": 4000, "pairs_per_round": 30, "overlap": 3}`)
 
-	// Three students, each in a browser context of their own, label 6 pairs each with
-	// different habits, so that they agree on some shared pairs and not on others.
+	// Three students, each in a browser context of their own, join together (the hub hands
+	// each the same pairs first), then label 6 pairs each with different habits, so that they
+	// agree on some shared pairs and not on others.
 	habits := [][]string{
 		{kb.ArrowLeft, kb.ArrowLeft, kb.ArrowRight, kb.ArrowLeft, kb.ArrowRight, kb.ArrowUp},
 		{kb.ArrowLeft, kb.ArrowRight, kb.ArrowRight, kb.ArrowLeft, kb.ArrowLeft, kb.ArrowUp},
 		{kb.ArrowLeft, kb.ArrowLeft, kb.ArrowRight, kb.ArrowRight, kb.ArrowRight, kb.ArrowLeft},
 	}
-	for i, keys := range habits {
+	students := make([]context.Context, len(habits))
+	for i := range habits {
 		ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
 		t.Cleanup(cancel)
-		name := []string{"Ada", "Grace", "Alan"}[i]
-		classroomJoin(t, ctx, joinURL, name)
+		classroomJoin(t, ctx, joinURL, []string{"Ada", "Grace", "Alan"}[i])
+		students[i] = ctx
+	}
+	for i, keys := range habits {
+		ctx, name := students[i], []string{"Ada", "Grace", "Alan"}[i]
 		for _, k := range keys {
 			bt.Wait(t, ctx, "a pair", jsPairID+` !== ''`, 60*time.Second)
 			id := bt.Eval[string](t, ctx, jsPairID)
@@ -88,11 +94,13 @@ func TestClassroomDashboard(t *testing.T) {
 	_, agreement := stats.Pairwise(labels)
 	kappa := stats.FleissKappa(labels)
 	shared := len(stats.Counts(labels))
-	if shared == 0 {
-		t.Fatal("the students share no pair: agreement is not tested")
+	if shared != 6 {
+		t.Fatalf("the students share %d pairs, want 6: with overlap 3 all three get the same pairs first", shared)
 	}
+	// Every shared pair reached the overlap of 3 raters.
 	want := map[string]string{"labels": "18", "raters": fmt.Sprint(len(raters)), "agreement": pctText(agreement),
-		"kappa": fixedText(kappa, 2), "shared": fmt.Sprint(shared)}
+		"kappa": fixedText(kappa, 2), "shared": fmt.Sprint(shared),
+		"overlap": "3", "at_overlap": "6", "pairs_labelled": "6", "overlap_share": "100%"}
 	bt.Wait(t, teacher, "the dashboard's figures", `document.getElementById('labels').textContent === '18'`, 10*time.Second)
 	for id, w := range want {
 		if got := bt.Eval[string](t, teacher, `document.getElementById('`+id+`').textContent`); got != w {

@@ -38,7 +38,7 @@ func TestHubCrashLosesNoAcknowledgedComparison(t *testing.T) {
 	var pairs []string
 	for i := 0; len(pairs) == 0; i++ {
 		var s hubSync
-		if _, err := c.call("POST", h.base+"/api/v1/projects/"+pid+"/sync", tokens[0], map[string]any{"want_pairs": 50}, &s); err != nil {
+		if err := c.call("POST", h.base+"/api/v1/projects/"+pid+"/sync", tokens[0], map[string]any{"want_pairs": 50}, &s); err != nil {
 			t.Fatal(err)
 		}
 		for _, p := range s.Pairs {
@@ -83,7 +83,7 @@ func TestHubCrashLosesNoAcknowledgedComparison(t *testing.T) {
 				// Retry the same batch until it is acknowledged, as the browser does.
 				for {
 					var s hubSync
-					_, err := c.call("POST", base.Load().(string)+"/api/v1/projects/"+pid+"/sync", tokens[r], map[string]any{"comparisons": batch}, &s)
+					err := c.call("POST", base.Load().(string)+"/api/v1/projects/"+pid+"/sync", tokens[r], map[string]any{"comparisons": batch}, &s)
 					if err == nil {
 						if len(s.Accepted)+len(s.Duplicates) != len(batch) || len(s.Rejected) != 0 {
 							t.Errorf("batch of %d: %d accepted, %d duplicates, %v rejected", len(batch), len(s.Accepted), len(s.Duplicates), s.Rejected)

@@ -10,7 +10,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/prefer-rlhf/prefer/core/oracle"
-	"github.com/prefer-rlhf/prefer/core/prefs"
 	"github.com/prefer-rlhf/prefer/server/trainer"
 )
 
@@ -43,7 +42,7 @@ func TestHubLearnsCartPoleFromSyntheticRaters(t *testing.T) {
 		tokens[i], pid = j.Token, j.ProjectID
 	}
 	// Smaller rounds than the classroom default, so that the loop turns quickly.
-	if _, err := c.call("PATCH", h.base+"/api/v1/projects/"+pid+"/settings", h.teacher,
+	if err := c.call("PATCH", h.base+"/api/v1/projects/"+pid+"/settings", h.teacher,
 		map[string]any{"pairs_per_round": 20, "ppo_steps_per_round": 30000}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +68,7 @@ func TestHubLearnsCartPoleFromSyntheticRaters(t *testing.T) {
 				}
 				var s hubSync
 				body := map[string]any{"comparisons": queue, "want_pairs": perSync, "skip_pairs": have}
-				if _, err := c.call("POST", h.base+"/api/v1/projects/"+pid+"/sync", tok, body, &s); err != nil {
+				if err := c.call("POST", h.base+"/api/v1/projects/"+pid+"/sync", tok, body, &s); err != nil {
 					t.Errorf("sync: %v", err)
 					return
 				}
@@ -82,8 +81,8 @@ func TestHubLearnsCartPoleFromSyntheticRaters(t *testing.T) {
 					continue
 				}
 				for _, p := range s.Pairs {
-					rl, err1 := trainer.TrueReturn(toClip(p.Left))
-					rr, err2 := trainer.TrueReturn(toClip(p.Right))
+					rl, err1 := trainer.TrueReturn(p.Left)
+					rr, err2 := trainer.TrueReturn(p.Right)
 					if err1 != nil || err2 != nil {
 						t.Errorf("replaying a served clip: %v %v", err1, err2)
 						return
@@ -107,7 +106,7 @@ func TestHubLearnsCartPoleFromSyntheticRaters(t *testing.T) {
 				Labels     int      `json:"labels"`
 			} `json:"history"`
 		}
-		if _, err := c.call("GET", h.base+"/api/v1/projects/"+pid, h.teacher, nil, &p); err != nil {
+		if err := c.call("GET", h.base+"/api/v1/projects/"+pid, h.teacher, nil, &p); err != nil {
 			t.Fatal(err)
 		}
 		for _, pt := range p.History {
@@ -133,8 +132,4 @@ func TestHubLearnsCartPoleFromSyntheticRaters(t *testing.T) {
 		t.Logf("hub log:\n%s", h.stderr)
 		t.Fatalf("true return reached %.1f in %v, want >= %.0f (random ~22)", best, budget, target)
 	}
-}
-
-func toClip(c hubClip) prefs.Clip {
-	return prefs.Clip{ID: c.ID, Env: c.Env, PolicyVersion: c.PolicyVersion, StartState: c.StartState, Actions: c.Actions}
 }

@@ -3,8 +3,7 @@ package tests
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
-	"fmt"
+	"context"
 	"io"
 	"net/http"
 	"os/exec"
@@ -14,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prefer-rlhf/prefer/core/prefs"
+	"github.com/prefer-rlhf/prefer/core/wire"
+	"github.com/prefer-rlhf/prefer/server/hub"
 	"github.com/prefer-rlhf/prefer/tests/worker"
 )
 
@@ -126,7 +128,7 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 	return l.w.Write(b)
 }
 
-// hubClient calls the API.
+// hubClient calls the API through hub.Client, the one Go client of it.
 type hubClient struct {
 	http *http.Client
 }
@@ -135,102 +137,33 @@ func newHubClient() *hubClient {
 	return &hubClient{http: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
 }
 
-// call sends a JSON request and decodes a JSON answer; it returns the status.
-func (c *hubClient) call(method, url, token string, body, out any) (int, error) {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return 0, err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, url, rd)
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return resp.StatusCode, err
-	}
-	if resp.StatusCode >= 300 {
-		return resp.StatusCode, fmt.Errorf("%s %s: %d %s", method, url, resp.StatusCode, b)
-	}
-	if out != nil {
-		return resp.StatusCode, json.Unmarshal(b, out)
-	}
-	return resp.StatusCode, nil
+// api is a hub.Client at base acting with token.
+func (c *hubClient) api(base, token string) *hub.Client {
+	return &hub.Client{Base: base, Token: token, HTTP: c.http}
 }
 
-type hubJoin struct {
-	RaterID   string `json:"rater_id"`
-	Token     string `json:"token"`
-	ProjectID string `json:"project_id"`
+// call sends a JSON request to a full URL and decodes a JSON answer (an error answer is a
+// *hub.Error).
+func (c *hubClient) call(method, url, token string, body, out any) error {
+	return c.api("", token).Do(context.Background(), method, url, body, out)
 }
 
-type hubClip struct {
-	ID            string      `json:"id"`
-	Env           string      `json:"env"`
-	PolicyVersion int         `json:"policy_version"`
-	StartState    []float64   `json:"start_state"`
-	Actions       [][]float64 `json:"actions"`
-}
+// hubSync is a sync answer as a client reads it.
+type hubSync = wire.SyncResponse[prefs.Pair]
 
-type hubPair struct {
-	ID    string  `json:"id"`
-	Left  hubClip `json:"left"`
-	Right hubClip `json:"right"`
-}
-
-type hubSync struct {
-	Accepted   []string  `json:"accepted"`
-	Duplicates []string  `json:"duplicates"`
-	Rejected   []any     `json:"rejected"`
-	Pairs      []hubPair `json:"pairs"`
-	Project    struct {
-		ModelVersion  int `json:"model_version"`
-		PolicyVersion int `json:"policy_version"`
-	} `json:"project"`
-}
-
-func (c *hubClient) join(base, code, name string) (hubJoin, error) {
-	var j hubJoin
-	_, err := c.call("POST", base+"/api/v1/join", "", map[string]string{"join_code": code, "name": name}, &j)
-	return j, err
+func (c *hubClient) join(base, code, name string) (wire.JoinResponse, error) {
+	return c.api(base, "").Join(context.Background(), wire.JoinRequest{JoinCode: code, Name: name})
 }
 
 // exportIDs returns the ids of every comparison of a project, via the teacher export.
 func (c *hubClient) exportIDs(base, teacher, pid string) ([]string, error) {
-	req, _ := http.NewRequest("GET", base+"/api/v1/projects/"+pid+"/export?format=jsonl", nil)
-	req.Header.Set("Authorization", "Bearer "+teacher)
-	resp, err := c.http.Do(req)
+	rows, err := c.api(base, teacher).Export(context.Background(), pid)
 	if err != nil {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != 200 {
-		b, _ := io.ReadAll(resp.Body)
-		return nil, fmt.Errorf("export: %d %s", resp.StatusCode, b)
-	}
-	var ids []string
-	dec := json.NewDecoder(resp.Body)
-	for dec.More() {
-		var row struct {
-			ID string `json:"id"`
-		}
-		if err := dec.Decode(&row); err != nil {
-			return nil, err
-		}
-		ids = append(ids, row.ID)
+	ids := make([]string, len(rows))
+	for i, r := range rows {
+		ids[i] = r.ID
 	}
 	return ids, nil
 }

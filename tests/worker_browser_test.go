@@ -31,29 +31,7 @@ func TestMain(m *testing.M) {
 // producing the pairs from outside, as it does for a deployed Worker (issue 6).
 func TestWorkerBrowser(t *testing.T) {
 	s := worker.Start(t, nil)
-
-	// The first project, created with the teacher token, as a teacher's dashboard does.
-	var p struct {
-		ID       string `json:"id"`
-		JoinCode string `json:"join_code"`
-	}
-	workerDo(t, s, "POST", "/api/v1/projects", map[string]any{"env": "CartPole-v1",
-		"ppo_steps_per_round": 4096, "pairs_per_round": 30}, http.StatusCreated, &p)
-	if p.ID == "" || p.JoinCode == "" {
-		t.Fatalf("the new project has id %q and join code %q", p.ID, p.JoinCode)
-	}
-
-	// The remote trainer's first round publishes a model and 30 pairs: more than the 20 to
-	// label, since each answer must bring the next pair.
-	bin, err := worker.PreferBin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(bin, "trainer", "--hub", s.URL, "--token", s.TeacherToken, "--once",
-		"--round-labels", "10", "--round-interval", "0").CombinedOutput()
-	if err != nil {
-		t.Fatalf("prefer trainer: %v\n%s", err, out)
-	}
+	p := workerProject(t, s, nil)
 
 	ctx := bt.NewBrowser(t)
 	joinAt(t, ctx, s.URL+"/join?code="+url.QueryEscape(p.JoinCode), p.JoinCode, "Ada")
@@ -80,6 +58,44 @@ func TestWorkerBrowser(t *testing.T) {
 	}
 	checkComparisons(t, cs, got)
 	t.Logf("the Worker holds the 20 labels once each, with the rater's choices")
+}
+
+// TestWorkerCrowdRater is TestCrowdRater's crowd rater on the Cloudflare Worker under wrangler
+// dev --local: participant link, instructions, the cap, the completion link, the participant
+// on every exported label and the rater's time, as on `prefer serve`.
+func TestWorkerCrowdRater(t *testing.T) {
+	s := worker.Start(t, nil)
+	p := workerProject(t, s, crowdSettings)
+	crowdRater(t, s.URL, s.TeacherToken, p.ID, p.JoinCode, false)
+}
+
+// workerProject creates a CartPole project on the Worker with the teacher token, as a
+// teacher's dashboard does, with settings on top of short rounds, and runs the remote trainer's
+// first round, which publishes a model and 30 pairs (more than a test labels, since each
+// answer must bring the next pair).
+func workerProject(t *testing.T, s *worker.Server, settings map[string]any) (p struct {
+	ID       string `json:"id"`
+	JoinCode string `json:"join_code"`
+}) {
+	t.Helper()
+	body := map[string]any{"env": "CartPole-v1", "ppo_steps_per_round": 4096, "pairs_per_round": 30}
+	for k, v := range settings {
+		body[k] = v
+	}
+	workerDo(t, s, "POST", "/api/v1/projects", body, http.StatusCreated, &p)
+	if p.ID == "" || p.JoinCode == "" {
+		t.Fatalf("the new project has id %q and join code %q", p.ID, p.JoinCode)
+	}
+	bin, err := worker.PreferBin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(bin, "trainer", "--hub", s.URL, "--token", s.TeacherToken, "--once",
+		"--round-labels", "10", "--round-interval", "0").CombinedOutput()
+	if err != nil {
+		t.Fatalf("prefer trainer: %v\n%s", err, out)
+	}
+	return p
 }
 
 // joinAt opens joinURL, checks that the join form has code filled in, joins as name and waits

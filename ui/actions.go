@@ -10,7 +10,8 @@ import (
 // The handlers below are called from vugu event handlers, under the write lock, on the
 // browser's thread: they change state at once and do anything slow in a goroutine.
 
-// Join signs this device in with a join code and a display name.
+// Join signs this device in with a join code and a display name, or with the participant id
+// of the join link (a crowd rater), when the name may be empty.
 func (a *App) Join(code, name string) {
 	code, name = strings.TrimSpace(code), strings.TrimSpace(name)
 	switch {
@@ -19,7 +20,7 @@ func (a *App) Join(code, name string) {
 	case code == "":
 		a.JoinErr = "Enter the join code your teacher gave you."
 		return
-	case name == "":
+	case name == "" && a.Participant == "":
 		a.JoinErr = "Enter your name."
 		return
 	case len(name) > 100:
@@ -27,16 +28,16 @@ func (a *App) Join(code, name string) {
 		return
 	}
 	if a.Rater != nil && a.Pending() > 0 {
-		a.JoinErr = plural(a.Pending(), "label", "labels") + " of " + a.Rater.Name +
+		a.JoinErr = plural(a.Pending(), "label", "labels") + " made on this device" +
 			" are still waiting to sync. Connect to the network and let them sync first."
 		return
 	}
 	a.JoinErr, a.Joining = "", true
-	go a.join(code, name)
+	go a.join(code, name, a.Participant)
 }
 
-func (a *App) join(code, name string) {
-	r, err := a.hub.Join(code, name)
+func (a *App) join(code, name, participant string) {
+	r, err := a.hub.Join(code, name, participant)
 	if err != nil {
 		a.update(func() {
 			a.Joining = false
@@ -61,6 +62,7 @@ func (a *App) join(code, name string) {
 		ops = append(ops, op)
 	}
 	newProject := old == nil || old.ProjectID != r.ProjectID
+	newRater := newProject || old.ID != r.ID
 	var queued []*Pair
 	if newProject {
 		// Pairs and models belong to a project.
@@ -69,6 +71,10 @@ func (a *App) join(code, name string) {
 			ops = append(ops, del(StorePairs, p.ID))
 		}
 		ops = append(ops, del(StoreMeta, metaGlobal), del(StoreMeta, metaLocal))
+	}
+	if newRater {
+		// The cap and the instructions read belong to a rater; the next sync brings them.
+		ops = append(ops, del(StoreMeta, metaStudy))
 	}
 	a.mu.Lock()
 	werr := a.store.Write(ops...)
@@ -81,6 +87,10 @@ func (a *App) join(code, name string) {
 		if newProject {
 			a.Queue, a.model, a.ModelVer = nil, nil, 0
 			a.showCurrent()
+		}
+		if newRater {
+			a.Study, a.Help, a.Settings.Read = Study{}, false, 0
+			a.saveSettings()
 		}
 	})
 	if a.AfterJoin != nil {

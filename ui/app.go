@@ -30,6 +30,9 @@ type Rater struct {
 	ProjectID string `json:"project_id"`
 	Name      string `json:"name"`
 	Code      string `json:"join_code"`
+	// Participant is a crowd platform's id for the rater (Prolific's PROLIFIC_PID, MTurk's
+	// workerId), from the join link; "" for a rater who joined with a name.
+	Participant string `json:"participant,omitempty"`
 }
 
 // Settings are the rater's switches, stored on the device.
@@ -40,6 +43,9 @@ type Settings struct {
 	// HidePrediction hides the local model's prediction entirely. When false, the prediction for
 	// a pair is shown only after the rater has answered it, so it cannot anchor them.
 	HidePrediction bool `json:"hide_prediction"`
+	// Read identifies the instructions the rater has read (instrSum), so they open by
+	// themselves only before the first pair and again when the teacher changes them.
+	Read uint32 `json:"instructions_read,omitempty"`
 }
 
 // Label is one of the rater's comparisons as kept on the device: the comparison sent to the hub,
@@ -71,8 +77,11 @@ type App struct {
 	Rater    *Rater
 	Settings Settings
 	JoinCode string // prefilled from a join link
-	JoinErr  string
-	Joining  bool
+	// Participant is the crowd platform's participant id from the join link: the app joins
+	// with it, asking for no name.
+	Participant string
+	JoinErr     string
+	Joining     bool
 
 	Queue    []*Pair  // prefetched pairs, Queue[0] is on screen
 	Labels   []*Label // every label on this device, oldest first
@@ -92,6 +101,12 @@ type App struct {
 	Updates    int                          // model updates the hub took (private mode)
 	AssistOff  bool                         // the teacher hides model predictions (project setting, from the last sync)
 	sinceUpd   int                          // private labels since the last requested update
+
+	Study Study // from the last sync: the cap, the instructions, the completion link
+	Help  bool  // the instructions are on screen
+	// saving counts labels made but not yet in Labels (saveLabel runs after the answer), so
+	// the cap holds for a rater quicker than the device's storage.
+	saving int
 
 	Player *Player
 
@@ -194,7 +209,7 @@ func (a *App) PrivateCount() int {
 // Call it under the write lock (from an event handler).
 func (a *App) Choose(c prefs.Choice) {
 	p := a.Current()
-	if p == nil || a.View != ViewLabel {
+	if p == nil || a.View != ViewLabel || a.Help || a.AtCap() {
 		return
 	}
 	now := a.now()
@@ -214,6 +229,8 @@ func (a *App) Choose(c prefs.Choice) {
 	a.labelled[p.ID] = true
 	if l.Private {
 		a.sinceUpd++
+	} else {
+		a.saving++
 	}
 	a.LastChoice = l
 	a.showCurrent()
@@ -239,6 +256,9 @@ func (a *App) saveLabel(l *Label, pairID string) {
 		}
 		// Counted even if the store failed, so it still syncs while the page is open.
 		a.Labels = append(a.Labels, l)
+		if !l.Private {
+			a.saving--
+		}
 	})
 	if a.fitter != nil {
 		a.update(func() { a.ModelBusy = true })
@@ -288,8 +308,8 @@ func (a *App) Kick() {
 }
 
 // Start loads what is on the device and runs the sync loop until ctx is done. Run it in its own
-// goroutine.
-func (a *App) Start(ctx context.Context, joinCode string) {
-	a.load(joinCode)
+// goroutine. joinCode and participant come from a join link; either may be "".
+func (a *App) Start(ctx context.Context, joinCode, participant string) {
+	a.load(joinCode, participant)
 	a.syncLoop(ctx)
 }

@@ -25,31 +25,46 @@ type fakeHub struct {
 	offline  bool
 	reject   string // a comparison id to reject
 	calls    int
-	hide     bool // the project's hide_model_predictions setting
+	hide     bool          // the project's hide_model_predictions setting
+	study    ProjectStatus // the crowd settings: MaxLabelsPerRater, CompletionURL, Instructions
+	joins    []string      // the participant ids of the joins
+	lastWant int           // want_pairs of the last sync
 }
 
-func (h *fakeHub) Join(code, name string) (*Rater, error) {
-	return &Rater{ID: "r1", Token: "t", ProjectID: "p1", Name: name, Code: code}, nil
+func (h *fakeHub) Join(code, name, participant string) (*Rater, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.joins = append(h.joins, participant)
+	return &Rater{ID: "r1", Token: "t", ProjectID: "p1", Name: name, Code: code, Participant: participant}, nil
 }
 
 func (h *fakeHub) Sync(r *Rater, req *SyncRequest) (*SyncResponse, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.calls++
+	h.lastWant = req.WantPairs
 	if h.offline {
 		return nil, ErrNetwork
 	}
-	resp := &SyncResponse{Project: ProjectStatus{HideModelPredictions: h.hide}}
+	resp := &SyncResponse{Project: h.study}
+	resp.Project.HideModelPredictions = h.hide
+	capped := h.study.MaxLabelsPerRater
 	for _, c := range req.Comparisons {
 		switch {
 		case c.ID == h.reject:
 			resp.Rejected = append(resp.Rejected, Rejection{ID: c.ID, Field: "pair_id", Reason: "unknown pair"})
 		case h.stored[c.ID] != (prefs.Comparison{}):
 			resp.Duplicates = append(resp.Duplicates, c.ID)
+		case capped > 0 && len(h.stored) >= capped:
+			resp.Rejected = append(resp.Rejected, Rejection{ID: c.ID, Field: "quota", Reason: "the rater has given max_labels_per_rater labels"})
 		default:
 			h.stored[c.ID] = c
 			resp.Accepted = append(resp.Accepted, c.ID)
 		}
+	}
+	resp.Project.Labels = len(h.stored)
+	if capped > 0 && len(h.stored) >= capped {
+		req.WantPairs = 0 // a rater at the cap gets no pairs
 	}
 	skip := map[string]bool{}
 	for _, id := range req.SkipPairs {
@@ -95,8 +110,8 @@ func newTestApp(store Store, hub Hub) *App {
 // joinAndFill joins and syncs once, so the queue holds pairs.
 func joinAndFill(t *testing.T, a *App, h *fakeHub) {
 	t.Helper()
-	a.load("")
-	r, _ := h.Join("CODE", "Ada")
+	a.load("", "")
+	r, _ := h.Join("CODE", "Ada", "")
 	op, _ := put(StoreMeta, metaRater, r)
 	if err := a.store.Write(op); err != nil {
 		t.Fatal(err)
@@ -155,7 +170,7 @@ func TestSyncExactlyOnceWhenAcksAreLost(t *testing.T) {
 	}
 	// Synced labels are marked on the device, so a reload does not send them again.
 	b := newTestApp(st, h)
-	b.load("")
+	b.load("", "")
 	b.read(func() { pending = b.Pending() })
 	if pending != 0 || len(b.Labels) != 5 {
 		t.Fatalf("after a reload: %d labels, %d pending; want 5 and 0", len(b.Labels), pending)
@@ -238,7 +253,7 @@ func TestLoadDropsTamperedRecordsWithWarning(t *testing.T) {
 	st.Data[StoreMeta]["junk"] = Record{Key: "junk", Data: "{", Sum: 1}
 
 	b := newTestApp(st, h)
-	b.load("") // must not panic
+	b.load("", "") // must not panic
 	if len(b.Labels) != 2 {
 		t.Fatalf("%d labels kept, want 2", len(b.Labels))
 	}
@@ -273,6 +288,11 @@ func TestBackoff(t *testing.T) {
 
 // renders reports whether the model panel renders an element whose attribute key is val.
 func renders(a *App, key, val string) bool {
+	return rendersIn(a, &ModelPanel{App: a}, key, val)
+}
+
+// rendersIn reports whether component c renders an element whose attribute key is val.
+func rendersIn(a *App, c vugu.Builder, key, val string) bool {
 	var found bool
 	var walk func(n *vugu.VGNode)
 	walk = func(n *vugu.VGNode) {
@@ -286,7 +306,7 @@ func renders(a *App, key, val string) bool {
 		}
 	}
 	a.read(func() {
-		out := (&ModelPanel{App: a}).Build(&vugu.BuildIn{})
+		out := c.Build(&vugu.BuildIn{})
 		for _, n := range out.Out {
 			walk(n)
 		}

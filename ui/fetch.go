@@ -3,6 +3,7 @@ package ui
 import (
 	"encoding/json"
 
+	"github.com/prefer-rlhf/prefer/core/wire"
 	"github.com/vugu/vugu/js"
 )
 
@@ -12,8 +13,8 @@ type FetchHub struct {
 }
 
 // Join calls POST /api/v1/join.
-func (h *FetchHub) Join(code, name string) (*Rater, error) {
-	body, err := json.Marshal(map[string]string{"join_code": code, "name": name})
+func (h *FetchHub) Join(code, name, participant string) (*Rater, error) {
+	body, err := json.Marshal(wire.JoinRequest{JoinCode: code, Name: name, Participant: participant})
 	if err != nil {
 		return nil, err
 	}
@@ -25,7 +26,7 @@ func (h *FetchHub) Join(code, name string) (*Rater, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.Name, r.Code = name, code
+	r.Name, r.Code, r.Participant = name, code, participant
 	return r, nil
 }
 

@@ -15,7 +15,8 @@ var keyChoice = map[string]prefs.Choice{
 }
 
 // ListenKeys answers the pair on screen from the arrow keys, anywhere on the page except in a
-// text field or with a modifier held. Space pauses playback.
+// text field or with a modifier held. Space pauses playback; h or ? opens and closes the
+// instructions.
 func (a *App) ListenKeys() {
 	doc := js.Global().Get("document")
 	doc.Call("addEventListener", "keydown", js.FuncOf(func(_ js.Value, args []js.Value) any {
@@ -33,6 +34,14 @@ func (a *App) ListenKeys() {
 			a.update(func() {
 				if a.View == ViewLabel {
 					a.Choose(c)
+				}
+			})
+			return nil
+		}
+		if key == "h" || key == "?" {
+			a.update(func() {
+				if a.View == ViewLabel {
+					a.ToggleHelp()
 				}
 			})
 			return nil

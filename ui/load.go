@@ -10,14 +10,16 @@ import (
 // load reads everything stored on the device, drops what does not check out (a record whose
 // checksum fails, a label or pair that does not validate), shows a warning for what it dropped,
 // and picks the first view. A join link's code (joinCode, may be empty) opens the join form
-// unless this device has already joined with that code.
-func (a *App) load(joinCode string) {
+// unless this device has already joined with that code (and participant). A link with a
+// participant id joins at once: a crowd rater is asked for no name.
+func (a *App) load(joinCode, participant string) {
 	snap, err := a.store.Load()
 	var (
 		drops         []Op
 		damaged       int
 		rater         *Rater
 		settings      Settings
+		study         Study
 		global, local json.RawMessage
 		labels        []*Label
 		pairs         []*Pair
@@ -38,6 +40,11 @@ func (a *App) load(joinCode string) {
 		case metaSettings:
 			if open(r, &settings) != nil {
 				settings = Settings{}
+				drop(StoreMeta, r.Key)
+			}
+		case metaStudy:
+			if open(r, &study) != nil {
+				study = Study{}
 				drop(StoreMeta, r.Key)
 			}
 		case metaGlobal, metaLocal:
@@ -101,10 +108,15 @@ func (a *App) load(joinCode string) {
 		if global != nil {
 			a.ModelVer = modelVersion(global)
 		}
-		a.JoinCode = strings.TrimSpace(joinCode)
+		a.setStudy(study)
+		a.JoinCode, a.Participant = strings.TrimSpace(joinCode), strings.TrimSpace(participant)
 		switch {
-		case rater == nil || (a.JoinCode != "" && a.JoinCode != rater.Code):
+		case rater == nil || (a.JoinCode != "" && a.JoinCode != rater.Code) ||
+			(a.Participant != "" && a.Participant != rater.Participant):
 			a.View = ViewJoin
+			if a.Participant != "" && a.JoinCode != "" {
+				a.Join(a.JoinCode, "")
+			}
 		default:
 			a.View = ViewLabel
 		}

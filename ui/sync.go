@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/prefer-rlhf/prefer/core/prefs"
+	"github.com/prefer-rlhf/prefer/core/wire"
 )
 
 // Sync timing.
@@ -104,7 +105,11 @@ func (a *App) syncOnce() (more bool, err error) {
 				}
 			}
 		}
-		req.WantPairs = min(maxWant, max(0, QueueTarget-len(a.Queue)))
+		want := QueueTarget
+		if left := a.Left(); left >= 0 {
+			want = min(want, left) // no pairs past the cap
+		}
+		req.WantPairs = min(maxWant, max(0, want-len(a.Queue)))
 		for _, p := range a.Queue {
 			if len(req.SkipPairs) == maxSkipPairs {
 				break
@@ -144,9 +149,17 @@ func (a *App) syncOnce() (more bool, err error) {
 	for _, id := range resp.Duplicates {
 		done[id] = true
 	}
+	// A rejection is final: the hub will refuse the label again, so it is not sent again. One
+	// over the cap (field quota: the rater labelled on another device too) is the expected end
+	// of a crowd rater's work, not a fault.
 	rejected := map[string]Rejection{}
+	overCap := 0
 	for _, rj := range resp.Rejected {
-		rejected[rj.ID] = rj
+		if rj.Field == wire.QuotaField {
+			overCap++
+		} else {
+			rejected[rj.ID] = rj
+		}
 		done[rj.ID] = true
 	}
 	var ops []Op
@@ -183,6 +196,11 @@ func (a *App) syncOnce() (more bool, err error) {
 			ops = append(ops, op)
 		}
 	}
+	ps := resp.Project
+	study := Study{Cap: ps.MaxLabelsPerRater, HubLabels: ps.Labels, CompletionURL: ps.CompletionURL, Instructions: ps.Instructions}
+	if op, err := put(StoreMeta, metaStudy, study); err == nil {
+		ops = append(ops, op)
+	}
 	if len(resp.Model) > 0 && string(resp.Model) != "null" {
 		haveModel = true
 		if op, err := put(StoreMeta, metaGlobal, resp.Model); err == nil {
@@ -209,6 +227,10 @@ func (a *App) syncOnce() (more bool, err error) {
 				break
 			}
 		}
+		if overCap > 0 {
+			a.warn(plural(overCap, "label was", "labels were") + " past your limit and not kept.")
+		}
+		a.setStudy(study)
 		if v := resp.ModelUpdate; upd != nil && v != nil {
 			switch v.Status {
 			case "accepted", "duplicate":

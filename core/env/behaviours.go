@@ -126,6 +126,11 @@ func ScoredEnv(name string) (string, error) {
 		return "", err
 	}
 	if e.Spec().NoReward {
+		// A behaviour registered outside this package (a text task, core/text) keeps its
+		// checker under the same prefix.
+		if _, err := Lookup(CheckerPrefix + name); err == nil {
+			return CheckerPrefix + name, nil
+		}
 		return "", fmt.Errorf("env: %s has no reward and no checker", name)
 	}
 	return name, nil

@@ -4,25 +4,37 @@ package browsertest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/prefer-rlhf/prefer/tests/worker"
 )
 
 // ChromiumPath is where Debian's chromium lives (build.sh installs it).
 const ChromiumPath = "/usr/lib/chromium/chromium"
 
+// Chromium returns the browser binary to test: $PREFER_CHROMIUM when set (say, an older
+// chromium unpacked with dpkg -x, to check the DevTools calls against it), else ChromiumPath.
+func Chromium() string {
+	if p := os.Getenv("PREFER_CHROMIUM"); p != "" {
+		return p
+	}
+	return ChromiumPath
+}
+
 // NewBrowser starts a headless chromium with a fresh profile and returns a context for its
-// first tab. The browser is closed when the test ends. The test is skipped where chromium is
-// not installed.
+// first tab. The browser is closed when the test ends. Where chromium is not installed the
+// test fails under CI=true and is skipped otherwise.
 func NewBrowser(t testing.TB) context.Context {
 	t.Helper()
-	if _, err := os.Stat(ChromiumPath); err != nil {
-		t.Skipf("browsertest: no chromium at %s (./build.sh test installs it)", ChromiumPath)
+	bin := Chromium()
+	if _, err := os.Stat(bin); err != nil {
+		worker.Unavailable(t, fmt.Errorf("browsertest: no chromium at %s (./build.sh test installs it)", bin))
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(ChromiumPath),
+		chromedp.ExecPath(bin),
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
 		chromedp.UserDataDir(t.TempDir()),

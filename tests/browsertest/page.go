@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
@@ -37,26 +38,35 @@ func Do(t testing.TB, ctx context.Context, actions ...chromedp.Action[chromedp.V
 	}
 }
 
-// SetOffline cuts the tab (and its service worker) off the network, or reconnects it, as
-// DevTools' offline switch does: requests fail and navigator.onLine follows.
+// SetOffline cuts the tab off the network, or reconnects it, as DevTools' offline switch does:
+// the page's requests fail and navigator.onLine follows. It sends Network.emulateNetworkConditions,
+// which every chromium has (deprecated since 140 but answered by 150 and 156): its replacement,
+// emulateNetworkConditionsByRule, changed its parameters between versions (chromium 148 answers
+// "Invalid parameters" to the form 156 takes). The API never goes through the service worker
+// (public/sw.js), so the page's own requests are the ones that must fail.
 func SetOffline(t testing.TB, ctx context.Context, offline bool) {
 	t.Helper()
 	if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
 		t.Fatalf("browsertest: network.enable: %v", err)
 	}
-	_, err := chromedp.Call(ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
-		EmulateOfflineServiceWorker: &offline,
-		MatchedNetworkConditions:    []*network.Conditions{{Offline: offline, DownloadThroughput: -1, UploadThroughput: -1}},
-	})
-	if err != nil {
-		t.Fatalf("browsertest: emulating offline=%v: %v", offline, err)
-	}
-	if _, err := chromedp.Call(ctx, network.OverrideNetworkState, network.OverrideNetworkStateParams{
+	if _, err := chromedp.Call(ctx, emulateNetworkConditions, networkConditions{
 		Offline: offline, DownloadThroughput: -1, UploadThroughput: -1,
 	}); err != nil {
-		t.Fatalf("browsertest: overriding the network state: %v", err)
+		t.Fatalf("browsertest: emulating offline=%v: %v", offline, err)
 	}
 }
+
+// networkConditions are the parameters of Network.emulateNetworkConditions, all four required
+// by every version.
+type networkConditions struct {
+	Offline            bool    `json:"offline"`
+	Latency            float64 `json:"latency"`
+	DownloadThroughput float64 `json:"downloadThroughput"`
+	UploadThroughput   float64 `json:"uploadThroughput"`
+}
+
+// emulateNetworkConditions is the command, which cdproto no longer generates.
+var emulateNetworkConditions = cdp.Command[networkConditions, cdp.Empty]{Method: "Network.emulateNetworkConditions"}
 
 // NewTab opens a new tab in the same browser (same profile: IndexedDB, service worker and
 // caches are shared) and closes it when the test ends or when the returned cancel is called.

@@ -49,7 +49,8 @@ func main() {
 	app.ListenKeys()
 	app.ListenNetwork()
 	app.Player.Run()
-	go app.Start(context.Background(), joinCode())
+	code, participant := joinLink()
+	go app.Start(context.Background(), code, participant)
 
 	root := &ui.Root{App: app}
 	for ok := true; ok; ok = r.EventWait() {
@@ -61,16 +62,26 @@ func main() {
 	}
 }
 
-// joinCode returns the code of a join link (/join?code=CODE), "" on any other address. The
-// address is replaced by "/" once the rater has joined.
-func joinCode() string {
+// joinLink returns the code and participant id of a join link
+// (/join?code=CODE&participant=ID), "" on any other address. Prolific's PROLIFIC_PID and
+// MTurk's workerId name the participant too. The address is replaced by "/" once the rater has
+// joined.
+func joinLink() (code, participant string) {
 	loc := js.Global().Get("location")
 	if loc.Get("pathname").String() != "/join" {
+		return "", ""
+	}
+	q := js.Global().Get("URLSearchParams").New(loc.Get("search"))
+	get := func(k string) string {
+		if v := q.Call("get", k); v.Type() == js.TypeString {
+			return v.String()
+		}
 		return ""
 	}
-	code := js.Global().Get("URLSearchParams").New(loc.Get("search")).Call("get", "code")
-	if code.Type() != js.TypeString {
-		return ""
+	for _, k := range []string{"participant", "PROLIFIC_PID", "workerId"} {
+		if participant = get(k); participant != "" {
+			break
+		}
 	}
-	return code.String()
+	return get("code"), participant
 }

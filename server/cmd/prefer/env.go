@@ -78,6 +78,9 @@ func readClip(stdin io.Reader, fixed bool) (env.Env, clipInput, [][]float64, err
 	if in.StartState == nil {
 		return nil, in, nil, errors.New("missing \"start_state\"")
 	}
+	if err := ensureText(in.Env); err != nil {
+		return nil, in, nil, err
+	}
 	e, err := env.Lookup(in.Env)
 	if err != nil {
 		return nil, in, nil, err
@@ -132,6 +135,7 @@ func envReplay(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("env replay", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fixed := fs.Bool("fixed-horizon", false, "replay in fixed-horizon mode: never terminate, fixed-horizon rewards")
+	corpusFlag(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, `usage: prefer env replay [--fixed-horizon] < clip.json
 reads {"env": "CartPole-v1", "start_state": [...], "actions": [...]} and writes
@@ -175,6 +179,7 @@ func envRender(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	every := fs.Int("every", 0, "filmstrip: draw every k-th frame (default: about 10 frames)")
 	width := fs.Float64("width", 0, "width of a frame in pixels (default 160 for a filmstrip, 400 animated)")
 	fixed := fs.Bool("fixed-horizon", false, "replay in fixed-horizon mode (never terminate)")
+	corpusFlag(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, `usage: prefer env render [-o file.svg] [--mode filmstrip|animated] [--every k] [--width px] < clip.json
 draws the start state and the state after each step of the clip`)
@@ -203,9 +208,11 @@ draws the start state and the state after each step of the clip`)
 	if err != nil {
 		return badInput(stderr, "render", err)
 	}
+	svg, isText := textSVG(e, in.StartState, states)
 	scenes := env.Scenes(e, append([][]float64{in.StartState}, states...))
-	var svg []byte
-	if *mode == "animated" {
+	if isText {
+		// A text clip is read, not watched: one card whatever the mode.
+	} else if *mode == "animated" {
 		if *width == 0 {
 			*width = 400
 		}
@@ -252,12 +259,16 @@ func envList(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("env list", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print a JSON array")
+	corpusFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "prefer env list: unexpected argument %q\n", fs.Arg(0))
 		return 2
+	}
+	if err := listText(); err != nil {
+		fmt.Fprintf(stderr, "prefer env list: the text envs are not listed: %s\n", oneLine(err.Error()))
 	}
 	var infos []envInfo
 	for _, name := range env.Names() {

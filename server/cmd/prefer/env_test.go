@@ -187,3 +187,31 @@ func TestEnvList(t *testing.T) {
 		}
 	}
 }
+
+func TestEnvText(t *testing.T) {
+	var b strings.Builder
+	for i := range 300 {
+		b.WriteString([]string{"The film", "This phone", "The food"}[i%3] + " " + []string{"was great", "was awful", "felt good"}[(i/3)%3] + " and I would come back again.\n")
+	}
+	path := filepath.Join(t.TempDir(), "corpus.txt")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Byte tokens are tokens of every tokenizer: a 5-token prompt "Food " and "was great!!\n".
+	clip := `{"env":"TextPositive-v0","start_state":[70,111,111,100,32,-1,-1,-1,-1,-1,-1,-1,-1,-1,-1,-1,-1],"actions":[119,97,115,32,103,114,101,97,116,33,33,10]}`
+	code, out, errs := runPrefer(clip, "env", "replay", "--corpus", path)
+	var got clipOutput
+	if code != 0 || json.Unmarshal([]byte(out), &got) != nil {
+		t.Fatalf("replay: exit %d: %s %s", code, out, errs)
+	}
+	if len(got.States) != 12 || !got.Terminated[11] || !(got.Rewards[11] > 0) {
+		t.Fatalf("replay: %d states, terminated %v, rewards %v", len(got.States), got.Terminated, got.Rewards)
+	}
+	code, out, errs = runPrefer(clip, "env", "render", "--fixed-horizon", "--corpus", path)
+	if code != 0 || !strings.Contains(out, "great!!") || !strings.Contains(out, "<svg") {
+		t.Fatalf("render: exit %d: %s %s", code, out, errs)
+	}
+	if code, out, _ := runPrefer("", "env", "list", "--corpus", path); code != 0 || !strings.Contains(out, "TextNoE-v0") {
+		t.Errorf("list: exit %d: %s", code, out)
+	}
+}

@@ -1,0 +1,82 @@
+package corpus
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/prefer-rlhf/prefer/core/env"
+)
+
+// tarball builds a package tarball with the given files.
+func tarball(t *testing.T, files map[string]string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	for name, body := range files {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(body))}); err != nil {
+			t.Fatal(err)
+		}
+		tw.Write([]byte(body))
+	}
+	tw.Close()
+	zw.Close()
+	return buf.Bytes()
+}
+
+func TestReviews(t *testing.T) {
+	files := map[string]string{
+		"package/README.md":                 "x",
+		"package/test/fixtures/amazon.json": `[{"text":"Good case,  Excellent value.","class":1},{"text":"  ","class":0}]`,
+		"package/test/fixtures/imdb.json":   `[{"text":"A very slow movie.\n ","class":0}]`,
+		"package/test/fixtures/yelp.json":   `[{"text":"Wow... Loved this place.","class":1}]`,
+	}
+	got, err := Reviews(bytes.NewReader(tarball(t, files)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "Good case, Excellent value.\nA very slow movie.\nWow... Loved this place.\n"; string(got) != want {
+		t.Fatalf("Reviews = %q, want %q", got, want)
+	}
+	delete(files, "package/test/fixtures/yelp.json")
+	if _, err := Reviews(bytes.NewReader(tarball(t, files))); err == nil || !strings.Contains(err.Error(), "yelp") {
+		t.Errorf("missing fixture: %v", err)
+	}
+	if _, err := Reviews(strings.NewReader("not gzip")); err == nil {
+		t.Error("accepted a non-gzip tarball")
+	}
+}
+
+func TestRegisterFromFile(t *testing.T) {
+	var b strings.Builder
+	subj := []string{"The film", "This phone", "The food", "Our waiter"}
+	adj := []string{"was great", "was awful", "felt good", "seemed bad"}
+	for i := range 400 {
+		b.WriteString(subj[i%4] + " " + adj[(i/4)%4] + " and I would come back again.\n")
+	}
+	path := filepath.Join(t.TempDir(), "c.txt")
+	os.WriteFile(path, []byte(b.String()), 0o644)
+	if _, err := Load(filepath.Join(t.TempDir(), "missing.txt")); err == nil {
+		t.Error("Load of a missing file succeeded")
+	}
+	empty := filepath.Join(t.TempDir(), "e.txt")
+	os.WriteFile(empty, []byte(" \n"), 0o644)
+	if _, err := Load(empty); err == nil {
+		t.Error("Load of an empty file succeeded")
+	}
+	w, err := Register(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(w.Prompts[0]) != PromptLen {
+		t.Fatalf("prompt length %d", len(w.Prompts[0]))
+	}
+	if _, err := env.Lookup("TextPositive-v0"); err != nil {
+		t.Fatal(err)
+	}
+}
