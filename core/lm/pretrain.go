@@ -1,0 +1,47 @@
+package lm
+
+// Pretrain takes steps AdamW steps of next-token prediction on random windows of stream and
+// calls progress (if non-nil) after each with the step number (from 1) and the batch's loss
+// before the step. The same model, stream and seed give the same result.
+func Pretrain(m *Model, stream []int, steps int, seed uint64, progress func(step int, loss float64)) error {
+	if len(stream) < 2 {
+		return errorf("lm: a stream of %d tokens has nothing to predict", len(stream))
+	}
+	if err := m.checkTokens(stream, len(stream)); err != nil {
+		return err
+	}
+	tr := NewTrainer(m, seed)
+	for s := 1; s <= steps; s++ {
+		in, tg := tr.Batch(stream)
+		t := len(in) / m.Config.Batch
+		loss, _, err := tr.Step(in, tg, m.Config.Batch, t)
+		if err != nil {
+			return err
+		}
+		if progress != nil {
+			progress(s, loss)
+		}
+	}
+	return nil
+}
+
+// HeldOutLoss is the mean next-token cross-entropy (nats per token) over stream, read in
+// consecutive windows of Ctx+1 tokens.
+func HeldOutLoss(m *Model, stream []int) (float64, error) {
+	var ws Workspace
+	T := m.Config.Ctx
+	total, n := 0.0, 0
+	for o := 0; o+1 < len(stream); o += T {
+		t := min(T, len(stream)-1-o)
+		l, err := m.Loss(&ws, stream[o:o+t], stream[o+1:o+t+1], 1, t, nil)
+		if err != nil {
+			return 0, err
+		}
+		total += l * float64(t)
+		n += t
+	}
+	if n == 0 {
+		return 0, errorf("lm: a stream of %d tokens has nothing to predict", len(stream))
+	}
+	return total / float64(n), nil
+}
