@@ -1,7 +1,6 @@
 package lm
 
 import (
-	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -35,17 +34,7 @@ func TestPretrainLearns(t *testing.T) {
 	tok := text.Train([]byte(train), 300)
 	trainIDs, heldIDs := tok.Encode(train), tok.Encode(held)
 
-	counts := make([]float64, tok.VocabSize())
-	for _, id := range heldIDs {
-		counts[id]++
-	}
-	unigram := 0.0
-	for _, c := range counts {
-		if c > 0 {
-			p := c / float64(len(heldIDs))
-			unigram -= p * math.Log(p)
-		}
-	}
+	unigram := UnigramEntropy(heldIDs, tok.VocabSize())
 
 	c := DefaultConfig()
 	c.Vocab, c.Ctx, c.Dim, c.Layers, c.Heads, c.Batch, c.LR = tok.VocabSize(), 32, 32, 1, 2, 16, 3e-3

@@ -1,5 +1,7 @@
 package lm
 
+import "math"
+
 // Pretrain takes steps AdamW steps of next-token prediction on random windows of stream and
 // calls progress (if non-nil) after each with the step number (from 1) and the batch's loss
 // before the step. The same model, stream and seed give the same result.
@@ -44,4 +46,23 @@ func HeldOutLoss(m *Model, stream []int) (float64, error) {
 		return 0, errorf("lm: a stream of %d tokens has nothing to predict", len(stream))
 	}
 	return total / float64(n), nil
+}
+
+// UnigramEntropy is the entropy (nats) of the token frequencies in stream: the held-out loss
+// of the best model that ignores context, which a language model must beat.
+func UnigramEntropy(stream []int, vocab int) float64 {
+	counts := make([]float64, vocab)
+	for _, id := range stream {
+		if id >= 0 && id < vocab {
+			counts[id]++
+		}
+	}
+	h := 0.0
+	for _, c := range counts {
+		if c > 0 {
+			p := c / float64(len(stream))
+			h -= p * math.Log(p)
+		}
+	}
+	return h
 }
