@@ -26,7 +26,7 @@ func BenchmarkTrainStep(b *testing.B) {
 func BenchmarkSample64(b *testing.B) {
 	c := DefaultConfig()
 	m, _ := New(c, 1)
-	s := m.NewSampler(64)
+	s := m.NewParallelSampler(64, 2)
 	rng := rand.New(rand.NewPCG(1, 1))
 	prompts := make([]int, 64)
 	for b.Loop() {

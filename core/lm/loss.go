@@ -7,21 +7,35 @@ import (
 // LogSoftmax sets dst to log softmax(logits/temp), the policy's log-probabilities at one
 // position. Scoring (LogProbs, the loss) and sampling (Sampler) both go through it, so a
 // sampled token's log-probability is exactly the one the policy scores it with.
-func LogSoftmax(dst, logits []float64, temp float64) {
+func LogSoftmax(dst, logits []float64, temp float64) { logSoftmax(dst, nil, logits, temp) }
+
+// logSoftmax is LogSoftmax that also leaves exp(logits/temp − max) in ex (if non-nil) and
+// returns their sum, for sampling without a second exponential.
+func logSoftmax(dst, ex, logits []float64, temp float64) float64 {
 	inv := 1 / temp
 	mx := math.Inf(-1)
 	for _, v := range logits {
 		mx = max(mx, v*inv)
 	}
 	sum := 0.0
-	for _, v := range logits {
-		sum += math.Exp(v*inv - mx)
+	if ex != nil {
+		ex = ex[:len(logits)]
+		for i, v := range logits {
+			e := math.Exp(v*inv - mx)
+			ex[i] = e
+			sum += e
+		}
+	} else {
+		for _, v := range logits {
+			sum += math.Exp(v*inv - mx)
+		}
 	}
 	lse := mx + math.Log(sum)
 	dst = dst[:len(logits)]
 	for i, v := range logits {
 		dst[i] = v*inv - lse
 	}
+	return sum
 }
 
 // nll runs Forward on inputs (nb×t) and returns scale times the summed negative

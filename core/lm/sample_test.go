@@ -39,7 +39,7 @@ func TestKVCacheMatchesForward(t *testing.T) {
 	}
 	var ws Workspace
 	V, d := m.Config.Vocab, m.Config.Dim
-	lp := make([]float64, V)
+	lp, ex := make([]float64, V), make([]float64, V)
 	for j := range n {
 		T := tp + j
 		flat := make([]int, 0, nb*T)
@@ -51,7 +51,7 @@ func TestKVCacheMatchesForward(t *testing.T) {
 		}
 		for i := range nb {
 			r := i*T + T - 1
-			tok, l := draw(rng, lp, ws.Logits[r*V:(r+1)*V], temp)
+			tok, l := draw(rng, lp, ex, ws.Logits[r*V:(r+1)*V], temp)
 			if tok != got[i*n+j] {
 				t.Fatalf("sequence %d step %d: cache drew %d, full forward %d", i, j, got[i*n+j], tok)
 			}
@@ -143,4 +143,23 @@ func TestLogProbsGrad(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkGrad(t, "logprobs", m.Params, grad, f)
+}
+
+// TestParallelSamplerMatches: splitting the batch over goroutines draws the same samples.
+func TestParallelSamplerMatches(t *testing.T) {
+	m := perturbed(t, 14)
+	p := []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
+	a, la, err := m.NewSampler(5).Generate(rand.New(rand.NewPCG(3, 3)), p, 4, 0.9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, lb, err := m.NewParallelSampler(5, 2).Generate(rand.New(rand.NewPCG(3, 3)), p, 4, 0.9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range a {
+		if a[i] != b[i] || math.Abs(la[i]-lb[i]) > 1e-9 {
+			t.Fatalf("token %d: %d (%v) on one goroutine, %d (%v) on two", i, a[i], la[i], b[i], lb[i])
+		}
+	}
 }

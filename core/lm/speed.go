@@ -31,11 +31,12 @@ func SpeedTrain(steps, workers int) float64 {
 }
 
 // SpeedSample times rounds of sampling Ctx tokens (after a one-token prompt) for batch
-// sequences with the KV cache, after one warm-up round, and returns sampled tokens per second.
-func SpeedSample(rounds, batch int) float64 {
+// sequences with the KV cache split over workers goroutines, after one warm-up round, and
+// returns sampled tokens per second.
+func SpeedSample(rounds, batch, workers int) float64 {
 	c := DefaultConfig()
 	m, _ := New(c, 1)
-	s := m.NewSampler(batch)
+	s := m.NewParallelSampler(batch, workers)
 	rng := rand.New(rand.NewPCG(1, 3))
 	prompts := make([]int, batch)
 	s.Generate(rng, prompts, c.Ctx, 1)

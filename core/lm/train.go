@@ -85,7 +85,7 @@ func (tr *Trainer) Step(inputs, targets []int, nb, t int) (loss, norm float64, e
 	scale := 1 / float64(nb*t)
 	w := max(1, min(tr.par.Workers, nb))
 	loss = tr.par.Run(nb, tr.grad, func(lo, hi int, _ *nn.Tape, g []float64) float64 {
-		ws := &tr.ws[shard(lo, nb, w)]
+		ws := &tr.ws[shardOf(lo, nb, w)]
 		return m.nll(ws, inputs[lo*t:hi*t], targets[lo*t:hi*t], hi-lo, t, scale, g)
 	})
 	clip := m.Config.Clip
@@ -97,8 +97,8 @@ func (tr *Trainer) Step(inputs, targets []int, nb, t int) (loss, norm float64, e
 	return loss, norm, nil
 }
 
-// shard is the index s of the shard nn.Parallel starts at item lo (lo = s·n/w).
-func shard(lo, n, w int) int {
+// shardOf is the index s of the shard nn.Parallel starts at item lo (lo = s·n/w).
+func shardOf(lo, n, w int) int {
 	for s := range w {
 		if s*n/w == lo {
 			return s

@@ -20,8 +20,8 @@ import (
 func main() {
 	var s64, s1, train []float64
 	for r := 1; r <= 3; r++ {
-		s64 = append(s64, lm.SpeedSample(3, 64))
-		s1 = append(s1, lm.SpeedSample(3, 1))
+		s64 = append(s64, lm.SpeedSample(3, 64, 1))
+		s1 = append(s1, lm.SpeedSample(3, 1, 1))
 		train = append(train, lm.SpeedTrain(5, 1))
 		fmt.Fprintf(os.Stderr, "lm %s/%s run %d: sample %.0f tokens/s at batch 64, %.0f at batch 1; train %.0f tokens/s\n",
 			runtime.GOOS, runtime.GOARCH, r, s64[r-1], s1[r-1], train[r-1])

@@ -20,7 +20,7 @@ const (
 
 // benchLM measures the language model of issue 12 on its anchor shape (vocabulary 512,
 // context 64, width 64, 2 layers, 4 heads, batch 32): training tokens/s with 2 gradient
-// workers and per CPU-second (less sensitive to a shared machine), KV-cache sampling tokens/s
+// workers and per CPU-second (less sensitive to a shared machine), KV-cache sampling tokens/s (2 goroutines)
 // at batch 64 and 1, each the median of runs; then the default pretraining run on the
 // default corpus.
 func benchLM(runs int, log io.Writer) (map[string]any, error) {
@@ -30,8 +30,8 @@ func benchLM(runs int, log io.Writer) (map[string]any, error) {
 		train = append(train, lm.SpeedTrain(benchLMTrainSteps, 2))
 		tokens := float64((benchLMTrainSteps + 1) * 32 * 64)
 		trainCPU = append(trainCPU, tokens/(cpuSeconds()-cpu0))
-		s64 = append(s64, lm.SpeedSample(benchLMSampleRounds, 64))
-		s1 = append(s1, lm.SpeedSample(benchLMSampleRounds, 1))
+		s64 = append(s64, lm.SpeedSample(benchLMSampleRounds, 64, 2))
+		s1 = append(s1, lm.SpeedSample(benchLMSampleRounds, 1, 1))
 		fmt.Fprintf(log, "bench lm: run %d: train %.0f tokens/s (%.0f per CPU-second), sample %.0f tokens/s at batch 64, %.0f at batch 1\n",
 			r, train[r-1], trainCPU[r-1], s64[r-1], s1[r-1])
 	}
