@@ -21,8 +21,8 @@ type Workspace struct {
 	xhatF []float64
 	rstdF []float64
 
-	dx, dh, dbig, dqkv, dy, dlog []float64 // backward scratch
-	tape                         nn.Tape
+	dx, dh, dbig, dqkv, dy, dlog, ex []float64 // backward scratch
+	tape                             nn.Tape
 }
 
 // acts are one block's saved activations.

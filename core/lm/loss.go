@@ -46,15 +46,17 @@ func (m *Model) nll(ws *Workspace, inputs, targets []int, nb, t int, scale float
 	V := m.Config.Vocab
 	n := nb * t
 	ws.dlog = grow(ws.dlog, n*V)
+	ws.ex = grow(ws.ex, V)
 	loss := 0.0
 	for i := range n {
 		lp := ws.dlog[i*V : (i+1)*V]
-		LogSoftmax(lp, ws.Logits[i*V:(i+1)*V], 1)
+		sum := logSoftmax(lp, ws.ex, ws.Logits[i*V:(i+1)*V], 1)
 		loss -= lp[targets[i]]
 		if grad != nil {
 			// d(−log p_y)/dz = softmax(z) − onehot(y)
-			for j, v := range lp {
-				lp[j] = math.Exp(v) * scale
+			f := scale / sum
+			for j, e := range ws.ex {
+				lp[j] = e * f
 			}
 			lp[targets[i]] -= scale
 		}
