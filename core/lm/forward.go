@@ -23,6 +23,7 @@ type Workspace struct {
 
 	dx, dh, dbig, dqkv, dy, dlog, ex []float64 // backward scratch
 	tape                             nn.Tape
+	attn                             attnScratch
 }
 
 // acts are one block's saved activations.
@@ -81,7 +82,7 @@ func (m *Model) forward(ws *Workspace, tokens []int, nb, t int) {
 		a.qkv = grow(a.qkv, n*3*d)
 		nn.DenseForward(a.qkv, a.h1, P[b.wqkv:b.wqkv+3*d*d], P[b.bqkv:b.bqkv+3*d], n, d, 3*d, &ws.tape)
 		a.p, a.y = grow(a.p, nb*c.Heads*t*t), grow(a.y, n*d)
-		attention(a.y, a.p, a.qkv, nb, t, d, c.Heads)
+		attention(a.y, a.p, a.qkv, nb, t, d, c.Heads, &ws.attn)
 		a.xmid = grow(a.xmid, n*d)
 		nn.DenseForward(a.xmid, a.y, P[b.wo:b.wo+d*d], P[b.bo:b.bo+d], n, d, d, &ws.tape)
 		for i, v := range x[:n*d] {
@@ -147,7 +148,7 @@ func (m *Model) Backward(ws *Workspace, dLogits, dHidden, grad []float64) {
 		nn.DenseWeights(grad[b.wo:b.wo+d*d], dx, a.y, n, d, d, &ws.tape)
 		addBias(grad[b.bo:], dx, n, d)
 		nn.DenseInputs(ws.dy, dx, P[b.wo:b.wo+d*d], n, d, d, &ws.tape)
-		attentionBack(ws.dqkv, ws.dy, a.p, a.qkv, nb, t, d, c.Heads)
+		attentionBack(ws.dqkv, ws.dy, a.p, a.qkv, nb, t, d, c.Heads, &ws.attn)
 		nn.DenseWeights(grad[b.wqkv:b.wqkv+3*d*d], ws.dqkv, a.h1, n, d, 3*d, &ws.tape)
 		addBias(grad[b.bqkv:], ws.dqkv, n, 3*d)
 		nn.DenseInputs(ws.dh, ws.dqkv, P[b.wqkv:b.wqkv+3*d*d], n, d, 3*d, &ws.tape)

@@ -90,8 +90,9 @@ func TestAttentionGrad(t *testing.T) {
 	nb, T, d, heads := 2, 4, 6, 3
 	qkv, w := randVec(rng, nb*T*3*d, 1), randVec(rng, nb*T*d, 1)
 	y, p := make([]float64, nb*T*d), make([]float64, nb*heads*T*T)
+	var sc attnScratch
 	f := func() float64 {
-		attention(y, p, qkv, nb, T, d, heads)
+		attention(y, p, qkv, nb, T, d, heads, &sc)
 		s := 0.0
 		for i := range y {
 			s += w[i] * y[i]
@@ -100,7 +101,7 @@ func TestAttentionGrad(t *testing.T) {
 	}
 	f()
 	dqkv := make([]float64, len(qkv))
-	attentionBack(dqkv, w, p, qkv, nb, T, d, heads)
+	attentionBack(dqkv, w, p, qkv, nb, T, d, heads, &sc)
 	checkGrad(t, "qkv", qkv, dqkv, f)
 }
 
