@@ -16,7 +16,9 @@ type Config struct {
 	Heads  int // attention heads per block; Dim must be a multiple of it
 
 	Batch       int     // sequences per training step
-	LR          float64 // AdamW step size
+	LR          float64 // AdamW peak step size
+	MinLR       float64 // step size at the end of Pretrain's cosine decay (nanoGPT: LR/10)
+	Warmup      int     // Pretrain's steps of linear warm-up to LR
 	WeightDecay float64 // AdamW decoupled decay, only on the weight matrices (as nanoGPT)
 	Beta2       float64 // AdamW second-moment decay; 0.99 as nanoGPT's small models
 	Clip        float64 // global gradient-norm clip; 0 turns it off
@@ -28,7 +30,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		Vocab: 512, Ctx: 64, Dim: 64, Layers: 2, Heads: 4,
-		Batch: 32, LR: 1e-3, WeightDecay: 0.1, Beta2: 0.99, Clip: 1, Workers: 2,
+		Batch: 32, LR: 2e-3, MinLR: 2e-4, Warmup: 100, WeightDecay: 0.1, Beta2: 0.99, Clip: 1, Workers: 2,
 	}
 }
 

@@ -1,6 +1,7 @@
 package lm
 
 import (
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -93,5 +94,22 @@ func TestDecayMask(t *testing.T) {
 		if mask[i] {
 			t.Errorf("parameter %d decays", i)
 		}
+	}
+}
+
+// TestSchedule: warm-up from near zero to LR, then down to MinLR at the last step.
+func TestSchedule(t *testing.T) {
+	c := DefaultConfig()
+	if got := Schedule(c, 1, 1000); got != c.LR/float64(c.Warmup) {
+		t.Errorf("step 1: %v", got)
+	}
+	if got := Schedule(c, c.Warmup, 1000); got != c.LR {
+		t.Errorf("end of warm-up: %v, want %v", got, c.LR)
+	}
+	if got := Schedule(c, 1000, 1000); math.Abs(got-c.MinLR) > 1e-15 {
+		t.Errorf("last step: %v, want %v", got, c.MinLR)
+	}
+	if a, b := Schedule(c, 400, 1000), Schedule(c, 600, 1000); !(a > b && b > c.MinLR) {
+		t.Errorf("not decaying: %v then %v", a, b)
 	}
 }

@@ -2,7 +2,7 @@ package lm
 
 import "math"
 
-// Pretrain takes steps AdamW steps of next-token prediction on random windows of stream and
+// Pretrain takes steps AdamW steps (step sizes from Schedule) of next-token prediction on random windows of stream and
 // calls progress (if non-nil) after each with the step number (from 1) and the batch's loss
 // before the step. The same model, stream and seed give the same result.
 func Pretrain(m *Model, stream []int, steps int, seed uint64, progress func(step int, loss float64)) error {
@@ -14,6 +14,7 @@ func Pretrain(m *Model, stream []int, steps int, seed uint64, progress func(step
 	}
 	tr := NewTrainer(m, seed)
 	for s := 1; s <= steps; s++ {
+		tr.Opt.LR = Schedule(m.Config, s, steps)
 		in, tg := tr.Batch(stream)
 		t := len(in) / m.Config.Batch
 		loss, _, err := tr.Step(in, tg, m.Config.Batch, t)
@@ -65,4 +66,17 @@ func UnigramEntropy(stream []int, vocab int) float64 {
 		}
 	}
 	return h
+}
+
+// Schedule is nanoGPT's step size at step s (from 1) of n: a linear warm-up over Warmup steps
+// to LR, then a cosine decay to MinLR at step n (Loshchilov & Hutter 2017, without restarts).
+func Schedule(c Config, s, n int) float64 {
+	if s <= c.Warmup {
+		return c.LR * float64(s) / float64(c.Warmup)
+	}
+	if n <= c.Warmup {
+		return c.LR
+	}
+	f := float64(s-c.Warmup) / float64(n-c.Warmup)
+	return c.MinLR + 0.5*(1+math.Cos(math.Pi*f))*(c.LR-c.MinLR)
 }
