@@ -58,8 +58,8 @@ func ones(v []float64) {
 }
 
 // DecayMask marks the parameters AdamW decays: the weight matrices of the blocks, not
-// LayerNorm parameters, biases or embeddings (nanoGPT's configure_optimizers keeps the tied
-// embedding out of decay in its first version; here it stays out, as position embeddings).
+// LayerNorm parameters, biases or embeddings (the split of minGPT and nanoGPT's first
+// configure_optimizers; the tied output layer is the token embedding, so it is not decayed).
 func (m *Model) DecayMask() []bool {
 	mask := make([]bool, len(m.Params))
 	d := m.Config.Dim
