@@ -22,10 +22,10 @@ type checkpoint struct {
 	EnvSteps      int64           `json:"env_steps"`
 	Labels        int             `json:"labels"`
 	PausedSteps   int64           `json:"paused_steps,omitempty"` // PPO env steps since the last new label
-	Policy        []byte          `json:"policy"`          // ppo binary format; nil before PPO ran
-	Model         json.RawMessage `json:"model,omitempty"` // core/reward JSON; absent before the first fit
-	Old           [][]byte        `json:"old_policies"`    // earlier policies, oldest first
-	OldVersions   []int           `json:"old_versions"`    // their versions
+	Policy        []byte          `json:"policy"`                 // ppo binary format; nil before PPO ran
+	Model         json.RawMessage `json:"model,omitempty"`        // core/reward JSON; absent before the first fit
+	Old           [][]byte        `json:"old_policies"`           // earlier policies, oldest first
+	OldVersions   []int           `json:"old_versions"`           // their versions
 }
 
 const checkpointFormat = "prefer-trainer"
