@@ -50,6 +50,9 @@ func (t *Trainer) maybeRound(ctx context.Context, p *project, pr *store.Project)
 	if !due && !paused {
 		return nil
 	}
+	if paused {
+		labels = labels[:len(p.dataIDs)] // the few new labels wait for MinNewLabels
+	}
 	err = t.round(ctx, p, pr, labels, pending)
 	if err != nil {
 		// The in-memory state may be ahead of what was published: reload it from the last
@@ -144,8 +147,12 @@ func (t *Trainer) round(ctx context.Context, p *project, pr *store.Project, labe
 		if scored, err := env.ScoredEnv(pr.Env); err == nil {
 			evalEnv = scored
 		}
-		trueRet := ppo.Evaluate(pol, evalEnv, t.cfg.EvalEpisodes, t.seed(p.id, next)^0xe7a1)
-		learned := t.learnedReturn(p, rng)
+		evalSeed := t.seed(p.id, next) ^ 0xe7a1
+		trueRet := ppo.Evaluate(pol, evalEnv, t.cfg.EvalEpisodes, evalSeed)
+		learned := math.NaN()
+		if rets, err := ppo.LearnedReturns(pol, loop.LearnedReward(p.model, p.data, p.spec.ObsDim), p.spec.Name, t.cfg.EvalEpisodes, evalSeed); err == nil {
+			learned = mean(rets)
+		}
 		// KL from the initial policy on the states the policy now visits (its last rollout):
 		// measured, not penalised, so training is unchanged (Config.KLCoef stays as set).
 		kl := math.NaN()
@@ -382,19 +389,11 @@ func (t *Trainer) transitions(p *project, rng *rand.Rand, n int) (obs, act, next
 	return obs, act, next, n
 }
 
-// learnedReturn estimates the policy's return under the learned (normalised) reward: the mean
-// r̂ per step over fresh transitions of the policy, times the horizon.
-func (t *Trainer) learnedReturn(p *project, rng *rand.Rand) float64 {
-	H := max(p.spec.MaxEpisodeSteps, 1)
-	obs, act, next, n := t.transitions(p, rng, min(2*H, 2000))
-	if n == 0 {
-		return math.NaN()
-	}
-	r := make([]float64, n)
-	loop.LearnedReward(p.model, p.data, p.spec.ObsDim).Rewards(obs, act, next, n, r)
+// mean is the mean of xs.
+func mean(xs []float64) float64 {
 	s := 0.0
-	for _, v := range r {
-		s += v
+	for _, x := range xs {
+		s += x
 	}
-	return s / float64(n) * float64(H)
+	return s / float64(len(xs))
 }

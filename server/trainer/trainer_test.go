@@ -225,7 +225,7 @@ func TestPausedProjectWaits(t *testing.T) {
 func TestCadence(t *testing.T) {
 	st, p, rater := setup(t, nil)
 	now := time.Unix(1e9, 0)
-	tr, _ := New(st, Config{Interval: time.Minute, MinNewLabels: 5, EvalEpisodes: 2, RefitUpdates: 1, Workers: 1, Log: quiet(),
+	tr, _ := New(st, Config{Interval: time.Minute, MinNewLabels: 5, PausedSteps: 1, EvalEpisodes: 2, RefitUpdates: 1, Workers: 1, Log: quiet(),
 		Now: func() time.Time { return now }})
 	tr.Step(bg)
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -244,8 +244,18 @@ func TestCadence(t *testing.T) {
 	st.AddComparisons(bg, p.ID, rater, []prefs.Comparison{{ID: uuid.NewString(), PairID: pairs[0].ID, Choice: prefs.Left, CreatedAt: now, ResponseMS: 1}}, now)
 	now = now.Add(time.Hour)
 	tr.Step(bg)
+	// Labels pause: PPO goes on on the same reward model, one round, until PausedSteps.
+	pol, _ := st.LatestPolicyVersion(bg, p.ID)
 	if v, _ := st.LatestModelVersion(bg, p.ID); v != 2 {
-		t.Fatalf("round with too few labels: version %d", v)
+		t.Fatalf("round with too few labels refitted: model version %d", v)
+	}
+	now = now.Add(time.Hour)
+	tr.Step(bg)
+	if v, _ := st.LatestPolicyVersion(bg, p.ID); v != pol || pol < 2 {
+		t.Fatalf("policy versions %d after the paused round, %d after the budget", pol, v)
+	}
+	if v, _ := st.LatestModelVersion(bg, p.ID); v != 2 {
+		t.Fatalf("paused rounds refitted: model version %d", v)
 	}
 }
 
