@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/prefer-rlhf/prefer/core/prefs"
+	"github.com/prefer-rlhf/prefer/core/wire"
 )
 
 // Hub is the sync API of the hub server (docs/api.md). The browser's is fetch (fetch.go).
@@ -17,53 +18,23 @@ type Hub interface {
 	Sync(r *Rater, req *SyncRequest) (*SyncResponse, error)
 }
 
-// SyncRequest is the body of POST /api/v1/projects/{pid}/sync.
-type SyncRequest struct {
-	Comparisons      []prefs.Comparison `json:"comparisons"`
-	ModelUpdate      json.RawMessage    `json:"model_update,omitempty"`
-	WantPairs        int                `json:"want_pairs"`
-	SkipPairs        []string           `json:"skip_pairs,omitempty"` // pairs already on the device
-	HaveModelVersion int                `json:"have_model_version"`
-}
+// The sync's wire types and limits are core/wire's, shared with the hub.
+type (
+	// SyncRequest is the body of POST /api/v1/projects/{pid}/sync.
+	SyncRequest = wire.SyncRequest[prefs.Comparison]
+	// SyncResponse is the hub's answer to a sync. Model is null when the client already
+	// holds the latest version.
+	SyncResponse = wire.SyncResponse[prefs.Pair]
+	// Rejection is a comparison the hub refused, with the offending field and why.
+	Rejection = wire.Rejection
+	// ProjectStatus is what a sync says about the project.
+	ProjectStatus = wire.Project
+	// UpdateVerdict is the hub's answer to a model update.
+	UpdateVerdict = wire.UpdateVerdict
+)
 
 // maxSkipPairs is the hub's cap on skip_pairs.
-const maxSkipPairs = 500
-
-// Rejection is a comparison the hub refused, with the offending field and why.
-type Rejection struct {
-	ID     string `json:"id"`
-	Index  int    `json:"index"`
-	Field  string `json:"field"`
-	Reason string `json:"reason"`
-}
-
-// SyncResponse is the hub's answer to a sync. Model is null when the client already holds the
-// latest version.
-type SyncResponse struct {
-	Accepted    []string        `json:"accepted"`
-	Duplicates  []string        `json:"duplicates"`
-	Rejected    []Rejection     `json:"rejected"`
-	Pairs       []prefs.Pair    `json:"pairs"`
-	Model       json.RawMessage `json:"model"`
-	ModelUpdate *UpdateVerdict  `json:"model_update"` // the hub's verdict on a sent update, if any
-	Project     ProjectStatus   `json:"project"`
-}
-
-// ProjectStatus is what a sync says about the project.
-type ProjectStatus struct {
-	Paused bool `json:"paused"`
-	// HideModelPredictions is the teacher's setting: the app must not show its model's
-	// predicted preference, whatever the rater's own switch says.
-	HideModelPredictions bool `json:"hide_model_predictions"`
-}
-
-// UpdateVerdict is the hub's answer to a model update: status "accepted", "duplicate" or
-// "rejected" with a reason.
-type UpdateVerdict struct {
-	ID     string `json:"id"`
-	Status string `json:"status"`
-	Reason string `json:"reason"`
-}
+const maxSkipPairs = wire.MaxSkipPairs
 
 // ErrNetwork is returned by a Hub when the hub could not be reached at all: the device is
 // offline, or the server is down.

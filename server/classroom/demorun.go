@@ -23,8 +23,8 @@ import (
 type DemoStore interface {
 	Project(ctx context.Context, id string) (*store.Project, error)
 	CreateRater(ctx context.Context, r *store.Rater, tokenHash string) error
-	PairsFor(ctx context.Context, projectID, raterID string, n int, skip []string) ([]store.Pair, error)
-	AddComparisons(ctx context.Context, projectID, raterID string, cs []prefs.Comparison, received time.Time) (store.SyncResult, error)
+	PairsForOverlap(ctx context.Context, projectID, raterID string, n int, skip []string, overlap int) ([]store.Pair, error)
+	AddComparisonsCapped(ctx context.Context, projectID, raterID string, cs []prefs.Comparison, received time.Time, max int) (store.SyncResult, error)
 }
 
 // DemoState is the demo mode of one project, as the dashboard shows it.
@@ -159,8 +159,14 @@ func (d *Demo) label(ctx context.Context, pid, raterID string, r DemoRater, seed
 	}
 }
 
+// answer labels one pair as a student's app would: the project's overlap picks the pair and
+// its cap (max_labels_per_rater) stops the rater.
 func (d *Demo) answer(ctx context.Context, pid, raterID string, r DemoRater, rng *mrand.Rand) error {
-	ps, err := d.store.PairsFor(ctx, pid, raterID, 1, nil)
+	proj, err := d.store.Project(ctx, pid)
+	if err != nil {
+		return err
+	}
+	ps, err := d.store.PairsForOverlap(ctx, pid, raterID, 1, nil, proj.Settings.Overlap)
 	if err != nil || len(ps) == 0 {
 		return err
 	}
@@ -178,6 +184,6 @@ func (d *Demo) answer(ctx context.Context, pid, raterID string, r DemoRater, rng
 	now := time.Now()
 	c := prefs.Comparison{ID: uuid.Must(uuid.NewV7()).String(), PairID: p.ID, Choice: choice, CreatedAt: now,
 		ResponseMS: 1000 + rng.Int64N(2000)}
-	_, err = d.store.AddComparisons(ctx, pid, raterID, []prefs.Comparison{c}, now)
+	_, err = d.store.AddComparisonsCapped(ctx, pid, raterID, []prefs.Comparison{c}, now, proj.Settings.MaxLabelsPerRater)
 	return err
 }

@@ -1,10 +1,9 @@
 package classroom
 
 import (
-	"encoding/json"
+	"github.com/prefer-rlhf/prefer/core/jsonnum"
 	"math"
 	"sort"
-	"strconv"
 	"time"
 
 	"github.com/prefer-rlhf/prefer/core/prefs"
@@ -21,43 +20,25 @@ type LabelRow struct {
 	Excluded  bool      // the teacher excluded the rater's labels
 }
 
-// Num is a number that encodes as JSON null when it is NaN (undefined: no shared pairs yet).
-type Num float64
-
-// MarshalJSON implements json.Marshaler.
-func (n Num) MarshalJSON() ([]byte, error) {
-	f := float64(n)
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return []byte("null"), nil
-	}
-	return strconv.AppendFloat(nil, f, 'g', 6, 64), nil
-}
-
-// UnmarshalJSON implements json.Unmarshaler: null is NaN.
-func (n *Num) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		*n = Num(math.NaN())
-		return nil
-	}
-	var f float64
-	err := json.Unmarshal(b, &f)
-	*n = Num(f)
-	return err
-}
-
 // RaterStats is one rater's row on the dashboard.
 type RaterStats struct {
-	Rater         string `json:"rater"`
-	Name          string `json:"name"`
-	Labels        int    `json:"labels"` // all answers received, cant_tell included
-	Excluded      bool   `json:"excluded"`
-	Gold          int    `json:"gold"` // answers to gold pairs
-	GoldRate      Num    `json:"gold_agreement"`
-	Consensus     int    `json:"consensus"` // answers where the others have a consensus
-	ConsensusRate Num    `json:"consensus_agreement"`
+	Rater         string      `json:"rater"`
+	Name          string      `json:"name"`
+	Labels        int         `json:"labels"` // all answers received, cant_tell included
+	Excluded      bool        `json:"excluded"`
+	Gold          int         `json:"gold"` // answers to gold pairs
+	GoldRate      jsonnum.Num `json:"gold_agreement"`
+	Consensus     int         `json:"consensus"` // answers where the others have a consensus
+	ConsensusRate jsonnum.Num `json:"consensus_agreement"`
 	// Weight is the share of their labels the trainer uses, in [0, 1] (1 unless the teacher
 	// down-weighted them); set by the dashboard, not by Summarize.
 	Weight float64 `json:"weight"`
+	// Participant is the rater's crowd participant id ("" for none); set by the dashboard.
+	Participant string `json:"participant"`
+	// ActiveMinutes sums the rater's response times, each label's capped at 5 minutes, and
+	// MedianSeconds is their median time per label (store.Raters); set by the dashboard.
+	ActiveMinutes float64     `json:"active_minutes"`
+	MedianSeconds jsonnum.Num `json:"median_seconds_per_label"`
 }
 
 // Minute is the number of labels received in one clock minute.
@@ -72,7 +53,7 @@ type Disputed struct {
 	Left         int          `json:"left"`
 	Right        int          `json:"right"`
 	Equal        int          `json:"equal"`
-	Disagreement Num          `json:"disagreement"`
+	Disagreement jsonnum.Num  `json:"disagreement"`
 	Gold         prefs.Choice `json:"gold,omitempty"` // the teacher's known answer, if a gold pair
 }
 
@@ -83,11 +64,17 @@ type Summary struct {
 	PerMinute []Minute     `json:"per_minute"` // the last SummaryMinutes minutes, oldest first
 	// Agreement is the share of agreeing rater pairs on shared pairs (stats.Pairwise); Kappa is
 	// Fleiss' kappa over the pairs with two answers or more. Both leave excluded raters out.
-	Agreement   Num        `json:"agreement"`
-	Kappa       Num        `json:"fleiss_kappa"`
-	SharedPairs int        `json:"shared_pairs"` // pairs answered by two raters or more
-	Disputed    []Disputed `json:"disputed"`     // most disputed first, at most SummaryDisputed
-	GoldPairs   int        `json:"gold_pairs"`   // pairs the teacher marked with a known answer
+	Agreement   jsonnum.Num `json:"agreement"`
+	Kappa       jsonnum.Num `json:"fleiss_kappa"`
+	SharedPairs int         `json:"shared_pairs"` // pairs answered by two raters or more
+	Disputed    []Disputed  `json:"disputed"`     // most disputed first, at most SummaryDisputed
+	GoldPairs   int         `json:"gold_pairs"`   // pairs the teacher marked with a known answer
+	// PairsLabelled counts the pairs with at least one label, PairsAtOverlap those labelled
+	// by the project's overlap of distinct raters, and OverlapShare is their ratio (null
+	// before any label); set by the dashboard.
+	PairsLabelled  int         `json:"pairs_labelled"`
+	PairsAtOverlap int         `json:"pairs_at_overlap"`
+	OverlapShare   jsonnum.Num `json:"overlap_share"`
 }
 
 // How much history the summary keeps.
@@ -132,19 +119,19 @@ func Summarize(rows []LabelRow, gold map[string]prefs.Choice, now time.Time) Sum
 	}
 	for _, q := range stats.Quality(all, gold) {
 		rs := byRater[q.Rater]
-		rs.Gold, rs.GoldRate = q.Gold, Num(q.GoldRate())
-		rs.ConsensusRate = Num(math.NaN())
+		rs.Gold, rs.GoldRate = q.Gold, jsonnum.Num(q.GoldRate())
+		rs.ConsensusRate = jsonnum.Num(math.NaN())
 	}
 	for _, q := range stats.Quality(included, nil) {
 		rs := byRater[q.Rater]
-		rs.Consensus, rs.ConsensusRate = q.Consensus, Num(q.ConsensusRate())
+		rs.Consensus, rs.ConsensusRate = q.Consensus, jsonnum.Num(q.ConsensusRate())
 	}
 	for _, rs := range byRater {
 		if rs.Gold == 0 {
-			rs.GoldRate = Num(math.NaN())
+			rs.GoldRate = jsonnum.Num(math.NaN())
 		}
 		if rs.Consensus == 0 {
-			rs.ConsensusRate = Num(math.NaN())
+			rs.ConsensusRate = jsonnum.Num(math.NaN())
 		}
 		s.PerRater = append(s.PerRater, *rs)
 	}
@@ -156,12 +143,12 @@ func Summarize(rows []LabelRow, gold map[string]prefs.Choice, now time.Time) Sum
 		return a.Rater < b.Rater
 	})
 	_, overall := stats.Pairwise(included)
-	s.Agreement = Num(overall)
-	s.Kappa = Num(stats.FleissKappa(included))
+	s.Agreement = jsonnum.Num(overall)
+	s.Kappa = jsonnum.Num(stats.FleissKappa(included))
 	s.SharedPairs = len(stats.Counts(included))
 	for _, d := range stats.Disputed(included, SummaryDisputed) {
 		s.Disputed = append(s.Disputed, Disputed{Pair: d.Item, Left: d.Counts[0], Right: d.Counts[1],
-			Equal: d.Counts[2], Disagreement: Num(d.Disagreement)})
+			Equal: d.Counts[2], Disagreement: jsonnum.Num(d.Disagreement)})
 	}
 	return s
 }

@@ -11,7 +11,7 @@ import (
 
 // Clip returns a clip's JSON (prefs.Clip form), or store.ErrNotFound.
 func (s *Store) Clip(ctx context.Context, projectID, clipID string) (json.RawMessage, error) {
-	r, err := one(ctx, s.db, `SELECT data FROM clips WHERE id = ?1 AND project_id = ?2`, clipID, projectID)
+	r, err := one(ctx, s.db, store.SQLClip, clipID, projectID)
 	if err != nil {
 		return nil, fmt.Errorf("d1: %w", err)
 	}
@@ -26,7 +26,7 @@ func (s *Store) ClipsByID(ctx context.Context, projectID string, ids []string) (
 	if ids == nil {
 		ids = []string{}
 	}
-	r, err := one(ctx, s.db, `SELECT id, data FROM clips WHERE project_id = ?1 AND id IN (SELECT value FROM json_each(?2))`, projectID, jsonArg(ids))
+	r, err := one(ctx, s.db, store.SQLClipsByID, projectID, jsonArg(ids))
 	if err != nil {
 		return nil, fmt.Errorf("d1: %w", err)
 	}
@@ -43,7 +43,7 @@ func (s *Store) ClipsByID(ctx context.Context, projectID string, ids []string) (
 
 // PairExists reports whether the project has a pair with this id.
 func (s *Store) PairExists(ctx context.Context, projectID, pairID string) (bool, error) {
-	r, err := one(ctx, s.db, `SELECT 1 AS one FROM pairs WHERE id = ?1 AND project_id = ?2`, pairID, projectID)
+	r, err := one(ctx, s.db, store.SQLPairExists, pairID, projectID)
 	if err != nil {
 		return false, fmt.Errorf("d1: %w", err)
 	}
@@ -51,21 +51,20 @@ func (s *Store) PairExists(ctx context.Context, projectID, pairID string) (bool,
 }
 
 // PairsFor returns up to n active pairs of the project that the rater has not labelled and
-// that are not in skip, highest priority first.
+// that are not in skip, with no overlap limit; see PairsForOverlap.
 func (s *Store) PairsFor(ctx context.Context, projectID, raterID string, n int, skip []string) ([]store.Pair, error) {
+	return s.PairsForOverlap(ctx, projectID, raterID, n, skip, 0)
+}
+
+// PairsForOverlap returns up to n pairs for the rater as store.SQLPairsFor picks them.
+func (s *Store) PairsForOverlap(ctx context.Context, projectID, raterID string, n int, skip []string, overlap int) ([]store.Pair, error) {
 	if n <= 0 {
 		return nil, nil
 	}
 	if skip == nil {
 		skip = []string{}
 	}
-	r, err := one(ctx, s.db, `SELECT p.id, l.data AS left_data, r.data AS right_data
-		FROM pairs p JOIN clips l ON l.id = p.left_clip JOIN clips r ON r.id = p.right_clip
-		WHERE p.project_id = ?1 AND p.active = 1
-		  AND NOT EXISTS (SELECT 1 FROM comparisons c WHERE c.rater_id = ?2 AND c.pair_id = p.id)
-		  AND p.id NOT IN (SELECT value FROM json_each(?3))
-		ORDER BY p.priority DESC, p.created_at DESC, p.id
-		LIMIT ?4`, projectID, raterID, jsonArg(skip), n)
+	r, err := one(ctx, s.db, store.SQLPairsFor, projectID, raterID, jsonArg(skip), n, overlap)
 	if err != nil {
 		return nil, fmt.Errorf("d1: %w", err)
 	}
@@ -97,7 +96,7 @@ type pairRow struct {
 func clipsAndPairs(projectID string, clips []prefs.Clip, pairs []store.NewPair, replace bool, now int64) ([]Stmt, error) {
 	var st []Stmt
 	if replace && len(pairs) > 0 {
-		st = append(st, Stmt{`UPDATE pairs SET active = 0 WHERE project_id = ?1 AND active = 1`, []any{projectID}})
+		st = append(st, Stmt{store.SQLRetirePairs, []any{projectID}})
 	}
 	if len(clips) > 0 {
 		rows := make([]clipRow, len(clips))
@@ -150,7 +149,7 @@ func (s *Store) PairsExist(ctx context.Context, projectID string, ids []string) 
 	if ids == nil {
 		ids = []string{}
 	}
-	r, err := one(ctx, s.db, `SELECT id FROM pairs WHERE project_id = ?1 AND id IN (SELECT value FROM json_each(?2))`, projectID, jsonArg(ids))
+	r, err := one(ctx, s.db, store.SQLPairsExist, projectID, jsonArg(ids))
 	if err != nil {
 		return nil, fmt.Errorf("d1: %w", err)
 	}

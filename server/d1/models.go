@@ -11,7 +11,7 @@ import (
 
 // LatestModelVersion returns the newest reward-model version of a project, 0 if none.
 func (s *Store) LatestModelVersion(ctx context.Context, projectID string) (int, error) {
-	r, err := one(ctx, s.db, `SELECT COALESCE(MAX(version), 0) AS v FROM reward_models WHERE project_id = ?1`, projectID)
+	r, err := one(ctx, s.db, store.SQLLatestModelVersion, projectID)
 	if err != nil {
 		return 0, fmt.Errorf("d1: %w", err)
 	}
@@ -20,7 +20,7 @@ func (s *Store) LatestModelVersion(ctx context.Context, projectID string) (int, 
 
 // LatestPolicyVersion returns the newest policy version of a project, 0 if none.
 func (s *Store) LatestPolicyVersion(ctx context.Context, projectID string) (int, error) {
-	r, err := one(ctx, s.db, `SELECT COALESCE(MAX(version), 0) AS v FROM policies WHERE project_id = ?1`, projectID)
+	r, err := one(ctx, s.db, store.SQLLatestPolicyVersion, projectID)
 	if err != nil {
 		return 0, fmt.Errorf("d1: %w", err)
 	}
@@ -32,11 +32,9 @@ func (s *Store) Model(ctx context.Context, projectID string, version int) (*stor
 	var r Result
 	var err error
 	if version == 0 {
-		r, err = one(ctx, s.db, `SELECT version, weights, num_params, metrics, created_at FROM reward_models
-			WHERE project_id = ?1 ORDER BY version DESC LIMIT 1`, projectID)
+		r, err = one(ctx, s.db, store.SQLLatestModel, projectID)
 	} else {
-		r, err = one(ctx, s.db, `SELECT version, weights, num_params, metrics, created_at FROM reward_models
-			WHERE project_id = ?1 AND version = ?2`, projectID, version)
+		r, err = one(ctx, s.db, store.SQLModel, projectID, version)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("d1: %w", err)
@@ -55,7 +53,7 @@ func (s *Store) Model(ctx context.Context, projectID string, version int) (*stor
 
 // ModelNumParams returns a model version's parameter count, or store.ErrNotFound.
 func (s *Store) ModelNumParams(ctx context.Context, projectID string, version int) (int, error) {
-	r, err := one(ctx, s.db, `SELECT num_params FROM reward_models WHERE project_id = ?1 AND version = ?2`, projectID, version)
+	r, err := one(ctx, s.db, store.SQLModelNumParams, projectID, version)
 	if err != nil {
 		return 0, fmt.Errorf("d1: %w", err)
 	}
@@ -73,10 +71,9 @@ func (s *Store) AddModelUpdate(ctx context.Context, u *store.ModelUpdate) (dupli
 		u.ReceivedAt = s.now()
 	}
 	rs, err := s.db.Batch(ctx,
-		Stmt{`INSERT INTO model_updates (id, project_id, rater_id, base_version, labels, delta, metrics, status, received_at)
-			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8) ON CONFLICT(id) DO NOTHING RETURNING id`,
-			[]any{u.ID, u.ProjectID, u.RaterID, u.BaseVersion, u.Labels, store.EncodeDelta(u.Delta), finiteMetrics(u.Metrics), ms(u.ReceivedAt)}},
-		Stmt{`SELECT rater_id FROM model_updates WHERE id = ?1`, []any{u.ID}},
+		Stmt{store.SQLAddModelUpdate,
+			[]any{u.ID, u.ProjectID, u.RaterID, u.BaseVersion, u.Labels, store.EncodeDelta(u.Delta), store.FiniteMetrics(u.Metrics), ms(u.ReceivedAt)}},
+		Stmt{store.SQLModelUpdateOwner, []any{u.ID}},
 	)
 	if err != nil {
 		return false, fmt.Errorf("d1: add model update: %w", err)
@@ -93,9 +90,7 @@ func (s *Store) AddModelUpdate(ctx context.Context, u *store.ModelUpdate) (dupli
 // ModelUpdates returns a project's model updates with the given status ("" for all), oldest
 // first, deltas included.
 func (s *Store) ModelUpdates(ctx context.Context, projectID, status string) ([]store.ModelUpdate, error) {
-	r, err := one(ctx, s.db, `SELECT id, rater_id, base_version, labels, delta, metrics, status,
-		COALESCE(merged_into, 0) AS merged_into, COALESCE(reason, '') AS reason, received_at
-		FROM model_updates WHERE project_id = ?1 AND (?2 = '' OR status = ?2) ORDER BY rowid`, projectID, status)
+	r, err := one(ctx, s.db, store.SQLModelUpdates, projectID, status)
 	if err != nil {
 		return nil, fmt.Errorf("d1: %w", err)
 	}
@@ -116,8 +111,7 @@ func (s *Store) ModelUpdates(ctx context.Context, projectID, status string) ([]s
 
 // PolicyHistory returns the newest limit policy checkpoints, oldest first, without weights.
 func (s *Store) PolicyHistory(ctx context.Context, projectID string, limit int) ([]store.Policy, error) {
-	r, err := one(ctx, s.db, `SELECT version, learned_return, true_return, kl, env_steps, labels, created_at FROM
-		(SELECT * FROM policies WHERE project_id = ?1 ORDER BY version DESC LIMIT ?2) ORDER BY version`, projectID, limit)
+	r, err := one(ctx, s.db, store.SQLPolicyHistory, projectID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("d1: %w", err)
 	}
@@ -131,8 +125,7 @@ func (s *Store) PolicyHistory(ctx context.Context, projectID string, limit int) 
 
 // LatestPolicy returns the newest policy checkpoint with its weights, or store.ErrNotFound.
 func (s *Store) LatestPolicy(ctx context.Context, projectID string) (*store.Policy, error) {
-	r, err := one(ctx, s.db, `SELECT version, weights, learned_return, true_return, kl, env_steps, labels, created_at
-		FROM policies WHERE project_id = ?1 ORDER BY version DESC LIMIT 1`, projectID)
+	r, err := one(ctx, s.db, store.SQLLatestPolicy, projectID)
 	if err != nil {
 		return nil, fmt.Errorf("d1: %w", err)
 	}
@@ -146,7 +139,7 @@ func (s *Store) LatestPolicy(ctx context.Context, projectID string) (*store.Poli
 
 // Checkpoint returns the trainer's last saved state for a project, or store.ErrNotFound.
 func (s *Store) Checkpoint(ctx context.Context, projectID string) (round int, state []byte, err error) {
-	r, err := one(ctx, s.db, `SELECT round, state FROM trainer_state WHERE project_id = ?1`, projectID)
+	r, err := one(ctx, s.db, store.SQLCheckpoint, projectID)
 	if err != nil {
 		return 0, nil, fmt.Errorf("d1: %w", err)
 	}
@@ -162,12 +155,12 @@ func (s *Store) PublishRound(ctx context.Context, r *store.Round) error {
 	now := ms(s.now())
 	var st []Stmt
 	if m := r.Model; m != nil {
-		st = append(st, Stmt{`INSERT INTO reward_models (project_id, version, weights, num_params, metrics, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)`,
-			[]any{r.ProjectID, m.Version, string(m.Weights), m.NumParams, finiteMetrics(m.Metrics), now}})
+		st = append(st, Stmt{store.SQLPublishModel,
+			[]any{r.ProjectID, m.Version, string(m.Weights), m.NumParams, store.FiniteMetrics(m.Metrics), now}})
 	}
 	if p := r.Policy; p != nil {
-		st = append(st, Stmt{`INSERT INTO policies (project_id, version, weights, learned_return, true_return, kl, env_steps, labels, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)`,
-			[]any{r.ProjectID, p.Version, p.Weights, nullFloat(p.LearnedReturn), nullFloat(p.TrueReturn), nullFloat(p.KL), p.EnvSteps, p.Labels, now}})
+		st = append(st, Stmt{store.SQLPublishPolicy,
+			[]any{r.ProjectID, p.Version, p.Weights, store.NullFloat(p.LearnedReturn), store.NullFloat(p.TrueReturn), store.NullFloat(p.KL), p.EnvSteps, p.Labels, now}})
 	}
 	cp, err := clipsAndPairs(r.ProjectID, r.Clips, r.Pairs, r.ReplacePairs, now)
 	if err != nil {
@@ -178,16 +171,14 @@ func (s *Store) PublishRound(ctx context.Context, r *store.Round) error {
 		if r.Model == nil {
 			return errors.New("d1: merged updates without a model version")
 		}
-		st = append(st, Stmt{`UPDATE model_updates SET status = 'merged', merged_into = ?1
-			WHERE project_id = ?2 AND id IN (SELECT value FROM json_each(?3))`, []any{r.Model.Version, r.ProjectID, jsonArg(r.Merged)}})
+		st = append(st, Stmt{store.SQLMergedUpdates, []any{r.Model.Version, r.ProjectID, jsonArg(r.Merged)}})
 	}
 	for id, reason := range r.Rejected {
-		st = append(st, Stmt{`UPDATE model_updates SET status = 'rejected', reason = ?1 WHERE id = ?2 AND project_id = ?3`,
+		st = append(st, Stmt{store.SQLRejectUpdate,
 			[]any{reason, id, r.ProjectID}})
 	}
 	if r.Checkpoint != nil {
-		st = append(st, Stmt{`INSERT INTO trainer_state (project_id, round, state, updated_at) VALUES (?1, ?2, ?3, ?4)
-			ON CONFLICT(project_id) DO UPDATE SET round = excluded.round, state = excluded.state, updated_at = excluded.updated_at`,
+		st = append(st, Stmt{store.SQLSaveCheckpoint,
 			[]any{r.ProjectID, r.Round, r.Checkpoint, now}})
 	}
 	if len(st) == 0 {

@@ -17,15 +17,13 @@ func (s *Store) CreateProject(ctx context.Context, p *store.Project) error {
 	if p.CreatedAt.IsZero() {
 		p.CreatedAt = s.now()
 	}
-	_, err = one(ctx, s.db, `INSERT INTO projects (id, env, settings, join_code, paused, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)`,
+	_, err = one(ctx, s.db, store.SQLCreateProject,
 		p.ID, p.Env, string(set), p.JoinCode, boolInt(p.Paused), ms(p.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("d1: create project: %w", err)
 	}
 	return nil
 }
-
-const projectCols = `id, env, settings, join_code, paused, created_at`
 
 func scanProject(row []any) (*store.Project, error) {
 	p := store.Project{ID: asString(row[0]), Env: asString(row[1]), JoinCode: asString(row[3]),
@@ -50,17 +48,17 @@ func (s *Store) projectWhere(ctx context.Context, query string, arg string) (*st
 
 // Project returns the project with the given id, or store.ErrNotFound.
 func (s *Store) Project(ctx context.Context, id string) (*store.Project, error) {
-	return s.projectWhere(ctx, `SELECT `+projectCols+` FROM projects WHERE id = ?1`, id)
+	return s.projectWhere(ctx, store.SQLProject, id)
 }
 
 // ProjectByJoinCode returns the project a join code opens, or store.ErrNotFound.
 func (s *Store) ProjectByJoinCode(ctx context.Context, code string) (*store.Project, error) {
-	return s.projectWhere(ctx, `SELECT `+projectCols+` FROM projects WHERE join_code = ?1`, code)
+	return s.projectWhere(ctx, store.SQLProjectByCode, code)
 }
 
 // Projects returns every project, oldest first.
 func (s *Store) Projects(ctx context.Context) ([]store.Project, error) {
-	r, err := one(ctx, s.db, `SELECT `+projectCols+` FROM projects ORDER BY created_at, id`)
+	r, err := one(ctx, s.db, store.SQLProjects)
 	if err != nil {
 		return nil, fmt.Errorf("d1: %w", err)
 	}
@@ -77,7 +75,7 @@ func (s *Store) Projects(ctx context.Context) ([]store.Project, error) {
 
 // SetPaused pauses or resumes a project's training.
 func (s *Store) SetPaused(ctx context.Context, id string, paused bool) error {
-	return s.exec1(ctx, `UPDATE projects SET paused = ?1 WHERE id = ?2`, boolInt(paused), id)
+	return s.exec1(ctx, store.SQLSetPaused, boolInt(paused), id)
 }
 
 // SetSettings replaces a project's settings.
@@ -86,7 +84,7 @@ func (s *Store) SetSettings(ctx context.Context, id string, set store.Settings) 
 	if err != nil {
 		return fmt.Errorf("d1: %w", err)
 	}
-	return s.exec1(ctx, `UPDATE projects SET settings = ?1 WHERE id = ?2`, string(b), id)
+	return s.exec1(ctx, store.SQLSetSettings, string(b), id)
 }
 
 // exec1 runs a write that must touch exactly one row; zero rows is store.ErrNotFound.
@@ -104,15 +102,7 @@ func (s *Store) exec1(ctx context.Context, query string, args ...any) error {
 // Counts returns the project's sizes.
 func (s *Store) Counts(ctx context.Context, projectID string) (store.Counts, error) {
 	var c store.Counts
-	r, err := one(ctx, s.db, `SELECT
-		(SELECT COUNT(*) FROM raters WHERE project_id = ?1) AS raters,
-		(SELECT COUNT(*) FROM comparisons WHERE project_id = ?1) AS comparisons,
-		(SELECT COUNT(*) FROM comparisons c JOIN raters r ON r.id = c.rater_id WHERE c.project_id = ?1 AND r.excluded = 1) AS excluded,
-		(SELECT COUNT(*) FROM clips WHERE project_id = ?1) AS clips,
-		(SELECT COUNT(*) FROM pairs WHERE project_id = ?1) AS pairs,
-		(SELECT COUNT(*) FROM pairs WHERE project_id = ?1 AND active = 1) AS active_pairs,
-		(SELECT COUNT(*) FROM model_updates WHERE project_id = ?1) AS updates,
-		(SELECT COUNT(*) FROM model_updates WHERE project_id = ?1 AND status = 'pending') AS pending`, projectID)
+	r, err := one(ctx, s.db, store.SQLCounts, projectID)
 	if err != nil {
 		return c, fmt.Errorf("d1: %w", err)
 	}
@@ -121,4 +111,14 @@ func (s *Store) Counts(ctx context.Context, projectID string) (store.Counts, err
 	c.Clips, c.Pairs, c.ActivePairs = int(asInt(v[3])), int(asInt(v[4])), int(asInt(v[5]))
 	c.ModelUpdates, c.PendingUpdates = int(asInt(v[6])), int(asInt(v[7]))
 	return c, nil
+}
+
+// PairCoverage returns how many of the project's pairs at least one rater labelled, and how
+// many reached overlap distinct raters.
+func (s *Store) PairCoverage(ctx context.Context, projectID string, overlap int) (labelled, full int, err error) {
+	r, err := one(ctx, s.db, store.SQLPairCoverage, projectID, overlap)
+	if err != nil {
+		return 0, 0, fmt.Errorf("d1: %w", err)
+	}
+	return int(asInt(r.Rows[0][0])), int(asInt(r.Rows[0][1])), nil
 }

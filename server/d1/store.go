@@ -52,7 +52,7 @@ func (s *Store) TeacherToken(ctx context.Context, hash string) (string, error) {
 	if s.teacherHash != "" && subtle.ConstantTimeCompare([]byte(hash), []byte(s.teacherHash)) == 1 {
 		return "", nil
 	}
-	r, err := one(ctx, s.db, `SELECT project_id FROM teacher_tokens WHERE token_hash = ?1`, hash)
+	r, err := one(ctx, s.db, store.SQLTeacherToken, hash)
 	if err != nil {
 		return "", fmt.Errorf("d1: %w", err)
 	}
@@ -127,22 +127,4 @@ func jsonArg(v any) string {
 		panic("d1: " + err.Error()) // only plain slices and structs are passed
 	}
 	return string(b)
-}
-
-// finiteMetrics drops NaN and infinities, which JSON cannot carry (as the native store does).
-func finiteMetrics(m map[string]float64) string {
-	clean := make(map[string]float64, len(m))
-	for k, v := range m {
-		if !math.IsNaN(v) && !math.IsInf(v, 0) {
-			clean[k] = v
-		}
-	}
-	return jsonArg(clean)
-}
-
-func nullFloat(v float64) any {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return nil
-	}
-	return v
 }

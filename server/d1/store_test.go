@@ -33,6 +33,13 @@ type both interface {
 	trainer.Store
 	AddClipsAndPairs(ctx context.Context, projectID string, clips []prefs.Clip, pairs []store.NewPair, replace bool) error
 	LatestPolicy(ctx context.Context, projectID string) (*store.Policy, error)
+	PairsFor(ctx context.Context, projectID, raterID string, n int, skip []string) ([]store.Pair, error)
+	AddComparisons(ctx context.Context, projectID, raterID string, cs []prefs.Comparison, received time.Time) (store.SyncResult, error)
+	PairCoverage(ctx context.Context, projectID string, overlap int) (labelled, full int, err error)
+	SetGold(ctx context.Context, projectID, pairID string, choice prefs.Choice) error
+	Gold(ctx context.Context, projectID string) (map[string]prefs.Choice, error)
+	SetRaterWeight(ctx context.Context, projectID, raterID string, w float64) error
+	RaterWeights(ctx context.Context, projectID string) (map[string]float64, error)
 }
 
 func openD1(t *testing.T) *Store {
@@ -87,6 +94,9 @@ func TestParityWithNativeStore(t *testing.T) {
 	stolen := batch[0]
 	stolen.Choice = prefs.CantTell
 	bobs := cmp(pair1, prefs.Left)
+	crowd := uuid.NewString()
+	crowdBatch := []prefs.Comparison{cmp(pair2, prefs.Left), cmp(pair2, prefs.Right), cmp(pair2, prefs.Equal)}
+	crowdBatch[1].ResponseMS = 400_000 // an idle tab: capped in the active time
 	upd := &store.ModelUpdate{ID: uuid.NewString(), ProjectID: pid, RaterID: ada, BaseVersion: 1, Labels: 12,
 		Delta: []float32{0.5, -0.25, 1}, Metrics: map[string]float64{"acc": 0.75, "bad": math.NaN()}}
 	updFromBob := *upd
@@ -221,6 +231,51 @@ func TestParityWithNativeStore(t *testing.T) {
 		}},
 		{"all updates", func(s both) (any, error) { return s.ModelUpdates(ctx, pid, "") }},
 		{"counts", func(s both) (any, error) { return s.Counts(ctx, pid) }},
+		{"crowd rater", func(s both) (any, error) {
+			return nil, s.CreateRater(ctx, &store.Rater{ID: crowd, ProjectID: pid, Name: "abc", Participant: "abc", CreatedAt: created.Add(2 * time.Second)}, "hash-crowd")
+		}},
+		{"participant taken", func(s both) (any, error) {
+			err := s.CreateRater(ctx, &store.Rater{ID: uuid.NewString(), ProjectID: pid, Name: "x", Participant: "abc"}, "hash-x")
+			return errors.Is(err, store.ErrParticipantTaken), nil
+		}},
+		{"rater by participant", func(s both) (any, error) { return s.RaterByParticipant(ctx, pid, "abc") }},
+		{"no such participant", func(s both) (any, error) { return s.RaterByParticipant(ctx, pid, "zzz") }},
+		{"second device", func(s both) (any, error) {
+			if err := s.AddRaterToken(ctx, crowd, "hash-crowd-2", created); err != nil {
+				return nil, err
+			}
+			return s.RaterByTokenHash(ctx, "hash-crowd-2")
+		}},
+		{"pairs for the crowd rater", func(s both) (any, error) { return s.PairsForOverlap(ctx, pid, crowd, 5, nil, 3) }},
+		{"capped insert", func(s both) (any, error) {
+			return s.AddComparisonsCapped(ctx, pid, crowd, crowdBatch, created.Add(5*time.Minute), 2)
+		}},
+		{"capped retry", func(s both) (any, error) {
+			return s.AddComparisonsCapped(ctx, pid, crowd, crowdBatch, created.Add(6*time.Minute), 2)
+		}},
+		{"crowd labels", func(s both) (any, error) { return s.RaterLabels(ctx, crowd) }},
+		{"pairs at overlap 1", func(s both) (any, error) { return s.PairsForOverlap(ctx, pid, bob, 5, nil, 1) }},
+		{"pairs at overlap 2", func(s both) (any, error) { return s.PairsForOverlap(ctx, pid, bob, 5, nil, 2) }},
+		{"rater times", func(s both) (any, error) { return s.Raters(ctx, pid) }},
+		{"coverage", func(s both) (any, error) {
+			l, f, err := s.PairCoverage(ctx, pid, 2)
+			return []int{l, f}, err
+		}},
+		{"gold", func(s both) (any, error) { return nil, s.SetGold(ctx, pid, pair2, prefs.Left) }},
+		{"gold of a missing pair", func(s both) (any, error) { return nil, s.SetGold(ctx, pid, uuid.NewString(), prefs.Left) }},
+		{"bad gold answer", func(s both) (any, error) { return s.SetGold(ctx, pid, pair1, "cant_tell") != nil, nil }},
+		{"gold pairs", func(s both) (any, error) { return s.Gold(ctx, pid) }},
+		{"gold pair for every rater", func(s both) (any, error) { return s.PairsForOverlap(ctx, pid, bob, 5, nil, 1) }},
+		{"ungold", func(s both) (any, error) { return nil, s.SetGold(ctx, pid, pair1, "") }},
+		{"weight", func(s both) (any, error) { return nil, s.SetRaterWeight(ctx, pid, bob, 0.5) }},
+		{"weight of a missing rater", func(s both) (any, error) { return nil, s.SetRaterWeight(ctx, pid, uuid.NewString(), 0.5) }},
+		{"bad weight", func(s both) (any, error) { return s.SetRaterWeight(ctx, pid, bob, 2) != nil, nil }},
+		{"weights", func(s both) (any, error) { return s.RaterWeights(ctx, pid) }},
+		{"crowd export", func(s both) (any, error) {
+			var parts []string
+			err := s.Export(ctx, pid, func(e *store.ExportRow) error { parts = append(parts, e.Participant); return nil })
+			return parts, err
+		}},
 	}
 	native, d := openNative(t), openD1(t)
 	for _, st := range steps {

@@ -55,7 +55,9 @@ func (p *principal) canRead(pid string) bool {
 	return p.rater.ProjectID == pid
 }
 
-// bearer extracts the token from an Authorization header.
+// Bearer extracts the token from an Authorization: Bearer header.
+func Bearer(r *http.Request) (string, bool) { return bearer(r) }
+
 func bearer(r *http.Request) (string, bool) {
 	a := r.Header.Get("Authorization")
 	scheme, tok, ok := strings.Cut(a, " ")
@@ -107,10 +109,8 @@ func (h *Hub) authenticate(ctx context.Context, r *http.Request) (*principal, er
 	var p *principal
 	switch {
 	case strings.HasPrefix(tok, teacherPrefix):
-		scope, err := h.store.TeacherToken(ctx, hash)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, errUnauthorized("unknown token")
-		} else if err != nil {
+		scope, err := teacherScope(ctx, h.store, hash)
+		if err != nil {
 			return nil, err
 		}
 		p = &principal{hash: hash, teacher: true, scope: scope}
@@ -150,4 +150,38 @@ func (h *Hub) forProject(r *http.Request, teacherOnly bool) (*principal, *store.
 		return nil, nil, err
 	}
 	return p, proj, nil
+}
+
+// TeacherTokens looks teacher tokens up by hash; hub.Store and the classroom's store have it.
+type TeacherTokens interface {
+	TeacherToken(ctx context.Context, hash string) (projectID string, err error)
+}
+
+// teacherScope returns the project a teacher token's hash may act on ("" for every project):
+// an unknown token is 401, a database fault is returned as is (500).
+func teacherScope(ctx context.Context, s TeacherTokens, hash string) (string, error) {
+	scope, err := s.TeacherToken(ctx, hash)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", errUnauthorized("unknown token")
+	}
+	return scope, err
+}
+
+// Teacher is the teacher check of the hub's conventions, for handlers beside the hub (the
+// classroom views): r must carry a teacher token that may act on project pid. A missing or
+// unknown token is 401, a token limited to another project 403, a database fault a plain
+// error (written as 500 by WriteError).
+func Teacher(ctx context.Context, s TeacherTokens, r *http.Request, pid string) error {
+	tok, ok := bearer(r)
+	if !ok {
+		return errUnauthorized("this endpoint needs the teacher token (Authorization: Bearer)")
+	}
+	scope, err := teacherScope(ctx, s, HashToken(tok))
+	if err != nil {
+		return err
+	}
+	if scope != "" && scope != pid {
+		return errForbidden("this token may not act on project " + pid)
+	}
+	return nil
 }

@@ -101,3 +101,17 @@ func jsonType(kind string) string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// DecodeJSON reads a JSON request body of at most max bytes into v as the hub does: the
+// content type checked, unknown fields and trailing data refused, every error an *Error
+// naming its field.
+func DecodeJSON(w http.ResponseWriter, r *http.Request, max int64, v any) error {
+	body, err := readBody(w, r, max)
+	if err != nil {
+		return err
+	}
+	if e := decodeStrict(body, v, ""); e != nil {
+		return e
+	}
+	return nil
+}

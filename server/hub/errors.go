@@ -72,15 +72,29 @@ type errorBody struct {
 	} `json:"error"`
 }
 
-// writeError writes err as an API error. An error that is not an *Error is a server fault: it
-// is logged and answered with 500 (or 503 when the store is closing).
+// RateLimited is the 429 "rate_limited" error with its Retry-After in seconds, for limits kept
+// outside the hub (the Worker's, in D1).
+func RateLimited(retry int) *Error { return errRateLimited(max(retry, 1)) }
+
+// Invalid is a 400 "invalid" error naming the field, for handlers beside the hub.
+func Invalid(field, msg string) *Error { return errInvalid(field, msg) }
+
+// NotFound is a 404 "not_found" error naming the field, for handlers beside the hub.
+func NotFound(field, msg string) *Error { return errNotFound(field, msg) }
+
 func (h *Hub) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	WriteError(w, r, h.log, err)
+}
+
+// WriteError writes err as an API error. An error that is not an *Error is a server fault: it
+// is logged and answered with 500 (or 503 when the store is closing), never with its text.
+func WriteError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	var e *Error
 	if !errors.As(err, &e) {
 		if errors.Is(err, store.ErrClosed) {
 			e = errUnavailable()
 		} else {
-			h.log.Error("hub: request failed", slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))
+			log.Error("request failed", slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))
 			e = errInternal()
 		}
 	}
@@ -95,7 +109,9 @@ func (h *Hub) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	writeJSON(w, e.Status, b)
 }
 
-// writeJSON writes v as the response body with status.
+// WriteJSON writes v as the response body with status, with the API's headers.
+func WriteJSON(w http.ResponseWriter, status int, v any) { writeJSON(w, status, v) }
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	body, err := json.Marshal(v)
 	if err != nil {

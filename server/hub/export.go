@@ -14,21 +14,23 @@ import (
 // ExportRecord is one comparison of the JSONL export, with both clips inline (prefs.Clip JSON),
 // so that nothing else is needed to replay it; `prefer import` reads the same type back.
 type ExportRecord struct {
-	ID         string          `json:"id"`
-	ProjectID  string          `json:"project_id"`
-	RaterID    string          `json:"rater_id"`
-	RaterName  string          `json:"rater_name"`
-	Excluded   bool            `json:"excluded"`
-	PairID     string          `json:"pair_id"`
-	Choice     string          `json:"choice"`
-	CreatedAt  time.Time       `json:"created_at"`
-	ResponseMS int64           `json:"response_ms"`
-	ReceivedAt time.Time       `json:"received_at"`
-	Left       json.RawMessage `json:"left"`
-	Right      json.RawMessage `json:"right"`
+	ID        string `json:"id"`
+	ProjectID string `json:"project_id"`
+	RaterID   string `json:"rater_id"`
+	RaterName string `json:"rater_name"`
+	// Participant is the rater's crowd participant id ("" for none).
+	Participant string          `json:"participant"`
+	Excluded    bool            `json:"excluded"`
+	PairID      string          `json:"pair_id"`
+	Choice      string          `json:"choice"`
+	CreatedAt   time.Time       `json:"created_at"`
+	ResponseMS  int64           `json:"response_ms"`
+	ReceivedAt  time.Time       `json:"received_at"`
+	Left        json.RawMessage `json:"left"`
+	Right       json.RawMessage `json:"right"`
 }
 
-var exportColumns = []string{"id", "project_id", "rater_id", "rater_name", "excluded", "pair_id", "choice",
+var exportColumns = []string{"id", "project_id", "rater_id", "rater_name", "participant", "excluded", "pair_id", "choice",
 	"created_at", "response_ms", "received_at", "left", "right"}
 
 // export: GET /api/v1/projects/{pid}/export?format=jsonl|csv (teacher). Rows stream from the
@@ -61,7 +63,7 @@ func (h *Hub) export(w http.ResponseWriter, r *http.Request) error {
 		enc := json.NewEncoder(bw)
 		err = h.store.Export(r.Context(), proj.ID, func(e *store.ExportRow) error {
 			start("application/x-ndjson")
-			return enc.Encode(ExportRecord{e.ID, e.ProjectID, e.RaterID, e.RaterName, e.Excluded, e.PairID, string(e.Choice),
+			return enc.Encode(ExportRecord{e.ID, e.ProjectID, e.RaterID, e.RaterName, e.Participant, e.Excluded, e.PairID, string(e.Choice),
 				e.CreatedAt, e.ResponseMS, e.ReceivedAt, e.Left, e.Right})
 		})
 		start("application/x-ndjson")
@@ -70,7 +72,7 @@ func (h *Hub) export(w http.ResponseWriter, r *http.Request) error {
 		start("text/csv; charset=utf-8")
 		cw.Write(exportColumns)
 		err = h.store.Export(r.Context(), proj.ID, func(e *store.ExportRow) error {
-			return cw.Write([]string{e.ID, e.ProjectID, e.RaterID, e.RaterName, strconv.FormatBool(e.Excluded), e.PairID,
+			return cw.Write([]string{e.ID, e.ProjectID, e.RaterID, e.RaterName, e.Participant, strconv.FormatBool(e.Excluded), e.PairID,
 				string(e.Choice), e.CreatedAt.Format(time.RFC3339Nano), strconv.FormatInt(e.ResponseMS, 10),
 				e.ReceivedAt.Format(time.RFC3339Nano), string(e.Left), string(e.Right)})
 		})

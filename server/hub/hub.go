@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/prefer-rlhf/prefer/core/prefs"
+	"github.com/prefer-rlhf/prefer/core/wire"
 	"github.com/prefer-rlhf/prefer/server/store"
 )
 
@@ -36,14 +37,17 @@ type Store interface {
 
 	CreateRater(ctx context.Context, r *store.Rater, tokenHash string) error
 	RaterByTokenHash(ctx context.Context, hash string) (*store.Rater, error)
+	RaterByParticipant(ctx context.Context, projectID, participant string) (*store.Rater, error)
+	AddRaterToken(ctx context.Context, raterID, tokenHash string, at time.Time) error
+	RaterLabels(ctx context.Context, raterID string) (int, error)
 	Raters(ctx context.Context, projectID string) ([]store.RaterSummary, error)
 	SetExcluded(ctx context.Context, projectID, raterID string, excluded bool) error
 	TeacherToken(ctx context.Context, hash string) (projectID string, err error)
 
 	Clip(ctx context.Context, projectID, clipID string) (json.RawMessage, error)
 	PairExists(ctx context.Context, projectID, pairID string) (bool, error)
-	PairsFor(ctx context.Context, projectID, raterID string, n int, skip []string) ([]store.Pair, error)
-	AddComparisons(ctx context.Context, projectID, raterID string, cs []prefs.Comparison, received time.Time) (store.SyncResult, error)
+	PairsForOverlap(ctx context.Context, projectID, raterID string, n int, skip []string, overlap int) ([]store.Pair, error)
+	AddComparisonsCapped(ctx context.Context, projectID, raterID string, cs []prefs.Comparison, received time.Time, max int) (store.SyncResult, error)
 	Export(ctx context.Context, projectID string, fn func(*store.ExportRow) error) error
 
 	LatestModelVersion(ctx context.Context, projectID string) (int, error)
@@ -77,7 +81,7 @@ type Config struct {
 
 // DefaultConfig returns the limits of docs/api.md.
 func DefaultConfig() Config {
-	return Config{MaxBody: 1 << 20, MaxBatch: 500, MaxWantPairs: 100, MaxSkipPairs: 500,
+	return Config{MaxBody: 1 << 20, MaxBatch: wire.MaxComparisons, MaxWantPairs: wire.MaxWantPairs, MaxSkipPairs: wire.MaxSkipPairs,
 		Rate: 20, Burst: 40, JoinRate: 2, JoinBurst: 60, StatusTTL: 250 * time.Millisecond}
 }
 

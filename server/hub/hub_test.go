@@ -24,6 +24,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/prefer-rlhf/prefer/core/prefs"
+	"github.com/prefer-rlhf/prefer/core/wire"
 	"github.com/prefer-rlhf/prefer/server/store"
 )
 
@@ -94,7 +95,7 @@ func newEnv(t *testing.T, cfg Config) *testEnv {
 	e.hub = New(st, cfg)
 	e.srv = httptest.NewServer(e.hub)
 	t.Cleanup(e.srv.Close)
-	var jr joinResponse
+	var jr wire.JoinResponse
 	e.do("POST", "/api/v1/join", "", map[string]any{"join_code": e.code, "name": "Ada"}, 201, &jr)
 	e.rater, e.raterID = jr.Token, jr.RaterID
 	return e
@@ -213,7 +214,7 @@ func TestHealth(t *testing.T) {
 
 func TestJoin(t *testing.T) {
 	e := newEnv(t, Config{})
-	var jr joinResponse
+	var jr wire.JoinResponse
 	e.do("POST", "/api/v1/join", "", map[string]any{"join_code": "  test42 ", "name": " Grace "}, 201, &jr)
 	if jr.ProjectID != e.pid || !prefs.ValidUUID(jr.RaterID) || !strings.HasPrefix(jr.Token, "pr_") {
 		t.Fatalf("join %+v", jr)
@@ -377,7 +378,7 @@ func TestSyncRejectsBadItemsAlone(t *testing.T) {
 		t.Fatalf("duplicates %v", res.Duplicates)
 	}
 	// Another rater re-using an id is rejected for that item and stores nothing.
-	var jr joinResponse
+	var jr wire.JoinResponse
 	e.do("POST", "/api/v1/join", "", map[string]any{"join_code": e.code, "name": "Eve"}, 201, &jr)
 	steal := map[string]any{}
 	for k, v := range good {
@@ -439,7 +440,7 @@ func TestSyncRequestErrors(t *testing.T) {
 func (e *testEnv) otherProjectRater() string {
 	var cr map[string]string
 	e.do("POST", "/api/v1/projects", e.teacher, map[string]any{"env": "Pendulum-v1"}, 201, &cr)
-	var jr joinResponse
+	var jr wire.JoinResponse
 	e.do("POST", "/api/v1/join", "", map[string]any{"join_code": cr["join_code"], "name": "Other"}, 201, &jr)
 	return jr.Token
 }
@@ -454,8 +455,9 @@ func TestSyncPairsAndModel(t *testing.T) {
 	if err := json.Unmarshal(res.Pairs[0].Left, &left); err != nil || left.ID != e.clips[0].ID || len(left.Actions) != 3 || left.Env != "CartPole-v1" {
 		t.Fatalf("left clip %s %v", res.Pairs[0].Left, err)
 	}
-	if res.Model == nil || res.Model.Version != 1 || res.Model.NumParams != 4 || !strings.Contains(string(res.Model.Weights), "prefer-reward") {
-		t.Fatalf("model %+v", res.Model)
+	var m modelJSON
+	if err := json.Unmarshal(res.Model, &m); err != nil || m.Version != 1 || m.NumParams != 4 || !strings.Contains(string(m.Weights), "prefer-reward") {
+		t.Fatalf("model %s", res.Model)
 	}
 	if res.Project.ModelVersion != 1 || res.Project.PolicyVersion != 1 || res.Project.Paused {
 		t.Fatalf("project %+v", res.Project)
@@ -463,7 +465,7 @@ func TestSyncPairsAndModel(t *testing.T) {
 	// Labelled and skipped pairs are not served again; a current model is not re-sent.
 	res = e.sync(e.rater, map[string]any{"comparisons": []any{e.comparison(e.pairs[0], prefs.Left)},
 		"want_pairs": 5, "skip_pairs": []string{e.pairs[1]}, "have_model_version": 1})
-	if len(res.Pairs) != 1 || res.Pairs[0].ID != e.pairs[2] || res.Model != nil {
+	if len(res.Pairs) != 1 || res.Pairs[0].ID != e.pairs[2] || !noModel(res) {
 		t.Fatalf("second sync pairs %v model %v", res.Pairs, res.Model)
 	}
 	// The JSON shape: empty lists are [] and model is null, never missing.
@@ -538,11 +540,11 @@ func TestSyncUpdateWithoutModel(t *testing.T) {
 	e := newEnv(t, Config{})
 	var cr map[string]string
 	e.do("POST", "/api/v1/projects", e.teacher, map[string]any{"env": "CartPole-v1"}, 201, &cr)
-	var jr joinResponse
+	var jr wire.JoinResponse
 	e.do("POST", "/api/v1/join", "", map[string]any{"join_code": cr["join_code"], "name": "x"}, 201, &jr)
 	var res syncResponse
 	e.do("POST", "/api/v1/projects/"+cr["id"]+"/sync", jr.Token, map[string]any{"model_update": map[string]any{"id": uuid.NewString(), "base_version": 1, "labels": 1, "delta": []float64{1}}}, 200, &res)
-	if res.ModelUpdate.Status != "rejected" || res.Model != nil || res.Project.ModelVersion != 0 {
+	if res.ModelUpdate.Status != "rejected" || !noModel(res) || res.Project.ModelVersion != 0 {
 		t.Fatalf("%+v", res)
 	}
 }
@@ -626,12 +628,12 @@ func TestExport(t *testing.T) {
 	}
 	resp, b = e.raw("GET", "/api/v1/projects/"+e.pid+"/export?format=csv", e.teacher, nil, nil)
 	recs, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
-	if resp.StatusCode != 200 || err != nil || len(recs) != 3 || recs[0][0] != "id" || recs[1][0] != c1["id"] || recs[1][6] != "left" {
+	if resp.StatusCode != 200 || err != nil || len(recs) != 3 || recs[0][0] != "id" || recs[1][0] != c1["id"] || recs[1][7] != "left" {
 		t.Fatalf("csv %d %v %q", resp.StatusCode, err, recs)
 	}
 	var clip prefs.Clip
-	if err := json.Unmarshal([]byte(recs[1][10]), &clip); err != nil || clip.ID != e.clips[0].ID {
-		t.Fatalf("csv clip %q %v", recs[1][10], err)
+	if err := json.Unmarshal([]byte(recs[1][11]), &clip); err != nil || clip.ID != e.clips[0].ID {
+		t.Fatalf("csv clip %q %v", recs[1][11], err)
 	}
 	resp, b = e.raw("GET", "/api/v1/projects/"+e.pid+"/export", e.teacher, nil, nil)
 	if resp.StatusCode != 200 || len(strings.Split(strings.TrimSpace(string(b)), "\n")) != 2 {
@@ -921,7 +923,7 @@ func TestConcurrentSyncs(t *testing.T) {
 	const raters, batches, per = 20, 5, 10
 	tokens := make([]string, raters)
 	for i := range tokens {
-		var jr joinResponse
+		var jr wire.JoinResponse
 		e.do("POST", "/api/v1/join", "", map[string]any{"join_code": e.code, "name": fmt.Sprint("r", i)}, 201, &jr)
 		tokens[i] = jr.Token
 	}
@@ -989,3 +991,6 @@ func TestStatusCache(t *testing.T) {
 		t.Fatalf("after the TTL: model version %d", res.Project.ModelVersion)
 	}
 }
+
+// noModel reports whether a sync answer carries no model (null).
+func noModel(res syncResponse) bool { return len(res.Model) == 0 || string(res.Model) == "null" }

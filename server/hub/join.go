@@ -9,19 +9,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+	"github.com/prefer-rlhf/prefer/core/wire"
 	"github.com/prefer-rlhf/prefer/server/store"
 )
-
-type joinRequest struct {
-	JoinCode string `json:"join_code"`
-	Name     string `json:"name"`
-}
-
-type joinResponse struct {
-	RaterID   string `json:"rater_id"`
-	Token     string `json:"token"`
-	ProjectID string `json:"project_id"`
-}
 
 // MaxNameLen is the longest display name, in characters.
 const MaxNameLen = 64
@@ -29,7 +19,9 @@ const MaxNameLen = 64
 // NormalizeJoinCode is how a join code is compared: trimmed and upper case.
 func NormalizeJoinCode(c string) string { return strings.ToUpper(strings.TrimSpace(c)) }
 
-// join: POST /api/v1/join {"join_code", "name"} -> 201 {"rater_id", "token", "project_id"}.
+// join: POST /api/v1/join {"join_code", "name", "participant"} -> 201 {"rater_id", "token",
+// "project_id", "participant"}. A participant id already in the project is the same rater: the
+// answer carries its rater id and a new token for this device.
 func (h *Hub) join(w http.ResponseWriter, r *http.Request) error {
 	if err := h.limit(h.joins, clientAddr(r)); err != nil {
 		return err
@@ -38,7 +30,7 @@ func (h *Hub) join(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var req joinRequest
+	var req wire.JoinRequest
 	if e := decodeStrict(body, &req, ""); e != nil {
 		return e
 	}
@@ -49,7 +41,14 @@ func (h *Hub) join(w http.ResponseWriter, r *http.Request) error {
 	if len(code) > 64 {
 		return errInvalid("join_code", "join_code is too long")
 	}
+	part := strings.TrimSpace(req.Participant)
+	if err := checkParticipant(req.Participant, part); err != nil {
+		return err
+	}
 	name := strings.TrimSpace(req.Name)
+	if name == "" && part != "" {
+		name = truncateRunes(part, MaxNameLen)
+	}
 	if err := checkName(name); err != nil {
 		return err
 	}
@@ -61,12 +60,65 @@ func (h *Hub) join(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	tok := NewToken(raterPrefix)
-	rt := &store.Rater{ID: uuid.NewString(), ProjectID: p.ID, Name: name, CreatedAt: h.now()}
-	if err := h.store.CreateRater(ctx, rt, HashToken(tok)); err != nil {
+	rt := &store.Rater{ID: uuid.NewString(), ProjectID: p.ID, Name: name, Participant: part, CreatedAt: h.now()}
+	if part != "" {
+		// The same participant from another device: the same rater, one more token. Two
+		// devices joining at once race on the unique index; the loser looks the winner up.
+		for try := 0; try < 2; try++ {
+			old, err := h.store.RaterByParticipant(ctx, p.ID, part)
+			if err == nil {
+				if err := h.store.AddRaterToken(ctx, old.ID, HashToken(tok), h.now()); err != nil {
+					return err
+				}
+				writeJSON(w, http.StatusCreated, wire.JoinResponse{RaterID: old.ID, Token: tok, ProjectID: p.ID, Participant: part})
+				return nil
+			}
+			if !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			err = h.store.CreateRater(ctx, rt, HashToken(tok))
+			if err == nil {
+				break
+			}
+			if !errors.Is(err, store.ErrParticipantTaken) || try == 1 {
+				return err
+			}
+		}
+	} else if err := h.store.CreateRater(ctx, rt, HashToken(tok)); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, joinResponse{RaterID: rt.ID, Token: tok, ProjectID: p.ID})
+	writeJSON(w, http.StatusCreated, wire.JoinResponse{RaterID: rt.ID, Token: tok, ProjectID: p.ID, Participant: part})
 	return nil
+}
+
+// checkParticipant checks a crowd participant id (raw as sent, trimmed as stored): optional,
+// 1-128 characters after trimming, no control characters.
+func checkParticipant(raw, part string) error {
+	if raw != "" && part == "" {
+		return errInvalid("participant", "participant must not be blank")
+	}
+	if !utf8.ValidString(part) {
+		return errInvalid("participant", "participant must be UTF-8")
+	}
+	if utf8.RuneCountInString(part) > wire.MaxParticipantLen {
+		return errInvalid("participant", "participant must be at most 128 characters")
+	}
+	for _, c := range part {
+		if unicode.IsControl(c) {
+			return errInvalid("participant", "participant must not contain control characters")
+		}
+	}
+	return nil
+}
+
+func truncateRunes(s string, n int) string {
+	for i := range s {
+		if n == 0 {
+			return s[:i]
+		}
+		n--
+	}
+	return s
 }
 
 func checkName(name string) error {

@@ -3,6 +3,7 @@ package hub
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"math"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/prefer-rlhf/prefer/core/env"
+	"github.com/prefer-rlhf/prefer/core/jsonnum"
 	"github.com/prefer-rlhf/prefer/server/store"
 )
 
@@ -33,12 +35,12 @@ func toModelJSON(m *store.Model) *modelJSON {
 }
 
 type historyPoint struct {
-	Version       int       `json:"version"`
-	LearnedReturn *float64  `json:"learned_return"`
-	TrueReturn    *float64  `json:"true_return"`
-	EnvSteps      int64     `json:"env_steps"`
-	Labels        int       `json:"labels"`
-	CreatedAt     time.Time `json:"created_at"`
+	Version       int         `json:"version"`
+	LearnedReturn jsonnum.Num `json:"learned_return"` // null: unknown
+	TrueReturn    jsonnum.Num `json:"true_return"`
+	EnvSteps      int64       `json:"env_steps"`
+	Labels        int         `json:"labels"`
+	CreatedAt     time.Time   `json:"created_at"`
 }
 
 type projectJSON struct {
@@ -60,13 +62,6 @@ type projectJSON struct {
 
 // HistoryLen is how many policy versions GET /projects/{pid} returns.
 const HistoryLen = 200
-
-func finiteOrNil(v float64) *float64 {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return nil
-	}
-	return &v
-}
 
 // getProject: GET /api/v1/projects/{pid}.
 func (h *Hub) getProject(w http.ResponseWriter, r *http.Request) error {
@@ -92,7 +87,7 @@ func (h *Hub) getProject(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	for _, pol := range hist {
-		out.History = append(out.History, historyPoint{pol.Version, finiteOrNil(pol.LearnedReturn), finiteOrNil(pol.TrueReturn), pol.EnvSteps, pol.Labels, pol.CreatedAt})
+		out.History = append(out.History, historyPoint{pol.Version, jsonnum.Num(pol.LearnedReturn), jsonnum.Num(pol.TrueReturn), pol.EnvSteps, pol.Labels, pol.CreatedAt})
 	}
 	if n := len(out.History); n > 0 {
 		last := out.History[n-1]
@@ -341,27 +336,72 @@ func (h *Hub) patchSettings(w http.ResponseWriter, r *http.Request) error {
 }
 
 type raterJSON struct {
-	ID          string     `json:"id"`
-	Name        string     `json:"name"`
-	Excluded    bool       `json:"excluded"`
-	Comparisons int        `json:"comparisons"`
-	CreatedAt   time.Time  `json:"created_at"`
-	LastSeenAt  *time.Time `json:"last_seen_at"`
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Participant string `json:"participant"`
+	Excluded    bool   `json:"excluded"`
+	Comparisons int    `json:"comparisons"`
+	Labels      int    `json:"labels"`
+	// ActiveMinutes sums the rater's response times, each label's capped at 5 minutes.
+	ActiveMinutes float64 `json:"active_minutes"`
+	// MedianSecondsPerLabel is null for a rater with no labels.
+	MedianSecondsPerLabel *float64   `json:"median_seconds_per_label"`
+	CreatedAt             time.Time  `json:"created_at"`
+	LastSeenAt            *time.Time `json:"last_seen_at"`
 }
 
-// listRaters: GET /api/v1/projects/{pid}/raters (teacher).
+// RaterTimeColumns are the columns of the raters CSV (GET .../raters?format=csv): the time
+// table a crowd project pays by.
+var RaterTimeColumns = []string{"rater_id", "name", "participant", "excluded", "labels", "active_minutes",
+	"median_seconds_per_label", "created_at", "last_seen_at"}
+
+// RaterTimeRow is a rater's row of the raters CSV.
+func RaterTimeRow(rt store.RaterSummary) []string {
+	med, seen := "", ""
+	if !math.IsNaN(rt.MedianMS) {
+		med = strconv.FormatFloat(rt.MedianMS/1000, 'f', 3, 64)
+	}
+	if !rt.LastSeen.IsZero() {
+		seen = rt.LastSeen.Format(time.RFC3339Nano)
+	}
+	return []string{rt.ID, rt.Name, rt.Participant, strconv.FormatBool(rt.Excluded), strconv.Itoa(rt.Comparisons),
+		strconv.FormatFloat(float64(rt.ActiveMS)/60000, 'f', 3, 64), med, rt.CreatedAt.Format(time.RFC3339Nano), seen}
+}
+
+// listRaters: GET /api/v1/projects/{pid}/raters?format=json|csv (teacher).
 func (h *Hub) listRaters(w http.ResponseWriter, r *http.Request) error {
 	_, proj, err := h.forProject(r, true)
 	if err != nil {
 		return err
 	}
+	format := r.URL.Query().Get("format")
+	if format != "" && format != "json" && format != "csv" {
+		return errInvalid("format", `format must be "json" or "csv"`)
+	}
 	rs, err := h.store.Raters(r.Context(), proj.ID)
 	if err != nil {
 		return err
 	}
+	if format == "csv" {
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="prefer-`+proj.ID+`-raters.csv"`)
+		w.Header().Set("Cache-Control", "no-store")
+		cw := csv.NewWriter(w)
+		cw.Write(RaterTimeColumns)
+		for _, rt := range rs {
+			cw.Write(RaterTimeRow(rt))
+		}
+		cw.Flush()
+		return nil
+	}
 	out := []raterJSON{}
 	for _, rt := range rs {
-		j := raterJSON{ID: rt.ID, Name: rt.Name, Excluded: rt.Excluded, Comparisons: rt.Comparisons, CreatedAt: rt.CreatedAt}
+		j := raterJSON{ID: rt.ID, Name: rt.Name, Participant: rt.Participant, Excluded: rt.Excluded, Comparisons: rt.Comparisons,
+			Labels: rt.Comparisons, ActiveMinutes: float64(rt.ActiveMS) / 60000, CreatedAt: rt.CreatedAt}
+		if !math.IsNaN(rt.MedianMS) {
+			sec := rt.MedianMS / 1000
+			j.MedianSecondsPerLabel = &sec
+		}
 		if !rt.LastSeen.IsZero() {
 			t := rt.LastSeen
 			j.LastSeenAt = &t

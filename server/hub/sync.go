@@ -12,18 +12,16 @@ import (
 
 	"github.com/prefer-rlhf/prefer/core/merge"
 	"github.com/prefer-rlhf/prefer/core/prefs"
+	"github.com/prefer-rlhf/prefer/core/wire"
 	"github.com/prefer-rlhf/prefer/server/store"
 )
 
 // syncRequest is the body of POST /api/v1/projects/{pid}/sync. Comparisons are kept raw so
 // that each is decoded on its own: a bad one is rejected alone.
-type syncRequest struct {
-	Comparisons      []json.RawMessage `json:"comparisons"`
-	ModelUpdate      json.RawMessage   `json:"model_update"`
-	WantPairs        int               `json:"want_pairs"`
-	SkipPairs        []string          `json:"skip_pairs"`
-	HaveModelVersion int               `json:"have_model_version"`
-}
+type syncRequest = wire.SyncRequest[json.RawMessage]
+
+// syncResponse is the answer, with pairs' clips as stored.
+type syncResponse = wire.SyncResponse[wire.Pair]
 
 // wireComparison is one comparison as a client sends it. Fields are decoded as plain JSON
 // types and validated here, so that every problem names its field.
@@ -42,44 +40,6 @@ type wireModelUpdate struct {
 	Delta       []float64          `json:"delta"`
 	DeltaF32    *string            `json:"delta_f32"`
 	Metrics     map[string]float64 `json:"metrics"`
-}
-
-type rejected struct {
-	ID     string `json:"id"`
-	Index  int    `json:"index"`
-	Field  string `json:"field"`
-	Reason string `json:"reason"`
-}
-
-type updateStatus struct {
-	ID     string `json:"id"`
-	Status string `json:"status"` // accepted, duplicate or rejected
-	Reason string `json:"reason"`
-}
-
-type pairJSON struct {
-	ID    string          `json:"id"`
-	Left  json.RawMessage `json:"left"`
-	Right json.RawMessage `json:"right"`
-}
-
-type projectStatus struct {
-	Paused        bool `json:"paused"`
-	ModelVersion  int  `json:"model_version"`
-	PolicyVersion int  `json:"policy_version"`
-	// HideModelPredictions is the teacher's setting: the app must not show its model's
-	// predicted preference.
-	HideModelPredictions bool `json:"hide_model_predictions"`
-}
-
-type syncResponse struct {
-	Accepted    []string      `json:"accepted"`
-	Duplicates  []string      `json:"duplicates"`
-	Rejected    []rejected    `json:"rejected"`
-	ModelUpdate *updateStatus `json:"model_update"`
-	Pairs       []pairJSON    `json:"pairs"`
-	Model       *modelJSON    `json:"model"`
-	Project     projectStatus `json:"project"`
 }
 
 // MaxUpdateLabels bounds a model update's label count, its FedAvg weight.
@@ -132,7 +92,7 @@ func (h *Hub) sync(w http.ResponseWriter, r *http.Request) error {
 	}
 
 	now := h.now()
-	res := syncResponse{Accepted: []string{}, Duplicates: []string{}, Rejected: []rejected{}, Pairs: []pairJSON{}}
+	res := syncResponse{Accepted: []string{}, Duplicates: []string{}, Rejected: []wire.Rejection{}, Pairs: []wire.Pair{}}
 
 	// Validate each comparison on its own; keep the good ones.
 	h.prefetchPairs(r, pid, req.Comparisons)
@@ -142,7 +102,7 @@ func (h *Hub) sync(w http.ResponseWriter, r *http.Request) error {
 	for i, raw := range req.Comparisons {
 		c, id, fe := h.parseComparison(r, pid, raw, now)
 		if fe != nil {
-			res.Rejected = append(res.Rejected, rejected{ID: id, Index: i, Field: fe.Field, Reason: fe.Reason})
+			res.Rejected = append(res.Rejected, wire.Rejection{ID: id, Index: i, Field: fe.Field, Reason: fe.Reason})
 			continue
 		}
 		if _, dup := index[c.ID]; dup {
@@ -153,24 +113,33 @@ func (h *Hub) sync(w http.ResponseWriter, r *http.Request) error {
 		good = append(good, c)
 	}
 
-	// Store them; this returns once they are committed to disk.
+	proj, latest, pv, err := h.status(ctx, pid)
+	if err != nil {
+		return err
+	}
+	// Store them, up to the rater's cap; this returns once they are committed to disk.
+	capped := proj.Settings.MaxLabelsPerRater
+	var labels int
 	if len(good) > 0 {
-		sr, err := h.store.AddComparisons(ctx, pid, rater.ID, good, now)
+		sr, err := h.store.AddComparisonsCapped(ctx, pid, rater.ID, good, now, capped)
 		if err != nil {
 			return err
 		}
 		res.Accepted = append(res.Accepted, sr.Accepted...)
 		res.Duplicates = append(res.Duplicates, sr.Duplicates...)
 		for _, id := range sr.Foreign {
-			res.Rejected = append(res.Rejected, rejected{ID: id, Index: index[id], Field: "id", Reason: "is already used by another comparison"})
+			res.Rejected = append(res.Rejected, wire.Rejection{ID: id, Index: index[id], Field: "id", Reason: "is already used by another comparison"})
 		}
+		for _, id := range sr.Quota {
+			res.Rejected = append(res.Rejected, wire.Rejection{ID: id, Index: index[id], Field: wire.QuotaField,
+				Reason: fmt.Sprintf("the project takes at most %d comparisons per rater", capped)})
+		}
+		labels = sr.Labels
+	} else if labels, err = h.store.RaterLabels(ctx, rater.ID); err != nil {
+		return err
 	}
 	res.Duplicates = append(res.Duplicates, repeats...)
 
-	proj, latest, pv, err := h.status(ctx, pid)
-	if err != nil {
-		return err
-	}
 	if upd != nil {
 		st, err := h.storeUpdate(r, proj, rater.ID, upd, latest, now)
 		if err != nil {
@@ -178,13 +147,18 @@ func (h *Hub) sync(w http.ResponseWriter, r *http.Request) error {
 		}
 		res.ModelUpdate = st
 	}
-	if req.WantPairs > 0 {
-		ps, err := h.store.PairsFor(ctx, pid, rater.ID, req.WantPairs, req.SkipPairs)
+	// A rater at the cap gets no pairs; one near it no more than it may still label.
+	want := req.WantPairs
+	if capped > 0 {
+		want = min(want, max(0, capped-labels))
+	}
+	if want > 0 {
+		ps, err := h.store.PairsForOverlap(ctx, pid, rater.ID, want, req.SkipPairs, proj.Settings.Overlap)
 		if err != nil {
 			return err
 		}
 		for _, p := range ps {
-			res.Pairs = append(res.Pairs, pairJSON{p.ID, p.Left, p.Right})
+			res.Pairs = append(res.Pairs, wire.Pair{ID: p.ID, Left: p.Left, Right: p.Right})
 			h.pairs.Store(p.ID, pid)
 		}
 	}
@@ -194,11 +168,15 @@ func (h *Hub) sync(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		if m != nil {
-			res.Model = toModelJSON(m)
+			if res.Model, err = json.Marshal(toModelJSON(m)); err != nil {
+				return err
+			}
 		}
 	}
-	res.Project = projectStatus{Paused: proj.Paused, ModelVersion: latest, PolicyVersion: pv,
-		HideModelPredictions: proj.Settings.HideModelPredictions}
+	set := proj.Settings
+	res.Project = wire.Project{Paused: proj.Paused, ModelVersion: latest, PolicyVersion: pv,
+		HideModelPredictions: set.HideModelPredictions, Overlap: set.Overlap, MaxLabelsPerRater: set.MaxLabelsPerRater,
+		Labels: labels, CompletionURL: set.CompletionURL, Instructions: set.Instructions}
 	writeJSON(w, http.StatusOK, res)
 	return nil
 }
@@ -285,9 +263,9 @@ func (h *Hub) pairKnown(r *http.Request, pid, pairID string) (bool, error) {
 // storeUpdate validates a private model update against the project's models and stores it.
 // A bad update is answered with status "rejected" and a reason, not an HTTP error, so the
 // comparisons of the same request still count.
-func (h *Hub) storeUpdate(r *http.Request, proj *store.Project, raterID string, u *wireModelUpdate, latest int, now time.Time) (*updateStatus, error) {
-	reject := func(format string, args ...any) (*updateStatus, error) {
-		return &updateStatus{ID: u.ID, Status: "rejected", Reason: fmt.Sprintf(format, args...)}, nil
+func (h *Hub) storeUpdate(r *http.Request, proj *store.Project, raterID string, u *wireModelUpdate, latest int, now time.Time) (*wire.UpdateVerdict, error) {
+	reject := func(format string, args ...any) (*wire.UpdateVerdict, error) {
+		return &wire.UpdateVerdict{ID: u.ID, Status: "rejected", Reason: fmt.Sprintf(format, args...)}, nil
 	}
 	ctx := r.Context()
 	if latest == 0 {
@@ -352,7 +330,7 @@ func (h *Hub) storeUpdate(r *http.Request, proj *store.Project, raterID string, 
 		return nil, err
 	}
 	if dup {
-		return &updateStatus{ID: u.ID, Status: "duplicate"}, nil
+		return &wire.UpdateVerdict{ID: u.ID, Status: "duplicate"}, nil
 	}
-	return &updateStatus{ID: u.ID, Status: "accepted"}, nil
+	return &wire.UpdateVerdict{ID: u.ID, Status: "accepted"}, nil
 }

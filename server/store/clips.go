@@ -28,7 +28,7 @@ type NewPair struct {
 // Clip returns a clip's JSON (prefs.Clip form), or ErrNotFound if the project has no such clip.
 func (s *Store) Clip(ctx context.Context, projectID, clipID string) (json.RawMessage, error) {
 	var data string
-	err := s.r.QueryRowContext(ctx, `SELECT data FROM clips WHERE id = ? AND project_id = ?`, clipID, projectID).Scan(&data)
+	err := s.r.QueryRowContext(ctx, SQLClip, clipID, projectID).Scan(&data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -41,7 +41,7 @@ func (s *Store) Clip(ctx context.Context, projectID, clipID string) (json.RawMes
 // ClipsByID returns the clips with the given ids in one project, decoded.
 func (s *Store) ClipsByID(ctx context.Context, projectID string, ids []string) (map[string]prefs.Clip, error) {
 	b, _ := json.Marshal(ids)
-	rows, err := s.r.QueryContext(ctx, `SELECT id, data FROM clips WHERE project_id = ? AND id IN (SELECT value FROM json_each(?))`, projectID, string(b))
+	rows, err := s.r.QueryContext(ctx, SQLClipsByID, projectID, string(b))
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -64,7 +64,7 @@ func (s *Store) ClipsByID(ctx context.Context, projectID string, ids []string) (
 // PairExists reports whether the project has a pair with this id.
 func (s *Store) PairExists(ctx context.Context, projectID, pairID string) (bool, error) {
 	var one int
-	err := s.r.QueryRowContext(ctx, `SELECT 1 FROM pairs WHERE id = ? AND project_id = ?`, pairID, projectID).Scan(&one)
+	err := s.r.QueryRowContext(ctx, SQLPairExists, pairID, projectID).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -75,8 +75,16 @@ func (s *Store) PairExists(ctx context.Context, projectID, pairID string) (bool,
 }
 
 // PairsFor returns up to n active pairs of the project that the rater has not labelled and
-// that are not in skip (pairs the client already holds), highest priority first.
+// that are not in skip, with no overlap limit; see PairsForOverlap.
 func (s *Store) PairsFor(ctx context.Context, projectID, raterID string, n int, skip []string) ([]Pair, error) {
+	return s.PairsForOverlap(ctx, projectID, raterID, n, skip, 0)
+}
+
+// PairsForOverlap returns up to n active pairs of the project that the rater has not labelled
+// and that are not in skip (pairs the client already holds), leaving out pairs that overlap
+// distinct raters have labelled (0: none left out) except gold pairs; pairs others have
+// started first, then highest priority (SQLPairsFor).
+func (s *Store) PairsForOverlap(ctx context.Context, projectID, raterID string, n int, skip []string, overlap int) ([]Pair, error) {
 	if n <= 0 {
 		return nil, nil
 	}
@@ -84,13 +92,7 @@ func (s *Store) PairsFor(ctx context.Context, projectID, raterID string, n int, 
 		skip = []string{}
 	}
 	sk, _ := json.Marshal(skip)
-	rows, err := s.r.QueryContext(ctx, `SELECT p.id, l.data, r.data
-		FROM pairs p JOIN clips l ON l.id = p.left_clip JOIN clips r ON r.id = p.right_clip
-		WHERE p.project_id = ? AND p.active = 1
-		  AND NOT EXISTS (SELECT 1 FROM comparisons c WHERE c.rater_id = ? AND c.pair_id = p.id)
-		  AND p.id NOT IN (SELECT value FROM json_each(?))
-		ORDER BY p.priority DESC, p.created_at DESC, p.id
-		LIMIT ?`, projectID, raterID, string(sk), n)
+	rows, err := s.r.QueryContext(ctx, SQLPairsFor, projectID, raterID, string(sk), n, overlap)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -112,7 +114,7 @@ func (s *Store) PairsFor(ctx context.Context, projectID, raterID string, n int, 
 // older pairs stop being served (they stay valid: labels on them are still accepted).
 func insertClipsAndPairs(ctx context.Context, tx *sql.Tx, projectID string, clips []prefs.Clip, pairs []NewPair, replace bool, now time.Time) error {
 	if replace && len(pairs) > 0 {
-		if _, err := tx.ExecContext(ctx, `UPDATE pairs SET active = 0 WHERE project_id = ? AND active = 1`, projectID); err != nil {
+		if _, err := tx.ExecContext(ctx, SQLRetirePairs, projectID); err != nil {
 			return fmt.Errorf("store: %w", err)
 		}
 	}

@@ -25,26 +25,28 @@ type commitReq struct {
 	projectID, raterID string
 	items              string // JSON array of {id, pair_id, choice, created_at, response_ms} for json_each
 	n                  int
+	max                int // the rater's cap (0: none)
 	received           int64
 	done               chan commitRes
 }
 
-// commitRes lists the ids that were newly inserted and those already present under another
-// rater's name.
+// commitRes lists the ids that were newly inserted, which of the others are stored (and
+// whether under this rater), and the rater's label count after the insert.
 type commitRes struct {
 	inserted []string
-	foreign  []string
+	stored   map[string]bool
+	labels   int
 	err      error
 }
 
 type committer struct {
 	db *sql.DB
 	// Statements prepared once on the writer connection.
-	insert, foreign, touch *sql.Stmt
-	ch                     chan *commitReq
-	mu                     sync.RWMutex // guards closed against sends racing with stop
-	closed                 bool
-	done                   chan struct{}
+	insert, capped, stored, touch, count, pairRaters *sql.Stmt
+	ch                                               chan *commitReq
+	mu                                               sync.RWMutex // guards closed against sends racing with stop
+	closed                                           bool
+	done                                             chan struct{}
 }
 
 // ErrClosed is returned for writes submitted after Close.
@@ -62,8 +64,8 @@ func (c *committer) prepare() error {
 	if c.insert != nil {
 		return nil
 	}
-	var sts [3]*sql.Stmt
-	for i, q := range []string{insertComparisons, foreignComparisons, touchRater} {
+	var sts [6]*sql.Stmt
+	for i, q := range []string{SQLInsertComparisons, SQLInsertComparisonsCapped, SQLStoredComparisons, SQLTouchRater, SQLAddRaterLabels, SQLCountPairRaters} {
 		st, err := c.db.Prepare(q)
 		if err != nil {
 			for _, p := range sts[:i] {
@@ -73,7 +75,7 @@ func (c *committer) prepare() error {
 		}
 		sts[i] = st
 	}
-	c.insert, c.foreign, c.touch = sts[0], sts[1], sts[2]
+	c.insert, c.capped, c.stored, c.touch, c.count, c.pairRaters = sts[0], sts[1], sts[2], sts[3], sts[4], sts[5]
 	return nil
 }
 
@@ -105,7 +107,7 @@ func (c *committer) stop() {
 	}
 	c.mu.Unlock()
 	<-c.done
-	for _, st := range []*sql.Stmt{c.insert, c.foreign, c.touch} {
+	for _, st := range []*sql.Stmt{c.insert, c.capped, c.stored, c.touch, c.count, c.pairRaters} {
 		if st != nil {
 			st.Close()
 		}
@@ -155,17 +157,6 @@ func (c *committer) loop() {
 	}
 }
 
-const insertComparisons = `INSERT INTO comparisons (id, project_id, rater_id, pair_id, choice, created_at, response_ms, received_at)
-	SELECT json_extract(value, '$.id'), ?1, ?2, json_extract(value, '$.pair_id'), json_extract(value, '$.choice'),
-	       json_extract(value, '$.created_at'), json_extract(value, '$.response_ms'), ?3
-	FROM json_each(?4) WHERE true
-	ON CONFLICT(id) DO NOTHING
-	RETURNING id`
-
-const foreignComparisons = `SELECT id FROM comparisons WHERE id IN (SELECT json_extract(value, '$.id') FROM json_each(?1)) AND rater_id <> ?2`
-
-const touchRater = `UPDATE raters SET last_seen_at = ?1 WHERE id = ?2`
-
 // write inserts a group in one transaction and commits it.
 func (c *committer) write(group []*commitReq) ([]commitRes, error) {
 	ctx := context.Background()
@@ -181,44 +172,8 @@ func (c *committer) write(group []*commitReq) ([]commitRes, error) {
 	touched := map[string]int64{}
 	for i, r := range group {
 		touched[r.raterID] = max(touched[r.raterID], r.received)
-		if r.n == 0 {
-			continue
-		}
-		rows, err := tx.StmtContext(ctx, c.insert).QueryContext(ctx, r.projectID, r.raterID, r.received, r.items)
-		if err != nil {
-			return nil, fmt.Errorf("store: insert comparisons: %w", err)
-		}
-		ins := make([]string, 0, r.n)
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("store: insert comparisons: %w", err)
-			}
-			ins = append(ins, id)
-		}
-		if err := rows.Close(); err != nil {
-			return nil, fmt.Errorf("store: insert comparisons: %w", err)
-		}
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("store: insert comparisons: %w", err)
-		}
-		out[i].inserted = ins
-		if len(ins) < r.n {
-			// Some were already there: find those another rater owns.
-			rows, err := tx.StmtContext(ctx, c.foreign).QueryContext(ctx, r.items, r.raterID)
-			if err != nil {
-				return nil, fmt.Errorf("store: %w", err)
-			}
-			for rows.Next() {
-				var id string
-				if err := rows.Scan(&id); err != nil {
-					rows.Close()
-					return nil, fmt.Errorf("store: %w", err)
-				}
-				out[i].foreign = append(out[i].foreign, id)
-			}
-			rows.Close()
+		if err := c.insertOne(ctx, tx, r, &out[i]); err != nil {
+			return nil, err
 		}
 	}
 	for id, t := range touched {
@@ -230,4 +185,62 @@ func (c *committer) write(group []*commitReq) ([]commitRes, error) {
 		return nil, fmt.Errorf("store: commit: %w", err)
 	}
 	return out, nil
+}
+
+// insertOne inserts one request's comparisons inside tx (up to its cap) and learns which of
+// the others are stored already.
+func (c *committer) insertOne(ctx context.Context, tx *sql.Tx, r *commitReq, out *commitRes) error {
+	var rows *sql.Rows
+	var err error
+	if r.max > 0 {
+		rows, err = tx.StmtContext(ctx, c.capped).QueryContext(ctx, r.projectID, r.raterID, r.received, r.items, r.max)
+	} else {
+		rows, err = tx.StmtContext(ctx, c.insert).QueryContext(ctx, r.projectID, r.raterID, r.received, r.items)
+	}
+	if err != nil {
+		return fmt.Errorf("store: insert comparisons: %w", err)
+	}
+	out.inserted = make([]string, 0, r.n)
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return fmt.Errorf("store: insert comparisons: %w", err)
+		}
+		out.inserted = append(out.inserted, id)
+	}
+	if err := rows.Close(); err != nil {
+		return fmt.Errorf("store: insert comparisons: %w", err)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: insert comparisons: %w", err)
+	}
+	// Right after the insert: its changes() are the rows it inserted.
+	if err := tx.StmtContext(ctx, c.count).QueryRowContext(ctx, r.raterID).Scan(&out.labels); err != nil {
+		return fmt.Errorf("store: count rater labels: %w", err)
+	}
+	if len(out.inserted) > 0 {
+		if _, err := tx.StmtContext(ctx, c.pairRaters).ExecContext(ctx, r.raterID, r.received, r.items); err != nil {
+			return fmt.Errorf("store: count pair raters: %w", err)
+		}
+	}
+	if len(out.inserted) == r.n {
+		return nil
+	}
+	// Some were not inserted: learn which are stored, and whose.
+	rows, err = tx.StmtContext(ctx, c.stored).QueryContext(ctx, r.items, r.raterID)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	defer rows.Close()
+	out.stored = map[string]bool{}
+	for rows.Next() {
+		var id string
+		var mine bool
+		if err := rows.Scan(&id, &mine); err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		out.stored[id] = mine
+	}
+	return rows.Err()
 }

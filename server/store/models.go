@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/prefer-rlhf/prefer/core/jsonnum"
 	"math"
 	"time"
 
@@ -51,11 +52,11 @@ type Policy struct {
 	CreatedAt     time.Time
 }
 
-// finiteMetrics drops NaN and infinities, which JSON cannot carry.
-func finiteMetrics(m map[string]float64) string {
+// FiniteMetrics is m as JSON without its NaN and infinite entries, which JSON cannot carry.
+func FiniteMetrics(m map[string]float64) string {
 	clean := make(map[string]float64, len(m))
 	for k, v := range m {
-		if !math.IsNaN(v) && !math.IsInf(v, 0) {
+		if jsonnum.Finite(v) {
 			clean[k] = v
 		}
 	}
@@ -63,8 +64,9 @@ func finiteMetrics(m map[string]float64) string {
 	return string(b)
 }
 
-func nullFloat(v float64) any {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
+// NullFloat is v as a SQL argument: NULL (unknown) when v is not finite.
+func NullFloat(v float64) any {
+	if !jsonnum.Finite(v) {
 		return nil
 	}
 	return v
@@ -73,7 +75,7 @@ func nullFloat(v float64) any {
 // LatestModelVersion returns the newest reward-model version of a project, 0 if none.
 func (s *Store) LatestModelVersion(ctx context.Context, projectID string) (int, error) {
 	var v int
-	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM reward_models WHERE project_id = ?`, projectID).Scan(&v)
+	err := s.r.QueryRowContext(ctx, SQLLatestModelVersion, projectID).Scan(&v)
 	if err != nil {
 		return 0, fmt.Errorf("store: %w", err)
 	}
@@ -84,11 +86,9 @@ func (s *Store) LatestModelVersion(ctx context.Context, projectID string) (int, 
 func (s *Store) Model(ctx context.Context, projectID string, version int) (*Model, error) {
 	var row *sql.Row
 	if version == 0 {
-		row = s.r.QueryRowContext(ctx, `SELECT version, weights, num_params, metrics, created_at FROM reward_models
-			WHERE project_id = ? ORDER BY version DESC LIMIT 1`, projectID)
+		row = s.r.QueryRowContext(ctx, SQLLatestModel, projectID)
 	} else {
-		row = s.r.QueryRowContext(ctx, `SELECT version, weights, num_params, metrics, created_at FROM reward_models
-			WHERE project_id = ? AND version = ?`, projectID, version)
+		row = s.r.QueryRowContext(ctx, SQLModel, projectID, version)
 	}
 	m := Model{ProjectID: projectID}
 	var w, met string
@@ -119,9 +119,8 @@ func (s *Store) AddModelUpdate(ctx context.Context, u *ModelUpdate) (duplicate b
 	if u.ReceivedAt.IsZero() {
 		u.ReceivedAt = time.Now()
 	}
-	res, err := s.w.ExecContext(ctx, `INSERT INTO model_updates (id, project_id, rater_id, base_version, labels, delta, metrics, status, received_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?) ON CONFLICT(id) DO NOTHING`,
-		u.ID, u.ProjectID, u.RaterID, u.BaseVersion, u.Labels, EncodeDelta(u.Delta), finiteMetrics(u.Metrics), ms(u.ReceivedAt))
+	res, err := s.w.ExecContext(ctx, SQLAddModelUpdate,
+		u.ID, u.ProjectID, u.RaterID, u.BaseVersion, u.Labels, EncodeDelta(u.Delta), FiniteMetrics(u.Metrics), ms(u.ReceivedAt))
 	if err != nil {
 		return false, fmt.Errorf("store: add model update: %w", err)
 	}
@@ -133,7 +132,7 @@ func (s *Store) AddModelUpdate(ctx context.Context, u *ModelUpdate) (duplicate b
 		return false, nil
 	}
 	var owner string
-	if err := s.w.QueryRowContext(ctx, `SELECT rater_id FROM model_updates WHERE id = ?`, u.ID).Scan(&owner); err != nil {
+	if err := s.w.QueryRowContext(ctx, SQLModelUpdateOwner, u.ID).Scan(&owner); err != nil {
 		return false, fmt.Errorf("store: %w", err)
 	}
 	if owner != u.RaterID {
@@ -148,9 +147,7 @@ var ErrForeignID = errors.New("store: id already used by another rater")
 // ModelUpdates returns a project's model updates with the given status ("" for all), oldest
 // first, deltas included.
 func (s *Store) ModelUpdates(ctx context.Context, projectID, status string) ([]ModelUpdate, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, rater_id, base_version, labels, delta, metrics, status,
-		COALESCE(merged_into, 0), COALESCE(reason, ''), received_at
-		FROM model_updates WHERE project_id = ? AND (? = '' OR status = ?) ORDER BY rowid`, projectID, status, status)
+	rows, err := s.r.QueryContext(ctx, SQLModelUpdates, projectID, status)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -181,8 +178,7 @@ func (s *Store) LatestPolicy(ctx context.Context, projectID string) (*Policy, er
 	p := Policy{ProjectID: projectID}
 	var lr, tr, kl sql.NullFloat64
 	var created int64
-	err := s.r.QueryRowContext(ctx, `SELECT version, weights, learned_return, true_return, kl, env_steps, labels, created_at
-		FROM policies WHERE project_id = ? ORDER BY version DESC LIMIT 1`, projectID).
+	err := s.r.QueryRowContext(ctx, SQLLatestPolicy, projectID).
 		Scan(&p.Version, &p.Weights, &lr, &tr, &kl, &p.EnvSteps, &p.Labels, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
@@ -196,8 +192,7 @@ func (s *Store) LatestPolicy(ctx context.Context, projectID string) (*Policy, er
 
 // PolicyHistory returns the newest limit policy checkpoints, oldest first, without weights.
 func (s *Store) PolicyHistory(ctx context.Context, projectID string, limit int) ([]Policy, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT version, learned_return, true_return, kl, env_steps, labels, created_at FROM
-		(SELECT * FROM policies WHERE project_id = ? ORDER BY version DESC LIMIT ?) ORDER BY version`, projectID, limit)
+	rows, err := s.r.QueryContext(ctx, SQLPolicyHistory, projectID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -247,38 +242,37 @@ func (s *Store) PublishRound(ctx context.Context, r *Round) error {
 	defer tx.Rollback()
 	now := time.Now()
 	if m := r.Model; m != nil {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO reward_models (project_id, version, weights, num_params, metrics, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-			r.ProjectID, m.Version, string(m.Weights), m.NumParams, finiteMetrics(m.Metrics), ms(now)); err != nil {
+		if _, err := tx.ExecContext(ctx, SQLPublishModel,
+			r.ProjectID, m.Version, string(m.Weights), m.NumParams, FiniteMetrics(m.Metrics), ms(now)); err != nil {
 			return fmt.Errorf("store: publish model %d: %w", m.Version, err)
 		}
 	}
 	if p := r.Policy; p != nil {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO policies (project_id, version, weights, learned_return, true_return, kl, env_steps, labels, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			r.ProjectID, p.Version, p.Weights, nullFloat(p.LearnedReturn), nullFloat(p.TrueReturn), nullFloat(p.KL), p.EnvSteps, p.Labels, ms(now)); err != nil {
+		if _, err := tx.ExecContext(ctx, SQLPublishPolicy,
+			r.ProjectID, p.Version, p.Weights, NullFloat(p.LearnedReturn), NullFloat(p.TrueReturn), NullFloat(p.KL), p.EnvSteps, p.Labels, ms(now)); err != nil {
 			return fmt.Errorf("store: publish policy %d: %w", p.Version, err)
 		}
 	}
 	if err := insertClipsAndPairs(ctx, tx, r.ProjectID, r.Clips, r.Pairs, r.ReplacePairs, now); err != nil {
 		return err
 	}
-	for _, id := range r.Merged {
+	if len(r.Merged) > 0 {
 		if r.Model == nil {
 			return errors.New("store: merged updates without a model version")
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE model_updates SET status = 'merged', merged_into = ? WHERE id = ? AND project_id = ?`,
-			r.Model.Version, id, r.ProjectID); err != nil {
+		ids, _ := json.Marshal(r.Merged)
+		if _, err := tx.ExecContext(ctx, SQLMergedUpdates, r.Model.Version, r.ProjectID, string(ids)); err != nil {
 			return fmt.Errorf("store: %w", err)
 		}
 	}
 	for id, reason := range r.Rejected {
-		if _, err := tx.ExecContext(ctx, `UPDATE model_updates SET status = 'rejected', reason = ? WHERE id = ? AND project_id = ?`,
+		if _, err := tx.ExecContext(ctx, SQLRejectUpdate,
 			reason, id, r.ProjectID); err != nil {
 			return fmt.Errorf("store: %w", err)
 		}
 	}
 	if r.Checkpoint != nil {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO trainer_state (project_id, round, state, updated_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT(project_id) DO UPDATE SET round = excluded.round, state = excluded.state, updated_at = excluded.updated_at`,
+		if _, err := tx.ExecContext(ctx, SQLSaveCheckpoint,
 			r.ProjectID, r.Round, r.Checkpoint, ms(now)); err != nil {
 			return fmt.Errorf("store: save checkpoint: %w", err)
 		}
@@ -291,7 +285,7 @@ func (s *Store) PublishRound(ctx context.Context, r *Round) error {
 
 // Checkpoint returns the trainer's last saved state for a project, or ErrNotFound.
 func (s *Store) Checkpoint(ctx context.Context, projectID string) (round int, state []byte, err error) {
-	err = s.r.QueryRowContext(ctx, `SELECT round, state FROM trainer_state WHERE project_id = ?`, projectID).Scan(&round, &state)
+	err = s.r.QueryRowContext(ctx, SQLCheckpoint, projectID).Scan(&round, &state)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil, ErrNotFound
 	}
@@ -304,7 +298,7 @@ func (s *Store) Checkpoint(ctx context.Context, projectID string) (round int, st
 // ModelNumParams returns a model version's parameter count, or ErrNotFound.
 func (s *Store) ModelNumParams(ctx context.Context, projectID string, version int) (int, error) {
 	var n int
-	err := s.r.QueryRowContext(ctx, `SELECT num_params FROM reward_models WHERE project_id = ? AND version = ?`, projectID, version).Scan(&n)
+	err := s.r.QueryRowContext(ctx, SQLModelNumParams, projectID, version).Scan(&n)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, ErrNotFound
 	}
@@ -317,7 +311,7 @@ func (s *Store) ModelNumParams(ctx context.Context, projectID string, version in
 // LatestPolicyVersion returns the newest policy version of a project, 0 if none.
 func (s *Store) LatestPolicyVersion(ctx context.Context, projectID string) (int, error) {
 	var v int
-	err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM policies WHERE project_id = ?`, projectID).Scan(&v)
+	err := s.r.QueryRowContext(ctx, SQLLatestPolicyVersion, projectID).Scan(&v)
 	if err != nil {
 		return 0, fmt.Errorf("store: %w", err)
 	}

@@ -28,15 +28,13 @@ func (s *Store) CreateProject(ctx context.Context, p *Project) error {
 	if p.CreatedAt.IsZero() {
 		p.CreatedAt = time.Now()
 	}
-	_, err = s.w.ExecContext(ctx, `INSERT INTO projects (id, env, settings, join_code, paused, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+	_, err = s.w.ExecContext(ctx, SQLCreateProject,
 		p.ID, p.Env, string(set), p.JoinCode, boolInt(p.Paused), ms(p.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("store: create project: %w", err)
 	}
 	return nil
 }
-
-const projectCols = `id, env, settings, join_code, paused, created_at`
 
 func scanProject(row interface{ Scan(...any) error }) (*Project, error) {
 	var p Project
@@ -60,17 +58,17 @@ func scanProject(row interface{ Scan(...any) error }) (*Project, error) {
 
 // Project returns the project with the given id, or ErrNotFound.
 func (s *Store) Project(ctx context.Context, id string) (*Project, error) {
-	return scanProject(s.r.QueryRowContext(ctx, `SELECT `+projectCols+` FROM projects WHERE id = ?`, id))
+	return scanProject(s.r.QueryRowContext(ctx, SQLProject, id))
 }
 
 // ProjectByJoinCode returns the project a join code opens, or ErrNotFound.
 func (s *Store) ProjectByJoinCode(ctx context.Context, code string) (*Project, error) {
-	return scanProject(s.r.QueryRowContext(ctx, `SELECT `+projectCols+` FROM projects WHERE join_code = ?`, code))
+	return scanProject(s.r.QueryRowContext(ctx, SQLProjectByCode, code))
 }
 
 // Projects returns every project, oldest first.
 func (s *Store) Projects(ctx context.Context) ([]Project, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+projectCols+` FROM projects ORDER BY created_at, id`)
+	rows, err := s.r.QueryContext(ctx, SQLProjects)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -88,7 +86,7 @@ func (s *Store) Projects(ctx context.Context) ([]Project, error) {
 
 // SetPaused pauses or resumes a project's training.
 func (s *Store) SetPaused(ctx context.Context, id string, paused bool) error {
-	return s.exec1(ctx, `UPDATE projects SET paused = ? WHERE id = ?`, boolInt(paused), id)
+	return s.exec1(ctx, SQLSetPaused, boolInt(paused), id)
 }
 
 // SetSettings replaces a project's settings.
@@ -97,7 +95,7 @@ func (s *Store) SetSettings(ctx context.Context, id string, set Settings) error 
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
-	return s.exec1(ctx, `UPDATE projects SET settings = ? WHERE id = ?`, string(b), id)
+	return s.exec1(ctx, SQLSetSettings, string(b), id)
 }
 
 // exec1 runs a write that must touch exactly one row; zero rows is ErrNotFound.

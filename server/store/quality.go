@@ -21,10 +21,9 @@ func (s *Store) SetGold(ctx context.Context, projectID, pairID string, choice pr
 	}
 	switch choice {
 	case "":
-		_, err = s.w.ExecContext(ctx, `DELETE FROM gold_pairs WHERE pair_id = ? AND project_id = ?`, pairID, projectID)
+		_, err = s.w.ExecContext(ctx, SQLUnsetGold, pairID, projectID)
 	case prefs.Left, prefs.Right, prefs.Equal:
-		_, err = s.w.ExecContext(ctx, `INSERT INTO gold_pairs (pair_id, project_id, choice, created_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (pair_id) DO UPDATE SET choice = excluded.choice`, pairID, projectID, string(choice), ms(time.Now()))
+		_, err = s.w.ExecContext(ctx, SQLSetGold, pairID, projectID, string(choice), ms(time.Now()))
 	default:
 		return fmt.Errorf("store: a gold answer must be left, right or equal, not %q", choice)
 	}
@@ -36,7 +35,7 @@ func (s *Store) SetGold(ctx context.Context, projectID, pairID string, choice pr
 
 // Gold returns the project's gold pairs: pair id -> known answer.
 func (s *Store) Gold(ctx context.Context, projectID string) (map[string]prefs.Choice, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT pair_id, choice FROM gold_pairs WHERE project_id = ?`, projectID)
+	rows, err := s.r.QueryContext(ctx, SQLGold, projectID)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
@@ -58,12 +57,12 @@ func (s *Store) SetRaterWeight(ctx context.Context, projectID, raterID string, w
 	if math.IsNaN(w) || w < 0 || w > 1 {
 		return fmt.Errorf("store: a rater's weight must be in [0, 1], got %v", w)
 	}
-	return s.exec1(ctx, `UPDATE raters SET weight = ? WHERE id = ? AND project_id = ?`, w, raterID, projectID)
+	return s.exec1(ctx, SQLSetRaterWeight, w, raterID, projectID)
 }
 
 // RaterWeights returns the weights of the project's raters whose weight is not 1.
 func (s *Store) RaterWeights(ctx context.Context, projectID string) (map[string]float64, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, weight FROM raters WHERE project_id = ? AND weight != 1`, projectID)
+	rows, err := s.r.QueryContext(ctx, SQLRaterWeights, projectID)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}

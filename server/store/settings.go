@@ -3,6 +3,9 @@ package store
 import (
 	"fmt"
 	"math"
+	"net/url"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Settings are a project's knobs, stored as JSON in projects.settings. A teacher may change
@@ -31,7 +34,29 @@ type Settings struct {
 	// so the class labels unprompted. False (the default, and what older projects' settings
 	// decode to) leaves it to each rater's own "Hide my model's predictions".
 	HideModelPredictions bool `json:"hide_model_predictions"`
+	// Overlap is how many different raters label each pair before it leaves the queue, as
+	// Label Studio's overlap and MTurk's assignments per HIT. Pairs that others have started
+	// are served before fresh ones, so raters who join together share pairs and agreement can
+	// be measured. Gold pairs go to every rater regardless.
+	Overlap int `json:"overlap"`
+	// MaxLabelsPerRater caps the comparisons stored per rater (0: no cap); past it a sync
+	// rejects comparisons with field "quota".
+	MaxLabelsPerRater int `json:"max_labels_per_rater"`
+	// CompletionURL is where the app's thank-you screen links at the cap (a crowd platform's
+	// completion link), or "".
+	CompletionURL string `json:"completion_url"`
+	// Instructions are shown before the first pair and behind the app's help button: plain
+	// text, paragraphs separated by blank lines.
+	Instructions string `json:"instructions"`
 }
+
+// Limits of the settings' ranges.
+const (
+	MaxOverlap           = 50
+	MaxLabelsCap         = 1_000_000
+	MaxCompletionURLLen  = 2048
+	MaxInstructionsChars = 4000
+)
 
 // DefaultSettings returns the settings of a new project.
 func DefaultSettings() Settings {
@@ -43,6 +68,7 @@ func DefaultSettings() Settings {
 		MaxModelStaleness: 5,
 		MergeClipNorm:     10,
 		MergeTrim:         0.2,
+		Overlap:           3,
 	}
 }
 
@@ -71,6 +97,37 @@ func (s Settings) Validate() error {
 		return &SettingsError{"merge_clip_norm", "must be finite and >= 0"}
 	case !(s.MergeTrim >= 0 && s.MergeTrim < 0.5):
 		return &SettingsError{"merge_trim", "must be in [0, 0.5)"}
+	case s.Overlap < 1 || s.Overlap > MaxOverlap:
+		return &SettingsError{"overlap", "must be between 1 and 50"}
+	case s.MaxLabelsPerRater < 0 || s.MaxLabelsPerRater > MaxLabelsCap:
+		return &SettingsError{"max_labels_per_rater", "must be between 0 (no cap) and 1000000"}
+	case !validCompletionURL(s.CompletionURL):
+		return &SettingsError{"completion_url", "must be empty or an absolute http or https URL of at most 2048 characters"}
+	case !validInstructions(s.Instructions):
+		return &SettingsError{"instructions", "must be plain UTF-8 text (no control characters but line breaks and tabs) of at most 4000 characters"}
 	}
 	return nil
+}
+
+func validInstructions(s string) bool {
+	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > MaxInstructionsChars {
+		return false
+	}
+	for _, c := range s {
+		if unicode.IsControl(c) && c != '\n' && c != '\r' && c != '\t' {
+			return false
+		}
+	}
+	return true
+}
+
+func validCompletionURL(s string) bool {
+	if s == "" {
+		return true
+	}
+	if len(s) > MaxCompletionURLLen {
+		return false
+	}
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }

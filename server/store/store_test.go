@@ -205,13 +205,17 @@ func TestSettingsValidate(t *testing.T) {
 		t.Fatal(err)
 	}
 	for field, mut := range map[string]func(*Settings){
-		"clip_seconds":        func(s *Settings) { s.ClipSeconds = math.NaN() },
-		"query":               func(s *Settings) { s.Query = "best" },
-		"pairs_per_round":     func(s *Settings) { s.PairsPerRound = 0 },
-		"ppo_steps_per_round": func(s *Settings) { s.PPOStepsPerRound = -1 },
-		"max_model_staleness": func(s *Settings) { s.MaxModelStaleness = -1 },
-		"merge_clip_norm":     func(s *Settings) { s.MergeClipNorm = math.Inf(1) },
-		"merge_trim":          func(s *Settings) { s.MergeTrim = 0.5 },
+		"clip_seconds":         func(s *Settings) { s.ClipSeconds = math.NaN() },
+		"query":                func(s *Settings) { s.Query = "best" },
+		"pairs_per_round":      func(s *Settings) { s.PairsPerRound = 0 },
+		"ppo_steps_per_round":  func(s *Settings) { s.PPOStepsPerRound = -1 },
+		"max_model_staleness":  func(s *Settings) { s.MaxModelStaleness = -1 },
+		"merge_clip_norm":      func(s *Settings) { s.MergeClipNorm = math.Inf(1) },
+		"merge_trim":           func(s *Settings) { s.MergeTrim = 0.5 },
+		"overlap":              func(s *Settings) { s.Overlap = 0 },
+		"max_labels_per_rater": func(s *Settings) { s.MaxLabelsPerRater = -1 },
+		"completion_url":       func(s *Settings) { s.CompletionURL = "mailto:x@y.org" },
+		"instructions":         func(s *Settings) { s.Instructions = "\x1b[31m" },
 	} {
 		s := DefaultSettings()
 		mut(&s)

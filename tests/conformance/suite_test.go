@@ -45,6 +45,11 @@ func runSuite(t *testing.T, s *server) {
 		{"Export", testExport},
 		{"TeacherControls", testTeacherControls},
 		{"TrainerAPI", testTrainerAPI},
+		{"Overlap", testOverlap},
+		{"Quota", testQuota},
+		{"CrowdSettings", testCrowdSettings},
+		{"RaterTimes", testRaterTimes},
+		{"Classroom", testClassroom},
 		{"RateLimit", testRateLimit},
 	}
 	for _, tc := range tests {

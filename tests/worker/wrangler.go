@@ -232,7 +232,7 @@ migrations_dir = %q
 [assets]
 directory = %q
 not_found_handling = "single-page-application"
-run_worker_first = ["/api/*"]
+run_worker_first = ["/api/*", "/classroom/*", "/teacher"]
 `, filepath.Join(b.Dir, "worker.mjs"), m[1], filepath.Join(root, "server", "store", "migrations"), filepath.Join(root, "public"))
 	if err := os.WriteFile(filepath.Join(dir, "wrangler.toml"), []byte(config), 0o644); err != nil {
 		return nil, err

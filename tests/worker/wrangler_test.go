@@ -37,11 +37,13 @@ func TestWranglerDevServesHealthFromD1(t *testing.T) {
 	if body.SchemaVersion < 2 {
 		t.Errorf("schema_version %d: the migrations were not applied", body.SchemaVersion)
 	}
-	// The browser app is served from public/ on the same origin; /api/* reaches the Worker.
+	// The browser app is served from public/ on the same origin; /api/* reaches the Worker, and
+	// so does the teacher's link, which leads to the dashboard (server/classroom) as under
+	// prefer serve.
 	for _, c := range []struct{ path, ctype, want string }{
 		{"/", "text/html", "<title>Prefer</title>"},
 		{"/join?code=ABC123", "text/html", "<title>Prefer</title>"},
-		{"/teacher?token=x", "text/html", "<title>Prefer</title>"},
+		{"/teacher?token=x", "text/html", `id="rater_rows"`},
 		{"/app.css", "text/css", ""},
 		{"/api/v1/no-such-route", "application/json", `"not_found"`},
 	} {
