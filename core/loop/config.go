@@ -102,22 +102,17 @@ func Defaults(envName string) Config {
 		// carries on to 500 (eval is on the standard 500-step task). But 200 are too few: r̂
 		// has small slopes across upright states that no label pins down, a policy that
 		// follows one drifts along the track, and within 200 steps it never reaches the edge
-		// (seen: balanced perfectly, left the track after ~250 steps). γ = 0.99 looks ~100
+		// (a balancing policy can drift off the track after ~250 steps). γ = 0.99 looks ~100
 		// steps ahead, far enough to see that edge coming. The value loss is not clipped to
 		// ±0.2 of the old values: a refitted r̂ moves every value, and clipping slows the
-		// critic's catching up.
-		// Seeds 1-5, eval on 30 episodes: horizon 200, γ 0.98, clipped value loss, r̂
-		// normalised on the policy's clips: 433.7, 500, 485.8, 127.4, 498.9; normalised on
-		// the labelled clips with an unclipped value loss: 500, 251.1, 500, 500, 500; and with
-		// horizon 300 and γ 0.99 as here: 500 on all five (seeds 6-10: 500, 500, 228.4, 500, 500).
+		// critic's catching up. docs/experiments.md records the runs behind each choice.
 		c.PPO.FixedHorizon = 300
 		c.PPO.EntCoef, c.PPO.Gamma, c.PPO.ClipVLoss = 0.01, 0.99, false
 		c.NormalizeOnLabelled = true
 		c.Steps, c.Rounds = 150000, 10
 		// Clips of 1.5 s, the paper's length (75 steps): a clip from a reset then shows a
 		// random policy fall and lie fallen, and a clip of a balancing policy shows whether it
-		// drifts. Seeds 1-5 with 25-step clips (otherwise the settings of the first line
-		// above): 194.8, 187.1, 122.5, 431.9, 243.1.
+		// drifts; shorter clips hold too little of either to tell them apart.
 		c.ClipSteps = 75
 	case "Pendulum-v1":
 		// PPO's Pendulum defaults as they are, clips of 1.5 s (30 steps), and the 700 labels
