@@ -14,19 +14,8 @@ import (
 // trainer (server/trainer) both call them, so that what the README measures is what a class
 // trains.
 
-// Features is what r̂ reads for a task with action space sp. Christiano et al. 2017 fit
-// r̂(o, a) (§2.1). The discrete-action tasks here (CartPole, Acrobot) reward states alone,
-// and most steps of an early policy are spent in an absorbing failed state where the action
-// does nothing: with the action in its input, the ensemble picks up chance differences
-// between actions there, and PPO follows such an immediate, per-action reward into a
-// constant policy rather than the delayed one of staying up. Continuous tasks (Pendulum,
-// MountainCarContinuous) charge for the action (torque, fuel), so there the model reads it.
-func Features(sp env.Space) reward.Features {
-	if sp.Discrete() {
-		return reward.Obs
-	}
-	return reward.Obs | reward.Act
-}
+// Features is what r̂ reads for a task with action space sp (reward.FeaturesFor says why).
+func Features(sp env.Space) reward.Features { return reward.FeaturesFor(sp.Discrete()) }
 
 // LearnedReward is r̂ as PPO sees it and as it is normalised: observations clamped to the
 // labelled range (see Bounded).

@@ -378,6 +378,7 @@ func (f *Fitter) newModel() (*reward.Model, error) {
 	cfg.NormSample = f.cfg.NormSample
 	if e, err := env.Lookup(f.envOK); err == nil {
 		cfg.ObsScale = e.Spec().ObsScale // as the hub's trainer starts its models
+		cfg.Features = reward.FeaturesFor(e.Spec().Action.Discrete())
 	}
 	f.base = 0
 	return reward.New(cfg, f.shape)
