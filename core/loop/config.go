@@ -7,6 +7,7 @@ package loop
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/prefer-rlhf/prefer/core/env"
 	"github.com/prefer-rlhf/prefer/core/oracle"
@@ -36,6 +37,8 @@ type Config struct {
 	// round, which the value function then chases; the labelled clips, falls included, keep
 	// one scale from round to round.
 	NormalizeOnLabelled bool
+	// Clamp clamps the observations r̂ reads to the range of the labelled clips (Bounded).
+	Clamp bool
 	// LabelDecay is T₀ of the label schedule: after T env steps labels are asked at a rate
 	// proportional to T₀/(T+T₀), so most are asked early, when the policy changes most (App.
 	// A.1 uses 2·10⁶/(T+2·10⁶) for MuJoCo). As a fraction of Steps.
@@ -83,6 +86,7 @@ func Defaults(envName string) Config {
 		RandomShare:   0.15,
 		OldShare:      0.15,
 		OldPolicies:   5,
+		Clamp:         true,
 	}
 	if e, err := env.Lookup(envName); err == nil {
 		c.Reward.Features = Features(e.Spec().Action)
@@ -92,7 +96,12 @@ func Defaults(envName string) Config {
 	c.Reward.MinSteps = 100
 	// PPO's step size anneals over the experiment's Steps, whatever they are set to.
 	c.PPO.TotalSteps = 0
-	switch envName {
+	// A classroom behaviour (or its checker env) trains as its base task does.
+	task := strings.TrimPrefix(envName, env.CheckerPrefix)
+	if b, ok := env.BehaviourOf(task); ok {
+		task = b.Base
+	}
+	switch task {
 	case "CartPole-v1":
 		// PPO's CartPole defaults (step size 2e-2, one layer of 32) with an entropy bonus of
 		// 0.01, γ = 0.99, an unclipped value loss, and training episodes of 300 steps rather
@@ -114,6 +123,12 @@ func Defaults(envName string) Config {
 		// random policy fall and lie fallen, and a clip of a balancing policy shows whether it
 		// drifts; shorter clips hold too little of either to tell them apart.
 		c.ClipSteps = 75
+	case "MountainCarContinuous-v0":
+		// No clamping: the classroom's MountainCarRock-v0 penalises driving past the flag,
+		// which clips of an early policy rarely reach; clamped, a state past the flag is worth
+		// what the nearest labelled one (rocking fast near it) is worth, and PPO drives through
+		// (docs/experiments.md).
+		c.Clamp = false
 	case "Pendulum-v1":
 		// PPO's Pendulum defaults as they are, clips of 1.5 s (30 steps), and the 700 labels
 		// the acceptance allows; it learns by ~60k steps, so 120k leave room.

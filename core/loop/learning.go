@@ -17,9 +17,12 @@ import (
 // Features is what r̂ reads for a task with action space sp (reward.FeaturesFor says why).
 func Features(sp env.Space) reward.Features { return reward.FeaturesFor(sp.Discrete()) }
 
-// LearnedReward is r̂ as PPO sees it and as it is normalised: observations clamped to the
-// labelled range (see Bounded).
-func LearnedReward(m *reward.Model, d *reward.Dataset, obsDim int) *Bounded {
+// LearnedReward is r̂ as PPO sees it and as it is normalised: with Clamp, observations
+// clamped to the labelled range (see Bounded).
+func (c *Config) LearnedReward(m *reward.Model, d *reward.Dataset, obsDim int) *Bounded {
+	if !c.Clamp {
+		d = &reward.Dataset{}
+	}
 	return NewBounded(m, d, obsDim)
 }
 

@@ -104,7 +104,7 @@ func Run(cfg Config, progress func(Point)) (*Report, error) {
 		if err != nil {
 			return st, err
 		}
-		r := LearnedReward(model, data, spec.ObsDim)
+		r := cfg.LearnedReward(model, data, spec.ObsDim)
 		segs := make([]reward.Segment, len(recent))
 		for i := range recent {
 			segs[i] = recent[i].Seg

@@ -89,6 +89,7 @@ func (t *Trainer) round(ctx context.Context, p *project, pr *store.Project, labe
 
 	// 1. The reward model: created untrained in the first round, then warm-started on the
 	// pooled labels (or refitted from scratch when the labels changed other than by growing).
+	lc := loop.Defaults(p.spec.Name)
 	modelChanged, full, err := t.refit(ctx, p, labels, metrics)
 	if err != nil {
 		return err
@@ -103,9 +104,8 @@ func (t *Trainer) round(ctx context.Context, p *project, pr *store.Project, labe
 		// Normalise as the loop does (§2.2.3): over the labelled clips, or over transitions
 		// of the current policy.
 		obs, act, next, n := t.transitions(p, rng, 2048)
-		lc := loop.Defaults(p.spec.Name)
 		recent := []reward.Segment{{Len: n, Obs: obs, Act: act, Next: next}}
-		if err := lc.Normalize(loop.LearnedReward(p.model, p.data, p.spec.ObsDim), p.data, recent); err != nil {
+		if err := lc.Normalize(lc.LearnedReward(p.model, p.data, p.spec.ObsDim), p.data, recent); err != nil {
 			return err
 		}
 		p.modelVersion++
@@ -128,7 +128,7 @@ func (t *Trainer) round(ctx context.Context, p *project, pr *store.Project, labe
 				p.old = p.old[len(p.old)-t.cfg.OldPolicies:]
 			}
 		}
-		p.ppo.SetReward(loop.LearnedReward(p.model, p.data, p.spec.ObsDim))
+		p.ppo.SetReward(lc.LearnedReward(p.model, p.data, p.spec.ObsDim))
 		before := p.ppo.EnvSteps()
 		var last ppo.Stats
 		if err := p.ppo.Train(set.PPOStepsPerRound, func(s ppo.Stats) { last = s }); err != nil {
@@ -150,7 +150,7 @@ func (t *Trainer) round(ctx context.Context, p *project, pr *store.Project, labe
 		evalSeed := t.seed(p.id, next) ^ 0xe7a1
 		trueRet := ppo.Evaluate(pol, evalEnv, t.cfg.EvalEpisodes, evalSeed)
 		learned := math.NaN()
-		if rets, err := ppo.LearnedReturns(pol, loop.LearnedReward(p.model, p.data, p.spec.ObsDim), p.spec.Name, t.cfg.EvalEpisodes, evalSeed); err == nil {
+		if rets, err := ppo.LearnedReturns(pol, lc.LearnedReward(p.model, p.data, p.spec.ObsDim), p.spec.Name, t.cfg.EvalEpisodes, evalSeed); err == nil {
 			learned = mean(rets)
 		}
 		// KL from the initial policy on the states the policy now visits (its last rollout):
