@@ -22,7 +22,8 @@ import (
 // maybeRound runs a round if one is due: the first round of a project (random-policy pairs, so
 // raters can label at once, and an untrained model version 1 that private raters can base
 // updates on), or enough new labels, or a pending private update, or a change in which raters
-// are excluded or down-weighted; and no sooner than Interval after the last round.
+// are excluded or down-weighted, or, while none of these come, PPO on the current reward model
+// until PausedSteps; and no sooner than Interval after the last round.
 func (t *Trainer) maybeRound(ctx context.Context, p *project, pr *store.Project) error {
 	if p.round > 0 && t.cfg.Now().Sub(p.lastRun) < t.cfg.Interval {
 		return nil
@@ -44,8 +45,13 @@ func (t *Trainer) maybeRound(ctx context.Context, p *project, pr *store.Project)
 	}
 	grown := isPrefix(p.dataIDs, labels)
 	due := p.round == 0 || len(pending) > 0 || !grown || len(labels)-p.labelsUsed >= max(t.cfg.MinNewLabels, 1)
-	if !due {
+	// While labels pause, PPO goes on on the current reward model, up to PausedSteps.
+	paused := !due && p.model != nil && p.data.Len() > 0 && p.pausedSteps < t.cfg.PausedSteps
+	if !due && !paused {
 		return nil
+	}
+	if paused {
+		labels = labels[:len(p.dataIDs)] // the few new labels wait for MinNewLabels
 	}
 	err = t.round(ctx, p, pr, labels, pending)
 	if err != nil {
@@ -83,6 +89,7 @@ func (t *Trainer) round(ctx context.Context, p *project, pr *store.Project, labe
 
 	// 1. The reward model: created untrained in the first round, then warm-started on the
 	// pooled labels (or refitted from scratch when the labels changed other than by growing).
+	lc := loop.Defaults(p.spec.Name)
 	modelChanged, full, err := t.refit(ctx, p, labels, metrics)
 	if err != nil {
 		return err
@@ -94,8 +101,11 @@ func (t *Trainer) round(ctx context.Context, p *project, pr *store.Project, labe
 	}
 	if modelChanged || merged {
 		// Normalise each member's output over transitions of the current policy (§2.2.3).
+		// Normalise as the loop does (§2.2.3): over the labelled clips, or over transitions
+		// of the current policy.
 		obs, act, next, n := t.transitions(p, rng, 2048)
-		if err := newBoundedReward(p.model, p.data, p.spec.ObsDim).Normalize(obs, act, next, n); err != nil {
+		recent := []reward.Segment{{Len: n, Obs: obs, Act: act, Next: next}}
+		if err := lc.Normalize(lc.LearnedReward(p.model, p.data, p.spec.ObsDim), p.data, recent); err != nil {
 			return err
 		}
 		p.modelVersion++
@@ -107,7 +117,7 @@ func (t *Trainer) round(ctx context.Context, p *project, pr *store.Project, labe
 			return err
 		}
 		metrics["reward/labels"] = float64(p.data.Len())
-		out.Model = &store.Model{Version: p.modelVersion, Weights: w, NumParams: NumParams(p.model), Metrics: metrics}
+		out.Model = &store.Model{Version: p.modelVersion, Weights: w, NumParams: reward.NumParams(p.model), Metrics: metrics}
 	}
 
 	// 2-3. PPO on the learned reward, then the returns.
@@ -118,13 +128,18 @@ func (t *Trainer) round(ctx context.Context, p *project, pr *store.Project, labe
 				p.old = p.old[len(p.old)-t.cfg.OldPolicies:]
 			}
 		}
-		p.ppo.SetReward(newBoundedReward(p.model, p.data, p.spec.ObsDim))
+		p.ppo.SetReward(lc.LearnedReward(p.model, p.data, p.spec.ObsDim))
 		before := p.ppo.EnvSteps()
 		var last ppo.Stats
 		if err := p.ppo.Train(set.PPOStepsPerRound, func(s ppo.Stats) { last = s }); err != nil {
 			return err
 		}
 		p.envSteps += int64(p.ppo.EnvSteps() - before)
+		if len(labels) == p.labelsUsed && len(pending) == 0 {
+			p.pausedSteps += int64(p.ppo.EnvSteps() - before)
+		} else {
+			p.pausedSteps = 0
+		}
 		p.policyVersion++
 		pol := p.ppo.Policy()
 		// A behaviour's env has no reward: the true return is its scripted checker's score.
@@ -132,8 +147,12 @@ func (t *Trainer) round(ctx context.Context, p *project, pr *store.Project, labe
 		if scored, err := env.ScoredEnv(pr.Env); err == nil {
 			evalEnv = scored
 		}
-		trueRet := ppo.Evaluate(pol, evalEnv, t.cfg.EvalEpisodes, t.seed(p.id, next)^0xe7a1)
-		learned := t.learnedReturn(p, rng)
+		evalSeed := t.seed(p.id, next) ^ 0xe7a1
+		trueRet := ppo.Evaluate(pol, evalEnv, t.cfg.EvalEpisodes, evalSeed)
+		learned := math.NaN()
+		if rets, err := ppo.LearnedReturns(pol, lc.LearnedReward(p.model, p.data, p.spec.ObsDim), p.spec.Name, t.cfg.EvalEpisodes, evalSeed); err == nil {
+			learned = mean(rets)
+		}
 		// KL from the initial policy on the states the policy now visits (its last rollout):
 		// measured, not penalised, so training is unchanged (Config.KLCoef stays as set).
 		kl := math.NaN()
@@ -158,7 +177,10 @@ func (t *Trainer) round(ctx context.Context, p *project, pr *store.Project, labe
 	if err != nil {
 		return err
 	}
-	pairs := t.selectPairs(p, set, cands, rng)
+	pairs, err := t.selectPairs(p, set, cands, rng)
+	if err != nil {
+		return err
+	}
 	used := map[int]bool{}
 	for _, pr := range pairs {
 		used[pr.a], used[pr.b] = true, true
@@ -197,11 +219,8 @@ func rewardShape(p *project) reward.Shape {
 // updates are computed against).
 func (t *Trainer) refit(ctx context.Context, p *project, labels []store.Label, metrics map[string]float64) (changed, full bool, err error) {
 	if p.model == nil {
-		cfg := loop.Defaults(p.spec.Name).Reward
-		cfg.Seed = t.seed(p.id, 0)
-		cfg.Features = rewardFeatures(p.spec.Action)
-		cfg.ObsScale = p.spec.ObsScale
-		if p.model, err = reward.New(cfg, rewardShape(p)); err != nil {
+		lc := loop.Defaults(p.spec.Name)
+		if p.model, err = reward.New(lc.RewardConfig(p.spec, t.seed(p.id, 0)), rewardShape(p)); err != nil {
 			return false, false, err
 		}
 		changed, full = true, true
@@ -268,16 +287,12 @@ func (t *Trainer) loadSegments(ctx context.Context, p *project, labels []store.L
 	if err != nil {
 		return err
 	}
-	e, err := horizonEnv(p.spec.Name)
-	if err != nil {
-		return err
-	}
 	for _, id := range need {
 		c, ok := clips[id]
 		if !ok {
 			return fmt.Errorf("trainer: clip %s of a label is missing", id)
 		}
-		seg, err := segmentOf(e, c)
+		seg, err := segmentOf(c)
 		if err != nil {
 			return fmt.Errorf("trainer: clip %s: %w", id, err)
 		}
@@ -291,7 +306,7 @@ func (t *Trainer) loadSegments(ctx context.Context, p *project, labels []store.L
 // that cannot be merged are rejected with a reason.
 func (t *Trainer) merge(p *project, pending []store.ModelUpdate, set store.Settings, full bool, out *store.Round, metrics map[string]float64) (bool, error) {
 	var ups []merge.Update
-	n := NumParams(p.model)
+	n := reward.NumParams(p.model)
 	for _, u := range pending {
 		reason := ""
 		switch {
@@ -329,7 +344,7 @@ func (t *Trainer) merge(p *project, pending []store.ModelUpdate, set store.Setti
 	if err != nil {
 		return false, err
 	}
-	if err := AddParams(p.model, delta); err != nil {
+	if err := reward.AddParams(p.model, delta); err != nil {
 		return false, err
 	}
 	labels := 0
@@ -374,19 +389,11 @@ func (t *Trainer) transitions(p *project, rng *rand.Rand, n int) (obs, act, next
 	return obs, act, next, n
 }
 
-// learnedReturn estimates the policy's return under the learned (normalised) reward: the mean
-// r̂ per step over fresh transitions of the policy, times the horizon.
-func (t *Trainer) learnedReturn(p *project, rng *rand.Rand) float64 {
-	H := max(p.spec.MaxEpisodeSteps, 1)
-	obs, act, next, n := t.transitions(p, rng, min(2*H, 2000))
-	if n == 0 {
-		return math.NaN()
-	}
-	r := make([]float64, n)
-	newBoundedReward(p.model, p.data, p.spec.ObsDim).Rewards(obs, act, next, n, r)
+// mean is the mean of xs.
+func mean(xs []float64) float64 {
 	s := 0.0
-	for _, v := range r {
-		s += v
+	for _, x := range xs {
+		s += x
 	}
-	return s / float64(n) * float64(H)
+	return s / float64(len(xs))
 }

@@ -225,7 +225,7 @@ func TestPausedProjectWaits(t *testing.T) {
 func TestCadence(t *testing.T) {
 	st, p, rater := setup(t, nil)
 	now := time.Unix(1e9, 0)
-	tr, _ := New(st, Config{Interval: time.Minute, MinNewLabels: 5, EvalEpisodes: 2, RefitUpdates: 1, Workers: 1, Log: quiet(),
+	tr, _ := New(st, Config{Interval: time.Minute, MinNewLabels: 5, PausedSteps: 1, EvalEpisodes: 2, RefitUpdates: 1, Workers: 1, Log: quiet(),
 		Now: func() time.Time { return now }})
 	tr.Step(bg)
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -244,8 +244,18 @@ func TestCadence(t *testing.T) {
 	st.AddComparisons(bg, p.ID, rater, []prefs.Comparison{{ID: uuid.NewString(), PairID: pairs[0].ID, Choice: prefs.Left, CreatedAt: now, ResponseMS: 1}}, now)
 	now = now.Add(time.Hour)
 	tr.Step(bg)
+	// Labels pause: PPO goes on on the same reward model, one round, until PausedSteps.
+	pol, _ := st.LatestPolicyVersion(bg, p.ID)
 	if v, _ := st.LatestModelVersion(bg, p.ID); v != 2 {
-		t.Fatalf("round with too few labels: version %d", v)
+		t.Fatalf("round with too few labels refitted: model version %d", v)
+	}
+	now = now.Add(time.Hour)
+	tr.Step(bg)
+	if v, _ := st.LatestPolicyVersion(bg, p.ID); v != pol || pol < 2 {
+		t.Fatalf("policy versions %d after the paused round, %d after the budget", pol, v)
+	}
+	if v, _ := st.LatestModelVersion(bg, p.ID); v != 2 {
+		t.Fatalf("paused rounds refitted: model version %d", v)
 	}
 }
 
@@ -349,7 +359,7 @@ func TestTrueReturnAndSegments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seg, err := segmentOf(e, c.clip)
+	seg, err := segmentOf(c.clip)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -364,7 +374,7 @@ func TestTrueReturnAndSegments(t *testing.T) {
 	}
 	bad := c.clip
 	bad.StartState = []float64{1}
-	if _, err := segmentOf(e, bad); err == nil {
+	if _, err := segmentOf(bad); err == nil {
 		t.Fatal("bad state replayed")
 	}
 }
@@ -406,5 +416,23 @@ func TestTrueReturnOfBehaviour(t *testing.T) {
 	}
 	if !nonzero {
 		t.Error("five random clips all scored 0: the checker is not in use")
+	}
+}
+
+// TestZeroConfigIsDefault: a trainer made with a zero Config draws clips from the random and
+// older policies and keeps old policies as DefaultConfig says, rather than silently none.
+func TestZeroConfigIsDefault(t *testing.T) {
+	tr, err := New(nil, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := DefaultConfig()
+	got := tr.cfg
+	if got.RandomShare != d.RandomShare || got.OldShare != d.OldShare || got.OldPolicies != d.OldPolicies || got.Seed != d.Seed {
+		t.Fatalf("zero config: RandomShare %v OldShare %v OldPolicies %d Seed %d; DefaultConfig has %v %v %d %d",
+			got.RandomShare, got.OldShare, got.OldPolicies, got.Seed, d.RandomShare, d.OldShare, d.OldPolicies, d.Seed)
+	}
+	if d.RandomShare <= 0 || d.OldShare <= 0 || d.OldPolicies <= 0 {
+		t.Fatal("DefaultConfig shows no random or old-policy clips")
 	}
 }

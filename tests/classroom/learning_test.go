@@ -49,8 +49,7 @@ func TestBehavioursAreLearned(t *testing.T) {
 		t.Skip("learning check: minutes of PPO")
 	}
 	// PREFER_BEHAVIOUR=NAME runs one behaviour; by default every one runs (about 2.5 minutes
-	// on 2 cores). Seed 1, measured when written: PendulumSpin-v0 checker 9.49 (random 0.27),
-	// CartPoleLeft-v0 491.4 (random 19.1), MountainCarRock-v0 263.1 (random 55.2).
+	// on 2 cores). The figures are in README and docs/experiments.md.
 	only := os.Getenv("PREFER_BEHAVIOUR")
 	for _, b := range env.Behaviours() {
 		if only != "" && only != "all" && only != b.Name {

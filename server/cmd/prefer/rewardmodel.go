@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"runtime"
-	"sync"
 
 	"github.com/prefer-rlhf/prefer/core/env"
 	"github.com/prefer-rlhf/prefer/core/ppo"
@@ -15,9 +13,7 @@ import (
 )
 
 // learnedReturnHelp defines learned_return for the flags' help text.
-const learnedReturnHelp = "learned_return is the mean over the evaluation episodes of the learned reward summed over " +
-	"one fixed-horizon episode (the env's TimeLimit steps, no early termination), acting deterministically " +
-	"from the same starts as eval_return's episodes"
+const learnedReturnHelp = ppo.LearnedReturnMeaning
 
 // loadRewardModel reads a reward model file (core/reward's stored form: the JSON the classroom
 // dashboard downloads, or its binary form) and checks that it reads the transitions of envName.
@@ -50,70 +46,6 @@ func loadRewardModel(path, envName string) (*reward.Model, error) {
 			path, sh.ObsDim, sh.ActDim, sh.ActN, envName, want.ObsDim, want.ActDim, want.ActN)
 	}
 	return m, nil
-}
-
-// learnedReturns returns p's return under r in each of episodes fixed-horizon episodes of
-// envName: the sum of r over Spec().MaxEpisodeSteps transitions with no early termination
-// (Christiano et al. 2017, App. A.1: the mode the learned reward is trained and used in),
-// acting deterministically as ppo.Evaluate does. Episode i starts from the reset that
-// ppo.Evaluate's episode i starts from with the same seed, so the two measure the same
-// episodes up to the first termination. Episodes run in parallel shards; r must be safe for
-// concurrent use (a reward.Model is).
-func learnedReturns(p *ppo.Policy, r ppo.Reward, envName string, episodes int, seed uint64) ([]float64, error) {
-	if episodes <= 0 {
-		return nil, fmt.Errorf("learned return needs a positive number of episodes, got %d", episodes)
-	}
-	probe, err := env.Lookup(envName)
-	if err != nil {
-		return nil, err
-	}
-	sp := probe.Spec()
-	if sp.ObsDim != p.ObsDim || sp.Action.N != p.Action.N || sp.Action.Dim() != p.Action.Dim() {
-		return nil, fmt.Errorf("policy (obs %d, action %d/%d) does not fit %s (obs %d, action %d/%d)",
-			p.ObsDim, p.Action.N, p.Action.Dim(), envName, sp.ObsDim, sp.Action.N, sp.Action.Dim())
-	}
-	if _, err := env.FixedHorizon(probe, 0); err != nil {
-		return nil, err
-	}
-	rets := make([]float64, episodes)
-	w := min(runtime.GOMAXPROCS(0), episodes)
-	var wg sync.WaitGroup
-	for k := 0; k < w; k++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := k * episodes / w; i < (k+1)*episodes/w; i++ {
-				rets[i] = learnedReturn(p, r, envName, seed, i)
-			}
-		}()
-	}
-	wg.Wait()
-	return rets, nil
-}
-
-// learnedReturn runs episode i of learnedReturns. envName has been checked.
-func learnedReturn(p *ppo.Policy, r ppo.Reward, envName string, seed uint64, i int) float64 {
-	e, _ := env.Lookup(envName)
-	fh, _ := env.FixedHorizon(e, 0)
-	H, od, ad := fh.Spec().MaxEpisodeSteps, p.ObsDim, p.Action.Dim()
-	obs := make([]float64, 0, H*od)
-	act := make([]float64, 0, H*ad)
-	next := make([]float64, 0, H*od)
-	o := fh.Reset(ppo.EvalRand(seed, i)) // the start of ppo.Evaluate's episode i
-	for t := 0; t < H; t++ {
-		a := p.Act(o, nil, true)
-		obs = append(obs, o...)
-		act = append(act, a...)
-		o, _, _ = fh.Step(a)
-		next = append(next, o...)
-	}
-	out := make([]float64, H)
-	r.Rewards(obs, act, next, H, out)
-	s := 0.0
-	for _, v := range out {
-		s += v
-	}
-	return s
 }
 
 // mean returns the mean of xs (NaN for none).

@@ -141,7 +141,7 @@ func TestTrainAndEvalOnRewardModel(t *testing.T) {
 	if err := pol.UnmarshalBinary(data); err != nil {
 		t.Fatal(err)
 	}
-	rets, err := learnedReturns(&pol, model, "CartPole-v1", 10, 2)
+	rets, err := ppo.LearnedReturns(&pol, model, "CartPole-v1", 10, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +195,7 @@ func TestLearnedReturnsMatchEvaluate(t *testing.T) {
 			out[i] = -(th*th + 0.1*thdot*thdot + 0.001*u*u)
 		}
 	})
-	got, err := learnedReturns(pol, trueReward, "Pendulum-v1", 5, 11)
+	got, err := ppo.LearnedReturns(pol, trueReward, "Pendulum-v1", 5, 11)
 	if err != nil {
 		t.Fatal(err)
 	}

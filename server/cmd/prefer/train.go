@@ -145,7 +145,7 @@ func trainPolicy(o trainOptions) (trainResult, *ppo.Policy, error) {
 		r := ppo.Evaluate(tr.Policy(), evalEnv, o.evalEpisodes, o.seed)
 		res.EvalReturn = &r
 		if o.model != nil {
-			rets, err := learnedReturns(tr.Policy(), o.model, o.env, o.evalEpisodes, o.seed)
+			rets, err := ppo.LearnedReturns(tr.Policy(), o.model, o.env, o.evalEpisodes, o.seed)
 			if err != nil {
 				return res, nil, err
 			}
@@ -402,7 +402,7 @@ func runEval(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	out := map[string]any{"env": *envName, "episodes": len(rets), "eval_return": avg, "min": lo, "max": hi}
 	var learned float64
 	if model != nil {
-		lr, err := learnedReturns(&p, model, *envName, *episodes, *seed)
+		lr, err := ppo.LearnedReturns(&p, model, *envName, *episodes, *seed)
 		if err != nil {
 			return fail("%v", err)
 		}
