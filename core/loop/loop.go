@@ -89,22 +89,23 @@ func Run(cfg Config, progress func(Point)) (*Report, error) {
 		if n <= 0 || len(pool) < 2 {
 			return nil
 		}
-		var returns [][]float64
-		if qc.Strategy == query.Disagreement {
-			segs := make([]reward.Segment, len(pool))
-			for i := range pool {
-				segs[i] = pool[i].Seg
-			}
-			returns = query.MemberReturns(model, segs)
-		}
-		pairs, err := query.Select(rng, len(pool), n, qc, returns)
+		in, err := queryInputs(model, pool, labelled, qc.Strategy)
 		if err != nil {
 			return err
 		}
+		pairs, err := query.SelectFrom(rng, len(pool), n, qc, in)
+		if err != nil {
+			return err
+		}
+		skip, equal := teacherThresholds(cfg.Teacher, trainer, pool, clipLen)
 		for _, p := range pairs {
 			l, r := &pool[p.Left], &pool[p.Right]
 			labelled = append(labelled, *l, *r)
-			data.AddChoice(l.Seg, r.Seg, cfg.Rater.Choose(rng, l.TrueReturn, r.TrueReturn))
+			choice := cfg.Rater.Choose(rng, l.TrueReturn, r.TrueReturn)
+			if cfg.Teacher != nil {
+				choice = cfg.Teacher.Label(rng, l.Rewards, r.Rewards, skip, equal)
+			}
+			data.AddChoice(l.Seg, r.Seg, choice)
 			rep.LabelsUsed++
 		}
 		return nil
@@ -145,7 +146,15 @@ func Run(cfg Config, progress func(Point)) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	trainer.SetReward(model)
+	obj := cfg.Objective
+	if obj == "" {
+		obj = reward.ObjectiveMean
+	}
+	objective, err := model.WithObjective(obj, cfg.ObjectiveLambda)
+	if err != nil {
+		return nil, err
+	}
+	trainer.SetReward(objective)
 
 	perRound := schedule(cfg.Labels-rep.LabelsUsed, cfg.Rounds, cfg.LabelDecay)
 	for k := 0; k < cfg.Rounds; k++ {
