@@ -88,10 +88,12 @@ func (t Teacher) Validate() error {
 
 // Thresholds returns δ_skip and δ_equal for segments of segLen steps when recent episodes of
 // episodeLen steps had a mean true return of meanReturn: ratio × meanReturn × segLen /
-// episodeLen, as B-Pref's train_PEBBLE.py sets them after every episode.
+// episodeLen, as B-Pref's train_PEBBLE.py sets them after every episode. B-Pref's tasks have
+// positive rewards; where returns are negative (Pendulum) δ_equal, a margin, takes the
+// magnitude, or no two returns would ever be equal, while δ_skip stays a level of return.
 func (t Teacher) Thresholds(meanReturn float64, segLen, episodeLen int) (skip, equal float64) {
 	scale := meanReturn * float64(segLen) / float64(max(episodeLen, 1))
-	return t.SkipRatio * scale, t.EqualRatio * scale
+	return t.SkipRatio * scale, t.EqualRatio * math.Abs(scale)
 }
 
 // Label answers a pair whose segments had the per-step true rewards left and right, with the

@@ -44,6 +44,13 @@ func TestTeacherThresholds(t *testing.T) {
 	if skip != 0 || equal != 5 {
 		t.Errorf("equal teacher thresholds %v %v, want 0 5", skip, equal)
 	}
+	// Negative returns: the equal margin is a magnitude, the skip level keeps its sign.
+	if _, equal = TeacherEqual.Thresholds(-1000, 30, 200); equal != 15 {
+		t.Errorf("equal margin for negative returns %v, want 15", equal)
+	}
+	if skip, _ = TeacherSkip.Thresholds(-1000, 30, 200); skip != -15 {
+		t.Errorf("skip level for negative returns %v, want -15", skip)
+	}
 }
 
 func TestTeacherOracleAlwaysPicksLarger(t *testing.T) {
