@@ -56,6 +56,7 @@ func (c *Bars) SVG() []byte {
 	for _, l := range c.HLines {
 		see(l.Y)
 	}
+	y1 += 0.08 * (y1 - y0) // room above the tallest bar and its error bar
 	yt := ticks(y0, y1, 5, false)
 	y0, y1 = math.Min(y0, yt[0]), math.Max(y1, yt[len(yt)-1])
 	if y1 == y0 {
@@ -101,9 +102,10 @@ func (c *Bars) SVG() []byte {
 					cx, py(lo), py(hi), cx-bw*0.2, py(lo), cx+bw*0.2, cx-bw*0.2, py(hi), cx+bw*0.2)
 			}
 		}
-		ly := top + 14 + float64(i)*20
+		// Legend: one row under the axis, so that it never covers a bar.
+		lx, ly := left+float64(i)*pw/float64(len(c.Series)), float64(h)-14
 		fmt.Fprintf(&b, `<rect x="%g" y="%g" width="14" height="14" fill="%s"/><text x="%g" y="%g" dominant-baseline="middle" fill="#222">%s</text>`+"\n",
-			left+12, ly-7, esc(col), left+32, ly, esc(s.Name))
+			lx, ly-7, esc(col), lx+20, ly, esc(s.Name))
 	}
 	for _, l := range c.HLines {
 		if !finite(l.Y) {

@@ -144,7 +144,7 @@ func runSweep(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 // query strategy.
 func sweepChart(envName string, labels int, ts, qs []string, sums []sweep.Summary) []byte {
 	c := plot.Bars{
-		Title:  fmt.Sprintf("%s, %d labels: normalised return (95%% bootstrap CI over seeds)", envName, labels),
+		Title:  fmt.Sprintf("%s, %d labels: mean and 95%% CI over seeds", envName, labels),
 		YLabel: "normalised return", Groups: ts,
 		HLines: []plot.HLine{{Name: "true-reward PPO", Y: 1}},
 	}
