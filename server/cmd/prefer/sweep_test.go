@@ -25,3 +25,22 @@ func TestSweepFlagErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestOveroptFlagErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"overopt", "--env", "NoSuchEnv-v0"},
+		{"overopt", "--objective", "max"},
+		{"overopt", "--steps", "0"},
+		{"overopt", "--points", "1"},
+		{"overopt", "--lambda", "-1"},
+		{"overopt", "--labels", "-1"},
+		{"overopt", "extra"},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := run(args, strings.NewReader(""), &stdout, &stderr)
+		msg := strings.TrimRight(stderr.String(), "\n")
+		if code != 2 || msg == "" || strings.Contains(msg, "\n") || stdout.Len() != 0 {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and a one-line message", args, code, msg)
+		}
+	}
+}
