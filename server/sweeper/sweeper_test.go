@@ -108,3 +108,20 @@ func TestLoadRejectsACorruptMiddleLine(t *testing.T) {
 }
 
 func seeded() *rand.Rand { return rand.New(rand.NewPCG(1, 1)) }
+
+// TestAnchorsReadBeforeMeasuring: an anchor in the file is used as it is, not measured again
+// (an unknown env would fail to measure).
+func TestAnchorsReadBeforeMeasuring(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, AnchorsFile), []byte("{\"env\":\"NoSuchEnv-v0\",\"seed\":3,\"eval_return\":123}\n{\"env\":\"No"), 0o644)
+	a, err := NewAnchors(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := a.Expert("NoSuchEnv-v0", 3, 10); err != nil || v != 123 {
+		t.Errorf("stored anchor: %v, %v; want 123", v, err)
+	}
+	if _, err := a.Expert("NoSuchEnv-v0", 4, 10); err == nil {
+		t.Error("an anchor for an unknown env was measured")
+	}
+}
