@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -118,7 +119,10 @@ func runOveropt(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 func overoptChart(envName string, obj reward.Objective, rep *overopt.Report) []byte {
 	var d, tru, learned, fd, fit []float64
 	base := rep.Points[0].TrueReturn
-	for _, p := range rep.Points {
+	// Points in order of d: KL need not grow every interval, and R is a function of d.
+	pts := slices.Clone(rep.Points)
+	slices.SortStableFunc(pts, func(a, b overopt.Point) int { return cmp.Compare(a.D, b.D) })
+	for _, p := range pts {
 		d = append(d, p.D)
 		tru = append(tru, p.TrueReturn)
 		learned = append(learned, p.LearnedReturn)
@@ -131,7 +135,7 @@ func overoptChart(envName string, obj reward.Objective, rep *overopt.Report) []b
 		fit = append(fit, base+rep.Fit.At(x))
 	}
 	c := plot.Chart{
-		Title:  fmt.Sprintf("%s: optimising a frozen reward model (%s objective)", envName, obj),
+		Title:  fmt.Sprintf("%s: a frozen reward model optimised (%s)", envName, obj),
 		XLabel: "d = √KL from the initial policy", YLabel: "return per episode",
 		Series: []plot.Series{
 			{Name: "true return", X: d, Y: tru},
