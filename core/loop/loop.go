@@ -8,6 +8,7 @@ import (
 
 	"github.com/prefer-rlhf/prefer/core/env"
 	"github.com/prefer-rlhf/prefer/core/ppo"
+	"github.com/prefer-rlhf/prefer/core/prefs"
 	"github.com/prefer-rlhf/prefer/core/query"
 	"github.com/prefer-rlhf/prefer/core/reward"
 )
@@ -101,10 +102,14 @@ func Run(cfg Config, progress func(Point)) (*Report, error) {
 		for _, p := range pairs {
 			l, r := &pool[p.Left], &pool[p.Right]
 			labelled = append(labelled, *l, *r)
-			choice := cfg.Rater.Choose(rng, l.TrueReturn, r.TrueReturn)
+			var choice prefs.Choice
 			if cfg.Teacher != nil {
 				choice = cfg.Teacher.Label(rng, l.Rewards, r.Rewards, skip, equal)
+			} else {
+				choice = cfg.Rater.Choose(rng, l.TrueReturn, r.TrueReturn)
 			}
+			// A skipped query ("can't tell") is not fitted but counts against the budget,
+			// as B-Pref counts its skipped queries in total_feedback.
 			data.AddChoice(l.Seg, r.Seg, choice)
 			rep.LabelsUsed++
 		}
