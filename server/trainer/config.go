@@ -49,7 +49,9 @@ type Config struct {
 	Now func() time.Time
 }
 
-// DefaultConfig returns the defaults of `prefer serve`.
+// DefaultConfig returns the trainer's defaults, which `prefer serve` and `prefer trainer`
+// overlay with their flags. New fills every zero setting other than Interval and MinNewLabels
+// (where zero means "no wait") from it, so a zero Config is DefaultConfig.
 func DefaultConfig() Config {
 	return Config{
 		Interval:      10 * time.Second,
@@ -94,6 +96,15 @@ func (c *Config) fill() error {
 	}
 	if c.Oversample == 0 {
 		c.Oversample = d.Oversample
+	}
+	if c.OldPolicies == 0 {
+		c.OldPolicies = d.OldPolicies
+	}
+	if c.RandomShare == 0 && c.OldShare == 0 {
+		c.RandomShare, c.OldShare = d.RandomShare, d.OldShare
+	}
+	if c.Seed == 0 {
+		c.Seed = d.Seed
 	}
 	if c.Workers == 0 {
 		c.Workers = d.Workers

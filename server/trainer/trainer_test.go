@@ -408,3 +408,21 @@ func TestTrueReturnOfBehaviour(t *testing.T) {
 		t.Error("five random clips all scored 0: the checker is not in use")
 	}
 }
+
+// TestZeroConfigIsDefault: a trainer made with a zero Config draws clips from the random and
+// older policies and keeps old policies as DefaultConfig says, rather than silently none.
+func TestZeroConfigIsDefault(t *testing.T) {
+	tr, err := New(nil, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := DefaultConfig()
+	got := tr.cfg
+	if got.RandomShare != d.RandomShare || got.OldShare != d.OldShare || got.OldPolicies != d.OldPolicies || got.Seed != d.Seed {
+		t.Fatalf("zero config: RandomShare %v OldShare %v OldPolicies %d Seed %d; DefaultConfig has %v %v %d %d",
+			got.RandomShare, got.OldShare, got.OldPolicies, got.Seed, d.RandomShare, d.OldShare, d.OldPolicies, d.Seed)
+	}
+	if d.RandomShare <= 0 || d.OldShare <= 0 || d.OldPolicies <= 0 {
+		t.Fatal("DefaultConfig shows no random or old-policy clips")
+	}
+}

@@ -128,7 +128,9 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	defer stopTrainer()
 	var wg sync.WaitGroup
 	if !*noTrainer {
-		tr, err := trainer.New(st, trainer.Config{Interval: *interval, MinNewLabels: *minLabels, Log: log})
+		cfg := trainer.DefaultConfig()
+		cfg.Interval, cfg.MinNewLabels, cfg.Log = *interval, *minLabels, log
+		tr, err := trainer.New(st, cfg)
 		if err != nil {
 			fmt.Fprintf(stderr, "prefer serve: %v\n", err)
 			return 1

@@ -82,7 +82,9 @@ func runTrainer(args []string, _ io.Reader, _, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "prefer trainer: %v\n", err)
 		return 1
 	}
-	tr, err := trainer.New(rs, trainer.Config{Interval: *interval, MinNewLabels: *minLabels, Poll: *poll, Seed: *seed, Log: log})
+	cfg := trainer.DefaultConfig()
+	cfg.Interval, cfg.MinNewLabels, cfg.Poll, cfg.Seed, cfg.Log = *interval, *minLabels, *poll, *seed, log
+	tr, err := trainer.New(rs, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "prefer trainer: %v\n", err)
 		return 1
