@@ -29,6 +29,7 @@ func runOveropt(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	labels := fs.Int("labels", 0, "labels for the reward model (0: the env's default)")
 	seed := fs.Uint64("seed", 1, "random seed")
 	steps := fs.Int("steps", 500000, "PPO env steps on the frozen reward model")
+	loopSteps := fs.Int("loop-steps", 0, "env steps of the loop that learns the reward model (0: the env's default)")
 	points := fs.Int("points", 20, "measurements along the way")
 	objective := fs.String("objective", "mean", "PPO's objective on the ensemble: mean, min or uwo")
 	lambda := fs.Float64("lambda", 0.5, "λ of the uwo objective")
@@ -55,6 +56,8 @@ func runOveropt(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	switch {
 	case *labels < 0:
 		return bad("labels", fmt.Errorf("must not be negative, got %d", *labels))
+	case *loopSteps < 0:
+		return bad("loop-steps", fmt.Errorf("must not be negative, got %d", *loopSteps))
 	case *steps < 1:
 		return bad("steps", fmt.Errorf("must be at least 1, got %d", *steps))
 	case *points < 2:
@@ -66,6 +69,9 @@ func runOveropt(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	cfg.Seed = *seed
 	if *labels > 0 {
 		cfg.Labels = *labels
+	}
+	if *loopSteps > 0 {
+		cfg.Steps, cfg.Rounds = *loopSteps, min(cfg.Rounds, 2)
 	}
 	if *out == "" {
 		*out = "overopt-" + *envName + "-" + strconv.FormatUint(*seed, 10)
@@ -93,11 +99,20 @@ func runOveropt(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "prefer overopt: %v\n", err)
 		return 1
 	}
-	b, _ := json.Marshal(map[string]any{
-		"env": *envName, "seed": *seed, "labels": lr.LabelsUsed, "objective": obj, "points": rep.Points,
+	var pts []map[string]any // NaN (no learned return before the first rollout) as null
+	for _, p := range rep.Points {
+		pts = append(pts, map[string]any{"env_steps": p.EnvSteps, "kl": p.KL, "d": p.D,
+			"true_return": p.TrueReturn, "learned_return": nullable(p.LearnedReturn)})
+	}
+	b, err := json.Marshal(map[string]any{
+		"env": *envName, "seed": *seed, "labels": lr.LabelsUsed, "objective": obj, "points": pts,
 		"alpha": rep.Fit.Alpha, "beta": rep.Fit.Beta, "peak_d": nullable(rep.PeakD), "peak_true": nullable(rep.PeakTrue),
 		"final_true": rep.FinalTrue, "drop": rep.Drop,
 	})
+	if err != nil {
+		fmt.Fprintf(stderr, "prefer overopt: %v\n", err)
+		return 1
+	}
 	if err := os.WriteFile(*out+".json", append(b, '\n'), 0o644); err != nil {
 		fmt.Fprintf(stderr, "prefer overopt: %v\n", err)
 		return 1
