@@ -32,31 +32,36 @@ func PolicyActor(p *ppo.Policy) Actor {
 // number of warm-up steps in [0, maxSkip], so clips show an episode's beginning as well as its
 // later course.
 func Clips(e env.Env, act Actor, n, length, maxSkip int, rng *rand.Rand) []Clip {
+	clips := make([]Clip, 0, n)
+	for len(clips) < n {
+		clips = append(clips, Roll(e, act, rng.IntN(max(maxSkip, 0)+1), length, rng))
+	}
+	return clips
+}
+
+// Roll resets e, lets act run skip warm-up steps, and records the next length steps as a clip.
+func Roll(e env.Env, act Actor, skip, length int, rng *rand.Rand) Clip {
 	spec := e.Spec()
 	if act == nil {
 		act = func(_ []float64, rng *rand.Rand) []float64 { return spec.Action.Sample(rng) }
 	}
-	clips := make([]Clip, 0, n)
 	obs := make([]float64, spec.ObsDim)
-	for len(clips) < n {
-		copy(obs, e.Reset(rng))
-		for k := rng.IntN(max(maxSkip, 0) + 1); k > 0; k-- {
-			o, _, _ := e.Step(act(obs, rng))
-			copy(obs, o)
-		}
-		c := Clip{StartState: e.State(), Seg: reward.Segment{Len: length}}
-		for k := 0; k < length; k++ {
-			a := act(obs, rng)
-			c.Seg.Obs = append(c.Seg.Obs, obs...)
-			c.Actions = append(c.Actions, a...)
-			o, r, _ := e.Step(a)
-			copy(obs, o)
-			c.Seg.Next = append(c.Seg.Next, obs...)
-			c.TrueReturn += r
-			c.Rewards = append(c.Rewards, r)
-		}
-		c.Seg.Act = c.Actions
-		clips = append(clips, c)
+	copy(obs, e.Reset(rng))
+	for k := skip; k > 0; k-- {
+		o, _, _ := e.Step(act(obs, rng))
+		copy(obs, o)
 	}
-	return clips
+	c := Clip{StartState: e.State(), Seg: reward.Segment{Len: length}}
+	for k := 0; k < length; k++ {
+		a := act(obs, rng)
+		c.Seg.Obs = append(c.Seg.Obs, obs...)
+		c.Actions = append(c.Actions, a...)
+		o, r, _ := e.Step(a)
+		copy(obs, o)
+		c.Seg.Next = append(c.Seg.Next, obs...)
+		c.TrueReturn += r
+		c.Rewards = append(c.Rewards, r)
+	}
+	c.Seg.Act = c.Actions
+	return c
 }

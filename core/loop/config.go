@@ -45,6 +45,11 @@ type Config struct {
 	ClipSteps int
 	// PoolClips is how many clips are cut from each rollout to draw candidate pairs from.
 	PoolClips int
+	// RandomShare and OldShare are the shares of candidate clips from a uniformly random
+	// policy and from older policies; the rest come from the newest policy (see PickSource).
+	RandomShare, OldShare float64
+	// OldPolicies is how many earlier policies are kept to make OldShare of the clips.
+	OldPolicies int
 	// Rater is the synthetic rater answering from the fixed-horizon true return.
 	Rater oracle.Rater
 	// Teacher, if not nil, answers instead of Rater: one of B-Pref's simulated teachers
@@ -85,6 +90,12 @@ func Defaults(envName string) Config {
 		Reward:        reward.Defaults(),
 		CurveEpisodes: 10,
 		EvalEpisodes:  100,
+		RandomShare:   0.15,
+		OldShare:      0.15,
+		OldPolicies:   5,
+	}
+	if e, err := env.Lookup(envName); err == nil {
+		c.Reward.Features = Features(e.Spec().Action)
 	}
 	// The paper's mean r̂. λ = 0.5 for the uncertainty-weighted objective is a first guess,
 	// not yet measured here.
@@ -96,14 +107,6 @@ func Defaults(envName string) Config {
 	c.PPO.TotalSteps = 0
 	switch envName {
 	case "CartPole-v1":
-		// r̂ reads the observation only. CartPole's fixed-horizon reward is a function of the
-		// state (1 while inside the bounds), and most steps of an early policy are spent in the
-		// absorbing fallen state, where the action does nothing: with r̂(o, a) the ensemble
-		// picks up chance differences between actions there, and PPO follows such an immediate,
-		// per-action reward rather than the delayed one of staying up. Measured with these
-		// defaults at f25a2cd, seeds 1-3: r̂(o) reached eval 497, 500, 500; r̂(o, a) collapsed to always
-		// pushing one way (eval 9.3-9.4) on all three.
-		c.Reward.Features = reward.Obs
 		// PPO's CartPole defaults (step size 2e-2, one layer of 32) with an entropy bonus of
 		// 0.01, γ = 0.99, an unclipped value loss, and training episodes of 300 steps rather
 		// than 500. With a fallen pole absorbing, a 500-step episode of an early policy is
@@ -161,6 +164,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("loop: ClipSteps must not be negative, got %d", c.ClipSteps)
 	case c.PoolClips < 2:
 		return fmt.Errorf("loop: PoolClips must be at least 2, got %d", c.PoolClips)
+	case c.RandomShare < 0 || c.OldShare < 0 || c.RandomShare+c.OldShare > 1:
+		return fmt.Errorf("loop: RandomShare and OldShare must be >= 0 and sum to at most 1")
+	case c.OldPolicies < 0:
+		return fmt.Errorf("loop: OldPolicies must not be negative, got %d", c.OldPolicies)
 	case c.CurveEpisodes < 1 || c.EvalEpisodes < 1:
 		return fmt.Errorf("loop: CurveEpisodes and EvalEpisodes must be at least 1")
 	}

@@ -60,37 +60,23 @@ func Run(cfg Config, progress func(Point)) (*Report, error) {
 	clipLen := min(cfg.clipSteps(spec), spec.MaxEpisodeSteps)
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x6c6f6f70))
 
-	pc := cfg.PPO
-	pc.Env = cfg.Env
-	if pc.FixedHorizon == 0 {
-		pc.FixedHorizon = spec.MaxEpisodeSteps
-	}
-	if pc.TotalSteps == 0 || pc.TotalSteps > cfg.Steps {
-		pc.TotalSteps = cfg.Steps
-	}
-	trainer, err := ppo.New(pc, cfg.Seed)
+	trainer, err := ppo.New(cfg.PPOConfig(spec, false), cfg.Seed)
 	if err != nil {
 		return nil, err
 	}
-	rc := cfg.Reward
-	rc.Seed = cfg.Seed ^ 0x7265776172640000
-	if rc.ObsScale == nil {
-		rc.ObsScale = spec.ObsScale
-	}
-	model, err := reward.New(rc, reward.Shape{ObsDim: spec.ObsDim, ActDim: spec.Action.Dim(), ActN: spec.Action.N})
+	model, err := reward.New(cfg.RewardConfig(spec, cfg.Seed^0x7265776172640000), reward.Shape{ObsDim: spec.ObsDim, ActDim: spec.Action.Dim(), ActN: spec.Action.N})
 	if err != nil {
 		return nil, err
 	}
 	data := &reward.Dataset{}
 	rep := &Report{Env: cfg.Env, Seed: cfg.Seed, Query: string(cfg.Query.Strategy), Noise: cfg.Rater.ErrorRate}
 
-	var labelled []Clip // every clip shown to the rater, once per pair it was in
 	// ask has the rater label n pairs chosen from pool as qc says, and adds them to the data.
 	ask := func(pool []Clip, n int, qc query.Config) error {
 		if n <= 0 || len(pool) < 2 {
 			return nil
 		}
-		in, err := queryInputs(model, pool, labelled, qc.Strategy)
+		in, err := queryInputs(model, pool, data, qc.Strategy)
 		if err != nil {
 			return err
 		}
@@ -101,7 +87,6 @@ func Run(cfg Config, progress func(Point)) (*Report, error) {
 		skip, equal := teacherThresholds(cfg.Teacher, trainer, pool, clipLen)
 		for _, p := range pairs {
 			l, r := &pool[p.Left], &pool[p.Right]
-			labelled = append(labelled, *l, *r)
 			var choice prefs.Choice
 			if cfg.Teacher != nil {
 				choice = cfg.Teacher.Label(rng, l.Rewards, r.Rewards, skip, equal)
@@ -115,7 +100,9 @@ func Run(cfg Config, progress func(Point)) (*Report, error) {
 		}
 		return nil
 	}
-	fit := func(norm []Clip) (reward.Stats, error) {
+	// fit refits r̂ on every label so far, normalises it (over recent clips of the current
+	// policy or over the labelled ones, as cfg says) and hands it, clamped, to PPO.
+	fit := func(recent []Clip) (reward.Stats, error) {
 		if len(data.Train) == 0 {
 			return reward.Stats{ValAccuracy: math.NaN()}, nil
 		}
@@ -123,12 +110,18 @@ func Run(cfg Config, progress func(Point)) (*Report, error) {
 		if err != nil {
 			return st, err
 		}
-		// Normalise over the policy's own recent transitions (§2.2.3), which are what PPO sees.
-		if obs, act, next, n := transitions(norm); n > 1 {
-			if err := model.Normalize(obs, act, next, n); err != nil {
-				return st, err
-			}
+		r := LearnedReward(model, data, spec.ObsDim)
+		if err := r.SetObjective(cfg.Objective, cfg.ObjectiveLambda); err != nil {
+			return st, err
 		}
+		segs := make([]reward.Segment, len(recent))
+		for i := range recent {
+			segs[i] = recent[i].Seg
+		}
+		if err := cfg.Normalize(r, data, segs); err != nil {
+			return st, err
+		}
+		trainer.SetReward(r)
 		return st, nil
 	}
 
@@ -151,36 +144,43 @@ func Run(cfg Config, progress func(Point)) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	obj := cfg.Objective
-	if obj == "" {
-		obj = reward.ObjectiveMean
+	if len(data.Train) == 0 {
+		trainer.SetReward(model)
 	}
-	objective, err := model.WithObjective(obj, cfg.ObjectiveLambda)
-	if err != nil {
-		return nil, err
-	}
-	trainer.SetReward(objective)
+	var old []*ppo.Policy
 
 	perRound := schedule(cfg.Labels-rep.LabelsUsed, cfg.Rounds, cfg.LabelDecay)
 	for k := 0; k < cfg.Rounds; k++ {
 		steps := (k+1)*cfg.Steps/cfg.Rounds - k*cfg.Steps/cfg.Rounds
+		if k > 0 && cfg.OldPolicies > 0 {
+			old = append(old, trainer.Policy().Clone())
+			old = old[max(len(old)-cfg.OldPolicies, 0):]
+		}
 		if err := trainer.Train(steps, nil); err != nil {
 			return nil, err
 		}
-		// Candidate clips of the current policy, from anywhere in an episode.
-		pool := Clips(fixed, PolicyActor(trainer.Policy()), cfg.PoolClips, clipLen, spec.MaxEpisodeSteps-clipLen, rng)
 		if n := perRound[k]; n > 0 {
-			// Mix in older behaviour: a few random-policy clips keep the model calibrated on
-			// what the policy has moved away from.
-			mixed := append(pool, randomPool[:min(len(randomPool), len(pool)/10)]...)
-			if err := ask(mixed, n, cfg.Query); err != nil {
+			// Candidate clips of the current policy, of older ones and of a random one.
+			pool := make([]Clip, cfg.PoolClips)
+			current, recent := PolicyActor(trainer.Policy()), []Clip{}
+			for i := range pool {
+				src := cfg.PickSource(rng, true, len(old))
+				var act Actor
+				switch src {
+				case FromOld:
+					act = PolicyActor(old[rng.IntN(len(old))])
+				case FromCurrent:
+					act = current
+				}
+				pool[i] = Roll(fixed, act, ClipStart(rng, src, spec.MaxEpisodeSteps, clipLen), clipLen, rng)
+				if src == FromCurrent {
+					recent = append(recent, pool[i])
+				}
+			}
+			if err := ask(pool, n, cfg.Query); err != nil {
 				return nil, err
 			}
-			normOn := pool
-			if cfg.NormalizeOnLabelled {
-				normOn = labelled
-			}
-			if st, err = fit(normOn); err != nil {
+			if st, err = fit(recent); err != nil {
 				return nil, err
 			}
 		}
@@ -201,17 +201,6 @@ func Run(cfg Config, progress func(Point)) (*Report, error) {
 	rep.WallSeconds = time.Since(start).Seconds()
 	rep.Policy, rep.Model = trainer.Policy().Clone(), model
 	return rep, nil
-}
-
-// transitions flattens the clips' transitions into reward-model inputs.
-func transitions(clips []Clip) (obs, act, next []float64, n int) {
-	for _, c := range clips {
-		obs = append(obs, c.Seg.Obs...)
-		act = append(act, c.Seg.Act...)
-		next = append(next, c.Seg.Next...)
-		n += c.Seg.Len
-	}
-	return obs, act, next, n
 }
 
 // RandomReturn is the mean true return of a uniformly random policy over episodes fresh

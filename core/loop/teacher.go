@@ -11,8 +11,8 @@ import (
 
 // queryInputs gathers what strategy s reads about pool: each member's return of every clip,
 // and for k-center each clip's observations (B-Pref's features) and the pairs labelled so
-// far (labelled holds them as consecutive left, right clips).
-func queryInputs(model *reward.Model, pool, labelled []Clip, s query.Strategy) (query.Inputs, error) {
+// far (the comparisons of d).
+func queryInputs(model *reward.Model, pool []Clip, d *reward.Dataset, s query.Strategy) (query.Inputs, error) {
 	var in query.Inputs
 	if s.NeedsReturns() {
 		segs := make([]reward.Segment, len(pool))
@@ -26,11 +26,13 @@ func queryInputs(model *reward.Model, pool, labelled []Clip, s query.Strategy) (
 		for i := range pool {
 			in.Features[i] = pool[i].Seg.Obs
 		}
-		for i := 0; i+1 < len(labelled); i += 2 {
-			if len(labelled[i].Seg.Obs) != len(in.Features[0]) || len(labelled[i+1].Seg.Obs) != len(in.Features[0]) {
-				continue
+		for _, cs := range [][]reward.Comparison{d.Train, d.Val} {
+			for _, c := range cs {
+				if len(c.Left.Obs) != len(in.Features[0]) || len(c.Right.Obs) != len(in.Features[0]) {
+					continue
+				}
+				in.Labelled = append(in.Labelled, append(append([]float64(nil), c.Left.Obs...), c.Right.Obs...))
 			}
-			in.Labelled = append(in.Labelled, append(append([]float64(nil), labelled[i].Seg.Obs...), labelled[i+1].Seg.Obs...))
 		}
 	}
 	return in, nil

@@ -78,7 +78,9 @@ func TestQueryInputsPairsTheLabelledClips(t *testing.T) {
 		return Clip{Seg: reward.Segment{Obs: []float64{v, v}, Act: []float64{0}, Next: []float64{v, v}, Len: 1}}
 	}
 	pool := []Clip{seg(1), seg(2), seg(3)}
-	in, err := queryInputs(nil, pool, []Clip{seg(7), seg(8)}, query.KCenter)
+	d := &reward.Dataset{}
+	d.Add(reward.Comparison{Left: seg(7).Seg, Right: seg(8).Seg, Mu: 1})
+	in, err := queryInputs(nil, pool, d, query.KCenter)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,19 +6,15 @@ import (
 	"github.com/prefer-rlhf/prefer/core/ppo"
 )
 
-// Trainer returns a fresh PPO trainer set up as the loop's (cfg.PPO in fixed-horizon mode,
-// the step size annealed over steps), to optimise a frozen reward model from a new initial
-// policy.
+// Trainer returns a fresh PPO trainer set up as the loop's (loop.Config.PPOConfig, in
+// fixed-horizon mode), its step size annealed over steps, to optimise a frozen reward model
+// from a new initial policy.
 func Trainer(cfg loop.Config, steps int) (*ppo.Trainer, error) {
 	e, err := env.Lookup(cfg.Env)
 	if err != nil {
 		return nil, err
 	}
-	pc := cfg.PPO
-	pc.Env = cfg.Env
-	if pc.FixedHorizon == 0 {
-		pc.FixedHorizon = e.Spec().MaxEpisodeSteps
-	}
+	pc := cfg.PPOConfig(e.Spec(), false)
 	pc.TotalSteps = steps
 	return ppo.New(pc, cfg.Seed^0x6f7074)
 }

@@ -21,17 +21,18 @@ type checkpoint struct {
 	Lineage       int             `json:"lineage"` // model version of the last full refit
 	EnvSteps      int64           `json:"env_steps"`
 	Labels        int             `json:"labels"`
-	Policy        []byte          `json:"policy"`          // ppo binary format; nil before PPO ran
-	Model         json.RawMessage `json:"model,omitempty"` // core/reward JSON; absent before the first fit
-	Old           [][]byte        `json:"old_policies"`    // earlier policies, oldest first
-	OldVersions   []int           `json:"old_versions"`    // their versions
+	PausedSteps   int64           `json:"paused_steps,omitempty"` // PPO env steps since the last new label
+	Policy        []byte          `json:"policy"`                 // ppo binary format; nil before PPO ran
+	Model         json.RawMessage `json:"model,omitempty"`        // core/reward JSON; absent before the first fit
+	Old           [][]byte        `json:"old_policies"`           // earlier policies, oldest first
+	OldVersions   []int           `json:"old_versions"`           // their versions
 }
 
 const checkpointFormat = "prefer-trainer"
 
 func (p *project) checkpoint() ([]byte, error) {
 	c := checkpoint{Format: checkpointFormat, Version: 1, Round: p.round, ModelVersion: p.modelVersion,
-		PolicyVersion: p.policyVersion, Lineage: p.lineage, EnvSteps: p.envSteps, Labels: p.labelsUsed}
+		PolicyVersion: p.policyVersion, Lineage: p.lineage, EnvSteps: p.envSteps, Labels: p.labelsUsed, PausedSteps: p.pausedSteps}
 	if p.policyVersion > 0 {
 		b, err := p.ppo.Policy().MarshalBinary()
 		if err != nil {
@@ -67,7 +68,7 @@ func (p *project) restore(b []byte) error {
 		return fmt.Errorf("trainer: checkpoint format %q version %d not supported", c.Format, c.Version)
 	}
 	p.round, p.modelVersion, p.policyVersion, p.lineage = c.Round, c.ModelVersion, c.PolicyVersion, c.Lineage
-	p.envSteps, p.labelsUsed = c.EnvSteps, c.Labels
+	p.envSteps, p.labelsUsed, p.pausedSteps = c.EnvSteps, c.Labels, c.PausedSteps
 	if c.Policy != nil {
 		var pol ppo.Policy
 		if err := pol.UnmarshalBinary(c.Policy); err != nil {

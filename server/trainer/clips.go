@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/prefer-rlhf/prefer/core/env"
+	"github.com/prefer-rlhf/prefer/core/loop"
 	"github.com/prefer-rlhf/prefer/core/ppo"
 	"github.com/prefer-rlhf/prefer/core/prefs"
 	"github.com/prefer-rlhf/prefer/core/reward"
@@ -38,40 +39,26 @@ func horizonEnv(name string) (env.Env, error) {
 	return env.FixedHorizon(e, 0)
 }
 
-// rollClip runs pol (nil: uniformly random actions) in the fixed-horizon env from a fresh
-// reset for skip steps, then records a clip of length steps. version is the policy version
-// stamped on the clip (0 for the random policy).
+// rollClip records a clip as the loop does (loop.Roll): pol (nil: uniformly random actions)
+// runs in the fixed-horizon env from a fresh reset for skip steps, then for length steps.
+// version is the policy version stamped on the clip (0 for the random policy).
 func rollClip(e env.Env, pol *ppo.Policy, version int, rng *rand.Rand, skip, length int) (candidate, error) {
 	spec := e.Spec()
-	obs := append([]float64(nil), e.Reset(rng)...)
-	act := func() []float64 {
-		if pol != nil {
-			return pol.Act(obs, rng, false)
-		}
-		return spec.Action.Sample(rng)
+	var act loop.Actor
+	if pol != nil {
+		act = loop.PolicyActor(pol)
 	}
-	for i := 0; i < skip; i++ {
-		o, _, _ := e.Step(act())
-		copy(obs, o)
-	}
-	c := candidate{clip: prefs.Clip{ID: uuid.NewString(), Env: spec.Name, PolicyVersion: version, StartState: e.State()}}
-	ad := spec.Action.Dim()
-	seg := reward.Segment{Len: length, Obs: make([]float64, 0, length*spec.ObsDim), Act: make([]float64, 0, length*ad), Next: make([]float64, 0, length*spec.ObsDim)}
-	for t := 0; t < length; t++ {
-		a := act()
-		seg.Obs = append(seg.Obs, obs...)
-		seg.Act = append(seg.Act, a...)
-		o, _, _ := e.Step(a)
-		copy(obs, o)
-		seg.Next = append(seg.Next, obs...)
-		c.clip.Actions = append(c.clip.Actions, append([]float64(nil), a...))
-	}
-	for _, v := range seg.Next {
+	lc := loop.Roll(e, act, skip, length, rng)
+	for _, v := range lc.Seg.Next {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return candidate{}, fmt.Errorf("trainer: %s diverged while making a clip", spec.Name)
 		}
 	}
-	c.seg = seg
+	c := candidate{clip: prefs.Clip{ID: uuid.NewString(), Env: spec.Name, PolicyVersion: version, StartState: lc.StartState}, seg: lc.Seg}
+	ad := spec.Action.Dim()
+	for t := 0; t < length; t++ {
+		c.clip.Actions = append(c.clip.Actions, lc.Actions[t*ad:(t+1)*ad:(t+1)*ad])
+	}
 	return c, nil
 }
 

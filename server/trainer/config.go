@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"runtime"
 	"time"
+
+	"github.com/prefer-rlhf/prefer/core/loop"
 )
 
 // Config sets the trainer's cadence and budgets. Per-project knobs (clip length, pairs and PPO
@@ -18,6 +20,10 @@ type Config struct {
 	// App. A) keep asking for labels while the policy trains; rounds that learn nothing new
 	// would only fill the database with pairs.
 	MinNewLabels int
+	// PausedSteps is how many env steps of PPO a project trains on its current reward model
+	// while no new labels arrive, a round each Interval (as the paper's asynchronous processes
+	// do: the policy keeps training while raters pause), before it waits for labels again.
+	PausedSteps int64
 	// Poll is how often the trainer looks for due work.
 	Poll time.Duration
 	// RefitUpdates caps the warm-start passes (reward.Model.Update, UpdateSteps minibatch
@@ -34,8 +40,8 @@ type Config struct {
 	// (with random-policy clips, they keep the reward model calibrated on old behaviour).
 	OldPolicies int
 	// RandomShare and OldShare are the shares of candidate clips from a uniformly random
-	// policy and from older policies; the rest come from the newest policy. The first round
-	// uses only random clips (§2.2.4: "an initial share of pairs from a random policy").
+	// policy and from older policies; the rest come from the newest policy (loop.PickSource;
+	// the defaults are the loop's).
 	RandomShare, OldShare float64
 	// Oversample is how many candidate pairs are scored per pair published (§2.2.4 and App. A:
 	// "we sample a large number of pairs ... and select those with the highest variance").
@@ -53,17 +59,19 @@ type Config struct {
 // overlay with their flags. New fills every zero setting other than Interval and MinNewLabels
 // (where zero means "no wait") from it, so a zero Config is DefaultConfig.
 func DefaultConfig() Config {
+	lc := loop.Defaults("")
 	return Config{
 		Interval:      10 * time.Second,
 		MinNewLabels:  10,
+		PausedSteps:   400000,
 		Poll:          500 * time.Millisecond,
 		RefitUpdates:  40,
 		Replays:       10,
 		MinRefitSteps: 24,
 		EvalEpisodes:  20,
-		OldPolicies:   5,
-		RandomShare:   0.15,
-		OldShare:      0.15,
+		OldPolicies:   lc.OldPolicies,
+		RandomShare:   lc.RandomShare,
+		OldShare:      lc.OldShare,
 		Oversample:    10,
 		Workers:       max(1, runtime.GOMAXPROCS(0)-1),
 		Seed:          1,
@@ -78,6 +86,12 @@ func (c *Config) fill() error {
 	}
 	if c.RandomShare < 0 || c.OldShare < 0 || c.RandomShare+c.OldShare > 1 {
 		return errors.New("trainer: RandomShare and OldShare must be >= 0 and sum to at most 1")
+	}
+	if c.PausedSteps < 0 {
+		return errors.New("trainer: negative setting")
+	}
+	if c.PausedSteps == 0 {
+		c.PausedSteps = d.PausedSteps
 	}
 	if c.Poll == 0 {
 		c.Poll = d.Poll

@@ -22,7 +22,8 @@ import (
 // maybeRound runs a round if one is due: the first round of a project (random-policy pairs, so
 // raters can label at once, and an untrained model version 1 that private raters can base
 // updates on), or enough new labels, or a pending private update, or a change in which raters
-// are excluded or down-weighted; and no sooner than Interval after the last round.
+// are excluded or down-weighted, or, while none of these come, PPO on the current reward model
+// until PausedSteps; and no sooner than Interval after the last round.
 func (t *Trainer) maybeRound(ctx context.Context, p *project, pr *store.Project) error {
 	if p.round > 0 && t.cfg.Now().Sub(p.lastRun) < t.cfg.Interval {
 		return nil
@@ -44,7 +45,9 @@ func (t *Trainer) maybeRound(ctx context.Context, p *project, pr *store.Project)
 	}
 	grown := isPrefix(p.dataIDs, labels)
 	due := p.round == 0 || len(pending) > 0 || !grown || len(labels)-p.labelsUsed >= max(t.cfg.MinNewLabels, 1)
-	if !due {
+	// While labels pause, PPO goes on on the current reward model, up to PausedSteps.
+	paused := !due && p.model != nil && p.data.Len() > 0 && p.pausedSteps < t.cfg.PausedSteps
+	if !due && !paused {
 		return nil
 	}
 	err = t.round(ctx, p, pr, labels, pending)
@@ -94,8 +97,12 @@ func (t *Trainer) round(ctx context.Context, p *project, pr *store.Project, labe
 	}
 	if modelChanged || merged {
 		// Normalise each member's output over transitions of the current policy (§2.2.3).
+		// Normalise as the loop does (§2.2.3): over the labelled clips, or over transitions
+		// of the current policy.
 		obs, act, next, n := t.transitions(p, rng, 2048)
-		if err := newBoundedReward(p.model, p.data, p.spec.ObsDim).Normalize(obs, act, next, n); err != nil {
+		lc := loop.Defaults(p.spec.Name)
+		recent := []reward.Segment{{Len: n, Obs: obs, Act: act, Next: next}}
+		if err := lc.Normalize(loop.LearnedReward(p.model, p.data, p.spec.ObsDim), p.data, recent); err != nil {
 			return err
 		}
 		p.modelVersion++
@@ -118,13 +125,23 @@ func (t *Trainer) round(ctx context.Context, p *project, pr *store.Project, labe
 				p.old = p.old[len(p.old)-t.cfg.OldPolicies:]
 			}
 		}
-		p.ppo.SetReward(newBoundedReward(p.model, p.data, p.spec.ObsDim))
+		// The loop's objective on the ensemble (mean unless loop.Defaults says otherwise).
+		lr, lc := loop.LearnedReward(p.model, p.data, p.spec.ObsDim), loop.Defaults(p.spec.Name)
+		if err := lr.SetObjective(lc.Objective, lc.ObjectiveLambda); err != nil {
+			return err
+		}
+		p.ppo.SetReward(lr)
 		before := p.ppo.EnvSteps()
 		var last ppo.Stats
 		if err := p.ppo.Train(set.PPOStepsPerRound, func(s ppo.Stats) { last = s }); err != nil {
 			return err
 		}
 		p.envSteps += int64(p.ppo.EnvSteps() - before)
+		if len(labels) == p.labelsUsed && len(pending) == 0 {
+			p.pausedSteps += int64(p.ppo.EnvSteps() - before)
+		} else {
+			p.pausedSteps = 0
+		}
 		p.policyVersion++
 		pol := p.ppo.Policy()
 		// A behaviour's env has no reward: the true return is its scripted checker's score.
@@ -158,7 +175,10 @@ func (t *Trainer) round(ctx context.Context, p *project, pr *store.Project, labe
 	if err != nil {
 		return err
 	}
-	pairs := t.selectPairs(p, set, cands, rng)
+	pairs, err := t.selectPairs(p, set, cands, rng)
+	if err != nil {
+		return err
+	}
 	used := map[int]bool{}
 	for _, pr := range pairs {
 		used[pr.a], used[pr.b] = true, true
@@ -197,11 +217,8 @@ func rewardShape(p *project) reward.Shape {
 // updates are computed against).
 func (t *Trainer) refit(ctx context.Context, p *project, labels []store.Label, metrics map[string]float64) (changed, full bool, err error) {
 	if p.model == nil {
-		cfg := loop.Defaults(p.spec.Name).Reward
-		cfg.Seed = t.seed(p.id, 0)
-		cfg.Features = rewardFeatures(p.spec.Action)
-		cfg.ObsScale = p.spec.ObsScale
-		if p.model, err = reward.New(cfg, rewardShape(p)); err != nil {
+		lc := loop.Defaults(p.spec.Name)
+		if p.model, err = reward.New(lc.RewardConfig(p.spec, t.seed(p.id, 0)), rewardShape(p)); err != nil {
 			return false, false, err
 		}
 		changed, full = true, true
@@ -383,7 +400,7 @@ func (t *Trainer) learnedReturn(p *project, rng *rand.Rand) float64 {
 		return math.NaN()
 	}
 	r := make([]float64, n)
-	newBoundedReward(p.model, p.data, p.spec.ObsDim).Rewards(obs, act, next, n, r)
+	loop.LearnedReward(p.model, p.data, p.spec.ObsDim).Rewards(obs, act, next, n, r)
 	s := 0.0
 	for _, v := range r {
 		s += v

@@ -59,6 +59,7 @@ type project struct {
 	lineage       int // model version of the last full refit: private updates need a base >= it
 	envSteps      int64
 	labelsUsed    int
+	pausedSteps   int64 // PPO env steps trained since the last round with new labels
 	old           []oldPolicy
 	// initial is the policy before any training: ppo.New with the project's fixed seed makes
 	// the same one on every load, so it needs no checkpoint. Its KL to each new policy is
@@ -177,26 +178,11 @@ func (t *Trainer) project(ctx context.Context, pr *store.Project) (*project, err
 	return p, nil
 }
 
-// ppoConfig is PPO's configuration on the learned reward: the one core/loop's experiments
-// use for env (measured there to learn from preferences, e.g. CartPole on 200-step
-// fixed-horizon episodes), in fixed-horizon mode (termination must not leak reward, App. A.1),
-// with the step size annealed over the experiment's budget down to a floor of a tenth, where it
-// stays: training never ends, and the learned reward keeps moving under it.
+// ppoConfig is PPO's configuration on the learned reward: the loop's, for a trainer that
+// never ends, on the trainer's workers.
 func (t *Trainer) ppoConfig(name string, spec env.Spec) ppo.Config {
 	lc := loop.Defaults(name)
-	c := lc.PPO
-	if c.FixedHorizon == 0 {
-		c.FixedHorizon = spec.MaxEpisodeSteps
-	}
-	c.AnnealLR = true
-	c.TotalSteps = lc.Steps
-	c.MinLRFrac = 0.1
-	// An entropy bonus keeps the policy exploring while the reward is still being learned
-	// (Christiano et al. 2017, App. A.1: 0.01 on every task). Without it, a policy trained on
-	// an early, poor reward model can settle on one action for good, after which its clips all
-	// look alike and new labels cannot pull it back (seen on CartPole-v1: stuck at the
-	// constant-action return of about 9).
-	c.EntCoef = max(c.EntCoef, 0.01)
+	c := lc.PPOConfig(spec, true)
 	c.Workers = t.cfg.Workers
 	return c
 }

@@ -1,4 +1,4 @@
-package trainer
+package loop
 
 import (
 	"math"
@@ -6,20 +6,21 @@ import (
 	"github.com/prefer-rlhf/prefer/core/reward"
 )
 
-// boundedReward is the learned reward as PPO sees it: observations are clamped, coordinate by
-// coordinate, to the range of the observations in the clips that raters have compared. The
+// Bounded is the learned reward as PPO sees it: observations are clamped, coordinate by
+// coordinate, to the range of the observations in the clips that the rater compared. The
 // reward model was only ever told about states in that range; outside it, a network
 // extrapolates freely, and PPO would find and exploit whatever it says there (in CartPole's
 // fixed-horizon mode a fallen pole keeps swinging, far from any labelled state). Clamped, an
 // unjudged state is worth what the nearest judged one is worth.
-type boundedReward struct {
+type Bounded struct {
 	m      *reward.Model
-	lo, hi []float64 // per observation coordinate
+	lo, hi []float64            // per observation coordinate
+	obj    *reward.Conservative // the objective on the members (SetObjective); nil: their mean
 }
 
-// newBoundedReward takes the bounds from the segments of d. With no data it does not clamp.
-func newBoundedReward(m *reward.Model, d *reward.Dataset, obsDim int) *boundedReward {
-	b := &boundedReward{m: m, lo: make([]float64, obsDim), hi: make([]float64, obsDim)}
+// NewBounded takes the bounds from the segments of d. With no data it does not clamp.
+func NewBounded(m *reward.Model, d *reward.Dataset, obsDim int) *Bounded {
+	b := &Bounded{m: m, lo: make([]float64, obsDim), hi: make([]float64, obsDim)}
 	for i := range b.lo {
 		b.lo[i], b.hi[i] = math.Inf(1), math.Inf(-1)
 	}
@@ -47,7 +48,7 @@ func newBoundedReward(m *reward.Model, d *reward.Dataset, obsDim int) *boundedRe
 	return b
 }
 
-func (b *boundedReward) clamp(rows []float64) []float64 {
+func (b *Bounded) clamp(rows []float64) []float64 {
 	if rows == nil {
 		return nil
 	}
@@ -59,12 +60,28 @@ func (b *boundedReward) clamp(rows []float64) []float64 {
 	return out
 }
 
+// SetObjective makes Rewards combine the members by obj (reward/objective.go) with weight
+// lambda for the uncertainty-weighted one; "" and reward.ObjectiveMean are the mean.
+func (b *Bounded) SetObjective(obj reward.Objective, lambda float64) error {
+	b.obj = nil
+	if obj == "" || obj == reward.ObjectiveMean {
+		return nil
+	}
+	c, err := b.m.WithObjective(obj, lambda)
+	b.obj = c
+	return err
+}
+
 // Rewards implements ppo.Reward.
-func (b *boundedReward) Rewards(obs, act, next []float64, n int, out []float64) {
+func (b *Bounded) Rewards(obs, act, next []float64, n int, out []float64) {
+	if b.obj != nil {
+		b.obj.Rewards(b.clamp(obs), act, b.clamp(next), n, out)
+		return
+	}
 	b.m.Rewards(b.clamp(obs), act, b.clamp(next), n, out)
 }
 
 // Normalize sets the model's output normalisation on clamped transitions.
-func (b *boundedReward) Normalize(obs, act, next []float64, n int) error {
+func (b *Bounded) Normalize(obs, act, next []float64, n int) error {
 	return b.m.Normalize(b.clamp(obs), act, b.clamp(next), n)
 }
