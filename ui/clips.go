@@ -18,12 +18,6 @@ type clipScenes struct {
 	dt     float64 // env seconds per step
 }
 
-// continuing is implemented by environments that can keep stepping past Gymnasium's
-// termination (the fixed-horizon mode clips are recorded in).
-type continuing interface {
-	StepContinuing(action []float64) ([]float64, float64)
-}
-
 // replayClip replays a clip with core/env and draws every frame. Clips are stored as (env,
 // start state, actions), never as video, so this is the only way to see one.
 func replayClip(c *prefs.Clip) (clipScenes, error) {
@@ -37,23 +31,19 @@ func replayClip(c *prefs.Clip) (clipScenes, error) {
 	if err != nil {
 		return clipScenes{}, err
 	}
-	spec := e.Spec()
-	if err := e.SetState(c.StartState); err != nil {
+	// Clips are recorded in fixed-horizon mode: the episode goes on past termination.
+	if e, err = env.FixedHorizon(e, 0); err != nil {
 		return clipScenes{}, err
 	}
-	cont, _ := e.(continuing)
-	scenes := make([]env.Scene, 0, len(c.Actions)+1)
-	scenes = append(scenes, e.Draw(e.State()))
-	for i, a := range c.Actions {
-		if err := env.CheckAction(spec, a); err != nil {
-			return clipScenes{}, errors.New("ui: clip step " + strconv.Itoa(i) + ": " + err.Error())
-		}
-		if cont != nil {
-			cont.StepContinuing(a)
-		} else {
-			e.Step(a)
-		}
-		scenes = append(scenes, e.Draw(e.State()))
+	spec := e.Spec()
+	states, _, _, err := env.ReplayEnv(e, c.StartState, c.Actions)
+	if err != nil {
+		return clipScenes{}, errors.New("ui: clip: " + err.Error())
+	}
+	scenes := make([]env.Scene, 0, len(states)+1)
+	scenes = append(scenes, e.Draw(c.StartState))
+	for _, st := range states {
+		scenes = append(scenes, e.Draw(st))
 	}
 	dt := spec.DT
 	if !(dt > 0) {

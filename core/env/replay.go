@@ -51,3 +51,44 @@ func ReplayEnv(e Env, start []float64, actions [][]float64) (states [][]float64,
 	}
 	return states, rewards, terminated, nil
 }
+
+// Transitions replays a clip of the environment registered as name in fixed-horizon mode, as
+// clips are recorded, and returns what a reward model reads of it: per step, the observation
+// before it, the action and the observation after (rows of ObsDim and the action dimension).
+// It is the one clip -> segment replay: the hub's trainer, the browser's fitter and the
+// experiments all read clips through it. Bad input is an error as for Replay.
+func Transitions(name string, start []float64, actions [][]float64) (obs, act, next []float64, err error) {
+	e, err := Lookup(name)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if e, err = FixedHorizon(e, 0); err != nil {
+		return nil, nil, nil, err
+	}
+	spec := e.Spec()
+	if err := CheckState(spec, start); err != nil {
+		return nil, nil, nil, fmt.Errorf("%w (in start_state)", err)
+	}
+	for i, a := range actions {
+		if err := CheckAction(spec, a); err != nil {
+			return nil, nil, nil, fmt.Errorf("%w (at step %d, actions[%d])", err, i, i)
+		}
+	}
+	if err := e.SetState(start); err != nil {
+		return nil, nil, nil, err
+	}
+	n, od := len(actions), spec.ObsDim
+	obs = make([]float64, 0, n*od)
+	act = make([]float64, 0, n*spec.Action.Dim())
+	next = make([]float64, 0, n*od)
+	for i, a := range actions {
+		obs = append(obs, e.Obs()...)
+		act = append(act, a...)
+		o, _, _ := e.Step(a)
+		if !finite(o...) {
+			return nil, nil, nil, fmt.Errorf("%w: the state overflowed at step %d (start state too large?)", ErrNotFinite, i)
+		}
+		next = append(next, o...)
+	}
+	return obs, act, next, nil
+}

@@ -2,7 +2,6 @@ package hub
 
 import (
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/prefer-rlhf/prefer/core/merge"
 	"github.com/prefer-rlhf/prefer/core/prefs"
 	"github.com/prefer-rlhf/prefer/server/store"
 )
@@ -314,10 +314,7 @@ func (h *Hub) storeUpdate(r *http.Request, proj *store.Project, raterID string, 
 		if len(b)%4 != 0 {
 			return reject("delta_f32 holds %d bytes, not a whole number of float32s", len(b))
 		}
-		delta = make([]float32, len(b)/4)
-		for i := range delta {
-			delta[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-		}
+		delta, _ = merge.DecodeDelta(b)
 	case u.Delta != nil:
 		delta = make([]float32, len(u.Delta))
 		for i, v := range u.Delta {

@@ -3,13 +3,13 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"time"
 
+	"github.com/prefer-rlhf/prefer/core/merge"
 	"github.com/prefer-rlhf/prefer/core/prefs"
 )
 
@@ -108,25 +108,10 @@ func (s *Store) Model(ctx context.Context, projectID string, version int) (*Mode
 }
 
 // EncodeDelta packs a delta as little-endian float32, its stored and wire form.
-func EncodeDelta(d []float32) []byte {
-	b := make([]byte, 4*len(d))
-	for i, v := range d {
-		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
-	}
-	return b
-}
+func EncodeDelta(d []float32) []byte { return merge.EncodeDelta(d) }
 
 // DecodeDelta unpacks EncodeDelta's form.
-func DecodeDelta(b []byte) ([]float32, error) {
-	if len(b)%4 != 0 {
-		return nil, fmt.Errorf("store: delta of %d bytes is not a whole number of float32s", len(b))
-	}
-	d := make([]float32, len(b)/4)
-	for i := range d {
-		d[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-	}
-	return d, nil
-}
+func DecodeDelta(b []byte) ([]float32, error) { return merge.DecodeDelta(b) }
 
 // AddModelUpdate stores a model update once: a re-sent one (same id, same rater) reports
 // duplicate; an id used by another rater is an error.

@@ -62,31 +62,17 @@ func rollClip(e env.Env, pol *ppo.Policy, version int, rng *rand.Rand, skip, len
 	return c, nil
 }
 
-// segmentOf replays a stored clip in the fixed-horizon env to get the transitions the reward
-// model reads: the observation before each step, the action, and the observation after.
-func segmentOf(e env.Env, c prefs.Clip) (reward.Segment, error) {
-	spec := e.Spec()
-	if err := env.CheckState(spec, c.StartState); err != nil {
-		return reward.Segment{}, err
-	}
-	if err := e.SetState(c.StartState); err != nil {
-		return reward.Segment{}, err
-	}
-	n := len(c.Actions)
-	if n == 0 {
+// segmentOf replays a stored clip (env.Transitions) into the transitions the reward model
+// reads.
+func segmentOf(c prefs.Clip) (reward.Segment, error) {
+	if len(c.Actions) == 0 {
 		return reward.Segment{}, fmt.Errorf("trainer: clip %s has no actions", c.ID)
 	}
-	seg := reward.Segment{Len: n, Obs: make([]float64, 0, n*spec.ObsDim), Act: make([]float64, 0, n*spec.Action.Dim()), Next: make([]float64, 0, n*spec.ObsDim)}
-	for _, a := range c.Actions {
-		if err := env.CheckAction(spec, a); err != nil {
-			return reward.Segment{}, err
-		}
-		seg.Obs = append(seg.Obs, e.Obs()...)
-		seg.Act = append(seg.Act, a...)
-		o, _, _ := e.Step(a)
-		seg.Next = append(seg.Next, o...)
+	obs, act, next, err := env.Transitions(c.Env, c.StartState, c.Actions)
+	if err != nil {
+		return reward.Segment{}, err
 	}
-	return seg, nil
+	return reward.Segment{Len: len(c.Actions), Obs: obs, Act: act, Next: next}, nil
 }
 
 // TrueReturn is the fixed-horizon true return of a clip: the sum of the env's fixed-horizon

@@ -90,12 +90,12 @@ func TestMergedPrivateUpdatesMatchPooled(t *testing.T) {
 
 	fed := clone(global)
 	for r := 0; r < rounds; r++ {
-		base := Params(fed)
+		base := reward.Params(fed)
 		var ups []merge.Update
 		for k := range private {
 			local := clone(fed)
 			update(local, private[k], passes)
-			d := Params(local)
+			d := reward.Params(local)
 			for i := range d {
 				d[i] -= base[i]
 			}
@@ -105,7 +105,7 @@ func TestMergedPrivateUpdatesMatchPooled(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := AddParams(fed, delta); err != nil {
+		if err := reward.AddParams(fed, delta); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -114,7 +114,7 @@ func (t *Trainer) round(ctx context.Context, p *project, pr *store.Project, labe
 			return err
 		}
 		metrics["reward/labels"] = float64(p.data.Len())
-		out.Model = &store.Model{Version: p.modelVersion, Weights: w, NumParams: NumParams(p.model), Metrics: metrics}
+		out.Model = &store.Model{Version: p.modelVersion, Weights: w, NumParams: reward.NumParams(p.model), Metrics: metrics}
 	}
 
 	// 2-3. PPO on the learned reward, then the returns.
@@ -285,16 +285,12 @@ func (t *Trainer) loadSegments(ctx context.Context, p *project, labels []store.L
 	if err != nil {
 		return err
 	}
-	e, err := horizonEnv(p.spec.Name)
-	if err != nil {
-		return err
-	}
 	for _, id := range need {
 		c, ok := clips[id]
 		if !ok {
 			return fmt.Errorf("trainer: clip %s of a label is missing", id)
 		}
-		seg, err := segmentOf(e, c)
+		seg, err := segmentOf(c)
 		if err != nil {
 			return fmt.Errorf("trainer: clip %s: %w", id, err)
 		}
@@ -308,7 +304,7 @@ func (t *Trainer) loadSegments(ctx context.Context, p *project, labels []store.L
 // that cannot be merged are rejected with a reason.
 func (t *Trainer) merge(p *project, pending []store.ModelUpdate, set store.Settings, full bool, out *store.Round, metrics map[string]float64) (bool, error) {
 	var ups []merge.Update
-	n := NumParams(p.model)
+	n := reward.NumParams(p.model)
 	for _, u := range pending {
 		reason := ""
 		switch {
@@ -346,7 +342,7 @@ func (t *Trainer) merge(p *project, pending []store.ModelUpdate, set store.Setti
 	if err != nil {
 		return false, err
 	}
-	if err := AddParams(p.model, delta); err != nil {
+	if err := reward.AddParams(p.model, delta); err != nil {
 		return false, err
 	}
 	labels := 0

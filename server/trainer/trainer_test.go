@@ -349,7 +349,7 @@ func TestTrueReturnAndSegments(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	seg, err := segmentOf(e, c.clip)
+	seg, err := segmentOf(c.clip)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -364,7 +364,7 @@ func TestTrueReturnAndSegments(t *testing.T) {
 	}
 	bad := c.clip
 	bad.StartState = []float64{1}
-	if _, err := segmentOf(e, bad); err == nil {
+	if _, err := segmentOf(bad); err == nil {
 		t.Fatal("bad state replayed")
 	}
 }

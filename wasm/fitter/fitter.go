@@ -2,7 +2,6 @@ package fitter
 
 import (
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"math"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/prefer-rlhf/prefer/core/env"
+	"github.com/prefer-rlhf/prefer/core/merge"
 	"github.com/prefer-rlhf/prefer/core/prefs"
 	"github.com/prefer-rlhf/prefer/core/reward"
 )
@@ -436,10 +436,7 @@ func (f *Fitter) setGlobal(raw json.RawMessage, restart bool) ([]Out, error) {
 		return nil, errors.New("fitter: global model without a version")
 	}
 	f.global, f.globalVer, f.globalRaw = &g, hm.Version, hm.Weights
-	f.globalParams = f.globalParams[:0]
-	for i := 0; i < g.Members(); i++ {
-		f.globalParams = append(f.globalParams, g.Net(i).Params...)
-	}
+	f.globalParams = reward.Params(&g)
 	f.lastStats.Agreement = -1
 	if !restart {
 		return nil, nil
@@ -497,17 +494,15 @@ func (f *Fitter) update() ([]Out, error) {
 			return nil, err
 		}
 	}
-	var local []float64
-	for i := 0; i < f.model.Members(); i++ {
-		local = append(local, f.model.Net(i).Params...)
-	}
+	local := reward.Params(f.model)
 	if len(local) != len(f.globalParams) {
 		return nil, errors.New("fitter: the local model's shape differs from the global model's")
 	}
-	buf := make([]byte, 4*len(local))
+	d := make([]float32, len(local))
 	for i, v := range local {
-		binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(float32(v-f.globalParams[i])))
+		d[i] = float32(v - f.globalParams[i])
 	}
+	buf := merge.EncodeDelta(d)
 	metrics := map[string]float64{}
 	if f.lastStats.Accuracy >= 0 {
 		metrics["reward/val_accuracy"] = f.lastStats.Accuracy
@@ -537,36 +532,11 @@ func segment(c *prefs.Clip) (reward.Segment, error) {
 	if err := c.Validate(); err != nil {
 		return reward.Segment{}, err
 	}
-	e, err := env.Lookup(c.Env)
+	obs, act, next, err := env.Transitions(c.Env, c.StartState, c.Actions)
 	if err != nil {
 		return reward.Segment{}, err
 	}
-	spec := e.Spec()
-	if err := e.SetState(c.StartState); err != nil {
-		return reward.Segment{}, err
-	}
-	cont, _ := e.(env.Continuing)
-	n := len(c.Actions)
-	od, ad := spec.ObsDim, spec.Action.Dim()
-	s := reward.Segment{Len: n, Obs: make([]float64, 0, n*od), Act: make([]float64, 0, n*ad), Next: make([]float64, 0, n*od)}
-	obs := e.Obs()
-	if cont != nil {
-		obs = cont.ObsContinuing()
-	}
-	for i, a := range c.Actions {
-		if err := env.CheckAction(spec, a); err != nil {
-			return reward.Segment{}, errors.New("step " + strconv.Itoa(i) + ": " + err.Error())
-		}
-		s.Obs = append(s.Obs, obs...)
-		s.Act = append(s.Act, a...)
-		if cont != nil {
-			obs, _ = cont.StepContinuing(a)
-		} else {
-			obs, _, _ = e.Step(a)
-		}
-		s.Next = append(s.Next, obs...)
-	}
-	return s, nil
+	return reward.Segment{Len: len(c.Actions), Obs: obs, Act: act, Next: next}, nil
 }
 
 // shapeOf is the reward model's view of a clip's env.
