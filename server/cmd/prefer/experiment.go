@@ -116,7 +116,7 @@ func runExperiment(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			"env": rep.Env, "seed": rep.Seed, "query": rep.Query, "noise": rep.Noise,
 			"labels_used": rep.LabelsUsed, "env_steps": rep.EnvSteps, "eval_return": rep.EvalReturn,
 			"random_return": rep.RandomReturn, "reward_model_val_accuracy": nullable(rep.RewardModelValAccuracy),
-			"wall_seconds": rep.WallSeconds,
+			"wall_seconds": rep.WallSeconds, "teacher": *teacher, "robust": *robust, "objective": *objective,
 		})
 		fmt.Fprintln(stdout, string(b))
 	}
