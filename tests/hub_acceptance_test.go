@@ -38,11 +38,11 @@ func TestHubLearnsAsTheExperiments(t *testing.T) {
 			Env string `json:"env"`
 		} `json:"projects"`
 	}
-	if _, err := c.call("GET", h.base+"/api/v1/projects", h.teacher, nil, &ps); err != nil || len(ps.Projects) != 1 || ps.Projects[0].Env != "CartPole-v1" {
+	if err := c.call("GET", h.base+"/api/v1/projects", h.teacher, nil, &ps); err != nil || len(ps.Projects) != 1 || ps.Projects[0].Env != "CartPole-v1" {
 		t.Fatalf("projects %+v: %v", ps, err)
 	}
 	pid := ps.Projects[0].ID
-	if _, err := c.call("PATCH", h.base+"/api/v1/projects/"+pid+"/settings", h.teacher, map[string]any{"max_labels_per_rater": maxLabels}, nil); err != nil {
+	if err := c.call("PATCH", h.base+"/api/v1/projects/"+pid+"/settings", h.teacher, map[string]any{"max_labels_per_rater": maxLabels}, nil); err != nil {
 		t.Fatal(err)
 	}
 	type point struct {
@@ -60,7 +60,7 @@ func TestHubLearnsAsTheExperiments(t *testing.T) {
 		var p struct {
 			History []point `json:"history"`
 		}
-		if _, err := c.call("GET", h.base+"/api/v1/projects/"+pid, h.teacher, nil, &p); err != nil {
+		if err := c.call("GET", h.base+"/api/v1/projects/"+pid, h.teacher, nil, &p); err != nil {
 			t.Fatal(err)
 		}
 		hist = p.History

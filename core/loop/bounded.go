@@ -14,7 +14,8 @@ import (
 // unjudged state is worth what the nearest judged one is worth.
 type Bounded struct {
 	m      *reward.Model
-	lo, hi []float64 // per observation coordinate
+	lo, hi []float64            // per observation coordinate
+	obj    *reward.Conservative // the objective on the members (SetObjective); nil: their mean
 }
 
 // NewBounded takes the bounds from the segments of d. With no data it does not clamp.
@@ -59,8 +60,24 @@ func (b *Bounded) clamp(rows []float64) []float64 {
 	return out
 }
 
+// SetObjective makes Rewards combine the members by obj (reward/objective.go) with weight
+// lambda for the uncertainty-weighted one; "" and reward.ObjectiveMean are the mean.
+func (b *Bounded) SetObjective(obj reward.Objective, lambda float64) error {
+	b.obj = nil
+	if obj == "" || obj == reward.ObjectiveMean {
+		return nil
+	}
+	c, err := b.m.WithObjective(obj, lambda)
+	b.obj = c
+	return err
+}
+
 // Rewards implements ppo.Reward.
 func (b *Bounded) Rewards(obs, act, next []float64, n int, out []float64) {
+	if b.obj != nil {
+		b.obj.Rewards(b.clamp(obs), act, b.clamp(next), n, out)
+		return
+	}
 	b.m.Rewards(b.clamp(obs), act, b.clamp(next), n, out)
 }
 

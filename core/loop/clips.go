@@ -16,6 +16,7 @@ type Clip struct {
 	Actions    []float64 // Seg.Len rows of the action dimension
 	Seg        reward.Segment
 	TrueReturn float64
+	Rewards    []float64 // the per-step true rewards that sum to TrueReturn, for B-Pref's teachers
 }
 
 // Actor chooses an action for an observation; nil means a uniformly random policy.
@@ -59,6 +60,7 @@ func Roll(e env.Env, act Actor, skip, length int, rng *rand.Rand) Clip {
 		copy(obs, o)
 		c.Seg.Next = append(c.Seg.Next, obs...)
 		c.TrueReturn += r
+		c.Rewards = append(c.Rewards, r)
 	}
 	c.Seg.Act = c.Actions
 	return c

@@ -55,8 +55,18 @@ type Config struct {
 	OldPolicies int
 	// Rater is the synthetic rater answering from the fixed-horizon true return.
 	Rater oracle.Rater
-	// Query is how pairs are chosen (disagreement or random) and the random-policy share.
+	// Teacher, if not nil, answers instead of Rater: one of B-Pref's simulated teachers
+	// (core/oracle/teacher.go), from the clips' per-step true rewards, with its thresholds set
+	// from the mean true return of the last training episodes (before training, of the random
+	// policy's clips) as B-Pref sets them.
+	Teacher *oracle.Teacher
+	// Query is how pairs are chosen (core/query's strategies) and the random-policy share.
 	Query query.Config
+	// Objective is what PPO maximises of the ensemble's members (reward/objective.go): their
+	// mean (the paper's r̂; also when empty), their minimum, or mean - ObjectiveLambda·std.
+	Objective reward.Objective
+	// ObjectiveLambda is the weight of the members' standard deviation under reward.ObjectiveUWO.
+	ObjectiveLambda float64
 	// PPO is the policy optimiser's configuration. It always trains in fixed-horizon mode
 	// (App. A.1), for PPO.FixedHorizon steps per episode; 0 means the env's TimeLimit.
 	PPO ppo.Config
@@ -91,6 +101,9 @@ func Defaults(envName string) Config {
 	if e, err := env.Lookup(envName); err == nil {
 		c.Reward.Features = Features(e.Spec().Action)
 	}
+	// The paper's mean r̂. λ = 0.5 for the uncertainty-weighted objective is a first guess,
+	// not yet measured here.
+	c.Objective, c.ObjectiveLambda = reward.ObjectiveMean, 0.5
 	// Fit every member for at least 100 minibatch steps: with tens of comparisons an epoch is
 	// one step, and Defaults' 10 epochs leave the model near its initialisation.
 	c.Reward.MinSteps = 100
@@ -170,6 +183,17 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Rater.Validate(); err != nil {
 		return err
+	}
+	if c.Teacher != nil {
+		if err := c.Teacher.Validate(); err != nil {
+			return err
+		}
+	}
+	if _, err := reward.ParseObjective(string(c.Objective)); c.Objective != "" && err != nil {
+		return err
+	}
+	if !(c.ObjectiveLambda >= 0) {
+		return fmt.Errorf("loop: ObjectiveLambda must be >= 0, got %v", c.ObjectiveLambda)
 	}
 	return c.Query.Validate()
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/prefer-rlhf/prefer/core/env"
 	"github.com/prefer-rlhf/prefer/core/ppo"
+	"github.com/prefer-rlhf/prefer/core/prefs"
 	"github.com/prefer-rlhf/prefer/core/query"
 	"github.com/prefer-rlhf/prefer/core/reward"
 )
@@ -75,21 +76,26 @@ func Run(cfg Config, progress func(Point)) (*Report, error) {
 		if n <= 0 || len(pool) < 2 {
 			return nil
 		}
-		var returns [][]float64
-		if qc.Strategy == query.Disagreement {
-			segs := make([]reward.Segment, len(pool))
-			for i := range pool {
-				segs[i] = pool[i].Seg
-			}
-			returns = query.MemberReturns(model, segs)
-		}
-		pairs, err := query.Select(rng, len(pool), n, qc, returns)
+		in, err := queryInputs(model, pool, data, qc.Strategy)
 		if err != nil {
 			return err
 		}
+		pairs, err := query.SelectFrom(rng, len(pool), n, qc, in)
+		if err != nil {
+			return err
+		}
+		skip, equal := teacherThresholds(cfg.Teacher, trainer, pool, clipLen)
 		for _, p := range pairs {
 			l, r := &pool[p.Left], &pool[p.Right]
-			data.AddChoice(l.Seg, r.Seg, cfg.Rater.Choose(rng, l.TrueReturn, r.TrueReturn))
+			var choice prefs.Choice
+			if cfg.Teacher != nil {
+				choice = cfg.Teacher.Label(rng, l.Rewards, r.Rewards, skip, equal)
+			} else {
+				choice = cfg.Rater.Choose(rng, l.TrueReturn, r.TrueReturn)
+			}
+			// A skipped query ("can't tell") is not fitted but counts against the budget,
+			// as B-Pref counts its skipped queries in total_feedback.
+			data.AddChoice(l.Seg, r.Seg, choice)
 			rep.LabelsUsed++
 		}
 		return nil
@@ -105,6 +111,9 @@ func Run(cfg Config, progress func(Point)) (*Report, error) {
 			return st, err
 		}
 		r := cfg.LearnedReward(model, data, spec.ObsDim)
+		if err := r.SetObjective(cfg.Objective, cfg.ObjectiveLambda); err != nil {
+			return st, err
+		}
 		segs := make([]reward.Segment, len(recent))
 		for i := range recent {
 			segs[i] = recent[i].Seg

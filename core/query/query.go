@@ -24,15 +24,26 @@ type Strategy string
 const (
 	Disagreement Strategy = "disagreement" // highest variance of the members' P(left) (§2.2.4)
 	Random       Strategy = "random"       // uniformly random pairs, the baseline
+	Uniform      Strategy = "uniform"      // Random under B-Pref's name
+	// The strategies of strategies.go (B-Pref, Lee et al. 2021, §4; Bıyık et al. 2019).
+	Entropy             Strategy = "entropy"              // highest entropy of the ensemble's mean P(left)
+	KCenter             Strategy = "kcenter"              // greedy k-center on the pairs' features
+	KCenterDisagreement Strategy = "kcenter_disagreement" // k-center among the more disputed half
+	KCenterEntropy      Strategy = "kcenter_entropy"      // k-center among the higher-entropy half
+	InfoGain            Strategy = "infogain"             // mutual information between answer and member
 )
+
+// Strategies lists every strategy name ParseStrategy accepts.
+var Strategies = []Strategy{Random, Uniform, Disagreement, Entropy, KCenter, KCenterDisagreement, KCenterEntropy, InfoGain}
 
 // ParseStrategy returns the strategy named s.
 func ParseStrategy(s string) (Strategy, error) {
-	switch Strategy(s) {
-	case Disagreement, Random:
-		return Strategy(s), nil
+	for _, st := range Strategies {
+		if Strategy(s) == st {
+			return st, nil
+		}
 	}
-	return "", fmt.Errorf(`query: unknown strategy %q (want "disagreement" or "random")`, s)
+	return "", fmt.Errorf("query: unknown strategy %q (want one of %v)", s, Strategies)
 }
 
 // Config holds the query-selection settings. Start from Defaults.
@@ -133,33 +144,14 @@ func Variance(returns [][]float64, p Pair) float64 {
 	return math.Max(sq/k-mean*mean, 0)
 }
 
-// Select chooses k pairs from a pool of segments. With Disagreement it draws Oversample·k
-// candidates and keeps the k with the highest Variance (ties broken by draw order); with
-// Random it draws k pairs uniformly. returns[s] holds each member's predicted return of segment
-// s (see MemberReturns); Random ignores it and may take nil. Fewer than k pairs come back only
-// if the pool has fewer.
+// Select chooses k pairs from a pool of segments by a strategy that reads only the members'
+// returns: SelectFrom with Inputs{Returns: returns}.
 func Select(rng *rand.Rand, pool, k int, cfg Config, returns [][]float64) ([]Pair, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	if k < 0 {
-		return nil, fmt.Errorf("query: negative number of pairs %d", k)
-	}
-	if cfg.Strategy == Random {
-		return Candidates(rng, pool, k)
-	}
-	if len(returns) != pool {
-		return nil, fmt.Errorf("query: %d rows of member returns for a pool of %d segments", len(returns), pool)
-	}
-	for s, r := range returns {
-		if len(r) == 0 || len(r) != len(returns[0]) {
-			return nil, fmt.Errorf("query: segment %d has %d member returns, want %d > 0", s, len(r), len(returns[0]))
-		}
-	}
-	cands, err := Candidates(rng, pool, k*cfg.Oversample)
-	if err != nil {
-		return nil, err
-	}
+	return SelectFrom(rng, pool, k, cfg, Inputs{Returns: returns})
+}
+
+// top returns the n candidates with the highest score, ties broken by draw order.
+func top(cands []Pair, score func(Pair) float64, n int) []Pair {
 	type scored struct {
 		p Pair
 		v float64
@@ -167,7 +159,7 @@ func Select(rng *rand.Rand, pool, k int, cfg Config, returns [][]float64) ([]Pai
 	}
 	sc := make([]scored, len(cands))
 	for i, p := range cands {
-		sc[i] = scored{p, Variance(returns, p), i}
+		sc[i] = scored{p, score(p), i}
 	}
 	slices.SortFunc(sc, func(a, b scored) int {
 		switch {
@@ -178,11 +170,11 @@ func Select(rng *rand.Rand, pool, k int, cfg Config, returns [][]float64) ([]Pai
 		}
 		return a.i - b.i
 	})
-	out := make([]Pair, 0, min(k, len(sc)))
-	for _, s := range sc[:min(k, len(sc))] {
+	out := make([]Pair, 0, min(n, len(sc)))
+	for _, s := range sc[:min(n, len(sc))] {
 		out = append(out, s.p)
 	}
-	return out, nil
+	return out
 }
 
 // Ensemble is what MemberReturns needs of a reward model; *reward.Model has it.

@@ -55,6 +55,9 @@ type configJSON struct {
 	Seed        uint64        `json:"seed"`
 	Parallel    bool          `json:"parallel"`
 	ObsScale    []float64     `json:"obs_scale,omitempty"`
+	// The robust fit (robust.go); absent from files written before it.
+	Robust       bool    `json:"robust,omitempty"`
+	RobustLambda float64 `json:"robust_lambda,omitempty"`
 }
 
 type shapeJSON struct {
@@ -79,7 +82,7 @@ func (m *Model) header(nets bool) modelJSON {
 		Format: Format, Version: Version,
 		Config: configJSON{c.Hidden, c.Activation, c.Features, c.Epsilon, c.LR, c.Batch, c.Epochs, c.MinSteps,
 			c.UpdateSteps, c.ValEvery, c.L2, c.RatioLow, c.RatioHigh, c.L2Factor, c.L2Min, c.L2Max,
-			c.MaxGradNorm, c.NormSample, c.Seed, c.Parallel, c.ObsScale},
+			c.MaxGradNorm, c.NormSample, c.Seed, c.Parallel, c.ObsScale, c.Robust, c.RobustLambda},
 		Shape: shapeJSON{m.shape.ObsDim, m.shape.ActDim, m.shape.ActN},
 	}
 	for _, mb := range m.members {
@@ -176,7 +179,7 @@ func (m *Model) set(v modelJSON) error {
 		Epsilon: j.Epsilon, LR: j.LR, Batch: j.Batch, Epochs: j.Epochs, MinSteps: j.MinSteps, UpdateSteps: j.UpdateSteps,
 		ValEvery: j.ValEvery, L2: j.L2, RatioLow: j.RatioLow, RatioHigh: j.RatioHigh, L2Factor: j.L2Factor,
 		L2Min: j.L2Min, L2Max: j.L2Max, MaxGradNorm: j.MaxGradNorm, NormSample: j.NormSample, Seed: j.Seed,
-		Parallel: j.Parallel, ObsScale: j.ObsScale}
+		Parallel: j.Parallel, ObsScale: j.ObsScale, Robust: j.Robust, RobustLambda: j.RobustLambda}
 	n, err := New(cfg, Shape{v.Shape.ObsDim, v.Shape.ActDim, v.Shape.ActN})
 	if err != nil {
 		return err

@@ -293,6 +293,9 @@ func (mb *member) lossGrad(m *Model, train []Comparison, idx []int32, grad, delt
 			deltas[k] = delta
 		}
 		loss, g := btLoss(delta, c.Mu, m.cfg.Epsilon)
+		if m.cfg.Robust {
+			g = robustGrad(delta, c.Mu, m.cfg.RobustLambda) // robust.go; the loss reported stays the plain one
+		}
 		total += loss
 		if grad != nil {
 			fill(mb.dy[r:r+c.Left.Len], g*inv)

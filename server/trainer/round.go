@@ -128,7 +128,13 @@ func (t *Trainer) round(ctx context.Context, p *project, pr *store.Project, labe
 				p.old = p.old[len(p.old)-t.cfg.OldPolicies:]
 			}
 		}
-		p.ppo.SetReward(lc.LearnedReward(p.model, p.data, p.spec.ObsDim))
+		// PPO maximises the loop's objective on the ensemble (the members' mean unless
+		// loop.Defaults says otherwise); the learned return below stays the mean r̂.
+		lr := lc.LearnedReward(p.model, p.data, p.spec.ObsDim)
+		if err := lr.SetObjective(lc.Objective, lc.ObjectiveLambda); err != nil {
+			return err
+		}
+		p.ppo.SetReward(lr)
 		before := p.ppo.EnvSteps()
 		var last ppo.Stats
 		if err := p.ppo.Train(set.PPOStepsPerRound, func(s ppo.Stats) { last = s }); err != nil {

@@ -10,8 +10,10 @@ import (
 
 	"github.com/prefer-rlhf/prefer/core/env"
 	"github.com/prefer-rlhf/prefer/core/loop"
+	"github.com/prefer-rlhf/prefer/core/oracle"
 	"github.com/prefer-rlhf/prefer/core/plot"
 	"github.com/prefer-rlhf/prefer/core/query"
+	"github.com/prefer-rlhf/prefer/core/reward"
 )
 
 func init() {
@@ -26,7 +28,10 @@ func runExperiment(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	seed := fs.Uint64("seed", 1, "random seed")
 	noise := fs.Float64("noise", 0, "rater error rate: chance of a random left/right answer, in [0, 1]")
 	temp := fs.Float64("temperature", 0, "rater Boltzmann temperature (0: always the better clip)")
-	q := fs.String("query", "disagreement", "pair selection: disagreement or random")
+	q := fs.String("query", "disagreement", "pair selection: random (uniform), disagreement, entropy, infogain, kcenter, kcenter_disagreement or kcenter_entropy")
+	teacher := fs.String("teacher", "", "a B-Pref teacher instead of the --noise/--temperature rater: oracle, stoc, mistake, skip, myopic or equal")
+	robust := fs.Bool("robust", false, "fit the reward model with R3M's robust loss")
+	objective := fs.String("objective", "mean", "PPO's objective on the ensemble: mean, min or uwo")
 	steps := fs.Int("steps", 0, "PPO env steps in all (0: the env's default)")
 	rounds := fs.Int("rounds", 0, "train/label rounds (0: default)")
 	clip := fs.Int("clip-steps", 0, "clip length in env steps (0: the env's default, about 1.5 s of env time unless tuned)")
@@ -50,6 +55,19 @@ func runExperiment(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	}
 	cfg := loop.Defaults(*envName)
 	cfg.Seed = *seed
+	if *teacher != "" {
+		t, err := oracle.ParseTeacher(*teacher)
+		if err != nil {
+			fmt.Fprintf(stderr, "prefer experiment: --teacher: %v\n", err)
+			return 2
+		}
+		cfg.Teacher = &t
+	}
+	if cfg.Objective, err = reward.ParseObjective(*objective); err != nil {
+		fmt.Fprintf(stderr, "prefer experiment: --objective: %v\n", err)
+		return 2
+	}
+	cfg.Reward.Robust = *robust
 	if *labels != 0 {
 		cfg.Labels = *labels
 	}
@@ -98,7 +116,7 @@ func runExperiment(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			"env": rep.Env, "seed": rep.Seed, "query": rep.Query, "noise": rep.Noise,
 			"labels_used": rep.LabelsUsed, "env_steps": rep.EnvSteps, "eval_return": rep.EvalReturn,
 			"random_return": rep.RandomReturn, "reward_model_val_accuracy": nullable(rep.RewardModelValAccuracy),
-			"wall_seconds": rep.WallSeconds,
+			"wall_seconds": rep.WallSeconds, "teacher": *teacher, "robust": *robust, "objective": *objective,
 		})
 		fmt.Fprintln(stdout, string(b))
 	}

@@ -13,6 +13,8 @@ func TestExperimentFlagErrors(t *testing.T) {
 	for _, args := range [][]string{
 		{"experiment", "--env", "NoSuchEnv-v0"},
 		{"experiment", "--query", "best"},
+		{"experiment", "--teacher", "lazy"},
+		{"experiment", "--objective", "max"},
 		{"experiment", "--noise", "1.5"},
 		{"experiment", "--labels", "-3"},
 		{"experiment", "--rounds", "-1", "--steps", "-1", "--clip-steps", "-2"},
