@@ -83,14 +83,8 @@ func EnvProblem(ev *Event, pol Policy) Problem {
 // PPOPolicy is p acting deterministically (the most likely action, the Gaussian's mean), after
 // checking that it fits envName.
 func PPOPolicy(p *ppo.Policy, envName string) (Policy, error) {
-	e, err := env.Lookup(envName)
-	if err != nil {
+	if _, err := p.Fits(envName); err != nil {
 		return nil, fmt.Errorf("failure: %w", err)
-	}
-	sp := e.Spec()
-	if sp.ObsDim != p.ObsDim || sp.Action.N != p.Action.N || sp.Action.Dim() != p.Action.Dim() {
-		return nil, fmt.Errorf("failure: the policy (obs %d, action %d/%d) does not fit %s (obs %d, action %d/%d)",
-			p.ObsDim, p.Action.N, p.Action.Dim(), envName, sp.ObsDim, sp.Action.N, sp.Action.Dim())
 	}
 	return func(obs []float64) []float64 { return p.Act(obs, nil, true) }, nil
 }

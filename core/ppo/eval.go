@@ -40,15 +40,11 @@ func EvaluateReturns(p *Policy, envName string, episodes int, seed uint64) ([]fl
 	if episodes <= 0 {
 		return nil, fmt.Errorf("ppo: Evaluate needs a positive number of episodes, got %d", episodes)
 	}
-	probe, err := env.Lookup(envName)
+	probe, err := p.Fits(envName)
 	if err != nil {
-		return nil, fmt.Errorf("ppo: %w", err)
+		return nil, err
 	}
 	sp := probe.Spec()
-	if sp.ObsDim != p.ObsDim || sp.Action.N != p.Action.N || sp.Action.Dim() != p.Action.Dim() {
-		return nil, fmt.Errorf("ppo: policy (obs %d, action %d/%d) does not fit %s (obs %d, action %d/%d)",
-			p.ObsDim, p.Action.N, p.Action.Dim(), envName, sp.ObsDim, sp.Action.N, sp.Action.Dim())
-	}
 	rets := make([]float64, episodes)
 	w := min(runtime.GOMAXPROCS(0), episodes)
 	errs := make([]error, w)

@@ -25,14 +25,9 @@ func LearnedReturns(p *Policy, r Reward, envName string, episodes int, seed uint
 	if episodes <= 0 {
 		return nil, fmt.Errorf("ppo: learned return needs a positive number of episodes, got %d", episodes)
 	}
-	probe, err := env.Lookup(envName)
+	probe, err := p.Fits(envName)
 	if err != nil {
-		return nil, fmt.Errorf("ppo: %w", err)
-	}
-	sp := probe.Spec()
-	if sp.ObsDim != p.ObsDim || sp.Action.N != p.Action.N || sp.Action.Dim() != p.Action.Dim() {
-		return nil, fmt.Errorf("ppo: policy (obs %d, action %d/%d) does not fit %s (obs %d, action %d/%d)",
-			p.ObsDim, p.Action.N, p.Action.Dim(), envName, sp.ObsDim, sp.Action.N, sp.Action.Dim())
+		return nil, err
 	}
 	if _, err := env.FixedHorizon(probe, 0); err != nil {
 		return nil, fmt.Errorf("ppo: %w", err)

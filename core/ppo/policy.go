@@ -219,3 +219,18 @@ func gaussianEntropy(logStd []float64) float64 {
 	}
 	return h
 }
+
+// Fits returns a new instance of the env named envName, or an error if there is none or p's
+// observation and action shapes do not match it.
+func (p *Policy) Fits(envName string) (env.Env, error) {
+	e, err := env.Lookup(envName)
+	if err != nil {
+		return nil, fmt.Errorf("ppo: %w", err)
+	}
+	sp := e.Spec()
+	if sp.ObsDim != p.ObsDim || sp.Action.N != p.Action.N || sp.Action.Dim() != p.Action.Dim() {
+		return nil, fmt.Errorf("ppo: policy (obs %d, action %d/%d) does not fit %s (obs %d, action %d/%d)",
+			p.ObsDim, p.Action.N, p.Action.Dim(), envName, sp.ObsDim, sp.Action.N, sp.Action.Dim())
+	}
+	return e, nil
+}
