@@ -175,9 +175,9 @@ func TestClassroomDashboard(t *testing.T) {
 		return ls.length >= 2 && ls[0] >= 3 && ls[1] >= 3;
 	})()`, 4*time.Minute)
 	bt.Wait(t, teacher, "the policy's clip", `document.getElementById('clip').naturalWidth > 0`, 20*time.Second)
-	if n := bt.Eval[int](t, teacher, `+document.getElementById('labels').textContent`); n <= 18 {
-		t.Errorf("demo raters added no labels: %d", n)
-	}
+	// Trainer rounds go on while labels pause (trainer.Config.PausedSteps), so the chart can have
+	// its points before the demo raters' first sync: wait for their labels rather than expect them.
+	bt.Wait(t, teacher, "the demo raters' labels on the dashboard", `+document.getElementById('labels').textContent > 18`, 3*time.Minute)
 
 	// The latest policy downloads as a file that prefer eval loads and scores with the checker.
 	pol := srv.Get(t, "/classroom/api/projects/"+pid+"/policy")
