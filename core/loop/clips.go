@@ -1,6 +1,7 @@
 package loop
 
 import (
+	"fmt"
 	"math/rand/v2"
 
 	"github.com/prefer-rlhf/prefer/core/env"
@@ -51,9 +52,30 @@ func Roll(e env.Env, act Actor, skip, length int, rng *rand.Rand) Clip {
 		o, _, _ := e.Step(act(obs, rng))
 		copy(obs, o)
 	}
+	return record(e, obs, length, func(_ int, obs []float64) []float64 { return act(obs, rng) })
+}
+
+// Replay sets e (in fixed-horizon mode) to start and records the clip that actions make from
+// there: how a clip found elsewhere (the adversary's) becomes one the loop can label.
+func Replay(e env.Env, start []float64, actions [][]float64) (Clip, error) {
+	if err := e.SetState(start); err != nil {
+		return Clip{}, fmt.Errorf("loop: %w", err)
+	}
+	for i, a := range actions {
+		if err := env.CheckAction(e.Spec(), a); err != nil {
+			return Clip{}, fmt.Errorf("loop: %w (actions[%d])", err, i)
+		}
+	}
+	obs := append([]float64(nil), e.Obs()...)
+	return record(e, obs, len(actions), func(k int, _ []float64) []float64 { return actions[k] }), nil
+}
+
+// record steps e from its current state, whose observation is obs, for length steps with the
+// actions next returns, and records them as a clip.
+func record(e env.Env, obs []float64, length int, next func(k int, obs []float64) []float64) Clip {
 	c := Clip{StartState: e.State(), Seg: reward.Segment{Len: length}}
 	for k := 0; k < length; k++ {
-		a := act(obs, rng)
+		a := next(k, obs)
 		c.Seg.Obs = append(c.Seg.Obs, obs...)
 		c.Actions = append(c.Actions, a...)
 		o, r, _ := e.Step(a)

@@ -13,6 +13,7 @@ import (
 	"github.com/prefer-rlhf/prefer/core/oracle"
 	"github.com/prefer-rlhf/prefer/core/ppo"
 	"github.com/prefer-rlhf/prefer/core/query"
+	"github.com/prefer-rlhf/prefer/core/redteam"
 	"github.com/prefer-rlhf/prefer/core/reward"
 )
 
@@ -76,6 +77,24 @@ type Config struct {
 	CurveEpisodes int
 	// EvalEpisodes is the number of fresh episodes of the final evaluation.
 	EvalEpisodes int
+	// AdversarialRounds is how many adversarial rounds follow the labelled ones (adversarial.go):
+	// the adversary's failures are labelled and the reward model refitted; 0 turns them off.
+	// The policy is not retrained on the hardened model.
+	AdversarialRounds int
+	// Adversary is the adversary's search (core/redteam); its Steps is the clip length.
+	Adversary redteam.Config
+	// AdversaryRandomRefs makes the adversary's reference clips (the 90th-percentile bar of r̂
+	// and its first generation) a random policy's instead of the current policy's. Against a
+	// converged policy the bar is the top decile of its own clips, and on CartPole-v1 and
+	// Pendulum-v1 searches of 100,000 env steps found nothing above it, even against models
+	// fitted on 10-30 labels; random references send the search to states the policy never
+	// visits. But where most random clips fail the task themselves (CartPole), a clip above
+	// their bar that still fails may just be a better failure, not a model error
+	// (docs/experiments.md, adversarial rounds).
+	AdversaryRandomRefs bool
+	// AccuracyPairs is how many held-out ordinary pairs measure the reward model's accuracy
+	// before and after the adversarial rounds.
+	AccuracyPairs int
 }
 
 // Defaults returns the settings for env: Prefer's tuned PPO defaults in fixed-horizon mode,
@@ -97,6 +116,8 @@ func Defaults(envName string) Config {
 		OldShare:      0.15,
 		OldPolicies:   5,
 		Clamp:         true,
+		Adversary:     redteam.DefaultConfig(),
+		AccuracyPairs: 500,
 	}
 	if e, err := env.Lookup(envName); err == nil {
 		c.Reward.Features = Features(e.Spec().Action)
@@ -104,6 +125,9 @@ func Defaults(envName string) Config {
 	// The paper's mean r̂. λ = 0.5 for the uncertainty-weighted objective is a first guess,
 	// not yet measured here.
 	c.Objective, c.ObjectiveLambda = reward.ObjectiveMean, 0.5
+	// 32 failures a round: redteam's default of 8 is enough to show a failure, too few labels
+	// to fix one (docs/experiments.md, adversarial rounds).
+	c.Adversary.Max = 32
 	// Fit every member for at least 100 minibatch steps: with tens of comparisons an epoch is
 	// one step, and Defaults' 10 epochs leave the model near its initialisation.
 	c.Reward.MinSteps = 100
@@ -180,6 +204,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("loop: OldPolicies must not be negative, got %d", c.OldPolicies)
 	case c.CurveEpisodes < 1 || c.EvalEpisodes < 1:
 		return fmt.Errorf("loop: CurveEpisodes and EvalEpisodes must be at least 1")
+	case c.AdversarialRounds < 0:
+		return fmt.Errorf("loop: AdversarialRounds must not be negative, got %d", c.AdversarialRounds)
+	case c.AdversarialRounds > 0 && c.AccuracyPairs < 1:
+		return fmt.Errorf("loop: AccuracyPairs must be at least 1 with adversarial rounds, got %d", c.AccuracyPairs)
 	}
 	if err := c.Rater.Validate(); err != nil {
 		return err

@@ -40,6 +40,9 @@ type Report struct {
 	Policy *ppo.Policy `json:"-"`
 	// Model is the reward model at the end.
 	Model *reward.Model `json:"-"`
+	// Adversarial is what the adversarial rounds did (Config.AdversarialRounds > 0); its
+	// fields appear at the report's top level.
+	*Adversarial
 }
 
 // Run runs an experiment. progress, if not nil, is called after every round.
@@ -71,6 +74,19 @@ func Run(cfg Config, progress func(Point)) (*Report, error) {
 	data := &reward.Dataset{}
 	rep := &Report{Env: cfg.Env, Seed: cfg.Seed, Query: string(cfg.Query.Strategy), Noise: cfg.Rater.ErrorRate}
 
+	// label has the rater (or teacher) compare l and r and adds the answer to the data.
+	label := func(l, r *Clip, skip, equal float64) {
+		var choice prefs.Choice
+		if cfg.Teacher != nil {
+			choice = cfg.Teacher.Label(rng, l.Rewards, r.Rewards, skip, equal)
+		} else {
+			choice = cfg.Rater.Choose(rng, l.TrueReturn, r.TrueReturn)
+		}
+		// A skipped query ("can't tell") is not fitted but counts against the budget,
+		// as B-Pref counts its skipped queries in total_feedback.
+		data.AddChoice(l.Seg, r.Seg, choice)
+		rep.LabelsUsed++
+	}
 	// ask has the rater label n pairs chosen from pool as qc says, and adds them to the data.
 	ask := func(pool []Clip, n int, qc query.Config) error {
 		if n <= 0 || len(pool) < 2 {
@@ -86,17 +102,7 @@ func Run(cfg Config, progress func(Point)) (*Report, error) {
 		}
 		skip, equal := teacherThresholds(cfg.Teacher, trainer, pool, clipLen)
 		for _, p := range pairs {
-			l, r := &pool[p.Left], &pool[p.Right]
-			var choice prefs.Choice
-			if cfg.Teacher != nil {
-				choice = cfg.Teacher.Label(rng, l.Rewards, r.Rewards, skip, equal)
-			} else {
-				choice = cfg.Rater.Choose(rng, l.TrueReturn, r.TrueReturn)
-			}
-			// A skipped query ("can't tell") is not fitted but counts against the budget,
-			// as B-Pref counts its skipped queries in total_feedback.
-			data.AddChoice(l.Seg, r.Seg, choice)
-			rep.LabelsUsed++
+			label(&pool[p.Left], &pool[p.Right], skip, equal)
 		}
 		return nil
 	}
@@ -192,6 +198,18 @@ func Run(cfg Config, progress func(Point)) (*Report, error) {
 		rep.Curve = append(rep.Curve, pt)
 		if progress != nil {
 			progress(pt)
+		}
+	}
+	if cfg.AdversarialRounds > 0 {
+		h := &hardening{cfg: cfg, fixed: fixed, clipLen: clipLen, actor: PolicyActor(trainer.Policy()), model: model, rng: rng,
+			label: func(l, r *Clip) error {
+				skip, equal := teacherThresholds(cfg.Teacher, trainer, []Clip{*l, *r}, clipLen)
+				label(l, r, skip, equal)
+				return nil
+			},
+			refit: func(recent []Clip) error { st, err = fit(recent); return err }}
+		if rep.Adversarial, err = h.run(); err != nil {
+			return nil, err
 		}
 	}
 	rep.EnvSteps = trainer.EnvSteps()

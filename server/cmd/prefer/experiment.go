@@ -35,6 +35,11 @@ func runExperiment(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	steps := fs.Int("steps", 0, "PPO env steps in all (0: the env's default)")
 	rounds := fs.Int("rounds", 0, "train/label rounds (0: default)")
 	clip := fs.Int("clip-steps", 0, "clip length in env steps (0: the env's default, about 1.5 s of env time unless tuned)")
+	adversarial := fs.Bool("adversarial", false, "after the labelled rounds, adversarial rounds: an automated adversary's failures are labelled and the reward model refitted")
+	advRounds := fs.Int("adversarial-rounds", 2, "adversarial rounds with --adversarial")
+	advRandom := fs.Bool("adversary-random-refs", false, "the adversary's reference clips (its r̂ bar and first generation) are a random policy's, not the policy's")
+	advMax := fs.Int("adversary-failures", 0, "failures each adversary search stops at, each one a labelled pair (0: the loop's default)")
+	advBudget := fs.Int("adversary-budget", 0, "env steps each adversary search may simulate (0: core/redteam's default)")
 	out := fs.String("out", "", "report file prefix: writes PREFIX.json and PREFIX.svg (default experiment-ENV-SEED)")
 	asJSON := fs.Bool("json", false, "end with one JSON object on stdout")
 	if err := fs.Parse(args); err != nil {
@@ -82,6 +87,25 @@ func runExperiment(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	if *rounds > 0 {
 		cfg.Rounds = *rounds
 	}
+	if *adversarial {
+		if *advRounds < 1 {
+			fmt.Fprintf(stderr, "prefer experiment: --adversarial-rounds must be at least 1, got %d\n", *advRounds)
+			return 2
+		}
+		cfg.AdversarialRounds, cfg.AdversaryRandomRefs = *advRounds, *advRandom
+	}
+	if *advMax < 0 {
+		fmt.Fprintf(stderr, "prefer experiment: --adversary-failures must not be negative, got %d\n", *advMax)
+		return 2
+	} else if *advMax > 0 {
+		cfg.Adversary.Max = *advMax
+	}
+	if *advBudget < 0 {
+		fmt.Fprintf(stderr, "prefer experiment: --adversary-budget must not be negative, got %d\n", *advBudget)
+		return 2
+	} else if *advBudget > 0 {
+		cfg.Adversary.Budget = *advBudget
+	}
 	if err := cfg.Validate(); err != nil {
 		fmt.Fprintf(stderr, "prefer experiment: %v\n", err)
 		return 2
@@ -109,15 +133,41 @@ func runExperiment(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "prefer experiment: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stderr, "eval return %.1f (random policy %.1f), %d labels, reward model val accuracy %.3f; wrote %s.json and %s.svg\n",
+	// The final policy and reward model, as prefer eval, prefer redteam and prefer
+	// failure-rate read them.
+	pol, err := rep.Policy.MarshalBinary()
+	if err == nil {
+		err = os.WriteFile(*out+"-policy.bin", pol, 0o644)
+	}
+	if err == nil {
+		var m []byte
+		if m, err = rep.Model.MarshalBinary(); err == nil {
+			err = os.WriteFile(*out+"-reward.bin", m, 0o644)
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "prefer experiment: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stderr, "eval return %.1f (random policy %.1f), %d labels, reward model val accuracy %.3f; wrote %s.{json,svg} and %s-{policy,reward}.bin\n",
 		rep.EvalReturn, rep.RandomReturn, rep.LabelsUsed, rep.RewardModelValAccuracy, *out, *out)
+	if a := rep.Adversarial; a != nil {
+		fmt.Fprintf(stderr, "adversarial: %d rounds, failures found %v, effort to the first failure %d -> %d env steps (-1: none in %d), held-out accuracy %.3f -> %.3f\n",
+			a.Rounds, a.FailuresFound, a.EffortBefore, a.EffortAfter, a.AdversaryBudget, a.AccuracyBefore, a.AccuracyAfter)
+	}
 	if *asJSON {
-		b, _ := json.Marshal(map[string]any{
+		m := map[string]any{
 			"env": rep.Env, "seed": rep.Seed, "query": rep.Query, "noise": rep.Noise,
 			"labels_used": rep.LabelsUsed, "env_steps": rep.EnvSteps, "eval_return": rep.EvalReturn,
 			"random_return": rep.RandomReturn, "reward_model_val_accuracy": nullable(rep.RewardModelValAccuracy),
 			"wall_seconds": rep.WallSeconds, "teacher": *teacher, "robust": *robust, "objective": *objective,
-		})
+		}
+		if a := rep.Adversarial; a != nil {
+			m["rounds"], m["failures_found"], m["effort_before"], m["effort_after"] = a.Rounds, a.FailuresFound, a.EffortBefore, a.EffortAfter
+			m["adversary_budget"], m["accuracy_before"], m["accuracy_after"] = a.AdversaryBudget, a.AccuracyBefore, a.AccuracyAfter
+			m["heldout_pairs"], m["adversarial_labels"] = a.HeldOutPairs, a.Labels
+		}
+		b, _ := json.Marshal(m)
 		fmt.Fprintln(stdout, string(b))
 	}
 	return 0

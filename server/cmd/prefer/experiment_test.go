@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/prefer-rlhf/prefer/core/ppo"
 )
 
 func TestExperimentFlagErrors(t *testing.T) {
@@ -18,6 +20,9 @@ func TestExperimentFlagErrors(t *testing.T) {
 		{"experiment", "--noise", "1.5"},
 		{"experiment", "--labels", "-3"},
 		{"experiment", "--rounds", "-1", "--steps", "-1", "--clip-steps", "-2"},
+		{"experiment", "--adversarial", "--adversarial-rounds", "0"},
+		{"experiment", "--adversarial", "--adversary-budget", "-5"},
+		{"experiment", "--adversarial", "--adversary-failures", "-1"},
 		{"experiment", "--bogus"},
 		{"experiment", "extra"},
 	} {
@@ -69,5 +74,37 @@ func TestExperimentJSON(t *testing.T) {
 	svg, err := os.ReadFile(prefix + ".svg")
 	if err != nil || !bytes.Contains(svg, []byte("<svg")) || !bytes.Contains(svg, []byte("env steps")) {
 		t.Errorf("plot file: %v, %d bytes", err, len(svg))
+	}
+	// The policy and reward model files load as prefer eval and prefer redteam read them.
+	if _, err := loadRewardModel(prefix+"-reward.bin", "CartPole-v1"); err != nil {
+		t.Errorf("reward model file: %v", err)
+	}
+	pol, err := os.ReadFile(prefix + "-policy.bin")
+	var p ppo.Policy
+	if err != nil || p.UnmarshalBinary(pol) != nil || func() error { _, err := p.Fits("CartPole-v1"); return err }() != nil {
+		t.Errorf("policy file: %v", err)
+	}
+}
+
+// TestExperimentAdversarialJSON: --adversarial adds issue 15's keys to the closing JSON.
+func TestExperimentAdversarialJSON(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"experiment", "--env", "Pendulum-v1", "--labels", "12", "--steps", "2048", "--rounds", "1",
+		"--adversarial", "--adversary-random-refs", "--adversary-budget", "5000", "--json", "--out", filepath.Join(t.TempDir(), "exp")},
+		strings.NewReader(""), &stdout, &stderr)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	var res map[string]any
+	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"effort_before", "effort_after", "accuracy_before", "accuracy_after", "rounds", "failures_found", "adversary_budget"} {
+		if _, ok := res[k]; !ok {
+			t.Errorf("result has no %q: %v", k, res)
+		}
+	}
+	if f, _ := res["failures_found"].([]any); res["rounds"] != 2.0 || len(f) != 2 || res["adversary_budget"] != 5000.0 {
+		t.Errorf("result %v", res)
 	}
 }
