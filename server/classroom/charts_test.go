@@ -47,8 +47,8 @@ func TestCharts(t *testing.T) {
 		{EnvSteps: 2000, Learned: 2, True: 3, KL: math.NaN()},
 	}
 	svg := RewardHackingSVG(pts, "checker", 900, 600)
-	// Returns (3 and 3 points), KL (2), and the Gao panel's measured points (2, too few to fit).
-	if got := polylines(t, svg); len(got) != 4 || got[0] != 3 || got[1] != 3 || got[2] != 2 || got[3] != 2 {
+	// Returns (3 and 3 points) and KL (2); the Gao panel's 2 policies are dots, too few to fit.
+	if got := polylines(t, svg); len(got) != 3 || got[0] != 3 || got[1] != 3 || got[2] != 2 || strings.Count(string(svg), "<circle") != 3 {
 		t.Fatalf("reward hacking polylines %v", got)
 	}
 	if !strings.Contains(string(svg), "checker (now 3)") || !strings.Contains(string(svg), "learned reward (now 2)") {
@@ -107,10 +107,10 @@ func TestGaoFitOnTheChart(t *testing.T) {
 		t.Fatalf("drop %v, want %v > 0", v.Drop, want)
 	}
 	svg := string(RewardHackingSVG(pts, "true reward", 960, 540))
-	if got := polylines(t, []byte(svg)); len(got) != 5 || got[4] != 61 {
-		t.Fatalf("polylines %v: want returns, KL, measured and the 61-point fitted curve", got)
+	if got := polylines(t, []byte(svg)); len(got) != 4 || got[3] != 61 || strings.Count(svg, "<circle") != 13 {
+		t.Fatalf("polylines %v: want returns, KL and the 61-point fitted curve, and 12 policies' dots", got)
 	}
-	if !strings.Contains(svg, "fitted peak") || !strings.Contains(svg, "drop after it") {
+	if !strings.Contains(svg, "peak ") || !strings.Contains(svg, "drop after it") {
 		t.Fatalf("the chart does not name the peak and the drop:\n%s", svg)
 	}
 	// Still rising: no peak, no fitted curve.

@@ -20,9 +20,10 @@ type GaoView struct {
 	// nearest the initial policy (the trainer does not score the initial policy itself, so
 	// Gao's R(0) = 0 is taken there).
 	Base float64
-	// Fit is the fit of True - Base against D; OK says it succeeded and turns down (β > 0).
-	Fit sweep.Gao
-	OK  bool
+	// Fit is the fit of True - Base against D; Fitted says there is one, OK that it also
+	// turns down (β > 0).
+	Fit        sweep.Gao
+	Fitted, OK bool
 	// PeakD and PeakTrue are the fit's peak d* and its true return (Base added back).
 	PeakD, PeakTrue float64
 	// Drop is PeakTrue minus the latest policy's true return once that policy is past the
@@ -61,7 +62,7 @@ func FitGaoView(pts []PolicyPoint) GaoView {
 	if err != nil {
 		return v
 	}
-	v.Fit = g
+	v.Fit, v.Fitted = g, true
 	d, r, ok := g.Peak()
 	if !ok || !finite(d) || !finite(r) {
 		return v
@@ -73,32 +74,34 @@ func FitGaoView(pts []PolicyPoint) GaoView {
 	return v
 }
 
-// SVG draws the measured true returns against d, the fitted curve (dashed) and its peak.
+// SVG draws the measured true returns against d (a dot per policy: the KL need not grow
+// round on round), the fitted curve (dashed), and its peak and the drop after it.
 func (v GaoView) SVG(trueName string, width, height int) []byte {
 	c := plot.Chart{
-		Title:  "Gao et al. fit: " + trueName + " against √KL",
+		Title:  "Gao et al. 2022 fit on √KL",
 		XLabel: "d = √KL from the initial policy", YLabel: trueName,
 		Width: width, Height: height,
-		Series: []plot.Series{{Name: "measured", X: v.D, Y: v.True, Color: colTrue}},
+		Series: []plot.Series{{Name: "policies", X: v.D, Y: v.True, Color: colTrue, Dots: true}},
 	}
-	switch {
-	case len(v.D) < 3:
-		c.Title = "Gao et al. fit: needs 3 policies with KL and " + trueName
-	case !v.OK:
-		c.Title = "Gao et al. fit: no peak yet (still rising)"
-	default:
-		top := slices.Max(v.D)
-		var fd, fy []float64
-		for k := 0; k <= 60; k++ {
-			x := top * float64(k) / 60
-			fd, fy = append(fd, x), append(fy, v.Base+v.Fit.At(x))
-		}
-		c.Series = append(c.Series, plot.Series{Name: fmt.Sprintf("fit: α %.3g, β %.3g", v.Fit.Alpha, v.Fit.Beta), X: fd, Y: fy, Color: colKL, Dash: true})
-		peak := fmt.Sprintf("fitted peak %s at d = %s", fmtNum(v.PeakTrue), fmtNum(v.PeakD))
+	if !v.Fitted {
+		c.Title = "Gao et al. fit: needs 3 policies"
+		return c.SVG()
+	}
+	top := slices.Max(v.D)
+	var fd, fy []float64
+	for k := 0; k <= 60; k++ {
+		x := top * float64(k) / 60
+		fd, fy = append(fd, x), append(fy, v.Base+v.Fit.At(x))
+	}
+	c.Series = append(c.Series, plot.Series{Name: fmt.Sprintf("fit α %.3g, β %.3g", v.Fit.Alpha, v.Fit.Beta), X: fd, Y: fy, Color: colKL, Dash: true})
+	if !v.OK {
+		c.Title = "Gao et al. fit: no peak yet"
+	} else {
+		peak := fmt.Sprintf("peak %s at d = %s", fmtNum(v.PeakTrue), fmtNum(v.PeakD))
 		if v.PeakD < top {
-			peak += fmt.Sprintf("; drop after it %s", fmtNum(v.Drop))
+			peak += fmt.Sprintf(", drop after it %s", fmtNum(v.Drop))
 		} else {
-			peak += " (beyond the policies so far)"
+			peak += " (ahead)"
 		}
 		c.HLines = []plot.HLine{{Name: peak, Y: v.PeakTrue}}
 	}
