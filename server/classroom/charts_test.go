@@ -110,7 +110,7 @@ func TestGaoFitOnTheChart(t *testing.T) {
 	if got := polylines(t, []byte(svg)); len(got) != 4 || got[3] != 61 || strings.Count(svg, "<circle") != 13 {
 		t.Fatalf("polylines %v: want returns, KL and the 61-point fitted curve, and 12 policies' dots", got)
 	}
-	if !strings.Contains(svg, "peak ") || !strings.Contains(svg, "drop after it") {
+	if !strings.Contains(svg, "peak ") || !strings.Contains(svg, "; drop ") {
 		t.Fatalf("the chart does not name the peak and the drop:\n%s", svg)
 	}
 	// Still rising: no peak, no fitted curve.

@@ -94,16 +94,14 @@ func (v GaoView) SVG(trueName string, width, height int) []byte {
 		fd, fy = append(fd, x), append(fy, v.Base+v.Fit.At(x))
 	}
 	c.Series = append(c.Series, plot.Series{Name: fmt.Sprintf("fit α %.3g, β %.3g", v.Fit.Alpha, v.Fit.Beta), X: fd, Y: fy, Color: colKL, Dash: true})
-	if !v.OK {
+	switch {
+	case !v.OK:
 		c.Title = "Gao et al. fit: no peak yet"
-	} else {
-		peak := fmt.Sprintf("peak %s at d = %s", fmtNum(v.PeakTrue), fmtNum(v.PeakD))
-		if v.PeakD < top {
-			peak += fmt.Sprintf(", drop after it %s", fmtNum(v.Drop))
-		} else {
-			peak += " (ahead)"
-		}
-		c.HLines = []plot.HLine{{Name: peak, Y: v.PeakTrue}}
+	case v.PeakD < top:
+		c.HLines = []plot.HLine{{Name: fmt.Sprintf("peak %s at d %s; drop %s", fmtNum(v.PeakTrue), fmtNum(v.PeakD), fmtNum(v.Drop)), Y: v.PeakTrue}}
+	default:
+		// A peak beyond the policies so far is a forecast: named, not drawn over them.
+		c.Title = fmt.Sprintf("Gao et al. fit: peak ahead (d = %s)", fmtNum(v.PeakD))
 	}
 	return c.SVG()
 }
