@@ -141,19 +141,7 @@ func ScoredEnv(name string) (string, error) {
 // fixed-horizon return that core/loop's synthetic rater answers from. Bad input is an error, as
 // in Replay.
 func ScoreClip(name string, start []float64, actions [][]float64) (float64, error) {
-	scored, err := ScoredEnv(name)
-	if err != nil {
-		return 0, err
-	}
-	e, err := Lookup(scored)
-	if err != nil {
-		return 0, err
-	}
-	fh, err := FixedHorizon(e, 0)
-	if err != nil {
-		return 0, err
-	}
-	_, rewards, _, err := ReplayEnv(fh, start, actions)
+	rewards, err := ClipRewards(name, start, actions)
 	if err != nil {
 		return 0, err
 	}
@@ -162,6 +150,25 @@ func ScoreClip(name string, start []float64, actions [][]float64) (float64, erro
 		sum += r
 	}
 	return sum, nil
+}
+
+// ClipRewards returns the per-step fixed-horizon rewards of ScoredEnv(name) over a clip's
+// steps, whose sum is ScoreClip: what B-Pref's teachers (core/oracle.Teacher) read.
+func ClipRewards(name string, start []float64, actions [][]float64) ([]float64, error) {
+	scored, err := ScoredEnv(name)
+	if err != nil {
+		return nil, err
+	}
+	e, err := Lookup(scored)
+	if err != nil {
+		return nil, err
+	}
+	fh, err := FixedHorizon(e, 0)
+	if err != nil {
+		return nil, err
+	}
+	_, rewards, _, err := ReplayEnv(fh, start, actions)
+	return rewards, err
 }
 
 // behaviourEnv is a behaviour's env: the base task's continuing dynamics, no termination, and

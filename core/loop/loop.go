@@ -92,7 +92,7 @@ func Run(cfg Config, progress func(Point)) (*Report, error) {
 		if n <= 0 || len(pool) < 2 {
 			return nil
 		}
-		in, err := queryInputs(model, pool, data, qc.Strategy)
+		in, err := QueryInputs(model, pool, data, qc.Strategy)
 		if err != nil {
 			return err
 		}

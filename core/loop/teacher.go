@@ -9,10 +9,11 @@ import (
 	"github.com/prefer-rlhf/prefer/core/reward"
 )
 
-// queryInputs gathers what strategy s reads about pool: each member's return of every clip,
+// QueryInputs gathers what strategy s reads about pool: each member's return of every clip,
 // and for k-center each clip's observations (B-Pref's features) and the pairs labelled so
-// far (the comparisons of d).
-func queryInputs(model *reward.Model, pool []Clip, d *reward.Dataset, s query.Strategy) (query.Inputs, error) {
+// far (the comparisons of d). The hub's trainer calls it too, so a project queries as the
+// loop does.
+func QueryInputs(model *reward.Model, pool []Clip, d *reward.Dataset, s query.Strategy) (query.Inputs, error) {
 	var in query.Inputs
 	if s.NeedsReturns() {
 		segs := make([]reward.Segment, len(pool))

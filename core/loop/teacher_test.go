@@ -80,7 +80,7 @@ func TestQueryInputsPairsTheLabelledClips(t *testing.T) {
 	pool := []Clip{seg(1), seg(2), seg(3)}
 	d := &reward.Dataset{}
 	d.Add(reward.Comparison{Left: seg(7).Seg, Right: seg(8).Seg, Mu: 1})
-	in, err := queryInputs(nil, pool, d, query.KCenter)
+	in, err := QueryInputs(nil, pool, d, query.KCenter)
 	if err != nil {
 		t.Fatal(err)
 	}

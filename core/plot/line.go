@@ -16,6 +16,7 @@ type Series struct {
 	X, Y  []float64
 	Color string // CSS colour; empty picks one from Palette
 	Dash  bool   // draw dashed, for a reference line
+	Dots  bool   // draw each point as a dot and no line: a scatter of measurements
 }
 
 // Chart is a line chart with labelled axes.
@@ -128,9 +129,19 @@ func (c *Chart) SVG() []byte {
 		if s.Dash {
 			dash = ` stroke-dasharray="8 5"`
 		}
+		ly := top + 14 + float64(i)*20
+		if s.Dots {
+			for j := range s.X {
+				if j < len(s.Y) && finite(s.X[j]) && finite(s.Y[j]) {
+					fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="3.5" fill="%s"/>`, px(s.X[j]), py(s.Y[j]), esc(col))
+				}
+			}
+			fmt.Fprintf(&b, "\n"+`<circle cx="%g" cy="%g" r="4" fill="%s"/><text x="%g" y="%g" dominant-baseline="middle" fill="#222">%s</text>`+"\n",
+				left+24, ly, esc(col), left+42, ly, esc(s.Name))
+			continue
+		}
 		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="2.5" stroke-linejoin="round"%s points="%s"/>`+"\n", esc(col), dash, bytes.TrimSpace(pts.Bytes()))
 		// Legend, top right, one row per series.
-		ly := top + 14 + float64(i)*20
 		fmt.Fprintf(&b, `<line x1="%g" y1="%g" x2="%g" y2="%g" stroke="%s" stroke-width="3"%s/><text x="%g" y="%g" dominant-baseline="middle" fill="#222">%s</text>`+"\n",
 			left+12, ly, left+36, ly, esc(col), dash, left+42, ly, esc(s.Name))
 	}

@@ -94,3 +94,13 @@ func TestTicksAreRoundAndCover(t *testing.T) {
 		t.Errorf("num: %s %s %s", num(12000), num(2.5e6), num(0.25))
 	}
 }
+
+// TestChartDots: a Dots series draws one circle per finite point (and one in its legend) and
+// no line.
+func TestChartDots(t *testing.T) {
+	c := Chart{Series: []Series{{Name: "measured", X: []float64{0.5, 0.1, 0.3, 0.2}, Y: []float64{1, 2, math.NaN(), 4}, Dots: true}}}
+	n := wellFormed(t, c.SVG())
+	if n["polyline"] != 0 || n["circle"] != 4 {
+		t.Fatalf("%d polylines and %d circles, want 0 and 3 points + 1 legend", n["polyline"], n["circle"])
+	}
+}

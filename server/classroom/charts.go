@@ -65,10 +65,11 @@ func last(ys []float64) float64 {
 
 // RewardHackingSVG draws the reward-hacking view: the policy's return under the learned reward
 // and under the true reward (trueName: "true reward" or "checker"), each scaled to its own
-// range, against env steps; below it, the KL from the initial policy. When the learned curve
-// keeps rising and the true one falls, the policy has found where the reward model is wrong
-// (Christiano et al. 2017, §3.3; Gao et al. 2023 on reward-model overoptimisation). width and
-// height are the whole picture's pixels.
+// range, against env steps; below it, the KL from the initial policy and, beside that, the true
+// return against d = √KL with Gao et al. 2022's fitted curve, its peak and the drop after it
+// (FitGaoView). When the learned curve keeps rising and the true one falls, the policy has
+// found where the reward model is wrong (Christiano et al. 2017, §3.3; Gao et al. 2022 on
+// reward-model overoptimisation). width and height are the whole picture's pixels.
 func RewardHackingSVG(pts []PolicyPoint, trueName string, width, height int) []byte {
 	xs := make([]float64, len(pts))
 	learned := make([]float64, len(pts))
@@ -80,7 +81,7 @@ func RewardHackingSVG(pts []PolicyPoint, trueName string, width, height int) []b
 	top := plot.Chart{
 		Title:  "Learned reward vs " + trueName,
 		XLabel: "policy training steps", YLabel: "return (each scaled to its range)",
-		Width: width, Height: height * 2 / 3,
+		Width: width, Height: height / 2,
 		Series: []plot.Series{
 			{Name: fmt.Sprintf("learned reward (now %s)", fmtNum(last(learned))), X: xs, Y: rescale(learned), Color: colLearned},
 		},
@@ -99,10 +100,15 @@ func RewardHackingSVG(pts []PolicyPoint, trueName string, width, height int) []b
 	bottom := plot.Chart{
 		Title:  "KL from the initial policy",
 		XLabel: "policy training steps", YLabel: "KL per step (nats)",
-		Width: width, Height: height - height*2/3,
+		Width: width / 2, Height: height - height/2,
 		Series: []plot.Series{{Name: "KL", X: xs, Y: kl, Color: colKL}},
 	}
-	return stack(width, height, top.SVG(), bottom.SVG(), height*2/3)
+	gao := FitGaoView(pts).SVG(trueName, width-width/2, height-height/2)
+	if math.IsNaN(last(truth)) {
+		gao = nil
+		bottom.Width = width
+	}
+	return compose(width, height, []placed{{top.SVG(), 0, 0}, {bottom.SVG(), 0, height / 2}, {gao, width / 2, height / 2}})
 }
 
 // AccuracySVG draws the reward model's validation accuracy against its version (one per
@@ -139,15 +145,23 @@ func MinutesSVG(ms []Minute, width, height int) []byte {
 	return c.SVG()
 }
 
-// stack puts two SVG documents one above the other in one SVG of width×height, the second at
-// y = split.
-func stack(width, height int, a, b []byte, split int) []byte {
+// placed is an SVG document at (x, y) of a composed picture; a nil one is left out.
+type placed struct {
+	svg  []byte
+	x, y int
+}
+
+// compose puts SVG documents at their places in one SVG of width×height.
+func compose(width, height int, parts []placed) []byte {
 	out := fmt.Appendf(nil, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" width="%d" height="%d">`, width, height, width, height)
-	out = append(out, a...)
-	out = fmt.Appendf(out, `<g transform="translate(0 %d)">`, split)
-	out = append(out, b...)
-	out = append(out, "</g></svg>\n"...)
-	return out
+	for _, p := range parts {
+		if p.svg != nil {
+			out = fmt.Appendf(out, `<g transform="translate(%d %d)">`, p.x, p.y)
+			out = append(out, p.svg...)
+			out = append(out, "</g>"...)
+		}
+	}
+	return append(out, "</svg>\n"...)
 }
 
 // fmtNum formats a figure for a legend: "–" when unknown.

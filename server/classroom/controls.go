@@ -3,7 +3,9 @@ package classroom
 import (
 	"math"
 	"net/http"
+	"strings"
 
+	"github.com/prefer-rlhf/prefer/core/oracle"
 	"github.com/prefer-rlhf/prefer/core/prefs"
 	"github.com/prefer-rlhf/prefer/server/hub"
 )
@@ -21,8 +23,9 @@ func (h *Handler) decodeTeacher(w http.ResponseWriter, r *http.Request, v any) (
 	return pid, hub.DecodeJSON(w, r, maxControlBody, v)
 }
 
-// setDemo: POST /classroom/api/projects/{pid}/demo {"raters": N, "noise": P} (teacher) starts
-// N demo raters (0 stops them).
+// setDemo: POST /classroom/api/projects/{pid}/demo {"raters": N, "noise": P, "teacher": T}
+// (teacher) starts N demo raters (0 stops them), answering with noise P or as B-Pref's
+// teacher T (oracle.TeacherNames; "" for none).
 func (h *Handler) setDemo(w http.ResponseWriter, r *http.Request) error {
 	var in DemoState
 	pid, err := h.decodeTeacher(w, r, &in)
@@ -34,17 +37,27 @@ func (h *Handler) setDemo(w http.ResponseWriter, r *http.Request) error {
 		return hub.Invalid("raters", "raters must be between 0 and 100")
 	case math.IsNaN(in.Noise) || in.Noise < 0 || in.Noise > 1:
 		return hub.Invalid("noise", "noise must be between 0 and 1")
+	case in.Teacher != "" && !validTeacher(in.Teacher):
+		return hub.Invalid("teacher", "teacher must be one of "+strings.Join(oracle.TeacherNames, ", ")+" or empty")
+	case in.Teacher != "" && in.Noise != 0:
+		return hub.Invalid("noise", "noise must be 0 with a teacher (mistake is the teacher that errs)")
 	case h.demo == nil && in.Raters > 0:
 		return hub.Invalid("raters", "demo raters run only under prefer serve: this server keeps nothing running between requests")
 	case h.demo == nil:
 		hub.WriteJSON(w, http.StatusOK, DemoState{})
 		return nil
 	}
-	if err := h.demo.Set(r.Context(), pid, in.Raters, in.Noise); err != nil {
+	if err := h.demo.Set(r.Context(), pid, in.Raters, in.Noise, in.Teacher); err != nil {
 		return notFound(err, "pid", "no project "+pid)
 	}
 	hub.WriteJSON(w, http.StatusOK, h.demo.State(pid))
 	return nil
+}
+
+// validTeacher says whether s names one of B-Pref's teachers.
+func validTeacher(s string) bool {
+	_, err := oracle.ParseTeacher(s)
+	return err == nil
 }
 
 // setGold: POST /classroom/api/projects/{pid}/gold {"pair": ID, "choice": "left"|"right"|"equal"|""}

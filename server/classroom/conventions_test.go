@@ -208,6 +208,10 @@ func TestClassroomConventions(t *testing.T) {
 	isError(t, st, b, 404, "not_found", "pair")
 	st, b = c.do(t, "POST", api+"/demo", map[string]any{"raters": 3, "noise": 0})
 	isError(t, st, b, 400, "invalid", "raters")
+	st, b = c.do(t, "POST", api+"/demo", map[string]any{"raters": 3, "teacher": "lazy"})
+	isError(t, st, b, 400, "invalid", "teacher")
+	st, b = c.do(t, "POST", api+"/demo", map[string]any{"raters": 3, "noise": 0.2, "teacher": "skip"})
+	isError(t, st, b, 400, "invalid", "noise")
 	if st, b = c.do(t, "POST", api+"/demo", map[string]any{"raters": 0, "noise": 0}); st != 200 {
 		t.Fatalf("stopping demo raters that cannot run: %d %s", st, b)
 	}

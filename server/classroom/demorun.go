@@ -31,6 +31,9 @@ type DemoStore interface {
 type DemoState struct {
 	Raters int     `json:"raters"` // 0: off
 	Noise  float64 `json:"noise"`
+	// Teacher is the B-Pref teacher the raters answer as (oracle.TeacherNames), or "" for
+	// the noisy rater of Noise.
+	Teacher string `json:"teacher"`
 }
 
 // Demo runs demo raters in the background, one group per project. It is safe for concurrent
@@ -69,10 +72,11 @@ func (d *Demo) State(pid string) DemoState {
 	return DemoState{}
 }
 
-// Set starts n demo raters with the given noise on project pid, replacing any running there;
-// n = 0 stops them. New raters join each time: their earlier labels stay, as a student's do.
-func (d *Demo) Set(ctx context.Context, pid string, n int, noise float64) error {
-	raters, err := DemoRaters(n, noise)
+// Set starts n demo raters with the given noise or B-Pref teacher (DemoRaters) on project
+// pid, replacing any running there; n = 0 stops them. New raters join each time: their
+// earlier labels stay, as a student's do.
+func (d *Demo) Set(ctx context.Context, pid string, n int, noise float64, teacher string) error {
+	raters, err := DemoRaters(n, noise, teacher)
 	if err != nil {
 		return err
 	}
@@ -95,7 +99,7 @@ func (d *Demo) Set(ctx context.Context, pid string, n int, noise float64) error 
 		}
 	}
 	rctx, cancel := context.WithCancel(context.Background())
-	run := &demoRun{state: DemoState{Raters: n, Noise: noise}, stop: cancel, done: make(chan struct{})}
+	run := &demoRun{state: DemoState{Raters: n, Noise: noise, Teacher: teacher}, stop: cancel, done: make(chan struct{})}
 	d.mu.Lock()
 	d.runs[pid] = run
 	d.mu.Unlock()
@@ -106,7 +110,7 @@ func (d *Demo) Set(ctx context.Context, pid string, n int, noise float64) error 
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				d.label(rctx, pid, ids[i], raters[i], uint64(i))
+				d.label(rctx, pid, ids[i], &raters[i], uint64(i))
 			}()
 		}
 		wg.Wait()
@@ -141,7 +145,7 @@ func (d *Demo) stopRun(pid string) {
 // label is one demo rater's loop: every d.Every, the next pair it has not answered, answered
 // from the clips' true returns. With no pair waiting (the trainer has not published yet), it
 // waits for the next tick.
-func (d *Demo) label(ctx context.Context, pid, raterID string, r DemoRater, seed uint64) {
+func (d *Demo) label(ctx context.Context, pid, raterID string, r *DemoRater, seed uint64) {
 	rng := mrand.New(mrand.NewPCG(seed, uint64(time.Now().UnixNano())))
 	// Stagger the raters so their labels do not arrive in bursts.
 	t := time.NewTimer(time.Duration(rng.Int64N(int64(d.Every) + 1)))
@@ -161,7 +165,7 @@ func (d *Demo) label(ctx context.Context, pid, raterID string, r DemoRater, seed
 
 // answer labels one pair as a student's app would: the project's overlap picks the pair and
 // its cap (max_labels_per_rater) stops the rater.
-func (d *Demo) answer(ctx context.Context, pid, raterID string, r DemoRater, rng *mrand.Rand) error {
+func (d *Demo) answer(ctx context.Context, pid, raterID string, r *DemoRater, rng *mrand.Rand) error {
 	proj, err := d.store.Project(ctx, pid)
 	if err != nil {
 		return err

@@ -79,7 +79,7 @@ func TestDemoLabels(t *testing.T) {
 
 	d := NewDemo(st, nil)
 	d.Every = 5 * time.Millisecond
-	if err := d.Set(ctx, p.ID, 3, 0); err != nil {
+	if err := d.Set(ctx, p.ID, 3, 0, ""); err != nil {
 		t.Fatal(err)
 	}
 	if s := d.State(p.ID); s.Raters != 3 {
@@ -100,7 +100,7 @@ func TestDemoLabels(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	time.Sleep(50 * time.Millisecond) // no pair left: nothing more may come
-	if err := d.Set(ctx, p.ID, 0, 0); err != nil {
+	if err := d.Set(ctx, p.ID, 0, 0, ""); err != nil {
 		t.Fatal(err)
 	}
 	if s := d.State(p.ID); s.Raters != 0 {
@@ -123,10 +123,10 @@ func TestDemoLabels(t *testing.T) {
 	if err != nil || n != 12 {
 		t.Fatalf("%d labels, %v", n, err)
 	}
-	if err := d.Set(ctx, p.ID, 101, 0); err == nil {
+	if err := d.Set(ctx, p.ID, 101, 0, ""); err == nil {
 		t.Error("101 demo raters accepted")
 	}
-	if err := d.Set(ctx, "nope", 1, 0); err == nil {
+	if err := d.Set(ctx, "nope", 1, 0, ""); err == nil {
 		t.Error("demo raters on a missing project")
 	}
 }

@@ -79,7 +79,7 @@ func TestDemoRaters(t *testing.T) {
 	}
 	p := prefs.Pair{ID: "p", Left: spin(-2), Right: spin(2)} // right keeps spinning counter-clockwise
 	rng := rand.New(rand.NewPCG(1, 2))
-	ds, err := DemoRaters(3, 0)
+	ds, err := DemoRaters(3, 0, "")
 	if err != nil || len(ds) != 3 || ds[2].Name != "demo-3" {
 		t.Fatalf("DemoRaters: %v %v", ds, err)
 	}
@@ -88,7 +88,7 @@ func TestDemoRaters(t *testing.T) {
 			t.Fatalf("%s: %v, %v; want right", d.Name, c, err)
 		}
 	}
-	noisy, _ := DemoRaters(1, 1)
+	noisy, _ := DemoRaters(1, 1, "")
 	left := 0
 	for range 400 {
 		if c, _ := noisy[0].Answer(rng, p); c == prefs.Left {
@@ -98,12 +98,72 @@ func TestDemoRaters(t *testing.T) {
 	if left < 150 || left > 250 {
 		t.Fatalf("noise 1: %d of 400 left", left)
 	}
-	if _, err := DemoRaters(2, 1.5); err == nil {
+	if _, err := DemoRaters(2, 1.5, ""); err == nil {
 		t.Fatal("noise 1.5: no error")
 	}
 	bad := p
 	bad.Left.StartState = []float64{1}
 	if _, err := ds[0].Answer(rng, bad); err == nil {
 		t.Fatal("bad clip: no error")
+	}
+}
+
+// TestDemoTeachers: demo raters answer as B-Pref's teachers: the oracle picks the larger
+// return, skip says "can't tell" when both clips fall below its threshold, equal calls
+// clips of the same return "equally good", mistake errs about a tenth of the time.
+func TestDemoTeachers(t *testing.T) {
+	cart := func(theta float64, steps int) prefs.Clip {
+		acts := make([][]float64, steps)
+		for i := range acts {
+			acts[i] = []float64{float64(i % 2)}
+		}
+		return prefs.Clip{Env: "CartPole-v1", StartState: []float64{0, 0, theta, 0}, Actions: acts}
+	}
+	up, fallen := cart(0, 40), cart(0.5, 40) // balanced for 40 steps; past the 0.21 rad limit
+	rng := rand.New(rand.NewPCG(3, 4))
+	one := func(teacher string) *DemoRater {
+		ds, err := DemoRaters(1, 0, teacher)
+		if err != nil || ds[0].Teacher == nil {
+			t.Fatalf("%s: %v", teacher, err)
+		}
+		return &ds[0]
+	}
+	ask := func(d *DemoRater, l, r prefs.Clip) prefs.Choice {
+		c, err := d.Answer(rng, prefs.Pair{ID: "p", Left: l, Right: r})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	if c := ask(one("oracle"), fallen, up); c != prefs.Right {
+		t.Fatalf("oracle: %s, want right", c)
+	}
+	skip := one("skip")
+	if c := ask(skip, up, fallen); c != prefs.Left {
+		t.Fatalf("skip on a clear pair: %s, want left", c)
+	}
+	if c := ask(skip, fallen, fallen); c != prefs.CantTell {
+		t.Fatalf("skip on two fallen clips: %s, want can't tell", c)
+	}
+	if c := ask(one("equal"), up, up); c != prefs.Equal {
+		t.Fatalf("equal on two equal clips: %s, want equal", c)
+	}
+	if c := ask(one("oracle"), up, up); c != prefs.Left {
+		t.Fatalf("oracle on a tie: %s, want left (B-Pref's ties)", c)
+	}
+	mistake, wrong := one("mistake"), 0
+	for range 400 {
+		if ask(mistake, fallen, up) != prefs.Right {
+			wrong++
+		}
+	}
+	if wrong < 20 || wrong > 65 {
+		t.Fatalf("mistake: %d of 400 wrong, want about 40", wrong)
+	}
+	if _, err := DemoRaters(1, 0, "lazy"); err == nil {
+		t.Fatal("unknown teacher: no error")
+	}
+	if _, err := DemoRaters(1, 0.1, "oracle"); err == nil {
+		t.Fatal("a teacher with noise: no error")
 	}
 }

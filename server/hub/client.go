@@ -170,9 +170,10 @@ type HistoryJSON struct {
 	Labels        int         `json:"labels"`
 }
 
-// Project is GET /api/v1/projects/{pid}.
+// Project is GET /api/v1/projects/{pid}. Settings a hub does not send (an older hub's) keep
+// their defaults, as the store decodes them.
 func (c *Client) Project(ctx context.Context, pid string) (ProjectJSON, error) {
-	var out ProjectJSON
+	out := ProjectJSON{Settings: store.DefaultSettings()}
 	err := c.Do(ctx, "GET", "/api/v1/projects/"+url.PathEscape(pid), nil, &out)
 	return out, err
 }

@@ -716,6 +716,17 @@ func TestTeacherControls(t *testing.T) {
 	}
 	e.apiErr("PATCH", base+"/settings", e.teacher, map[string]any{"hide_model_predictions": "yes"}, 400, "bad_json", "hide_model_predictions")
 	e.apiErr("PATCH", base+"/settings", e.teacher, map[string]any{"query": "best"}, 400, "invalid", "query")
+	e.apiErr("PATCH", base+"/settings", e.teacher, map[string]any{"objective": "max"}, 400, "invalid", "objective")
+	e.apiErr("PATCH", base+"/settings", e.teacher, map[string]any{"uwo_lambda": -1}, 400, "invalid", "uwo_lambda")
+	e.apiErr("PATCH", base+"/settings", e.teacher, map[string]any{"robust": "yes"}, 400, "bad_json", "robust")
+	// Issue 14's settings: any of the loop's query strategies, the robust fit, an objective.
+	e.do("PATCH", base+"/settings", e.teacher, map[string]any{"query": "kcenter_entropy", "robust": true, "objective": "uwo", "uwo_lambda": 1.5}, 200, &sr)
+	if sr.Settings.Query != "kcenter_entropy" || !sr.Settings.Robust || sr.Settings.Objective != "uwo" || sr.Settings.UWOLambda != 1.5 || sr.Settings.PairsPerRound != 20 {
+		t.Fatalf("settings after the robustness settings %+v", sr.Settings)
+	}
+	if p, err := e.st.Project(bg, e.pid); err != nil || p.Settings.Query != "kcenter_entropy" || !p.Settings.Robust || p.Settings.Objective != "uwo" {
+		t.Fatalf("robustness settings not stored: %+v %v", p, err)
+	}
 	e.apiErr("PATCH", base+"/settings", e.teacher, map[string]any{"env": "Pendulum-v1"}, 400, "unknown_field", "env")
 	e.apiErr("PATCH", base+"/settings", e.rater, map[string]any{}, 403, "forbidden", "")
 

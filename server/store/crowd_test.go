@@ -47,7 +47,8 @@ func TestMigrateCrowd(t *testing.T) {
 		t.Fatalf("upgraded to %d, want %d", v, LatestVersion())
 	}
 	p, err := s.Project(ctx, "p1")
-	if err != nil || p.Settings.Overlap != 3 || p.Settings.MaxLabelsPerRater != 0 || p.Settings.Query != "random" {
+	if err != nil || p.Settings.Overlap != 3 || p.Settings.MaxLabelsPerRater != 0 || p.Settings.Query != "random" ||
+		p.Settings.Objective != "mean" || p.Settings.UWOLambda != 0.5 || p.Settings.Robust {
 		t.Fatalf("project after upgrade: %+v %v", p, err)
 	}
 	if n, _ := s.CountComparisons(ctx, "p1"); n != 3 {

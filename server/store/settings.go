@@ -4,8 +4,12 @@ import (
 	"fmt"
 	"math"
 	"net/url"
+	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/prefer-rlhf/prefer/core/query"
+	"github.com/prefer-rlhf/prefer/core/reward"
 )
 
 // Settings are a project's knobs, stored as JSON in projects.settings. A teacher may change
@@ -14,9 +18,20 @@ type Settings struct {
 	// ClipSeconds is the env time a clip shows. Christiano et al. 2017 (§2.2.4, App. A) show
 	// clips of 1-2 s; 1.5 s is the default. The trainer turns it into steps with the env's dt.
 	ClipSeconds float64 `json:"clip_seconds"`
-	// Query picks new pairs: "disagreement" (variance of the ensemble members' P(left), §2.2.4)
-	// or "random" (the baseline).
+	// Query picks new pairs with one of core/query's strategies, as `prefer experiment
+	// --query` does: "disagreement" (variance of the ensemble members' P(left), §2.2.4),
+	// "random" or "uniform" (the baseline), "entropy", "infogain", "kcenter",
+	// "kcenter_disagreement" or "kcenter_entropy" (B-Pref, Lee et al. 2021, §4).
 	Query string `json:"query"`
+	// Robust fits the reward model with R3M's sparse per-label perturbations (Bukharin et al.
+	// 2024; core/reward/robust.go), which absorb wrong labels; off by default as in the CLI.
+	Robust bool `json:"robust"`
+	// Objective is what PPO maximises of the ensemble's members (Coste et al. 2023;
+	// core/reward/objective.go): "mean" (the paper's r̂), "min" (worst case) or "uwo"
+	// (mean - UWOLambda·std).
+	Objective string `json:"objective"`
+	// UWOLambda is the weight of the members' standard deviation under "uwo" (the CLI's 0.5).
+	UWOLambda float64 `json:"uwo_lambda"`
 	// PairsPerRound is how many new pairs the trainer publishes each round.
 	PairsPerRound int `json:"pairs_per_round"`
 	// PPOStepsPerRound is how many env steps of PPO the trainer runs each round.
@@ -56,6 +71,7 @@ const (
 	MaxLabelsCap         = 1_000_000
 	MaxCompletionURLLen  = 2048
 	MaxInstructionsChars = 4000
+	MaxUWOLambda         = 100
 )
 
 // DefaultSettings returns the settings of a new project.
@@ -63,6 +79,8 @@ func DefaultSettings() Settings {
 	return Settings{
 		ClipSeconds:       1.5,
 		Query:             "disagreement",
+		Objective:         "mean",
+		UWOLambda:         0.5,
 		PairsPerRound:     50,
 		PPOStepsPerRound:  20000,
 		MaxModelStaleness: 5,
@@ -85,8 +103,12 @@ func (s Settings) Validate() error {
 	switch {
 	case !finite(s.ClipSeconds) || s.ClipSeconds < 0.1 || s.ClipSeconds > 20:
 		return &SettingsError{"clip_seconds", "must be between 0.1 and 20"}
-	case s.Query != "disagreement" && s.Query != "random":
-		return &SettingsError{"query", `must be "disagreement" or "random"`}
+	case !validQuery(s.Query):
+		return &SettingsError{"query", "must be one of " + queryNames()}
+	case !validObjective(s.Objective):
+		return &SettingsError{"objective", "must be one of mean, min, uwo"}
+	case !finite(s.UWOLambda) || s.UWOLambda < 0 || s.UWOLambda > MaxUWOLambda:
+		return &SettingsError{"uwo_lambda", "must be between 0 and 100"}
 	case s.PairsPerRound < 1 || s.PairsPerRound > 1000:
 		return &SettingsError{"pairs_per_round", "must be between 1 and 1000"}
 	case s.PPOStepsPerRound < 0 || s.PPOStepsPerRound > 10_000_000:
@@ -107,6 +129,28 @@ func (s Settings) Validate() error {
 		return &SettingsError{"instructions", "must be plain UTF-8 text (no control characters but line breaks and tabs) of at most 4000 characters"}
 	}
 	return nil
+}
+
+// validQuery says whether s names one of core/query's strategies.
+func validQuery(s string) bool {
+	_, err := query.ParseStrategy(s)
+	return err == nil
+}
+
+// queryNames lists core/query's strategies for an error message.
+func queryNames() string {
+	names := make([]string, len(query.Strategies))
+	for i, st := range query.Strategies {
+		names[i] = string(st)
+	}
+	return strings.Join(names, ", ")
+}
+
+// validObjective says whether s names one of core/reward's objectives ("" is not one: a
+// stored project always has its objective spelt out).
+func validObjective(s string) bool {
+	_, err := reward.ParseObjective(s)
+	return err == nil
 }
 
 func validInstructions(s string) bool {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/prefer-rlhf/prefer/core/query"
 	"math"
 	"path/filepath"
 	"sync"
@@ -204,6 +205,14 @@ func TestSettingsValidate(t *testing.T) {
 	if err := DefaultSettings().Validate(); err != nil {
 		t.Fatal(err)
 	}
+	// Every strategy and objective of the loop is a valid setting.
+	for _, q := range query.Strategies {
+		s := DefaultSettings()
+		s.Query, s.Objective, s.Robust = string(q), "uwo", true
+		if err := s.Validate(); err != nil {
+			t.Errorf("query %s: %v", q, err)
+		}
+	}
 	for field, mut := range map[string]func(*Settings){
 		"clip_seconds":         func(s *Settings) { s.ClipSeconds = math.NaN() },
 		"query":                func(s *Settings) { s.Query = "best" },
@@ -216,6 +225,8 @@ func TestSettingsValidate(t *testing.T) {
 		"max_labels_per_rater": func(s *Settings) { s.MaxLabelsPerRater = -1 },
 		"completion_url":       func(s *Settings) { s.CompletionURL = "mailto:x@y.org" },
 		"instructions":         func(s *Settings) { s.Instructions = "\x1b[31m" },
+		"objective":            func(s *Settings) { s.Objective = "max" },
+		"uwo_lambda":           func(s *Settings) { s.UWOLambda = -0.1 },
 	} {
 		s := DefaultSettings()
 		mut(&s)

@@ -2,11 +2,15 @@ package trainer
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"runtime"
 	"time"
 
 	"github.com/prefer-rlhf/prefer/core/loop"
+	"github.com/prefer-rlhf/prefer/core/query"
+	"github.com/prefer-rlhf/prefer/core/reward"
+	"github.com/prefer-rlhf/prefer/server/store"
 )
 
 // Config sets the trainer's cadence and budgets. Per-project knobs (clip length, pairs and PPO
@@ -130,4 +134,24 @@ func (c *Config) fill() error {
 		c.Now = time.Now
 	}
 	return nil
+}
+
+// loopConfig is the loop's configuration for a project of env with settings set: the loop's
+// defaults for env with the project's query strategy, robust fit (R3M) and PPO objective on
+// the ensemble (issue 14), and the trainer's clip sources and oversampling. Every round reads
+// its learning choices from it, as `prefer experiment` reads its flags into one loop.Config.
+func (t *Trainer) loopConfig(env string, set store.Settings) (loop.Config, error) {
+	lc := loop.Defaults(env)
+	lc.RandomShare, lc.OldShare = t.cfg.RandomShare, t.cfg.OldShare
+	var err error
+	if lc.Query.Strategy, err = query.ParseStrategy(set.Query); err != nil {
+		return lc, fmt.Errorf("trainer: project settings: %w", err)
+	}
+	lc.Query.Oversample = t.cfg.Oversample
+	lc.Reward.Robust = set.Robust
+	if lc.Objective, err = reward.ParseObjective(set.Objective); err != nil {
+		return lc, fmt.Errorf("trainer: project settings: %w", err)
+	}
+	lc.ObjectiveLambda = set.UWOLambda
+	return lc, nil
 }

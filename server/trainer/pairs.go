@@ -7,20 +7,17 @@ import (
 	"github.com/prefer-rlhf/prefer/core/loop"
 	"github.com/prefer-rlhf/prefer/core/ppo"
 	"github.com/prefer-rlhf/prefer/core/query"
-	"github.com/prefer-rlhf/prefer/core/reward"
 	"github.com/prefer-rlhf/prefer/server/store"
 )
 
 // candidates makes the round's candidate clips, each from the source the loop picks (a
 // uniformly random policy, all of them in the first round; older policies; the newest one:
 // §2.2.4, App. A), starting where the loop says.
-func (t *Trainer) candidates(p *project, set store.Settings, rng *rand.Rand) ([]candidate, error) {
+func (t *Trainer) candidates(p *project, set store.Settings, lc loop.Config, rng *rand.Rand) ([]candidate, error) {
 	e, err := horizonEnv(p.spec.Name)
 	if err != nil {
 		return nil, err
 	}
-	lc := loop.Defaults(p.spec.Name)
-	lc.RandomShare, lc.OldShare = t.cfg.RandomShare, t.cfg.OldShare
 	L := clipSteps(p.spec, set.ClipSeconds)
 	n := min(4*set.PairsPerRound, 1000)
 	out := make([]candidate, 0, n)
@@ -51,27 +48,32 @@ type pairChoice struct {
 }
 
 // selectPairs picks set.PairsPerRound pairs among the candidates as the loop does
-// (query.Select): by ensemble disagreement, or at random with "random" or before there is a
-// model. The priority is the members' standard deviation of P(a ≻ b) (0 for random pairs).
-func (t *Trainer) selectPairs(p *project, set store.Settings, cands []candidate, rng *rand.Rand) ([]pairChoice, error) {
+// (loop.QueryInputs, query.SelectFrom) with the project's strategy (lc.Query), or at random
+// before there is a model. The priority is the members' standard deviation of P(a ≻ b) (0
+// when the strategy reads no returns, as uniform and k-center do, so their pairs are served
+// in draw order).
+func (t *Trainer) selectPairs(p *project, set store.Settings, lc loop.Config, cands []candidate, rng *rand.Rand) ([]pairChoice, error) {
 	if len(cands) < 2 {
 		return nil, nil
 	}
-	qc := query.Config{Strategy: query.Disagreement, Oversample: t.cfg.Oversample}
-	var returns [][]float64
-	if set.Query == "random" || p.model == nil || p.data.Len() == 0 {
+	qc := lc.Query
+	trained := p.model != nil && p.data.Len() > 0
+	if !trained {
 		qc.Strategy = query.Random
-	} else {
-		segs := make([]reward.Segment, len(cands))
-		for i := range cands {
-			segs[i] = cands[i].seg
-		}
-		returns = query.MemberReturns(p.model, segs)
 	}
-	ps, err := query.Select(rng, len(cands), set.PairsPerRound, qc, returns)
+	pool := make([]loop.Clip, len(cands))
+	for i := range cands {
+		pool[i].Seg = cands[i].seg
+	}
+	in, err := loop.QueryInputs(p.model, pool, p.data, qc.Strategy)
 	if err != nil {
 		return nil, err
 	}
+	ps, err := query.SelectFrom(rng, len(cands), set.PairsPerRound, qc, in)
+	if err != nil {
+		return nil, err
+	}
+	returns := in.Returns
 	out := make([]pairChoice, len(ps))
 	for i, q := range ps {
 		out[i] = pairChoice{a: q.Left, b: q.Right}

@@ -89,8 +89,11 @@ func (t *Trainer) round(ctx context.Context, p *project, pr *store.Project, labe
 
 	// 1. The reward model: created untrained in the first round, then warm-started on the
 	// pooled labels (or refitted from scratch when the labels changed other than by growing).
-	lc := loop.Defaults(p.spec.Name)
-	modelChanged, full, err := t.refit(ctx, p, labels, metrics)
+	lc, err := t.loopConfig(p.spec.Name, set)
+	if err != nil {
+		return err
+	}
+	modelChanged, full, err := t.refit(ctx, p, lc, labels, metrics)
 	if err != nil {
 		return err
 	}
@@ -128,8 +131,8 @@ func (t *Trainer) round(ctx context.Context, p *project, pr *store.Project, labe
 				p.old = p.old[len(p.old)-t.cfg.OldPolicies:]
 			}
 		}
-		// PPO maximises the loop's objective on the ensemble (the members' mean unless
-		// loop.Defaults says otherwise); the learned return below stays the mean r̂.
+		// PPO maximises the project's objective on the ensemble (the members' mean unless
+		// its settings say min or uwo); the learned return below stays the mean r̂.
 		lr := lc.LearnedReward(p.model, p.data, p.spec.ObsDim)
 		if err := lr.SetObjective(lc.Objective, lc.ObjectiveLambda); err != nil {
 			return err
@@ -178,12 +181,13 @@ func (t *Trainer) round(ctx context.Context, p *project, pr *store.Project, labe
 			slog.Float64("charts/SPS", last.SPS), slog.Int64("env_steps", p.envSteps))
 	}
 
-	// 4-5. New clips from the new policy (and older and random ones), paired by disagreement.
-	cands, err := t.candidates(p, set, rng)
+	// 4-5. New clips from the new policy (and older and random ones), paired by the project's
+	// query strategy.
+	cands, err := t.candidates(p, set, lc, rng)
 	if err != nil {
 		return err
 	}
-	pairs, err := t.selectPairs(p, set, cands, rng)
+	pairs, err := t.selectPairs(p, set, lc, cands, rng)
 	if err != nil {
 		return err
 	}
@@ -222,10 +226,13 @@ func rewardShape(p *project) reward.Shape {
 
 // refit brings the reward model up to date with the labels. It reports whether the model
 // changed and whether it was refitted from scratch (which breaks the lineage that private
-// updates are computed against).
-func (t *Trainer) refit(ctx context.Context, p *project, labels []store.Label, metrics map[string]float64) (changed, full bool, err error) {
+// updates are computed against). A model is made afresh, and refitted on every label, when
+// the project's robust setting no longer matches the model's fit (the loss is the model's).
+func (t *Trainer) refit(ctx context.Context, p *project, lc loop.Config, labels []store.Label, metrics map[string]float64) (changed, full bool, err error) {
+	if p.model != nil && p.model.Config().Robust != lc.Reward.Robust {
+		p.model, p.data, p.dataIDs = nil, &reward.Dataset{}, nil
+	}
 	if p.model == nil {
-		lc := loop.Defaults(p.spec.Name)
 		if p.model, err = reward.New(lc.RewardConfig(p.spec, t.seed(p.id, 0)), rewardShape(p)); err != nil {
 			return false, false, err
 		}

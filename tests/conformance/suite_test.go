@@ -48,6 +48,7 @@ func runSuite(t *testing.T, s *server) {
 		{"Overlap", testOverlap},
 		{"Quota", testQuota},
 		{"CrowdSettings", testCrowdSettings},
+		{"RobustnessSettings", testRobustnessSettings},
 		{"RaterTimes", testRaterTimes},
 		{"Classroom", testClassroom},
 		{"RateLimit", testRateLimit},

@@ -48,6 +48,7 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	quiet := fs.Bool("quiet", false, "log warnings and errors only")
 	demoRaters := fs.Int("demo-raters", 0, "demo mode: this many synthetic raters label the default project in the background (0-100)")
 	demoNoise := fs.Float64("demo-noise", 0, "demo mode: the probability that a demo rater answers at random, in [0, 1]")
+	demoTeacher := fs.String("demo-teacher", "", "demo mode: demo raters answer as this B-Pref teacher: oracle, stoc, mistake, skip (can't tell), myopic or equal (equally good); instead of --demo-noise")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -55,7 +56,7 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "prefer serve: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
-	if _, err := classroom.DemoRaters(*demoRaters, *demoNoise); err != nil {
+	if _, err := classroom.DemoRaters(*demoRaters, *demoNoise, *demoTeacher); err != nil {
 		fmt.Fprintf(stderr, "prefer serve: %v\n", err)
 		return 2
 	}
@@ -143,11 +144,15 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	}
 
 	if *demoRaters > 0 {
-		if err := cls.Demo().Set(ctx, proj.ID, *demoRaters, *demoNoise); err != nil {
+		if err := cls.Demo().Set(ctx, proj.ID, *demoRaters, *demoNoise, *demoTeacher); err != nil {
 			fmt.Fprintf(stderr, "prefer serve: %v\n", err)
 			return 1
 		}
-		fmt.Fprintf(stdout, "  demo mode:    %d synthetic raters, noise %g\n", *demoRaters, *demoNoise)
+		if *demoTeacher != "" {
+			fmt.Fprintf(stdout, "  demo mode:    %d synthetic raters, B-Pref teacher %s\n", *demoRaters, *demoTeacher)
+		} else {
+			fmt.Fprintf(stdout, "  demo mode:    %d synthetic raters, noise %g\n", *demoRaters, *demoNoise)
+		}
 	}
 
 	serveErr := make(chan error, 1)

@@ -1,0 +1,106 @@
+package trainer
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/prefer-rlhf/prefer/core/query"
+	"github.com/prefer-rlhf/prefer/core/reward"
+	"github.com/prefer-rlhf/prefer/server/store"
+)
+
+// TestLoopConfigFromSettings: a project's query, robust, objective and uwo_lambda settings
+// become the loop's configuration the trainer runs, and the defaults are today's.
+func TestLoopConfigFromSettings(t *testing.T) {
+	tr, err := New(nil, Config{Oversample: 7, Log: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := tr.loopConfig("CartPole-v1", store.DefaultSettings())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if def.Query.Strategy != query.Disagreement || def.Reward.Robust || def.Objective != reward.ObjectiveMean || def.Query.Oversample != 7 {
+		t.Fatalf("defaults: query %s robust %v objective %s oversample %d", def.Query.Strategy, def.Reward.Robust, def.Objective, def.Query.Oversample)
+	}
+	set := store.DefaultSettings()
+	set.Query, set.Robust, set.Objective, set.UWOLambda = "kcenter_entropy", true, "uwo", 1.5
+	lc, err := tr.loopConfig("CartPole-v1", set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lc.Query.Strategy != query.KCenterEntropy || !lc.Reward.Robust || lc.Objective != reward.ObjectiveUWO || lc.ObjectiveLambda != 1.5 {
+		t.Fatalf("settings: query %s robust %v objective %s λ %v", lc.Query.Strategy, lc.Reward.Robust, lc.Objective, lc.ObjectiveLambda)
+	}
+	if err := lc.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	set.Objective = "max"
+	if _, err := tr.loopConfig("CartPole-v1", set); err == nil {
+		t.Fatal("an unknown objective was accepted")
+	}
+}
+
+// TestSettingsReachRounds runs rounds of a project with k-center queries, the robust fit and
+// the worst-case objective: the model fits robustly, pairs come from k-center (no disagreement
+// priority), and switching robust off refits a plain model from scratch.
+func TestSettingsReachRounds(t *testing.T) {
+	st, p, rater := setup(t, func(s *store.Settings) {
+		s.Query, s.Robust, s.Objective = "kcenter", true, "min"
+	})
+	rng := rand.New(rand.NewPCG(3, 4))
+	tr := newTrainer(t, st)
+	if err := tr.Step(bg); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		label(t, st, p.ID, rater, rng)
+		if err := tr.Step(bg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pr := tr.projects[p.ID]
+	if !pr.model.Config().Robust || pr.policyVersion != 2 {
+		t.Fatalf("robust model %v, policy version %d", pr.model.Config().Robust, pr.policyVersion)
+	}
+	// The project's strategy picks the pairs: k-center reads no returns, so its pairs carry
+	// no disagreement priority; disagreement picks the pairs the members dispute.
+	set := p.Settings
+	for _, q := range []string{"kcenter", "disagreement"} {
+		set.Query = q
+		lc, err := tr.loopConfig(p.Env, set)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cands, err := tr.candidates(pr, set, lc, rng)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pairs, err := tr.selectPairs(pr, set, lc, cands, rng)
+		if err != nil || len(pairs) != 10 {
+			t.Fatalf("%s: %d pairs %v", q, len(pairs), err)
+		}
+		scored := 0
+		for _, c := range pairs {
+			if c.score > 0 {
+				scored++
+			}
+		}
+		if (q == "kcenter") != (scored == 0) || q == "disagreement" && scored != len(pairs) {
+			t.Fatalf("%s: %d of %d pairs with a disagreement priority", q, scored, len(pairs))
+		}
+	}
+	set.Query = "kcenter"
+	set.Robust = false
+	if err := st.SetSettings(bg, p.ID, set); err != nil {
+		t.Fatal(err)
+	}
+	label(t, st, p.ID, rater, rng)
+	if err := tr.Step(bg); err != nil {
+		t.Fatal(err)
+	}
+	pr = tr.projects[p.ID]
+	if pr.model.Config().Robust || pr.lineage != pr.modelVersion || pr.data.Len() != 30 {
+		t.Fatalf("after robust off: robust %v, lineage %d of version %d, %d labels", pr.model.Config().Robust, pr.lineage, pr.modelVersion, pr.data.Len())
+	}
+}
