@@ -67,6 +67,9 @@ type Pair struct {
 	ID    string          `json:"id"`
 	Left  json.RawMessage `json:"left"`
 	Right json.RawMessage `json:"right"`
+	// Tag is "red_team" for a pair the trainer's adversary made (a clip the reward model
+	// overrates against an ordinary one), else absent.
+	Tag string `json:"tag,omitempty"`
 }
 
 // Project is what a sync says about the project; the app caches it, so that it stops at the

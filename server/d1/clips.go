@@ -70,7 +70,7 @@ func (s *Store) PairsForOverlap(ctx context.Context, projectID, raterID string, 
 	}
 	var out []store.Pair
 	for _, v := range r.Rows {
-		out = append(out, store.Pair{ID: asString(v[0]), Left: json.RawMessage(asBytes(v[1])), Right: json.RawMessage(asBytes(v[2]))})
+		out = append(out, store.Pair{ID: asString(v[0]), Left: json.RawMessage(asBytes(v[1])), Right: json.RawMessage(asBytes(v[2])), Tag: asString(v[3])})
 	}
 	return out, nil
 }
@@ -88,6 +88,7 @@ type pairRow struct {
 	Left     string  `json:"left"`
 	Right    string  `json:"right"`
 	Priority float64 `json:"priority"`
+	Tag      string  `json:"tag"`
 }
 
 // clipsAndPairs returns the statements that write clips and pairs (one bulk insert each, so a
@@ -119,11 +120,11 @@ func clipsAndPairs(projectID string, clips []prefs.Clip, pairs []store.NewPair, 
 	if len(pairs) > 0 {
 		rows := make([]pairRow, len(pairs))
 		for i, p := range pairs {
-			rows[i] = pairRow{p.ID, p.Left, p.Right, p.Priority}
+			rows[i] = pairRow{p.ID, p.Left, p.Right, p.Priority, p.Tag}
 		}
-		st = append(st, Stmt{`INSERT INTO pairs (id, project_id, left_clip, right_clip, priority, active, created_at)
+		st = append(st, Stmt{`INSERT INTO pairs (id, project_id, left_clip, right_clip, priority, active, created_at, tag)
 			SELECT json_extract(value, '$.id'), ?1, json_extract(value, '$.left'), json_extract(value, '$.right'),
-			       json_extract(value, '$.priority'), 1, ?2
+			       json_extract(value, '$.priority'), 1, ?2, json_extract(value, '$.tag')
 			FROM json_each(?3)`, []any{projectID, now, jsonArg(rows)}})
 	}
 	return st, nil

@@ -320,7 +320,7 @@ func (c *Client) PublishRound(ctx context.Context, r *store.Round) error {
 			TrueReturn: finitePtr(p.TrueReturn), KL: finitePtr(p.KL), EnvSteps: p.EnvSteps, Labels: p.Labels}
 	}
 	for _, p := range r.Pairs {
-		in.Pairs = append(in.Pairs, RoundPairJSON{ID: p.ID, Left: p.Left, Right: p.Right, Priority: p.Priority})
+		in.Pairs = append(in.Pairs, RoundPairJSON{ID: p.ID, Left: p.Left, Right: p.Right, Priority: p.Priority, Tag: p.Tag})
 	}
 	if err := c.Do(ctx, "POST", "/api/v1/projects/"+url.PathEscape(r.ProjectID)+"/trainer/rounds", in, nil); err != nil {
 		return fmt.Errorf("hub: publishing round %d: %w", r.Round, err)

@@ -158,7 +158,7 @@ func (h *Hub) sync(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		for _, p := range ps {
-			res.Pairs = append(res.Pairs, wire.Pair{ID: p.ID, Left: p.Left, Right: p.Right})
+			res.Pairs = append(res.Pairs, wire.Pair{ID: p.ID, Left: p.Left, Right: p.Right, Tag: p.Tag})
 			h.pairs.Store(p.ID, pid)
 		}
 	}

@@ -247,6 +247,8 @@ type RoundPairJSON struct {
 	Left     string  `json:"left"`
 	Right    string  `json:"right"`
 	Priority float64 `json:"priority"`
+	// Tag is "red_team" for a pair of the trainer's adversary, else empty.
+	Tag string `json:"tag,omitempty"`
 }
 
 // trainerPublish: POST .../trainer/rounds RoundJSON -> 201 {"round": n}. A round whose number
@@ -411,7 +413,10 @@ func (h *Hub) checkRound(ctx context.Context, ts TrainerStore, proj *store.Proje
 		if math.IsNaN(p.Priority) || math.IsInf(p.Priority, 0) {
 			return nil, errInvalid(f+".priority", "must be finite")
 		}
-		out.Pairs = append(out.Pairs, store.NewPair{ID: p.ID, Left: p.Left, Right: p.Right, Priority: p.Priority})
+		if !store.ValidTag(p.Tag) {
+			return nil, errInvalid(f+".tag", "must be empty or \"red_team\"")
+		}
+		out.Pairs = append(out.Pairs, store.NewPair{ID: p.ID, Left: p.Left, Right: p.Right, Priority: p.Priority, Tag: p.Tag})
 	}
 	if len(elsewhere) > 0 {
 		known, err := ts.ClipsByID(ctx, proj.ID, elsewhere)

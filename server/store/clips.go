@@ -15,6 +15,7 @@ import (
 type Pair struct {
 	ID          string
 	Left, Right json.RawMessage
+	Tag         string // NewPair.Tag
 }
 
 // NewPair is a pair the trainer publishes: two clip ids and a priority (higher is shown first;
@@ -23,7 +24,19 @@ type NewPair struct {
 	ID          string
 	Left, Right string
 	Priority    float64
+	Tag         string // "" or TagRedTeam
 }
+
+// TagRedTeam tags a pair the trainer's adversary made: a clip the reward model overrates
+// against an ordinary one (issue 15). RedTeamPriority puts such pairs before the trainer's
+// others (whose priority, the ensemble's disagreement, is at most 0.5).
+const (
+	TagRedTeam      = "red_team"
+	RedTeamPriority = 1000
+)
+
+// ValidTag reports whether tag is a pair tag the store keeps.
+func ValidTag(tag string) bool { return tag == "" || tag == TagRedTeam }
 
 // Clip returns a clip's JSON (prefs.Clip form), or ErrNotFound if the project has no such clip.
 func (s *Store) Clip(ctx context.Context, projectID, clipID string) (json.RawMessage, error) {
@@ -101,7 +114,7 @@ func (s *Store) PairsForOverlap(ctx context.Context, projectID, raterID string, 
 	for rows.Next() {
 		var p Pair
 		var l, r string
-		if err := rows.Scan(&p.ID, &l, &r); err != nil {
+		if err := rows.Scan(&p.ID, &l, &r, &p.Tag); err != nil {
 			return nil, fmt.Errorf("store: %w", err)
 		}
 		p.Left, p.Right = json.RawMessage(l), json.RawMessage(r)
@@ -136,13 +149,13 @@ func insertClipsAndPairs(ctx context.Context, tx *sql.Tx, projectID string, clip
 			return fmt.Errorf("store: insert clip: %w", err)
 		}
 	}
-	pst, err := tx.PrepareContext(ctx, `INSERT INTO pairs (id, project_id, left_clip, right_clip, priority, active, created_at) VALUES (?, ?, ?, ?, ?, 1, ?)`)
+	pst, err := tx.PrepareContext(ctx, `INSERT INTO pairs (id, project_id, left_clip, right_clip, priority, active, created_at, tag) VALUES (?, ?, ?, ?, ?, 1, ?, ?)`)
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
 	defer pst.Close()
 	for _, p := range pairs {
-		if _, err := pst.ExecContext(ctx, p.ID, projectID, p.Left, p.Right, p.Priority, ms(now)); err != nil {
+		if _, err := pst.ExecContext(ctx, p.ID, projectID, p.Left, p.Right, p.Priority, ms(now), p.Tag); err != nil {
 			return fmt.Errorf("store: insert pair: %w", err)
 		}
 	}

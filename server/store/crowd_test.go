@@ -31,7 +31,14 @@ func TestMigrateCrowd(t *testing.T) {
 		{ID: uuid.NewString(), Env: "CartPole-v1", StartState: []float64{0, 0, 0, 0}, Actions: [][]float64{{1}}},
 	}
 	pair := uuid.NewString()
-	if err := old.AddClipsAndPairs(ctx, "p1", clips, []NewPair{{ID: pair, Left: clips[0].ID, Right: clips[1].ID}}, true); err != nil {
+	// As version 5 code wrote them (no pair tag).
+	for _, c := range clips {
+		if _, err := old.w.Exec(`INSERT INTO clips (id, project_id, env, policy_version, data, created_at) VALUES (?, 'p1', 'CartPole-v1', 0, '{}', 1)`, c.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := old.w.Exec(`INSERT INTO pairs (id, project_id, left_clip, right_clip, priority, active, created_at) VALUES (?, 'p1', ?, ?, 0, 1, 1)`,
+		pair, clips[0].ID, clips[1].ID); err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 3; i++ {
@@ -135,5 +142,22 @@ func TestQuotaInsert(t *testing.T) {
 	}
 	if l, full, _ := f.s.PairCoverage(ctx, f.project.ID, 3); l != 1 || full != 0 {
 		t.Fatalf("coverage at overlap 3: %d %d", l, full)
+	}
+}
+
+// TestRedTeamPairs: a red-team pair keeps its tag and, at RedTeamPriority, is served before
+// the trainer's ordinary pairs.
+func TestRedTeamPairs(t *testing.T) {
+	f := newFixture(t)
+	red := uuid.NewString()
+	if err := f.s.AddClipsAndPairs(ctx, f.project.ID, nil, []NewPair{{ID: red, Left: f.clips[1].ID, Right: f.clips[0].ID, Priority: RedTeamPriority, Tag: TagRedTeam}}, false); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := f.s.PairsFor(ctx, f.project.ID, f.rater.ID, 10, nil)
+	if err != nil || len(ps) != 2 || ps[0].ID != red || ps[0].Tag != TagRedTeam || ps[1].ID != f.pair || ps[1].Tag != "" {
+		t.Fatalf("pairs %+v %v; want the red-team pair first, tagged, then the ordinary one", ps, err)
+	}
+	if ValidTag("blue_team") || !ValidTag("") || !ValidTag(TagRedTeam) {
+		t.Error("ValidTag")
 	}
 }

@@ -30,6 +30,11 @@ type Settings struct {
 	// core/reward/objective.go): "mean" (the paper's r̂), "min" (worst case) or "uwo"
 	// (mean - UWOLambda·std).
 	Objective string `json:"objective"`
+	// Adversarial turns on adversarial training (issue 15): each round that refits the reward
+	// model, core/redteam's adversary searches it for failures (clips it rates above the
+	// policy's 90th percentile that fail the task), and each becomes a pair against an ordinary
+	// clip, tagged red_team and served before the others. Off by default.
+	Adversarial bool `json:"adversarial"`
 	// UWOLambda is the weight of the members' standard deviation under "uwo" (the CLI's 0.5).
 	UWOLambda float64 `json:"uwo_lambda"`
 	// PairsPerRound is how many new pairs the trainer publishes each round.

@@ -80,8 +80,8 @@ const (
 	// distinct raters labelled it (the overlap; 0: never), except gold pairs, which every
 	// rater gets. Pairs others have started come first, so raters who join together label the
 	// same pairs; then the trainer's priority.
-	SQLPairsFor = `SELECT q.id, l.data AS left_data, rc.data AS right_data FROM (
-			SELECT p.id, p.left_clip, p.right_clip, p.priority, p.created_at, p.raters AS n,
+	SQLPairsFor = `SELECT q.id, l.data AS left_data, rc.data AS right_data, q.tag FROM (
+			SELECT p.id, p.left_clip, p.right_clip, p.priority, p.created_at, p.raters AS n, p.tag,
 				EXISTS (SELECT 1 FROM gold_pairs g WHERE g.pair_id = p.id) AS gold
 			FROM pairs p
 			WHERE p.project_id = ?1 AND p.active = 1

@@ -203,6 +203,23 @@ func (t *Trainer) round(ctx context.Context, p *project, pr *store.Project, labe
 		}
 	}
 
+	// 5b. Adversarial training: the adversary's failures against the new reward model, each
+	// against an ordinary clip, as red-team pairs served first.
+	if set.Adversarial && out.Model != nil && p.policyVersion > 0 {
+		red, err := t.redTeam(p, lc, clipSteps(p.spec, set.ClipSeconds), p.policyVersion, t.seed(p.id, next)^0x616476)
+		if err != nil {
+			return err
+		}
+		for _, pair := range red {
+			out.Pairs = append(out.Pairs, redTeamPair(pair, rng.IntN(2) == 0))
+			for _, c := range pair {
+				out.Clips = append(out.Clips, c.clip)
+				p.segments[c.clip.ID] = c.seg
+			}
+		}
+		metrics["red_team/failures"] = float64(len(red))
+	}
+
 	// 6. Publish, with the checkpoint, in one transaction.
 	p.round = next
 	p.labelsUsed = len(labels)

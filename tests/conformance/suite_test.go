@@ -49,6 +49,7 @@ func runSuite(t *testing.T, s *server) {
 		{"Quota", testQuota},
 		{"CrowdSettings", testCrowdSettings},
 		{"RobustnessSettings", testRobustnessSettings},
+		{"RedTeamPairs", testRedTeamPairs},
 		{"RaterTimes", testRaterTimes},
 		{"Classroom", testClassroom},
 		{"RateLimit", testRateLimit},

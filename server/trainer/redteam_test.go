@@ -1,0 +1,98 @@
+package trainer
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/prefer-rlhf/prefer/core/loop"
+	"github.com/prefer-rlhf/prefer/core/ppo"
+	"github.com/prefer-rlhf/prefer/core/prefs"
+	"github.com/prefer-rlhf/prefer/core/redteam"
+	"github.com/prefer-rlhf/prefer/core/reward"
+	"github.com/prefer-rlhf/prefer/server/store"
+)
+
+// TestRedTeamFindsAFlawedModelsFailures: against a CartPole model fitted on inverted labels
+// (it prefers the pole down), a project's adversarial round returns pairs of a clip that fails
+// the task and the model overrates against one that meets it, each replayable, and tags them
+// red_team at the red-team priority.
+func TestRedTeamFindsAFlawedModelsFailures(t *testing.T) {
+	tr, err := New(nil, Config{Log: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lc := loop.Defaults("CartPole-v1")
+	e, err := horizonEnv("CartPole-v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := e.Spec()
+	pt, err := ppo.New(lc.PPOConfig(spec, false), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &project{id: "p", spec: spec, ppo: pt}
+	if p.model, err = reward.New(lc.RewardConfig(spec, 1), rewardShape(p)); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	clips := loop.Clips(e, nil, 80, 75, 0, rng)
+	d := &reward.Dataset{}
+	for i := 0; i+1 < len(clips); i += 2 {
+		l, r := clips[i], clips[i+1]
+		if l.TrueReturn == r.TrueReturn {
+			continue
+		}
+		c := prefs.Left // inverted: the shorter balance wins
+		if l.TrueReturn < r.TrueReturn {
+			c = prefs.Right
+		}
+		d.AddChoice(r.Seg, l.Seg, c)
+	}
+	if _, err := p.model.Fit(d); err != nil {
+		t.Fatal(err)
+	}
+	red, err := tr.redTeam(p, lc, 75, 3, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(red) == 0 {
+		t.Fatal("no failure of a model that prefers the pole down")
+	}
+	thr, _ := redteam.Threshold("CartPole-v1", 75)
+	for _, pair := range red {
+		f, o := pair[0], pair[1]
+		tf, _ := TrueReturn(f.clip)
+		to, _ := TrueReturn(o.clip)
+		if !(tf < thr && to >= thr) || !(p.model.Return(f.seg) > p.model.Return(o.seg)) || f.seg.Len != 75 || f.clip.PolicyVersion != 3 {
+			t.Fatalf("pair: true %.1f vs %.1f (threshold %.1f), r̂ %.2f vs %.2f, %d steps", tf, to, thr, p.model.Return(f.seg), p.model.Return(o.seg), f.seg.Len)
+		}
+		np := redTeamPair(pair, false)
+		if np.Tag != store.TagRedTeam || np.Priority != store.RedTeamPriority || np.Left != o.clip.ID || np.Right != f.clip.ID {
+			t.Fatalf("store pair %+v", np)
+		}
+	}
+	t.Logf("%d red-team pairs", len(red))
+}
+
+// TestAdversarialSettingOff: by default no round publishes a red-team pair.
+func TestAdversarialSettingOff(t *testing.T) {
+	st, p, rater := setup(t, nil)
+	tr := newTrainer(t, st)
+	rng := rand.New(rand.NewPCG(5, 6))
+	for round := 0; round < 3; round++ {
+		if err := tr.Step(bg); err != nil {
+			t.Fatal(err)
+		}
+		label(t, st, p.ID, rater, rng)
+	}
+	pairs, err := st.PairsFor(bg, p.ID, rater, 1000, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pr := range pairs {
+		if pr.Tag != "" {
+			t.Fatalf("pair tagged %q with adversarial off", pr.Tag)
+		}
+	}
+}
