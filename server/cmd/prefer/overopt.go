@@ -10,9 +10,11 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/prefer-rlhf/prefer/core/env"
 	"github.com/prefer-rlhf/prefer/core/loop"
+	"github.com/prefer-rlhf/prefer/core/oracle"
 	"github.com/prefer-rlhf/prefer/core/overopt"
 	"github.com/prefer-rlhf/prefer/core/plot"
 	"github.com/prefer-rlhf/prefer/core/reward"
@@ -36,6 +38,7 @@ func runOveropt(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	objective := fs.String("objective", "", "one objective (instead of --objectives)")
 	lambda := fs.Float64("lambda", 0.5, "λ of the uwo objective")
 	members := fs.Int("members", 0, "reward-model ensemble size (0: the default)")
+	teacher := fs.String("teacher", "", "B-Pref teacher who labels for the reward model ("+strings.Join(oracle.TeacherNames, ", ")+"; empty: the noiseless rater)")
 	klEpisodes := fs.Int("kl-episodes", 8, "fresh episodes per point for the KL and the learned return")
 	out := fs.String("out", "", "file prefix: writes PREFIX.json, PREFIX.svg and PREFIX-OBJECTIVE.svg (default overopt-ENV-SEED)")
 	asJSON := fs.Bool("json", false, "end with one JSON object on stdout")
@@ -88,6 +91,14 @@ func runOveropt(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	case *klEpisodes < 1:
 		return bad("kl-episodes", fmt.Errorf("must be at least 1, got %d", *klEpisodes))
 	}
+	var tch *oracle.Teacher
+	if *teacher != "" {
+		t, err := oracle.ParseTeacher(*teacher)
+		if err != nil {
+			return bad("teacher", err)
+		}
+		tch = &t
+	}
 	if *out == "" {
 		*out = "overopt-" + *envName + "-" + strconv.FormatUint(*seed, 10)
 	}
@@ -111,6 +122,7 @@ func runOveropt(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		if *members > 0 {
 			cfg.Reward.Members = *members
 		}
+		cfg.Teacher = tch
 		fmt.Fprintf(stderr, "overopt %s seed %d: the loop with %d labels, then %d PPO steps on the frozen model per objective\n", *envName, cfg.Seed, cfg.Labels, *steps)
 		lr, err := loop.Run(cfg, nil)
 		if err != nil {
@@ -150,6 +162,7 @@ func runOveropt(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	}
 	res := overoptJSON(objs, sums, runs, seedList)
 	res["env"], res["seeds"], res["labels"], res["steps"], res["points"] = *envName, seedList, used, *steps, *points
+	res["teacher"] = *teacher
 	res["lambda"], res["window"], res["horizon"], res["kl_episodes"] = *lambda, overopt.Window, horizon, *klEpisodes
 	if *members > 0 {
 		res["members"] = *members

@@ -24,6 +24,7 @@ func TestOveroptFlagErrors(t *testing.T) {
 		{"overopt", "--loop-steps", "-1"},
 		{"overopt", "--members", "-1"},
 		{"overopt", "--kl-episodes", "0"},
+		{"overopt", "--teacher", "lazy"},
 		{"overopt", "extra"},
 	} {
 		var stdout, stderr bytes.Buffer
