@@ -17,8 +17,9 @@ type Summary struct {
 	// Mean is the runs' curves averaged point by point (every run measures at the same env
 	// steps).
 	Mean []Point `json:"mean"`
-	// PeakTrue is the peak of Mean's true return, smoothed: the largest mean over Window
-	// adjacent points. PeakIndex is the middle point of that window and PeakD its d.
+	// PeakTrue is the peak of Mean's true return: the initial policy's, or, if larger, the
+	// largest mean over Window adjacent points after it. PeakIndex is the point (0, or the
+	// middle of that window) and PeakD its d.
 	PeakTrue  float64 `json:"peak_true"`
 	PeakIndex int     `json:"peak_index"`
 	PeakD     float64 `json:"peak_d"`
@@ -39,7 +40,7 @@ type Summary struct {
 	FitPeakTrue float64   `json:"fit_peak_true"`
 }
 
-// Summarize averages runs (each Run's points, all of the same length >= Window) and measures
+// Summarize averages runs (each Run's points, all of the same length > Window) and measures
 // the peak, the drop and Gao's fit.
 func Summarize(runs [][]Point) (*Summary, error) {
 	if len(runs) == 0 {
@@ -47,8 +48,8 @@ func Summarize(runs [][]Point) (*Summary, error) {
 	}
 	k := len(runs[0])
 	for _, r := range runs {
-		if len(r) != k || k < Window {
-			return nil, fmt.Errorf("overopt: runs of %d and %d points (want equal and >= %d)", k, len(r), Window)
+		if len(r) != k || k <= Window {
+			return nil, fmt.Errorf("overopt: runs of %d and %d points (want equal and > %d)", k, len(r), Window)
 		}
 	}
 	s := &Summary{Mean: make([]Point, k)}
@@ -91,12 +92,14 @@ func Summarize(runs [][]Point) (*Summary, error) {
 	return s, nil
 }
 
-// peakAndDrop smooths pts' true return over Window adjacent points and returns the largest
-// smoothed value, the middle index of its window, the last window's value and their
-// difference.
+// peakAndDrop returns the peak of pts' true return, the index it is at, the final true return
+// and their difference. The peak is the larger of the initial policy's return (pts[0], the
+// same policy for every objective of a seed, before PPO moved it) and the largest mean over
+// Window adjacent points of the rest, at the window's middle; the final return is the mean of
+// the last Window points.
 func peakAndDrop(pts []Point) (peak float64, at int, final, drop float64) {
-	peak = math.Inf(-1)
-	for i := 0; i+Window <= len(pts); i++ {
+	peak, at = pts[0].TrueReturn, 0
+	for i := 1; i+Window <= len(pts); i++ {
 		s := 0.0
 		for _, p := range pts[i : i+Window] {
 			s += p.TrueReturn

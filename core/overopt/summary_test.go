@@ -55,11 +55,16 @@ func TestSummarizeAveragesAndMeasuresTheDrop(t *testing.T) {
 	if s, err := Summarize([][]Point{rising}); err != nil || s.Drop != 0 || s.PeakIndex != len(rising)-2 {
 		t.Errorf("rising curve: %+v, %v", s, err)
 	}
+	// A policy that only loses from the start drops from its initial return, unsmoothed.
+	falling := []Point{{TrueReturn: 20}, {TrueReturn: 3}, {TrueReturn: 2}, {TrueReturn: 2.5}, {TrueReturn: 2}}
+	if s, err := Summarize([][]Point{falling}); err != nil || s.PeakIndex != 0 || s.PeakTrue != 20 || math.Abs(s.Drop-(20-6.5/3)) > 1e-9 {
+		t.Errorf("falling curve: %+v, %v", s, err)
+	}
 }
 
 func TestSummarizeRejectsUnequalRuns(t *testing.T) {
 	a := make([]Point, 5)
-	for i, runs := range [][][]Point{nil, {a, a[:4]}, {a[:2]}} {
+	for i, runs := range [][][]Point{nil, {a, a[:4]}, {a[:3]}} {
 		if _, err := Summarize(runs); err == nil {
 			t.Errorf("case %d accepted", i)
 		}
