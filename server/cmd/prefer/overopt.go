@@ -267,10 +267,10 @@ func gaoCurve(s *overopt.Summary) (x, y []float64) {
 }
 
 // overoptCompareChart draws each objective's seed-averaged true return against d = √KL, with
-// Gao's fit dashed in the same colour.
+// Gao's fit dashed in the same colour where it has a peak.
 func overoptCompareChart(envName string, seeds int, objs []reward.Objective, sums []*overopt.Summary) []byte {
 	c := plot.Chart{
-		Title:  fmt.Sprintf("%s: a frozen reward model optimised, true return (%d seeds)", envName, seeds),
+		Title:  fmt.Sprintf("%s, %d seeds: true return", envName, seeds),
 		XLabel: "d = √KL from the initial policy (KL per episode)", YLabel: "true return per episode",
 	}
 	for i, obj := range objs {
@@ -280,16 +280,17 @@ func overoptCompareChart(envName string, seeds int, objs []reward.Objective, sum
 			d, tru = append(d, p.D), append(tru, p.TrueReturn)
 		}
 		c.Series = append(c.Series, plot.Series{Name: fmt.Sprintf("%s (drop %.1f)", obj, s.Drop), X: d, Y: tru, Color: col})
-		if s.FitOK {
+		if !math.IsNaN(s.FitPeakD) { // a fit that never turns down is not Gao's rise and fall
 			fx, fy := gaoCurve(s)
-			c.Series = append(c.Series, plot.Series{Name: string(obj) + ": Gao et al. fit", X: fx, Y: fy, Color: col, Dash: true})
+			c.Series = append(c.Series, plot.Series{Name: fmt.Sprintf("%s: Gao et al. fit, peak %.1f at d = %.1f", obj, s.FitPeakTrue, s.FitPeakD),
+				X: fx, Y: fy, Color: col, Dash: true})
 		}
 	}
 	return c.SVG()
 }
 
 // overoptChart draws one objective's true, proxy and learned return against d = √KL, with
-// Gao's fitted curve and its peak.
+// Gao's fitted curve and its peak where it has one.
 func overoptChart(envName string, seeds int, obj reward.Objective, s *overopt.Summary) []byte {
 	var d, tru, proxy, learned []float64
 	for _, p := range byD(s.Mean) {
@@ -298,7 +299,7 @@ func overoptChart(envName string, seeds int, obj reward.Objective, s *overopt.Su
 	}
 	fx, fy := gaoCurve(s)
 	c := plot.Chart{
-		Title:  fmt.Sprintf("%s: a frozen reward model optimised (%s, %d seeds)", envName, obj, seeds),
+		Title:  fmt.Sprintf("%s, %d seeds: objective %s", envName, seeds, obj),
 		XLabel: "d = √KL from the initial policy (KL per episode)", YLabel: "return per episode",
 		Series: []plot.Series{
 			{Name: "true return", X: d, Y: tru},
@@ -308,10 +309,8 @@ func overoptChart(envName string, seeds int, obj reward.Objective, s *overopt.Su
 	if obj != reward.ObjectiveMean {
 		c.Series = append(c.Series, plot.Series{Name: "learned return (" + string(obj) + ", optimised)", X: d, Y: learned})
 	}
-	if s.FitOK {
-		c.Series = append(c.Series, plot.Series{Name: "Gao et al. fit of the true return", X: fx, Y: fy, Dash: true})
-	}
 	if !math.IsNaN(s.FitPeakD) {
+		c.Series = append(c.Series, plot.Series{Name: "Gao et al. fit of the true return", X: fx, Y: fy, Dash: true})
 		c.HLines = []plot.HLine{{Name: fmt.Sprintf("fitted peak %.1f at d = %.2f", s.FitPeakTrue, s.FitPeakD), Y: s.FitPeakTrue}}
 	}
 	return c.SVG()
