@@ -109,7 +109,7 @@ func runOveropt(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	runs := make([][][]overopt.Point, len(objs)) // objective, seed, point
 	var seedList []uint64
 	var used []int
-	horizon := 0
+	horizon, ensemble := 0, 0
 	for s := 0; s < *seeds; s++ {
 		cfg := loop.Defaults(*envName)
 		cfg.Seed = *seed + uint64(s)
@@ -122,7 +122,7 @@ func runOveropt(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		if *members > 0 {
 			cfg.Reward.Members = *members
 		}
-		cfg.Teacher = tch
+		cfg.Teacher, ensemble = tch, cfg.Reward.Members
 		fmt.Fprintf(stderr, "overopt %s seed %d: the loop with %d labels, then %d PPO steps on the frozen model per objective\n", *envName, cfg.Seed, cfg.Labels, *steps)
 		lr, err := loop.Run(cfg, nil)
 		if err != nil {
@@ -139,7 +139,9 @@ func runOveropt(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			if err != nil {
 				return fail(err)
 			}
-			horizon = tr.Config().FixedHorizon
+			if horizon = tr.Config().FixedHorizon; horizon == 0 { // 0: the TimeLimit
+				horizon = tr.Spec().MaxEpisodeSteps
+			}
 			pts, err := overopt.Run(tr, r, lr.Model, overopt.Config{Steps: *steps, Points: *points,
 				EvalEpisodes: cfg.CurveEpisodes, KLEpisodes: *klEpisodes, Seed: cfg.Seed},
 				func(p overopt.Point) {
@@ -164,11 +166,7 @@ func runOveropt(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	res["env"], res["seeds"], res["labels"], res["steps"], res["points"] = *envName, seedList, used, *steps, *points
 	res["teacher"] = *teacher
 	res["lambda"], res["window"], res["horizon"], res["kl_episodes"] = *lambda, overopt.Window, horizon, *klEpisodes
-	if *members > 0 {
-		res["members"] = *members
-	} else {
-		res["members"] = reward.Defaults().Members
-	}
+	res["members"] = ensemble
 	b, err := json.Marshal(res)
 	if err != nil {
 		return fail(err)
