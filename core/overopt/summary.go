@@ -3,6 +3,8 @@ package overopt
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"slices"
 
 	"github.com/prefer-rlhf/prefer/core/sweep"
 )
@@ -52,25 +54,7 @@ func Summarize(runs [][]Point) (*Summary, error) {
 			return nil, fmt.Errorf("overopt: runs of %d and %d points (want equal and > %d)", k, len(r), Window)
 		}
 	}
-	s := &Summary{Mean: make([]Point, k)}
-	for i := range s.Mean {
-		m := &s.Mean[i]
-		for _, r := range runs {
-			p := r[i]
-			m.EnvSteps += p.EnvSteps
-			m.KL += p.KL
-			m.TrueReturn += p.TrueReturn
-			m.LearnedReturn += p.LearnedReturn
-			m.ProxyReturn += p.ProxyReturn
-		}
-		n := float64(len(runs))
-		m.EnvSteps /= len(runs)
-		m.KL /= n
-		m.TrueReturn /= n
-		m.LearnedReturn /= n
-		m.ProxyReturn /= n
-		m.D = math.Sqrt(m.KL)
-	}
+	s := &Summary{Mean: average(runs)}
 	s.PeakTrue, s.PeakIndex, s.FinalTrue, s.Drop = peakAndDrop(s.Mean)
 	s.PeakD = s.Mean[s.PeakIndex].D
 	var d, gain []float64
@@ -90,6 +74,61 @@ func Summarize(runs [][]Point) (*Summary, error) {
 		}
 	}
 	return s, nil
+}
+
+// average returns runs (of equal length) averaged point by point, d from the mean KL.
+func average(runs [][]Point) []Point {
+	mean := make([]Point, len(runs[0]))
+	for i := range mean {
+		m := &mean[i]
+		for _, r := range runs {
+			p := r[i]
+			m.EnvSteps += p.EnvSteps
+			m.KL += p.KL
+			m.TrueReturn += p.TrueReturn
+			m.LearnedReturn += p.LearnedReturn
+			m.ProxyReturn += p.ProxyReturn
+		}
+		n := float64(len(runs))
+		m.EnvSteps /= len(runs)
+		m.KL /= n
+		m.TrueReturn /= n
+		m.LearnedReturn /= n
+		m.ProxyReturn /= n
+		m.D = math.Sqrt(m.KL)
+	}
+	return mean
+}
+
+// DropRatioCI is the percentile bootstrap interval, at level (0.95 for 95%), of the ratio of
+// other's drop to base's over seeds. base[i] and other[i] are the runs of seed i (one reward
+// model, two objectives), so each resample draws seeds with replacement for both, averages
+// their curves and takes the ratio of the drops. Resamples in which base has no drop are
+// left out; ok is false if fewer than half remain. Runs must be as Summarize takes them.
+func DropRatioCI(rng *rand.Rand, base, other [][]Point, resamples int, level float64) (lo, hi float64, ok bool) {
+	n := len(base)
+	if n == 0 || len(other) != n || resamples < 1 {
+		return math.NaN(), math.NaN(), false
+	}
+	var ratios []float64
+	b, o := make([][]Point, n), make([][]Point, n)
+	for range resamples {
+		for j := range b {
+			k := rng.IntN(n)
+			b[j], o[j] = base[k], other[k]
+		}
+		_, _, _, db := peakAndDrop(average(b))
+		_, _, _, do := peakAndDrop(average(o))
+		if db > 0 {
+			ratios = append(ratios, do/db)
+		}
+	}
+	if 2*len(ratios) < resamples {
+		return math.NaN(), math.NaN(), false
+	}
+	slices.Sort(ratios)
+	at := func(q float64) float64 { return ratios[min(int(q*float64(len(ratios))), len(ratios)-1)] }
+	return at((1 - level) / 2), at((1 + level) / 2), true
 }
 
 // peakAndDrop returns the peak of pts' true return, the index it is at, the final true return

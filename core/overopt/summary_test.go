@@ -2,6 +2,7 @@ package overopt
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/prefer-rlhf/prefer/core/sweep"
@@ -68,5 +69,38 @@ func TestSummarizeRejectsUnequalRuns(t *testing.T) {
 		if _, err := Summarize(runs); err == nil {
 			t.Errorf("case %d accepted", i)
 		}
+	}
+}
+
+// TestDropRatioCI resamples seeds together: an objective whose every run is a base run scaled
+// by ½ drops half as far in every resample; one equal to base drops as far.
+func TestDropRatioCI(t *testing.T) {
+	g := sweep.Gao{Alpha: 2, Beta: 1}
+	ds := []float64{0.5, 1, 2, 2.7, 3.5, 5, 7, 9}
+	var base, half [][]Point
+	for k := range 4 {
+		noise := make([]float64, len(ds))
+		for i := range noise {
+			noise[i] = float64((i*7+k*3)%5) - 2
+		}
+		r := gaoRun(g, 10, ds, noise)
+		h := make([]Point, len(r))
+		for i, p := range r {
+			h[i] = p
+			h[i].TrueReturn = p.TrueReturn / 2
+		}
+		base, half = append(base, r), append(half, h)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	if lo, hi, ok := DropRatioCI(rng, base, half, 200, 0.95); !ok || math.Abs(lo-0.5) > 1e-9 || math.Abs(hi-0.5) > 1e-9 {
+		t.Errorf("halved runs: [%v, %v] %v, want [0.5, 0.5]", lo, hi, ok)
+	}
+	if lo, hi, ok := DropRatioCI(rng, base, base, 200, 0.95); !ok || math.Abs(lo-1) > 1e-9 || math.Abs(hi-1) > 1e-9 {
+		t.Errorf("same runs: [%v, %v] %v, want [1, 1]", lo, hi, ok)
+	}
+	// A base that never drops leaves no ratio.
+	rising := [][]Point{gaoRun(g, 10, []float64{0.5, 1, 1.5, 2, 2.5}, make([]float64, 5))}
+	if _, _, ok := DropRatioCI(rng, rising, rising, 50, 0.95); ok {
+		t.Error("a ratio to no drop")
 	}
 }

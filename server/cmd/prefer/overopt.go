@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"strconv"
@@ -18,6 +19,7 @@ import (
 	"github.com/prefer-rlhf/prefer/core/overopt"
 	"github.com/prefer-rlhf/prefer/core/plot"
 	"github.com/prefer-rlhf/prefer/core/reward"
+	"github.com/prefer-rlhf/prefer/core/sweep"
 )
 
 func init() {
@@ -188,7 +190,8 @@ func runOveropt(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			obj, s.PeakTrue, s.PeakD, s.FinalTrue, s.Drop, s.SeedDrops, s.Fit.Alpha, s.Fit.Beta)
 	}
 	if c, ok := res["conservation"].(map[string]any); ok {
-		fmt.Fprintf(stderr, "conservation: best conservative drop / mean's drop = %v (goal <= 0.5: %v); wrote %s.json and the charts\n", c["ratio"], c["met"], *out)
+		fmt.Fprintf(stderr, "conservation: best conservative drop / mean's drop = %v, 95%% bootstrap over seeds %v (goal <= 0.5: %v); wrote %s.json and the charts\n",
+			c["ratio"], c["ratio_ci"], c["met"], *out)
 	}
 	if *asJSON {
 		fmt.Fprintln(stdout, string(b))
@@ -197,8 +200,9 @@ func runOveropt(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 }
 
 // overoptJSON is the report: per objective the averaged curve, each seed's, the peak, the
-// drop and Gao's fit, and the conservation goal (the best conservative drop at most half the
-// mean's). NaN becomes null.
+// drop, its ratio to the mean objective's with a bootstrap interval over seeds, and Gao's fit;
+// and the conservation goal (the best conservative drop at most half the mean's). NaN becomes
+// null.
 func overoptJSON(objs []reward.Objective, sums []*overopt.Summary, runs [][][]overopt.Point, seeds []uint64) map[string]any {
 	points := func(pts []overopt.Point) []map[string]any {
 		var o []map[string]any
@@ -214,6 +218,7 @@ func overoptJSON(objs []reward.Objective, sums []*overopt.Summary, runs [][][]ov
 	}
 	var list []map[string]any
 	best, bestDrop := "", math.Inf(1)
+	var bestCI any
 	for i, obj := range objs {
 		s := sums[i]
 		var perSeed []map[string]any
@@ -224,10 +229,17 @@ func overoptJSON(objs []reward.Objective, sums []*overopt.Summary, runs [][][]ov
 		if meanDrop > 0 {
 			ratio = s.Drop / meanDrop
 		}
-		if obj != reward.ObjectiveMean && s.Drop < bestDrop {
-			best, bestDrop = string(obj), s.Drop
+		var ci any // the ratio's 95% bootstrap interval over seeds
+		if m := slices.Index(objs, reward.ObjectiveMean); m >= 0 && obj != reward.ObjectiveMean {
+			rng := rand.New(rand.NewPCG(seeds[0], 0x6369))
+			if lo, hi, ok := overopt.DropRatioCI(rng, runs[m], runs[i], sweep.Resamples, 0.95); ok {
+				ci = []float64{lo, hi}
+			}
 		}
-		list = append(list, map[string]any{"objective": obj, "points": points(s.Mean), "runs": perSeed,
+		if obj != reward.ObjectiveMean && s.Drop < bestDrop {
+			best, bestDrop, bestCI = string(obj), s.Drop, ci
+		}
+		list = append(list, map[string]any{"objective": obj, "points": points(s.Mean), "runs": perSeed, "drop_vs_mean_ci": ci,
 			"peak_true": s.PeakTrue, "peak_d": s.PeakD, "final_true": s.FinalTrue, "drop": s.Drop,
 			"seed_drops": s.SeedDrops, "drop_vs_mean": nullable(ratio), "alpha": s.Fit.Alpha, "beta": s.Fit.Beta,
 			"fit_ok": s.FitOK, "fit_peak_d": nullable(s.FitPeakD), "fit_peak_true": nullable(s.FitPeakTrue)})
@@ -239,7 +251,7 @@ func overoptJSON(objs []reward.Objective, sums []*overopt.Summary, runs [][][]ov
 			ratio = bestDrop / meanDrop
 		}
 		res["conservation"] = map[string]any{"mean_drop": meanDrop, "best": best, "best_drop": bestDrop,
-			"ratio": nullable(ratio), "met": meanDrop > 0 && bestDrop <= 0.5*meanDrop}
+			"ratio": nullable(ratio), "ratio_ci": bestCI, "met": meanDrop > 0 && bestDrop <= 0.5*meanDrop}
 	}
 	return res
 }

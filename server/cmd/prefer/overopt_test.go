@@ -98,6 +98,21 @@ func TestOveroptJSON(t *testing.T) {
 	if c := got.Conservation; c == nil || c.MeanDrop == nil || c.Best != "min" || c.BestDrop == nil || c.Met == nil {
 		t.Errorf("conservation %+v", c)
 	}
+	var keys struct {
+		Objectives   []map[string]any `json:"objectives"`
+		Conservation map[string]any   `json:"conservation"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &keys); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"ratio", "ratio_ci", "met"} {
+		if _, ok := keys.Conservation[k]; !ok {
+			t.Errorf("conservation has no %q", k)
+		}
+	}
+	if _, ok := keys.Objectives[1]["drop_vs_mean_ci"]; !ok {
+		t.Error("min has no drop_vs_mean_ci")
+	}
 	for _, name := range []string{".json", ".svg", "-mean.svg", "-min.svg"} {
 		if b, err := os.ReadFile(prefix + name); err != nil || len(b) < 50 {
 			t.Errorf("%s: %d bytes, %v", name, len(b), err)
