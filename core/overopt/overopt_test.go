@@ -4,63 +4,99 @@ import (
 	"math"
 	"testing"
 
+	"github.com/prefer-rlhf/prefer/core/env"
 	"github.com/prefer-rlhf/prefer/core/ppo"
-	"github.com/prefer-rlhf/prefer/core/sweep"
+	"github.com/prefer-rlhf/prefer/core/reward"
 )
 
-func TestSummarizeFindsPeakAndDrop(t *testing.T) {
-	g := sweep.Gao{Alpha: 2, Beta: 1} // peak at d* = e, gain 1·e
-	rep := &Report{Points: []Point{{TrueReturn: 10}}}
-	for _, d := range []float64{0.5, 1, 2, 3, 4, 6, 8} {
-		rep.Points = append(rep.Points, Point{D: d, KL: d * d, TrueReturn: 10 + g.At(d)})
-	}
-	rep.summarize()
-	if !rep.FitOK || math.Abs(rep.PeakD-math.E) > 1e-6 || math.Abs(rep.PeakTrue-(10+math.E)) > 1e-6 {
-		t.Errorf("peak (%v, %v), want (e, 10+e)", rep.PeakD, rep.PeakTrue)
-	}
-	if want := 10 + math.E - (10 + g.At(8)); math.Abs(rep.Drop-want) > 1e-6 {
-		t.Errorf("drop %v, want %v", rep.Drop, want)
-	}
-	// Stopped before the peak: no drop.
-	rep.Points = rep.Points[:4]
-	rep.summarize()
-	if rep.Drop != 0 {
-		t.Errorf("drop before the peak %v", rep.Drop)
-	}
-}
-
-// TestRunOnAHackableReward trains CartPole on a reward for pushing right, which has nothing to
-// do with balancing: the policy moves away from its start (KL grows from 0) and earns the
-// learned return.
-func TestRunOnAHackableReward(t *testing.T) {
+// cartPoleTrainer is a CartPole trainer in fixed-horizon mode, as the loop trains.
+func cartPoleTrainer(t *testing.T) *ppo.Trainer {
+	t.Helper()
 	pc := ppo.DefaultConfig("CartPole-v1")
 	pc.Env, pc.FixedHorizon = "CartPole-v1", 200
 	tr, err := ppo.New(pc, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	right := ppo.RewardFunc(func(obs, act, next []float64, n int, out []float64) {
-		for i := 0; i < n; i++ {
-			out[i] = act[i] // 1 for pushing right
-		}
-	})
+	return tr
+}
+
+// pushRight is a deliberately flawed reward: 1 for pushing right, whatever becomes of the pole.
+var pushRight = ppo.RewardFunc(func(obs, act, next []float64, n int, out []float64) {
+	for i := 0; i < n; i++ {
+		out[i] = act[i]
+	}
+})
+
+// TestMeanOverOptimisesAFlawedReward optimises a flawed reward that pays for pushing right,
+// from a fresh policy that happens to keep the pole up for a while (its deterministic
+// return is well above a random policy's ~20): the learned return rises while the true return
+// falls from its peak, the policy moves away from the start (KL grows from 0), and Summarize
+// measures the drop.
+func TestMeanOverOptimisesAFlawedReward(t *testing.T) {
+	tr := cartPoleTrainer(t)
 	var seen int
-	rep, err := Run(tr, right, Config{Steps: 16384, Points: 4, EvalEpisodes: 3, Seed: 1}, func(Point) { seen++ })
+	cfg := Config{Steps: 16384, Points: 4, EvalEpisodes: 5, KLEpisodes: 4, Seed: 1}
+	pts, err := Run(tr, pushRight, nil, cfg, func(Point) { seen++ })
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Points) != 5 || seen != 5 {
-		t.Fatalf("%d points, %d progress calls, want 5", len(rep.Points), seen)
+	if len(pts) != 5 || seen != 5 {
+		t.Fatalf("%d points, %d progress calls, want 5", len(pts), seen)
 	}
-	first, last := rep.Points[1], rep.Points[len(rep.Points)-1]
-	if rep.Points[0].KL != 0 || !(last.KL > first.KL) || math.Abs(last.D-math.Sqrt(last.KL)) > 1e-12 {
-		t.Errorf("KL %v then %v then %v (d %v)", rep.Points[0].KL, first.KL, last.KL, last.D)
+	first, last := pts[0], pts[len(pts)-1]
+	if first.KL != 0 || !(last.KL > pts[1].KL) || math.Abs(last.D-math.Sqrt(last.KL)) > 1e-12 {
+		t.Errorf("KL %v then %v then %v (d %v)", first.KL, pts[1].KL, last.KL, last.D)
+	}
+	for _, p := range pts {
+		if p.LearnedReturn != p.ProxyReturn {
+			t.Errorf("proxy %v differs from the learned return %v with no proxy given", p.ProxyReturn, p.LearnedReturn)
+		}
 	}
 	// Pushing right at every one of the 200 steps earns 200.
-	if !(last.LearnedReturn > 0.9*200) {
-		t.Errorf("learned return %v at the end: PPO did not optimise it", last.LearnedReturn)
+	if !(last.LearnedReturn > 0.9*200 && last.LearnedReturn > first.LearnedReturn) {
+		t.Errorf("learned return %v then %v: PPO did not optimise it", first.LearnedReturn, last.LearnedReturn)
 	}
-	if _, err := Run(tr, right, Config{Steps: 0, Points: 4, EvalEpisodes: 1}, nil); err == nil {
+	s, err := Summarize([][]Point{pts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !(first.TrueReturn > 100) || !(s.Drop > 0.5*s.PeakTrue) || s.PeakIndex == len(pts)-1-Window/2 {
+		t.Errorf("true return %v → %v: peak %v at %d, drop %v; want the balancing policy's return to fall",
+			first.TrueReturn, last.TrueReturn, s.PeakTrue, s.PeakIndex, s.Drop)
+	}
+	if _, err := Run(tr, pushRight, nil, Config{Steps: 0, Points: 4, EvalEpisodes: 1, KLEpisodes: 1}, nil); err == nil {
 		t.Error("zero steps accepted")
+	}
+}
+
+// TestConservativeLearnedReturnBelowMean optimises an ensemble's worst case and its
+// uncertainty-weighted mean: on the same episodes, what PPO optimises is never more than the
+// ensemble's mean, and is less where the members disagree.
+func TestConservativeLearnedReturnBelowMean(t *testing.T) {
+	e, err := env.Lookup("CartPole-v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp := e.Spec()
+	rc := reward.Defaults()
+	m, err := reward.New(rc, reward.Shape{ObsDim: sp.ObsDim, ActDim: sp.Action.Dim(), ActN: sp.Action.N})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, obj := range []reward.Objective{reward.ObjectiveMin, reward.ObjectiveUWO} {
+		r, err := m.WithObjective(obj, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pts, err := Run(cartPoleTrainer(t), r, m, Config{Steps: 2048, Points: 2, EvalEpisodes: 2, KLEpisodes: 2, Seed: 3}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range pts {
+			if !(p.LearnedReturn < p.ProxyReturn) {
+				t.Errorf("%s: learned return %v, ensemble mean's %v: want it below", obj, p.LearnedReturn, p.ProxyReturn)
+			}
+		}
 	}
 }
