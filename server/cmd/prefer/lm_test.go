@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/prefer-rlhf/prefer/server/langmodel"
 )
 
 // TestLMBadInput: usage errors exit with 2 and name the flag.
@@ -44,7 +46,7 @@ func TestLMPretrainAndSample(t *testing.T) {
 	if code := run([]string{"lm", "pretrain", "--corpus", corpusPath, "--out", model, "--steps", "3", "--json"}, nil, &out, &errb); code != 0 {
 		t.Fatalf("pretrain exit %d: %s", code, errb.String())
 	}
-	var res lmResult
+	var res langmodel.Result
 	if err := json.Unmarshal(out.Bytes(), &res); err != nil || res.Steps != 3 || res.Params == 0 {
 		t.Fatalf("pretrain printed %q (%v)", out.String(), err)
 	}

@@ -1,0 +1,91 @@
+package langmodel
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/prefer-rlhf/prefer/core/lm"
+	"github.com/prefer-rlhf/prefer/core/text"
+	"github.com/prefer-rlhf/prefer/server/corpus"
+)
+
+// DefaultModel returns the default language model and its tokenizer. The corpus is the
+// default one in dataDir/corpus (fetched on first use); the model is loaded from dataDir/lm if
+// a model of this corpus and DefaultSettings is there, else pretrained (progress lines to
+// progress) and saved there. An empty dataDir means the parent of corpus.Dir
+// ($PREFER_DATA or ~/.cache/prefer).
+func DefaultModel(dataDir string, progress io.Writer) (*lm.Model, *text.BPE, error) {
+	cdir := filepath.Join(dataDir, "corpus")
+	if dataDir == "" {
+		d, err := corpus.Dir()
+		if err != nil {
+			return nil, nil, err
+		}
+		cdir, dataDir = d, filepath.Dir(d)
+	}
+	path, err := corpus.Fetch(cdir)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := corpus.Load(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	return Cached(filepath.Join(dataDir, "lm"), b, DefaultSettings(), progress)
+}
+
+// Cached returns the model pretrained on corpus b with settings s: read from dir if an
+// earlier call saved it there, else pretrained and saved. The file's name carries a digest of
+// the corpus, the settings and the model's shape, so a change to any of them trains again.
+func Cached(dir string, b []byte, s Settings, progress io.Writer) (*lm.Model, *text.BPE, error) {
+	tok, _, _, err := Streams(b)
+	if err != nil {
+		return nil, nil, err
+	}
+	path := filepath.Join(dir, FileName(b, s))
+	if data, err := os.ReadFile(path); err == nil {
+		m, err := lm.Decode(data)
+		if err != nil {
+			return nil, nil, fmt.Errorf("langmodel: %s: %w (delete it to pretrain again)", path, err)
+		}
+		if m.Config.Vocab != tok.VocabSize() {
+			return nil, nil, fmt.Errorf("langmodel: %s has %d tokens, the corpus's tokenizer %d (delete it to pretrain again)", path, m.Config.Vocab, tok.VocabSize())
+		}
+		return m, tok, nil
+	}
+	if progress != nil {
+		fmt.Fprintf(progress, "lm: no default model in %s yet: pretraining it (%d steps, once)\n", dir, s.Steps)
+	}
+	res, m, tok, err := Pretrain(b, s, progress)
+	if err != nil {
+		return nil, nil, err
+	}
+	if progress != nil {
+		fmt.Fprintf(progress, "lm: held-out loss %.3f nats/token (unigram %.3f), %.0f s\n", res.HeldOutLoss, res.UnigramEntropy, res.Seconds)
+	}
+	data, _ := m.MarshalBinary()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, nil, fmt.Errorf("langmodel: %w", err)
+	}
+	part := path + ".part"
+	if err := os.WriteFile(part, data, 0o644); err != nil {
+		return nil, nil, fmt.Errorf("langmodel: %w", err)
+	}
+	if err := os.Rename(part, path); err != nil {
+		return nil, nil, fmt.Errorf("langmodel: %w", err)
+	}
+	return m, tok, nil
+}
+
+// FileName is the cache file of the model pretrained on corpus b with settings s.
+func FileName(b []byte, s Settings) string {
+	c := lm.DefaultConfig()
+	h := sha256.New()
+	h.Write(b)
+	fmt.Fprintf(h, "|%d|%d|%+v", s.Steps, s.Seed, c)
+	return "model-" + hex.EncodeToString(h.Sum(nil))[:16] + ".bin"
+}

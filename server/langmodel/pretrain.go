@@ -1,0 +1,104 @@
+// Package langmodel gives the text tasks their default language model: pretrained on the
+// default corpus (server/corpus) on first use, saved in the data directory, and loaded from
+// there afterwards. The model is derived from CC BY text, so it is never committed; `prefer lm
+// pretrain` reproduces it exactly (the tokenizer and the training are seeded and deterministic).
+package langmodel
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/prefer-rlhf/prefer/core/lm"
+	"github.com/prefer-rlhf/prefer/core/text"
+	"github.com/prefer-rlhf/prefer/server/corpus"
+)
+
+// Settings say how the default model is pretrained.
+type Settings struct {
+	Steps int    // AdamW steps of lm.DefaultConfig's batch
+	Seed  uint64 // seed of the initialisation and of the batches
+}
+
+// DefaultSettings are the default model's.
+func DefaultSettings() Settings { return Settings{Steps: 1500, Seed: 1} }
+
+// Result is what a pretraining run reports.
+type Result struct {
+	Params          int     `json:"params"`
+	Steps           int     `json:"steps"`
+	Tokens          int     `json:"tokens"`
+	Seconds         float64 `json:"seconds"`
+	TokensPerSecond float64 `json:"tokens_per_second"`
+	TrainLoss       float64 `json:"train_loss"`      // mean of the last 50 batches' losses
+	HeldOutLoss     float64 `json:"heldout_loss"`    // nats per token on the held-out sentences
+	UnigramEntropy  float64 `json:"unigram_entropy"` // of the held-out tokens: a model without context
+}
+
+// Streams tokenizes a corpus as the text envs do (corpus.NewWorld: same tokenizer, same
+// held-out split), as token streams of sentences ending in newlines.
+func Streams(b []byte) (tok *text.BPE, train, held []int, err error) {
+	tok = text.Train(b, corpus.Vocab)
+	tr, ho := text.Split(text.Sentences(b))
+	if len(tr) == 0 || len(ho) == 0 {
+		return nil, nil, nil, errors.New("langmodel: the corpus has too few sentences for a held-out split")
+	}
+	return tok, tok.Encode(strings.Join(tr, "\n") + "\n"), tok.Encode(strings.Join(ho, "\n") + "\n"), nil
+}
+
+// Pretrain pretrains a model of lm.DefaultConfig's shape on corpus b, printing a progress
+// line to progress (if non-nil) every 50 steps.
+func Pretrain(b []byte, s Settings, progress io.Writer) (Result, *lm.Model, *text.BPE, error) {
+	if s.Steps < 1 {
+		return Result{}, nil, nil, fmt.Errorf("langmodel: %d is not a positive number of steps", s.Steps)
+	}
+	tok, train, held, err := Streams(b)
+	if err != nil {
+		return Result{}, nil, nil, err
+	}
+	c := lm.DefaultConfig()
+	c.Vocab = tok.VocabSize()
+	m, err := lm.New(c, s.Seed)
+	if err != nil {
+		return Result{}, nil, nil, err
+	}
+	var recent []float64
+	start := time.Now()
+	per := c.Batch * min(c.Ctx, len(train)-1)
+	err = lm.Pretrain(m, train, s.Steps, s.Seed, func(step int, loss float64) {
+		recent = append(recent, loss)
+		if len(recent) > 50 {
+			recent = recent[1:]
+		}
+		if progress != nil && (step%50 == 0 || step == s.Steps) {
+			el := time.Since(start).Seconds()
+			fmt.Fprintf(progress, "lm pretrain: step %d/%d  loss %.3f  %.0f tokens/s  %.0f s\n", step, s.Steps, mean(recent), float64(step*per)/el, el)
+		}
+	})
+	if err != nil {
+		return Result{}, nil, nil, err
+	}
+	sec := time.Since(start).Seconds()
+	hl, err := lm.HeldOutLoss(m, held)
+	if err != nil {
+		return Result{}, nil, nil, err
+	}
+	return Result{
+		Params: len(m.Params), Steps: s.Steps, Tokens: s.Steps * per, Seconds: sec,
+		TokensPerSecond: float64(s.Steps*per) / sec, TrainLoss: mean(recent),
+		HeldOutLoss: hl, UnigramEntropy: lm.UnigramEntropy(held, c.Vocab),
+	}, m, tok, nil
+}
+
+func mean(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	t := 0.0
+	for _, x := range xs {
+		t += x
+	}
+	return t / float64(len(xs))
+}
