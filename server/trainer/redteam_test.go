@@ -3,6 +3,9 @@ package trainer
 import (
 	"math/rand/v2"
 	"testing"
+	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/prefer-rlhf/prefer/core/loop"
 	"github.com/prefer-rlhf/prefer/core/ppo"
@@ -95,4 +98,49 @@ func TestAdversarialSettingOff(t *testing.T) {
 			t.Fatalf("pair tagged %q with adversarial off", pr.Tag)
 		}
 	}
+}
+
+// TestAdversarialRoundsPublishRedTeamPairs: in a project with adversarial on whose rater
+// prefers the pole down (so the model is wrong), rounds publish red_team pairs of a failing
+// clip against one that met the task, served before the other pairs.
+func TestAdversarialRoundsPublishRedTeamPairs(t *testing.T) {
+	st, p, rater := setup(t, func(s *store.Settings) { s.Adversarial = true })
+	tr := newTrainer(t, st)
+	thr, _ := redteam.Threshold(p.Env, 75)
+	red := 0
+	for round := 0; round < 4 && red == 0; round++ {
+		if err := tr.Step(bg); err != nil {
+			t.Fatal(err)
+		}
+		pairs, err := st.PairsFor(bg, p.ID, rater, 1000, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cs []prefs.Comparison
+		for i, pr := range pairs {
+			var l, r prefs.Clip
+			mustJSON(t, pr.Left, &l)
+			mustJSON(t, pr.Right, &r)
+			tl, _ := TrueReturn(l)
+			trr, _ := TrueReturn(r)
+			if pr.Tag == store.TagRedTeam {
+				red++
+				if i >= red || (tl < thr) == (trr < thr) {
+					t.Fatalf("red-team pair %d of %d with true returns %.1f and %.1f (threshold %.1f)", i, len(pairs), tl, trr, thr)
+				}
+			}
+			c := prefs.Left // inverted: the shorter balance wins
+			if tl > trr {
+				c = prefs.Right
+			}
+			cs = append(cs, prefs.Comparison{ID: uuid.NewString(), PairID: pr.ID, Choice: c, CreatedAt: time.Now(), ResponseMS: 900})
+		}
+		if _, err := st.AddComparisons(bg, p.ID, rater, cs, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if red == 0 {
+		t.Fatal("no red-team pair in 4 rounds of a model taught to prefer the pole down")
+	}
+	t.Logf("%d red-team pairs", red)
 }
