@@ -1,7 +1,7 @@
 package nn
 
 // gemmNN is the native (amd64) product behind Forward and Backward: C += A·B with B read
-// along its rows, so that AVX can multiply 4 or 8 adjacent columns of C by one broadcast
+// along its rows, so that AVX can multiply 4, 8 or (AVX-512) 16 adjacent columns of C by one broadcast
 // element of A. Each of the three products of a dense layer fits it with at most a transpose
 // of W (forward) and none of the batch (weights, inputs), see avx below. Every element of C
 // is the sequence c += a·b in the order of k, rounded after each multiply and each add, on
@@ -29,27 +29,37 @@ func gemmNN(c []float64, ldc int, a []float64, ra, ca int, b []float64, ldb int,
 		gemmNNGo(c, ldc, a, ra, ca, b, ldb, m, n, k)
 		return
 	}
-	n8 := n / 8
-	n4 := n % 8 / 4
-	j := 8*n8 + 4*n4 // first column of the tail the panels leave
+	n16 := 0
+	if hasAVX512 {
+		n16 = n / 16
+	}
+	j16 := 16 * n16 // first column the 4×8 and 4×4 panels take
+	n8 := (n - j16) / 8
+	n4 := (n - j16) % 8 / 4
+	j8 := j16 + 8*n8 // first column the 4×4 panel takes
+	j := j8 + 4*n4   // first column of the tail the panels leave
 	for p := 0; p < k; p += kc {
 		kk := min(kc, k-p)
 		ap, bp := p*ca, p*ldb
 		i := 0
 		for ; i+4 <= m; i += 4 {
+			if n16 > 0 {
+				panel4x16(&c[i*ldc], ldc, &a[i*ra+ap], ra, ca, &b[bp], ldb, kk, n16)
+			}
 			if n8 > 0 {
-				panel4x8(&c[i*ldc], ldc, &a[i*ra+ap], ra, ca, &b[bp], ldb, kk, n8)
+				panel4x8(&c[i*ldc+j16], ldc, &a[i*ra+ap], ra, ca, &b[bp+j16], ldb, kk, n8)
 			}
 			if n4 > 0 {
-				panel4x4(&c[i*ldc+8*n8], ldc, &a[i*ra+ap], ra, ca, &b[bp+8*n8], ldb, kk, 1)
+				panel4x4(&c[i*ldc+j8], ldc, &a[i*ra+ap], ra, ca, &b[bp+j8], ldb, kk, 1)
 			}
 		}
 		for ; i < m; i++ {
-			if n8 > 0 {
-				panel1x8(&c[i*ldc], ldc, &a[i*ra+ap], ra, ca, &b[bp], ldb, kk, n8)
+			if 2*n16+n8 > 0 {
+				// One row at a time is rare (m mod 4 rows): 8 columns at a time is enough.
+				panel1x8(&c[i*ldc], ldc, &a[i*ra+ap], ra, ca, &b[bp], ldb, kk, 2*n16+n8)
 			}
 			if n4 > 0 {
-				panel1x4(&c[i*ldc+8*n8], ldc, &a[i*ra+ap], ra, ca, &b[bp+8*n8], ldb, kk, 1)
+				panel1x4(&c[i*ldc+j8], ldc, &a[i*ra+ap], ra, ca, &b[bp+j8], ldb, kk, 1)
 			}
 		}
 		if j < n {

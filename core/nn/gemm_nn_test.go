@@ -6,12 +6,21 @@ import (
 )
 
 // TestGemmNN checks gemmNN against plain loops bit for bit, on shapes that exercise full
-// 4×8 and 4×4 tiles, single rows, column tails, several kc passes, and the strided A of the
+// 4×16 (AVX-512), 4×8 and 4×4 tiles, single rows, column tails, several kc passes, and the strided A of the
 // weight gradient; and checks that gemmNNGo (the path without AVX) gives the same bits.
 func TestGemmNN(t *testing.T) {
+	// With AVX-512, once with the 16-column panels and once without them.
+	defer func(v bool) { hasAVX512 = v }(hasAVX512)
+	for _, wide := range []bool{hasAVX512, false} {
+		hasAVX512 = wide
+		testGemmNN(t)
+	}
+}
+
+func testGemmNN(t *testing.T) {
 	rng := rand.New(rand.NewPCG(2, 2))
 	for _, m := range []int{1, 3, 4, 5, 9} {
-		for _, n := range []int{1, 2, 4, 7, 8, 12, 13, 64} {
+		for _, n := range []int{1, 2, 4, 7, 8, 12, 13, 16, 28, 31, 64} {
 			for _, k := range []int{1, 3, 64, kc + 5} {
 				for _, trans := range []bool{false, true} {
 					ra, ca := k, 1 // A row-major
