@@ -37,45 +37,56 @@ func (s Stats) Metrics() map[string]float64 {
 // minibatch steps), L2 adapted every cfg.ValEvery epochs and at the end, then output
 // normalisation. L2 coefficients carry over from earlier fits.
 func (m *Model) Fit(d *Dataset) (Stats, error) {
-	if err := m.checkData(d, 0, 0); err != nil {
+	if err := m.checkFit(d); err != nil {
 		return Stats{}, err
 	}
-	if len(d.Train) == 0 {
-		return Stats{}, fmt.Errorf("reward: no training comparisons")
-	}
 	steps := make([]int, len(m.members))
-	m.each(func(i int, mb *member) {
-		mb.init()
-		mb.counts = mb.counts[:0]
-		mb.fitted = 0
-		mb.drawCounts(len(d.Train))
-		order := mb.expand(0)
-		epochs := m.cfg.Epochs
-		if nb := (len(order) + m.cfg.Batch - 1) / m.cfg.Batch; m.cfg.MinSteps > 0 && nb > 0 {
-			epochs = max(epochs, (m.cfg.MinSteps+nb-1)/nb)
+	m.each(func(i int, mb *member) { steps[i] = mb.fit(m, d) })
+	return m.Assemble(d, sumInts(steps)), nil
+}
+
+// checkFit validates d for a Fit.
+func (m *Model) checkFit(d *Dataset) error {
+	if err := m.checkData(d, 0, 0); err != nil {
+		return err
+	}
+	if len(d.Train) == 0 {
+		return fmt.Errorf("reward: no training comparisons")
+	}
+	return nil
+}
+
+// fit is one member's share of Fit; it returns its minibatch steps.
+func (mb *member) fit(m *Model, d *Dataset) (steps int) {
+	mb.init()
+	mb.counts = mb.counts[:0]
+	mb.fitted = 0
+	mb.drawCounts(len(d.Train))
+	order := mb.expand(0)
+	epochs := m.cfg.Epochs
+	if nb := (len(order) + m.cfg.Batch - 1) / m.cfg.Batch; m.cfg.MinSteps > 0 && nb > 0 {
+		epochs = max(epochs, (m.cfg.MinSteps+nb-1)/nb)
+	}
+	loss := 0.0
+	for e := 0; e < epochs; e++ {
+		mb.rng.Shuffle(len(order), func(a, b int) { order[a], order[b] = order[b], order[a] })
+		loss = 0
+		nb := 0
+		for lo := 0; lo < len(order); lo += m.cfg.Batch {
+			hi := min(lo+m.cfg.Batch, len(order))
+			loss += mb.step(m, d.Train, order[lo:hi])
+			nb++
 		}
-		loss := 0.0
-		for e := 0; e < epochs; e++ {
-			mb.rng.Shuffle(len(order), func(a, b int) { order[a], order[b] = order[b], order[a] })
-			loss = 0
-			nb := 0
-			for lo := 0; lo < len(order); lo += m.cfg.Batch {
-				hi := min(lo+m.cfg.Batch, len(order))
-				loss += mb.step(m, d.Train, order[lo:hi])
-				nb++
-			}
-			loss /= float64(max(nb, 1))
-			steps[i] += nb
-			if m.cfg.ValEvery > 0 && (e+1)%m.cfg.ValEvery == 0 && e+1 < epochs {
-				mb.adapt(m, d.Val, loss)
-			}
+		loss /= float64(max(nb, 1))
+		steps += nb
+		if m.cfg.ValEvery > 0 && (e+1)%m.cfg.ValEvery == 0 && e+1 < epochs {
+			mb.adapt(m, d.Val, loss)
 		}
-		mb.trainLoss = loss
-		mb.adapt(m, d.Val, loss)
-		mb.fitted = len(d.Train)
-	})
-	m.normalizeOn(d)
-	return m.stats(d, sumInts(steps)), nil
+	}
+	mb.trainLoss = loss
+	mb.adapt(m, d.Val, loss)
+	mb.fitted = len(d.Train)
+	return steps
 }
 
 // Update is the incremental fit: a warm start from the current weights on a dataset that has
@@ -85,44 +96,55 @@ func (m *Model) Fit(d *Dataset) (Stats, error) {
 // which half of each batch replays the new comparisons and the rest is drawn from the whole
 // resample (so old labels are not forgotten), adapts L2 and renormalises.
 func (m *Model) Update(d *Dataset) (Stats, error) {
-	if err := m.checkData(d, m.members[0].fitted, 0); err != nil {
+	if err := m.checkUpdate(d, m.members[0].fitted); err != nil {
 		return Stats{}, err
 	}
-	if len(d.Train) < m.members[0].fitted {
-		return Stats{}, fmt.Errorf("reward: the dataset shrank from %d to %d training comparisons; Fit it instead", m.members[0].fitted, len(d.Train))
+	steps := make([]int, len(m.members))
+	m.each(func(i int, mb *member) { steps[i] = mb.update(m, d) })
+	return m.Assemble(d, sumInts(steps)), nil
+}
+
+// checkUpdate validates d for an Update of members that have taken in fitted comparisons.
+func (m *Model) checkUpdate(d *Dataset, fitted int) error {
+	if err := m.checkData(d, fitted, 0); err != nil {
+		return err
+	}
+	if len(d.Train) < fitted {
+		return fmt.Errorf("reward: the dataset shrank from %d to %d training comparisons; Fit it instead", fitted, len(d.Train))
 	}
 	if len(d.Train) == 0 {
-		return Stats{}, fmt.Errorf("reward: no training comparisons")
+		return fmt.Errorf("reward: no training comparisons")
 	}
-	steps := make([]int, len(m.members))
-	m.each(func(i int, mb *member) {
-		mb.drawCounts(len(d.Train))
-		all := mb.expand(0)
-		fresh := mb.expand(mb.fitted)
-		mb.rng.Shuffle(len(fresh), func(a, b int) { fresh[a], fresh[b] = fresh[b], fresh[a] })
-		batch := make([]int32, 0, m.cfg.Batch)
-		loss := 0.0
-		next := 0
-		for s := 0; s < m.cfg.UpdateSteps && len(all) > 0; s++ {
-			batch = batch[:0]
-			for k := 0; k < max(m.cfg.Batch/2, 1) && k < len(fresh) && len(batch) < m.cfg.Batch; k++ {
-				batch = append(batch, fresh[next%len(fresh)])
-				next++
-			}
-			for len(batch) < m.cfg.Batch {
-				batch = append(batch, all[mb.rng.IntN(len(all))])
-			}
-			loss += mb.step(m, d.Train, batch)
-			steps[i]++
+	return nil
+}
+
+// update is one member's share of Update; it returns its minibatch steps.
+func (mb *member) update(m *Model, d *Dataset) (steps int) {
+	mb.drawCounts(len(d.Train))
+	all := mb.expand(0)
+	fresh := mb.expand(mb.fitted)
+	mb.rng.Shuffle(len(fresh), func(a, b int) { fresh[a], fresh[b] = fresh[b], fresh[a] })
+	batch := make([]int32, 0, m.cfg.Batch)
+	loss := 0.0
+	next := 0
+	for s := 0; s < m.cfg.UpdateSteps && len(all) > 0; s++ {
+		batch = batch[:0]
+		for k := 0; k < max(m.cfg.Batch/2, 1) && k < len(fresh) && len(batch) < m.cfg.Batch; k++ {
+			batch = append(batch, fresh[next%len(fresh)])
+			next++
 		}
-		if steps[i] > 0 {
-			mb.trainLoss = loss / float64(steps[i])
+		for len(batch) < m.cfg.Batch {
+			batch = append(batch, all[mb.rng.IntN(len(all))])
 		}
-		mb.adapt(m, d.Val, mb.trainLoss)
-		mb.fitted = len(d.Train)
-	})
-	m.normalizeOn(d)
-	return m.stats(d, sumInts(steps)), nil
+		loss += mb.step(m, d.Train, batch)
+		steps++
+	}
+	if steps > 0 {
+		mb.trainLoss = loss / float64(steps)
+	}
+	mb.adapt(m, d.Val, mb.trainLoss)
+	mb.fitted = len(d.Train)
+	return steps
 }
 
 // checkData validates the comparisons of d from index train in Train and val in Val on.

@@ -5,7 +5,8 @@
 // that adapts the L2 coefficient, a random-response assumption, and per-member normalisation.
 //
 // segment.go holds the data (Segment, Comparison, Dataset), config.go the hyperparameters,
-// model.go the ensemble and what it predicts, fit.go how it learns (Fit, Update),
+// model.go the ensemble and what it predicts, fit.go how it learns (Fit, Update), split.go
+// how one member's share of a fit runs elsewhere (in another Web Worker),
 // normalize.go how each member's output is scaled, codec.go how it is stored, and t1.go the
 // speed benchmark, task T1.
 package reward
@@ -39,6 +40,7 @@ type member struct {
 	l2        float64
 	mean, std float64    // normalisation: r̂ᵢ = (net(x) - mean) / std, std > 0
 	rng       *rand.Rand // initialisation, bootstrap counts, minibatch order
+	src       *rand.PCG  // rng's source, whose state MemberState carries
 	counts    []int32    // bootstrap multiplicity of each Train comparison: Poisson(1) each
 	fitted    int        // Train comparisons taken in by the last Fit or Update
 	trainLoss float64    // mean minibatch loss of the last epoch or Update
@@ -78,11 +80,13 @@ func New(cfg Config, shape Shape) (*Model, error) {
 	m := &Model{cfg: cfg, shape: shape, width: shape.width(cfg.Features), rng: rand.New(rand.NewPCG(cfg.Seed, 0x4e4f524d))}
 	sizes := append(append([]int{m.width}, cfg.Hidden...), 1)
 	for i := 0; i < cfg.Members; i++ {
+		src := rand.NewPCG(cfg.Seed, 0x5eed0000+uint64(i))
 		mb := &member{
 			net:  nn.New(sizes, cfg.Activation, nn.Identity),
 			l2:   cfg.L2,
 			std:  1,
-			rng:  rand.New(rand.NewPCG(cfg.Seed, 0x5eed0000+uint64(i))),
+			rng:  rand.New(src),
+			src:  src,
 			opt:  nn.NewAdam(nn.NumParams(sizes), cfg.LR),
 			mean: 0,
 		}
