@@ -79,11 +79,14 @@ type Fitter struct {
 	idle      int    // idle rounds left
 	sinceVal  int    // refits after labels since the last validated one
 	saved     *Local // the local model from the device, until the labels it needs arrive
+
+	pool Pool // other workers for a full fit's members (pool.go); nil: fit here alone
+	want int  // fit workers asked for (In.Workers); 0: as many as the pool has
 }
 
-// New returns an empty Fitter.
-func New(cfg Config) *Fitter {
-	return &Fitter{cfg: cfg, now: time.Now, lastStats: Stats{Accuracy: -1, Agreement: -1}}
+// New returns an empty Fitter. With a pool, full fits spread the members over its workers.
+func New(cfg Config, pool Pool) *Fitter {
+	return &Fitter{cfg: cfg, now: time.Now, lastStats: Stats{Accuracy: -1, Agreement: -1}, pool: pool}
 }
 
 // Handle processes one message and returns the messages for the page.
@@ -116,6 +119,8 @@ func (f *Fitter) Handle(in In) (out []Out) {
 		out, err = f.setGlobal(in.Global, true)
 	case TypeUpdate:
 		out, err = f.update()
+	case TypeBench:
+		out, err = f.bench(in)
 	default:
 		err = errors.New("fitter: unknown message type " + strconv.Quote(in.Type))
 	}
@@ -138,7 +143,8 @@ func panicText(r any) string {
 // init restarts on every label on the device: the saved local model if it still fits, else
 // one started from the global model, else a fresh one; then one fit over all labels.
 func (f *Fitter) init(in In) ([]Out, error) {
-	*f = *New(f.cfg)
+	*f = *New(f.cfg, f.pool)
+	f.want = in.Workers
 	var warn []Out
 	if len(in.Global) > 0 && string(in.Global) != "null" {
 		if _, err := f.setGlobal(in.Global, false); err != nil {
@@ -309,7 +315,9 @@ func (f *Fitter) fit(validate bool) (reward.Stats, error) {
 	if f.fitted || f.base > 0 {
 		st, err = f.model.Update(&view)
 	} else {
-		st, err = f.model.Fit(&view)
+		k := f.workers()
+		st, err = f.fitAll(&view, k)
+		f.lastStats.Workers = k
 	}
 	if err == nil {
 		f.fitted = true
@@ -322,6 +330,54 @@ func (f *Fitter) fit(validate bool) (reward.Stats, error) {
 		}
 	}
 	return st, err
+}
+
+// workers is how many workers a full fit of f.model uses: the pool's (or as many as asked
+// for), at most one per member.
+func (f *Fitter) workers() int {
+	if f.pool == nil {
+		return 1
+	}
+	n := f.pool.Size()
+	if f.want > 0 {
+		n = f.want
+	}
+	return max(1, min(n, f.model.Members()))
+}
+
+// fitAll is a full Fit on k workers.
+func (f *Fitter) fitAll(d *reward.Dataset, k int) (reward.Stats, error) {
+	if k <= 1 {
+		return f.model.Fit(d)
+	}
+	return f.fitSplit(d, k)
+}
+
+// bench times a full fit of the model and data in the message (task T1 in a browser; the
+// test that sends it builds both), on In.Workers workers, and returns the fitted model.
+func (f *Fitter) bench(in In) ([]Out, error) {
+	var m reward.Model
+	if err := m.UnmarshalBinary(in.Model); err != nil {
+		return nil, err
+	}
+	d, err := reward.DecodeDataset(in.Data)
+	if err != nil {
+		return nil, err
+	}
+	keep, want := f.model, f.want
+	defer func() { f.model, f.want = keep, want }()
+	f.model, f.want = &m, in.Workers
+	k := f.workers()
+	start := f.now()
+	if _, err := f.fitAll(d, k); err != nil {
+		return nil, err
+	}
+	secs := f.now().Sub(start).Seconds()
+	b, err := m.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	return []Out{{Type: TypeBench, Bench: &Bench{Seconds: secs, Workers: k, Model: b}}}, nil
 }
 
 // Idle runs one extra Update round if one is due and reports whether it did; the worker

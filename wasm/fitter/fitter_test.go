@@ -61,7 +61,7 @@ func find(out []Out, typ string) *Out {
 func TestFitterLearnsFromOwnLabels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	ls := labels(rng, 150)
-	f := New(DefaultConfig())
+	f := New(DefaultConfig(), nil)
 	out := f.Handle(In{Type: TypeInit, Labels: ls[:140]})
 	if e := find(out, TypeError); e != nil {
 		t.Fatal(e.Message)
@@ -100,7 +100,7 @@ func TestFitterUpdateIsDeltaAgainstGlobal(t *testing.T) {
 	}
 	w, _ := g.MarshalJSON()
 	global, _ := json.Marshal(map[string]any{"version": 3, "weights": json.RawMessage(w)})
-	f := New(DefaultConfig())
+	f := New(DefaultConfig(), nil)
 	if out := f.Handle(In{Type: TypeUpdate}); find(out, TypeError) == nil {
 		t.Fatal("an update without a global model did not fail")
 	}
@@ -142,7 +142,7 @@ func TestFitterUpdateIsDeltaAgainstGlobal(t *testing.T) {
 }
 
 func TestFitterSurvivesBadMessages(t *testing.T) {
-	f := New(DefaultConfig())
+	f := New(DefaultConfig(), nil)
 	bad := []In{
 		{Type: "nonsense"},
 		{Type: TypeLabel},
@@ -162,7 +162,7 @@ func TestFitterRestartsInPartsFromSavedModel(t *testing.T) {
 	ls := labels(rng, 40)
 	cfg := DefaultConfig()
 	cfg.SaveEvery = 1
-	a := New(cfg)
+	a := New(cfg, nil)
 	out := a.Handle(In{Type: TypeInit, Labels: ls})
 	saved := find(out, TypeLocal)
 	if saved == nil {
@@ -171,7 +171,7 @@ func TestFitterRestartsInPartsFromSavedModel(t *testing.T) {
 	p0, _ := a.model.Prefer(a.labels[0].left, a.labels[0].right)
 
 	// The page restarts the worker in parts: init, labels in chunks, fit.
-	b := New(cfg)
+	b := New(cfg, nil)
 	b.Handle(In{Type: TypeInit, Local: saved.Local})
 	for lo := 0; lo < len(ls); lo += 25 {
 		if out := b.Handle(In{Type: TypeAdd, Labels: ls[lo:min(lo+25, len(ls))]}); find(out, TypeError) != nil {
