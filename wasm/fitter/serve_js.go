@@ -9,14 +9,26 @@ import (
 
 // Serve runs the worker: it takes the page's messages (JSON strings) one at a time, answers
 // each, and between messages spends idle time improving the model. It never returns.
+//
+// A worker started by another one for a full fit's members (pool_js.go) gets member jobs,
+// bytes rather than strings, and answers each with RunJob's result.
 func Serve() {
 	self := js.Global()
 	inbox := make(chan string, 1024)
+	jobs := make(chan []byte, 16)
+	take := func(d js.Value) {
+		switch {
+		case d.Type() == js.TypeString:
+			inbox <- d.String()
+		case d.InstanceOf(js.Global().Get("Uint8Array")):
+			b := make([]byte, d.Length())
+			js.CopyBytesToGo(b, d)
+			jobs <- b
+		}
+	}
 	handler := js.FuncOf(func(_ js.Value, args []js.Value) any {
 		if len(args) > 0 {
-			if d := args[0].Get("data"); d.Type() == js.TypeString {
-				inbox <- d.String()
-			}
+			take(args[0].Get("data"))
 		}
 		return nil
 	})
@@ -24,13 +36,11 @@ func Serve() {
 	// Messages that came before Go started wait in fitter.js's queue.
 	if q := self.Get("preferQueue"); q.Truthy() {
 		for i := 0; i < q.Length(); i++ {
-			if d := q.Index(i); d.Type() == js.TypeString {
-				inbox <- d.String()
-			}
+			take(q.Index(i))
 		}
 		self.Set("preferQueue", js.Null())
 	}
-	f := New(DefaultConfig())
+	f := New(DefaultConfig(), newPool())
 	post(Out{Type: TypeReady})
 	handle := func(msg string) {
 		var in In
@@ -45,6 +55,9 @@ func Serve() {
 		case msg := <-inbox:
 			handle(msg)
 			continue
+		case b := <-jobs:
+			postJob(RunJob(b))
+			continue
 		default:
 		}
 		yield() // let messages that arrived during the last fit in first
@@ -52,13 +65,21 @@ func Serve() {
 		case msg := <-inbox:
 			handle(msg)
 			continue
+		case b := <-jobs:
+			postJob(RunJob(b))
+			continue
 		default:
 		}
 		if did, out := f.Idle(); did {
 			posts(out)
 			continue
 		}
-		handle(<-inbox)
+		select {
+		case msg := <-inbox:
+			handle(msg)
+		case b := <-jobs:
+			postJob(RunJob(b))
+		}
 	}
 }
 
