@@ -119,8 +119,6 @@ func (f *Fitter) Handle(in In) (out []Out) {
 		out, err = f.setGlobal(in.Global, true)
 	case TypeUpdate:
 		out, err = f.update()
-	case TypeBench:
-		out, err = f.bench(in)
 	default:
 		err = errors.New("fitter: unknown message type " + strconv.Quote(in.Type))
 	}
@@ -351,33 +349,6 @@ func (f *Fitter) fitAll(d *reward.Dataset, k int) (reward.Stats, error) {
 		return f.model.Fit(d)
 	}
 	return f.fitSplit(d, k)
-}
-
-// bench times a full fit of the model and data in the message (task T1 in a browser; the
-// test that sends it builds both), on In.Workers workers, and returns the fitted model.
-func (f *Fitter) bench(in In) ([]Out, error) {
-	var m reward.Model
-	if err := m.UnmarshalBinary(in.Model); err != nil {
-		return nil, err
-	}
-	d, err := reward.DecodeDataset(in.Data)
-	if err != nil {
-		return nil, err
-	}
-	keep, want := f.model, f.want
-	defer func() { f.model, f.want = keep, want }()
-	f.model, f.want = &m, in.Workers
-	k := f.workers()
-	start := f.now()
-	if _, err := f.fitAll(d, k); err != nil {
-		return nil, err
-	}
-	secs := f.now().Sub(start).Seconds()
-	b, err := m.MarshalBinary()
-	if err != nil {
-		return nil, err
-	}
-	return []Out{{Type: TypeBench, Bench: &Bench{Seconds: secs, Workers: k, Model: b}}}, nil
 }
 
 // Idle runs one extra Update round if one is due and reports whether it did; the worker

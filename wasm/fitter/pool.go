@@ -29,22 +29,16 @@ type Pool interface {
 	Start(w int, job []byte) (wait func() ([]byte, error))
 }
 
-// job is one worker's share of a full fit.
-type job struct {
-	model   []byte   // the model's binary form (core/reward)
-	data    []byte   // the dataset (reward.AppendDataset)
-	members []int    // members to fit, in order
-	states  [][]byte // their states (reward.Model.MemberState)
-}
-
-// encodeJob frames j as bytes: model, data, then each member's index and state.
-func encodeJob(j job) []byte {
-	b := appendBytes(nil, j.model)
-	b = appendBytes(b, j.data)
-	b = binary.LittleEndian.AppendUint32(b, uint32(len(j.members)))
-	for k, i := range j.members {
+// EncodeJob frames one worker's share of a full fit as bytes: the model's binary form
+// (core/reward), the dataset (reward.AppendDataset), and the members to fit in order, each
+// with its state (reward.Model.MemberState).
+func EncodeJob(model, data []byte, members []int, states [][]byte) []byte {
+	b := appendBytes(nil, model)
+	b = appendBytes(b, data)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(members)))
+	for k, i := range members {
 		b = binary.LittleEndian.AppendUint32(b, uint32(i))
-		b = appendBytes(b, j.states[k])
+		b = appendBytes(b, states[k])
 	}
 	return b
 }
@@ -101,15 +95,16 @@ func (f *Fitter) fitSplit(d *reward.Dataset, k int) (reward.Stats, error) {
 	data := reward.AppendDataset(nil, d)
 	var waits []func() ([]byte, error)
 	for w := 1; w < k; w++ {
-		j := job{model: model, data: data}
+		var members []int
+		var states [][]byte
 		for i := w; i < m.Members(); i += k {
 			st, err := m.MemberState(i)
 			if err != nil {
 				return reward.Stats{}, err
 			}
-			j.members, j.states = append(j.members, i), append(j.states, st)
+			members, states = append(members, i), append(states, st)
 		}
-		waits = append(waits, f.pool.Start(w, encodeJob(j)))
+		waits = append(waits, f.pool.Start(w, EncodeJob(model, data, members, states)))
 	}
 	steps := 0
 	var first error
@@ -122,7 +117,7 @@ func (f *Fitter) fitSplit(d *reward.Dataset, k int) (reward.Stats, error) {
 		res, err := wait()
 		if err == nil {
 			var s int
-			s, err = f.takeStates(res)
+			s, err = TakeResult(m, res)
 			steps += s
 		}
 		first = firstErr(first, err)
@@ -133,8 +128,9 @@ func (f *Fitter) fitSplit(d *reward.Dataset, k int) (reward.Stats, error) {
 	return m.Assemble(d, steps), nil
 }
 
-// takeStates puts the member states of a job's result into f.model and returns its steps.
-func (f *Fitter) takeStates(b []byte) (int, error) {
+// TakeResult puts the member states of a job's result (RunJob's) into m and returns the
+// job's minibatch steps.
+func TakeResult(m *reward.Model, b []byte) (int, error) {
 	r := frame{b: b}
 	n := r.u32()
 	for k := uint32(0); k < n && !r.bad; k++ {
@@ -142,7 +138,7 @@ func (f *Fitter) takeStates(b []byte) (int, error) {
 		if r.bad {
 			break
 		}
-		if err := f.model.SetMemberState(i, st); err != nil {
+		if err := m.SetMemberState(i, st); err != nil {
 			return 0, err
 		}
 	}

@@ -81,7 +81,7 @@ func TestSplitFitIsSingleWorkerFit(t *testing.T) {
 }
 
 func TestRunJobRejectsBadJobs(t *testing.T) {
-	for _, b := range [][]byte{nil, {1, 2, 3}, encodeJob(job{model: []byte("PRRM")})} {
+	for _, b := range [][]byte{nil, {1, 2, 3}, EncodeJob([]byte("PRRM"), nil, nil, nil)} {
 		if _, err := RunJob(b); err == nil {
 			t.Errorf("job %q: want an error", b)
 		}

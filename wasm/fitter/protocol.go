@@ -22,7 +22,6 @@ const (
 	TypeLabel  = "label"  // one new label: predict its pair, then refit
 	TypeGlobal = "global" // a new global model
 	TypeUpdate = "update" // make a model update for the hub (private mode)
-	TypeBench  = "bench"  // time a full fit of Model on Data (a benchmark's message); the answer has the same type
 
 	// Worker to page.
 	TypeReady      = "ready"      // the worker is running
@@ -39,13 +38,9 @@ type In struct {
 	Labels []Label         `json:"labels,omitempty"` // init: every label on the device, oldest first; label: the new one
 	Global json.RawMessage `json:"global,omitempty"` // init, global: the hub's Model object (docs/api.md)
 	Local  *Local          `json:"local,omitempty"`  // init: the local model saved earlier
-	// Workers is how many workers full fits use (init, bench); 0: one per core
+	// Workers is how many workers full fits use (init); 0: one per core
 	// (navigator.hardwareConcurrency), at most one per member.
 	Workers int `json:"workers,omitempty"`
-	// Model and Data are a bench message's untrained model (core/reward's binary form) and
-	// dataset (reward.AppendDataset).
-	Model []byte `json:"model,omitempty"`
-	Data  []byte `json:"data,omitempty"`
 }
 
 // Label is one answered pair as the model needs it.
@@ -84,14 +79,6 @@ type Stats struct {
 	Workers   int     `json:"workers"`   // workers the last full fit used (pool.go); 0 before one
 }
 
-// Bench is a bench message's answer: the fit's wall time, the workers it used and the
-// fitted model.
-type Bench struct {
-	Seconds float64 `json:"seconds"`
-	Workers int     `json:"workers"`
-	Model   []byte  `json:"model"`
-}
-
 // Out is a message to the page.
 type Out struct {
 	Type       string          `json:"type"`
@@ -100,5 +87,4 @@ type Out struct {
 	Local      *Local          `json:"local,omitempty"`
 	Update     json.RawMessage `json:"update,omitempty"` // the sync request's model_update object
 	Message    string          `json:"message,omitempty"`
-	Bench      *Bench          `json:"bench,omitempty"`
 }
