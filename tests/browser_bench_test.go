@@ -28,7 +28,7 @@ var browserBenchJSON = flag.String("browser-bench-json", "", "run TestBrowserBen
 // TestBrowserBench measures the browser app and writes JSON: the app's size (raw, gzip,
 // brotli), the time from navigation to the first clip on screen (a returning rater, shell from
 // the service worker), the local model's refit time after one label at 50 and 500 labels (in a
-// real Web Worker), and the playback frame rate. It runs only with -browser-bench-json FILE:
+// real Web Worker), the playback frame rate, and task T1 on 1, 2 and 3 fit workers (benchT1). It runs only with -browser-bench-json FILE:
 //
 //	go test ./tests -run TestBrowserBench -count=1 -timeout 20m -args -browser-bench-json /tmp/browser.json
 func TestBrowserBench(t *testing.T) {
@@ -68,6 +68,7 @@ func TestBrowserBench(t *testing.T) {
 	}
 	refit["what"] = "worker time to refit incrementally after one label (fit_ms), and page to worker to page (round_trip_ms)"
 	out["refit_after_one_label"] = refit
+	out["reward_t1"] = benchT1(t, ctx, 5)
 
 	b, err := json.MarshalIndent(map[string]any{"browser": out}, "", "  ")
 	if err != nil {

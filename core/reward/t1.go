@@ -43,19 +43,28 @@ func T1Config(seed uint64) Config {
 // labelled data (291 comparisons) that only sets L2 and is evaluated, not fitted.
 func T1(seed uint64) (seconds, heldOutAccuracy float64) { return t1(seed, T1Config(seed).Members) }
 
-// t1 runs task T1 with the given ensemble size.
-func t1(seed uint64, members int) (seconds, heldOutAccuracy float64) {
+// T1Data returns task T1's data for a seed: the dataset the fit sees and the held-out
+// comparisons it is scored on.
+func T1Data(seed uint64) (d *Dataset, heldOut []Comparison) {
 	const n = T1Comparisons
 	rng := rand.New(rand.NewPCG(seed, 0x7131))
 	nVal := int(math.Round(float64(n) * ValShare / (1 - ValShare)))
-	d := &Dataset{
+	d = &Dataset{
 		Train: CartPoleComparisons(rng, n, T1SegmentLen, oracle.Rater{}),
 		Val:   CartPoleComparisons(rng, nVal, T1SegmentLen, oracle.Rater{}),
 	}
-	test := CartPoleComparisons(rng, T1HeldOut, T1SegmentLen, oracle.Rater{})
+	return d, CartPoleComparisons(rng, T1HeldOut, T1SegmentLen, oracle.Rater{})
+}
+
+// T1Shape is the transition shape of task T1's model.
+var T1Shape = Shape{ObsDim: 4, ActDim: 1, ActN: 2}
+
+// t1 runs task T1 with the given ensemble size.
+func t1(seed uint64, members int) (seconds, heldOutAccuracy float64) {
+	d, test := T1Data(seed)
 	cfg := T1Config(seed)
 	cfg.Members = members
-	m, err := New(cfg, Shape{ObsDim: 4, ActDim: 1, ActN: 2})
+	m, err := New(cfg, T1Shape)
 	if err != nil {
 		panic(err) // T1Config is valid
 	}
