@@ -313,9 +313,7 @@ func (f *Fitter) fit(validate bool) (reward.Stats, error) {
 	if f.fitted || f.base > 0 {
 		st, err = f.model.Update(&view)
 	} else {
-		k := f.workers()
-		st, err = f.fitAll(&view, k)
-		f.lastStats.Workers = k
+		st, f.lastStats.Workers, err = f.fitAll(&view, f.workers())
 	}
 	if err == nil {
 		f.fitted = true
@@ -343,12 +341,32 @@ func (f *Fitter) workers() int {
 	return max(1, min(n, f.model.Members()))
 }
 
-// fitAll is a full Fit on k workers.
-func (f *Fitter) fitAll(d *reward.Dataset, k int) (reward.Stats, error) {
-	if k <= 1 {
-		return f.model.Fit(d)
+// fitAll is a full Fit on k workers; it returns the workers used. If the other workers fail,
+// the members go back to where they started, the fit runs here alone (so the model is the
+// same), and so do later ones.
+func (f *Fitter) fitAll(d *reward.Dataset, k int) (reward.Stats, int, error) {
+	if k > 1 {
+		var start [][]byte
+		for i := 0; i < f.model.Members(); i++ {
+			st, err := f.model.MemberState(i)
+			if err != nil {
+				return reward.Stats{}, 0, err
+			}
+			start = append(start, st)
+		}
+		st, err := f.fitSplit(d, k)
+		if err == nil {
+			return st, k, nil
+		}
+		for i, b := range start {
+			if err := f.model.SetMemberState(i, b); err != nil {
+				return reward.Stats{}, 0, err
+			}
+		}
+		f.pool = nil
 	}
-	return f.fitSplit(d, k)
+	st, err := f.model.Fit(d)
+	return st, 1, err
 }
 
 // Idle runs one extra Update round if one is due and reports whether it did; the worker

@@ -86,7 +86,12 @@ func RunJob(b []byte) ([]byte, error) {
 
 // fitSplit runs a full Fit of f.model on d with its members spread over k workers (member i
 // on worker i mod k, worker 0 this one) and assembles the ensemble.
-func (f *Fitter) fitSplit(d *reward.Dataset, k int) (reward.Stats, error) {
+func (f *Fitter) fitSplit(d *reward.Dataset, k int) (st reward.Stats, err error) {
+	defer func() {
+		if r := recover(); r != nil { // a worker that cannot start throws in JS
+			err = errors.New("fitter: fit workers: " + panicText(r))
+		}
+	}()
 	m := f.model
 	model, err := m.MarshalBinary()
 	if err != nil {

@@ -2,6 +2,7 @@ package fitter
 
 import (
 	"bytes"
+	"errors"
 	"math/rand/v2"
 	"testing"
 )
@@ -76,6 +77,29 @@ func TestSplitFitIsSingleWorkerFit(t *testing.T) {
 		}
 		if !sawLocal {
 			t.Fatal("no local model to compare")
+		}
+	}
+}
+
+// brokenPool's workers fail every job.
+type brokenPool struct{}
+
+func (brokenPool) Size() int { return 3 }
+
+func (brokenPool) Start(int, []byte) func() ([]byte, error) {
+	return func() ([]byte, error) { return nil, errors.New("worker gone") }
+}
+
+// TestFailedWorkersFitHere: when the other workers fail, the fit runs in this one from the
+// members' start, so the model is still the single worker's, and it reports one worker.
+func TestFailedWorkersFitHere(t *testing.T) {
+	one, broken := run(t, nil, 0), run(t, brokenPool{}, 0)
+	for i := range one {
+		if a, b := one[i], broken[i]; a.Local != nil && (b.Local == nil || !bytes.Equal(a.Local.Model, b.Local.Model)) {
+			t.Fatal("the local model differs from one worker's")
+		}
+		if s := broken[i].Stats; s != nil && s.Workers != 1 {
+			t.Fatalf("stats report %d workers after they failed, want 1", s.Workers)
 		}
 	}
 }
