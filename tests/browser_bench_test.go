@@ -68,7 +68,7 @@ func TestBrowserBench(t *testing.T) {
 	}
 	refit["what"] = "worker time to refit incrementally after one label (fit_ms), and page to worker to page (round_trip_ms)"
 	out["refit_after_one_label"] = refit
-	out["reward_t1"] = benchT1(t, ctx, 5)
+	out["reward_t1"] = benchT1(t, ctx, srv, 5) // last: it leaves the app
 
 	b, err := json.MarshalIndent(map[string]any{"browser": out}, "", "  ")
 	if err != nil {

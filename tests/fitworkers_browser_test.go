@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -116,13 +117,36 @@ func TestBrowserFitWorkers(t *testing.T) {
 	}
 }
 
+var browserT1JSON = flag.String("browser-t1-json", "", "run TestBrowserBenchT1 and write its figures to this JSON file")
+
+// TestBrowserBenchT1 is TestBrowserBench's T1 part alone (benchT1), a benchmark:
+//
+//	go test ./tests -run TestBrowserBenchT1 -count=1 -timeout 20m -args -browser-t1-json /tmp/t1.json
+func TestBrowserBenchT1(t *testing.T) {
+	if *browserT1JSON == "" {
+		t.Skip("a benchmark: run with -args -browser-t1-json FILE")
+	}
+	srv := bt.StartServer(t)
+	ctx := bt.NewBrowser(t)
+	b, err := json.MarshalIndent(map[string]any{"browser": map[string]any{"reward_t1": benchT1(t, ctx, srv, 5)}}, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(*browserT1JSON, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s", b)
+}
+
 // benchT1 runs task T1 (core/reward: 500 comparisons, ensemble of 3) in chromium's Web
 // Workers, each running fitter.js, for seeds 1..seeds, with the members spread over 1, 2 and
 // 3 workers as the model's worker does (member i on worker i mod k). The time is from handing
 // the workers their jobs (model, member states, data, already fetched) to the last member's
-// state back; the workers are started and ready before. The members come back and are
-// assembled here, natively: the model must be the same for every worker count.
-func benchT1(t *testing.T, ctx context.Context, seeds int) map[string]any {
+// state back; the workers are started and ready before, on a page of the server's origin that
+// runs nothing else (the app would be playing clips). The members come back and are assembled
+// here, natively: the model must be the same for every worker count.
+func benchT1(t *testing.T, ctx context.Context, srv *bt.Server, seeds int) map[string]any {
+	bt.Do(t, ctx, chromedp.Navigate(srv.URL+"/app.css"))
 	counts := []int{1, 2, 3}
 	jobs := map[string][]byte{} // seed/k/w
 	type seedRun struct {
