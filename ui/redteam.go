@@ -250,11 +250,30 @@ func cloneActions(acts [][]float64) [][]float64 {
 // Discrete reports whether the clip's env has a discrete action space.
 func (rt *RedTeam) Discrete() bool { return rt.spec.Action.Discrete() }
 
-// Choices lists a discrete space's action indices.
-func (rt *RedTeam) Choices() []int {
-	out := make([]int, rt.spec.Action.N)
+// Controls labels the buttons that change the action at the step on screen: one per action
+// of a discrete space, or less and more for a box (RedTeamControl).
+func (rt *RedTeam) Controls() []string {
+	if !rt.Discrete() {
+		return []string{"− less", "+ more"}
+	}
+	out := make([]string, rt.spec.Action.N)
 	for i := range out {
-		out[i] = i
+		out[i] = "action " + strconv.Itoa(i)
 	}
 	return out
+}
+
+// RedTeamControl is button i of Controls: choose action i of a discrete space, or move a box
+// action down (0) or up (1) by a tenth of its range.
+func (a *App) RedTeamControl(i int) {
+	rt := a.RedTeam
+	switch {
+	case rt == nil:
+	case rt.Discrete():
+		a.RedTeamChoose(i)
+	case i == 0:
+		a.RedTeamNudge(-0.1)
+	default:
+		a.RedTeamNudge(0.1)
+	}
 }

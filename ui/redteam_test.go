@@ -85,7 +85,7 @@ func TestRedTeamMode(t *testing.T) {
 	flip := 1 - int(orig.Actions[step][0])
 	a.update(func() {
 		a.RedTeamSeek(step)
-		a.RedTeamChoose(flip)
+		a.RedTeamControl(flip)
 	})
 	waitFor(t, a, func() bool { return !rt.Scoring })
 	if int(rt.Clip.Actions[step][0]) != flip || rt.Edits() != 1 || int(orig.Actions[step][0]) == flip {
@@ -127,7 +127,7 @@ func TestRedTeamMode(t *testing.T) {
 
 	// Offline: nothing is sent, and the page says why.
 	a.update(func() { a.Online = false; a.SubmitRedTeam() })
-	if rt.SubmitErr == "" || rt.Submitting || !rendersIn(a, &RedTeamMode{App: a}, "id", "rt-error") {
+	if rt.SubmitErr == "" || rt.Submitting || !rendersIn(a, &RedTeamMode{App: a}, "class", "rt-result error") {
 		t.Fatal("offline submit: no message")
 	}
 
