@@ -39,6 +39,8 @@ func TestBrowserRedTeam(t *testing.T) {
 	}
 	bt.Wait(t, student, "the local model", `/fitted on \d+ labels/.test(document.getElementById('model-labels').textContent)`, 120*time.Second)
 
+	screenshots(t, student, "redteam-labeller") // the labeller with its Red team button
+
 	// Red-team mode from the keyboard, on the left clip of the pair on screen.
 	bt.Do(t, student, chromedp.KeyEvent("r"))
 	bt.Wait(t, student, "red-team mode with r̂ of both clips", `!!document.querySelector('.redteam') &&
