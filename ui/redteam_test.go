@@ -131,6 +131,23 @@ func TestRedTeamMode(t *testing.T) {
 		t.Fatal("offline submit: no message")
 	}
 
+	// The teacher hides model assistance: the next sync closes the mode.
+	h.mu.Lock()
+	h.hide = true
+	h.mu.Unlock()
+	if _, err := a.syncOnce(); err != nil {
+		t.Fatal(err)
+	}
+	if a.View != ViewLabel {
+		t.Fatalf("view %q after the teacher hid model assistance", a.View)
+	}
+	h.mu.Lock()
+	h.hide = false
+	h.mu.Unlock()
+	if _, err := a.syncOnce(); err != nil {
+		t.Fatal(err)
+	}
+
 	// Undo, close; with model assistance hidden the mode does not open.
 	a.update(func() { a.RedTeamRevert(); a.CloseRedTeam() })
 	if rt.Edits() != 0 || a.View != ViewLabel {
