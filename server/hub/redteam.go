@@ -49,15 +49,15 @@ func (h *Hub) redTeamSubmit(w http.ResponseWriter, r *http.Request) error {
 	if err := checkRedTeamClip(spec, &in); err != nil {
 		return err
 	}
+	thr, err := redteam.Threshold(proj.Env, len(in.Actions))
+	if err != nil {
+		return errInvalid("", "red-teaming needs a task with a failure threshold; "+proj.Env+" has none")
+	}
 	ctx := r.Context()
 	truth, err := env.ScoreClip(proj.Env, in.StartState, in.Actions)
 	if errors.Is(err, env.ErrNotFinite) {
 		return errInvalid("start_state", "the clip's state overflows when replayed: "+err.Error())
 	} else if err != nil {
-		return err
-	}
-	thr, err := redteam.Threshold(proj.Env, len(in.Actions))
-	if err != nil {
 		return err
 	}
 	out := wire.RedTeamResponse{ID: uuid.NewString(), Env: proj.Env, Steps: len(in.Actions), TrueReturn: truth,
