@@ -19,8 +19,9 @@ import (
 // pairs (their local model fits in the worker), opens red-team mode with the r key, nudges
 // actions of the clip until the displayed r̂ of the edit differs from the original's, and
 // submits; the hub's verdict (the true score) shows on the page, and the teacher's dashboard
-// leaderboard shows the submission with the same true score. Screenshots of the red-team
-// screen (390x844, 1280x800) and of the leaderboard go to tests/artifacts.
+// leaderboard shows the submission with the same true score. Screenshots of the labeller, of
+// the red-team screen before and after submitting (390x844, 1280x800) and of the leaderboard
+// go to tests/artifacts.
 func TestBrowserRedTeam(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test")
@@ -76,6 +77,7 @@ func TestBrowserRedTeam(t *testing.T) {
 	bt.Do(t, student, chromedp.Click(chromedp.ID("rt-submit")))
 	bt.Wait(t, student, "the hub's verdict", `(document.getElementById('rt-result') || {}).textContent?.startsWith('True score')`, 30*time.Second)
 	verdict := bt.Eval[string](t, student, `document.getElementById('rt-result').textContent`)
+	screenshots(t, student, "redteam-submitted")
 
 	// The leaderboard, from its API and on the teacher's dashboard.
 	var lb struct {

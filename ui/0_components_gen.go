@@ -889,7 +889,7 @@ func (c *RedTeamMode) result() string {
 	if rt.SubmitErr != "" || r == nil {
 		return rt.SubmitErr
 	}
-	s := "True score " + strconv.FormatFloat(r.TrueReturn, 'f', 1, 64) + " (a failure below " + strconv.FormatFloat(r.Threshold, 'f', 1, 64) + "): "
+	s := "True score " + strconv.FormatFloat(r.TrueReturn, 'f', 1, 64) + " (failure threshold " + strconv.FormatFloat(r.Threshold, 'f', 1, 64) + "): "
 	if r.Failure {
 		s += "a failure found!"
 	} else {
