@@ -172,3 +172,37 @@ func waitFor(t *testing.T, a *App, cond func() bool) {
 	}
 	t.Fatal("timed out")
 }
+
+// On a continuous task the controls move the action at the step by a tenth of its range and
+// stop at the bounds (Pendulum-v1: torque in [-2, 2]).
+func TestRedTeamNudgeContinuous(t *testing.T) {
+	a := newTestApp(NewMemStore(), &fakeHub{stored: map[string]prefs.Comparison{}})
+	c := prefs.Clip{ID: "c", Env: "Pendulum-v1", StartState: []float64{3, 0}, Actions: [][]float64{{0}, {1.5}, {0}}}
+	a.update(func() {
+		a.View, a.Rater = ViewLabel, &Rater{ID: "r1", Token: "t", ProjectID: "p1"}
+		a.Queue = []*Pair{{Pair: prefs.Pair{ID: "p", Left: c, Right: c}}}
+		a.OpenRedTeam()
+	})
+	rt := a.RedTeam
+	if rt == nil || rt.Discrete() || len(rt.Controls()) != 2 {
+		t.Fatalf("red-team mode on Pendulum-v1: %+v", rt)
+	}
+	a.update(func() {
+		a.RedTeamSeek(1)
+		a.RedTeamControl(1) // +0.4
+		a.RedTeamControl(1) // clipped at 2
+	})
+	if got := rt.Clip.Actions[1][0]; got != 2 || rt.Edits() != 1 {
+		t.Fatalf("after two steps up from 1.5: %v, %d edits", got, rt.Edits())
+	}
+	a.update(func() {
+		a.RedTeamSeek(0)
+		a.RedTeamControl(0) // −0.4
+	})
+	if got := rt.Clip.Actions[0][0]; got != -0.4 || rt.Edits() != 2 || rt.Orig.Actions[0][0] != 0 {
+		t.Fatalf("one step down from 0: %v, %d edits", got, rt.Edits())
+	}
+	if a.RedPlayer.Frames() != 4 {
+		t.Fatalf("%d frames, want 4", a.RedPlayer.Frames())
+	}
+}
