@@ -8,7 +8,6 @@ import "reflect"
 import "github.com/vugu/vjson"
 import "github.com/vugu/vugu"
 import js "github.com/vugu/vugu/js"
-import "log"
 
 import "strconv"
 
@@ -138,7 +137,6 @@ var _ fmt.Stringer
 var _ reflect.Type
 var _ vjson.RawMessage
 var _ js.Value
-var _ log.Logger
 
 // Labeller is the labelling view: the two clips, playback controls and the four choices.
 type Labeller struct {
@@ -503,7 +501,6 @@ var _ fmt.Stringer
 var _ reflect.Type
 var _ vjson.RawMessage
 var _ js.Value
-var _ log.Logger
 
 // ModelPanel shows what the rater's local model has learned, and the rater's switches.
 type ModelPanel struct {
@@ -718,7 +715,6 @@ var _ fmt.Stringer
 var _ reflect.Type
 var _ vjson.RawMessage
 var _ js.Value
-var _ log.Logger
 
 // Notice shows the project's instructions (before the first pair and behind the help button),
 // and the thank-you screen at the cap with the study's completion link.
@@ -833,7 +829,6 @@ var _ fmt.Stringer
 var _ reflect.Type
 var _ vjson.RawMessage
 var _ js.Value
-var _ log.Logger
 
 // RedTeamMode is red-team mode's screen (redteam.go): the edited clip at a step, the step's
 // action and its controls, r̂ of the edit beside the original's, and the submit button. It is
@@ -1077,7 +1072,6 @@ var _ fmt.Stringer
 var _ reflect.Type
 var _ vjson.RawMessage
 var _ js.Value
-var _ log.Logger
 
 // Root is the page: the status bar, warnings, and the current view.
 type Root struct {
@@ -1293,7 +1287,6 @@ var _ fmt.Stringer
 var _ reflect.Type
 var _ vjson.RawMessage
 var _ js.Value
-var _ log.Logger
 
 // Status shows, always, whether the app is online and how many labels wait to sync.
 type Status struct {
@@ -1374,4 +1367,3 @@ var _ fmt.Stringer
 var _ reflect.Type
 var _ vjson.RawMessage
 var _ js.Value
-var _ log.Logger
