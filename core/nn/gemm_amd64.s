@@ -29,8 +29,12 @@ no:
 	MOVB $0, ret+0(FP)
 	RET
 
-// func panel4x8(c *float64, ldc int, a *float64, ra, ca int, b *float64, ldb, k, nb int)
-TEXT ·panel4x8(SB), NOSPLIT, $0-72
+// The 4-row panels start each tile's sums from s (rows lds apart) instead of from C: s = C,
+// lds = ldc adds to C; lds = 0 starts every row from the same vector (a bias, or zeros).
+// R14 and R15 hold s and lds: these ABI0 functions touch no globals.
+
+// func panel4x8(c *float64, ldc int, a *float64, ra, ca int, b *float64, ldb, k, nb int, s *float64, lds int)
+TEXT ·panel4x8(SB), NOSPLIT, $0-88
 	MOVQ c+0(FP), DI
 	MOVQ ldc+8(FP), DX
 	SHLQ $3, DX
@@ -40,6 +44,9 @@ TEXT ·panel4x8(SB), NOSPLIT, $0-72
 	MOVQ ldb+48(FP), BX
 	SHLQ $3, BX
 	MOVQ nb+64(FP), R12
+	MOVQ s+72(FP), R14
+	MOVQ lds+80(FP), R15
+	SHLQ $3, R15
 block:
 	TESTQ R12, R12
 	JZ done
@@ -49,15 +56,15 @@ block:
 	LEAQ (R8)(AX*1), R9
 	LEAQ (R9)(AX*1), R10
 	LEAQ (R10)(AX*1), R11
-	LEAQ (DX)(DX*2), AX
-	VMOVUPD (DI), Y0
-	VMOVUPD 32(DI), Y1
-	VMOVUPD (DI)(DX*1), Y2
-	VMOVUPD 32(DI)(DX*1), Y3
-	VMOVUPD (DI)(DX*2), Y4
-	VMOVUPD 32(DI)(DX*2), Y5
-	VMOVUPD (DI)(AX*1), Y6
-	VMOVUPD 32(DI)(AX*1), Y7
+	LEAQ (R15)(R15*2), AX
+	VMOVUPD (R14), Y0
+	VMOVUPD 32(R14), Y1
+	VMOVUPD (R14)(R15*1), Y2
+	VMOVUPD 32(R14)(R15*1), Y3
+	VMOVUPD (R14)(R15*2), Y4
+	VMOVUPD 32(R14)(R15*2), Y5
+	VMOVUPD (R14)(AX*1), Y6
+	VMOVUPD 32(R14)(AX*1), Y7
 	MOVQ R13, SI
 	MOVQ k+56(FP), AX
 	TESTQ AX, AX
@@ -103,6 +110,7 @@ store:
 	VMOVUPD Y6, (DI)(AX*1)
 	VMOVUPD Y7, 32(DI)(AX*1)
 	ADDQ $64, DI
+	ADDQ $64, R14
 	ADDQ $64, R13
 	DECQ R12
 	JMP block
@@ -113,8 +121,8 @@ done:
 // panel4x16 is panel4x8 on 512-bit registers (AVX-512F): 16 columns a tile, the same
 // multiply and add per element in the same order, so the same bits.
 
-// func panel4x16(c *float64, ldc int, a *float64, ra, ca int, b *float64, ldb, k, nb int)
-TEXT ·panel4x16(SB), NOSPLIT, $0-72
+// func panel4x16(c *float64, ldc int, a *float64, ra, ca int, b *float64, ldb, k, nb int, s *float64, lds int)
+TEXT ·panel4x16(SB), NOSPLIT, $0-88
 	MOVQ c+0(FP), DI
 	MOVQ ldc+8(FP), DX
 	SHLQ $3, DX
@@ -124,6 +132,9 @@ TEXT ·panel4x16(SB), NOSPLIT, $0-72
 	MOVQ ldb+48(FP), BX
 	SHLQ $3, BX
 	MOVQ nb+64(FP), R12
+	MOVQ s+72(FP), R14
+	MOVQ lds+80(FP), R15
+	SHLQ $3, R15
 block:
 	TESTQ R12, R12
 	JZ done
@@ -133,15 +144,15 @@ block:
 	LEAQ (R8)(AX*1), R9
 	LEAQ (R9)(AX*1), R10
 	LEAQ (R10)(AX*1), R11
-	LEAQ (DX)(DX*2), AX
-	VMOVUPD (DI), Z0
-	VMOVUPD 64(DI), Z1
-	VMOVUPD (DI)(DX*1), Z2
-	VMOVUPD 64(DI)(DX*1), Z3
-	VMOVUPD (DI)(DX*2), Z4
-	VMOVUPD 64(DI)(DX*2), Z5
-	VMOVUPD (DI)(AX*1), Z6
-	VMOVUPD 64(DI)(AX*1), Z7
+	LEAQ (R15)(R15*2), AX
+	VMOVUPD (R14), Z0
+	VMOVUPD 64(R14), Z1
+	VMOVUPD (R14)(R15*1), Z2
+	VMOVUPD 64(R14)(R15*1), Z3
+	VMOVUPD (R14)(R15*2), Z4
+	VMOVUPD 64(R14)(R15*2), Z5
+	VMOVUPD (R14)(AX*1), Z6
+	VMOVUPD 64(R14)(AX*1), Z7
 	MOVQ R13, SI
 	MOVQ k+56(FP), AX
 	TESTQ AX, AX
@@ -187,6 +198,7 @@ store:
 	VMOVUPD Z6, (DI)(AX*1)
 	VMOVUPD Z7, 64(DI)(AX*1)
 	ADDQ $128, DI
+	ADDQ $128, R14
 	ADDQ $128, R13
 	DECQ R12
 	JMP block

@@ -88,3 +88,38 @@ func TestAVXBits(t *testing.T) {
 		}
 	}
 }
+
+// TestGemmNNFrom checks that starting the sums from S (a repeated row, or a matrix of its
+// own) gives the bits of copying S into C and adding A·B, with and without AVX-512, across
+// several kc passes and both tails.
+func TestGemmNNFrom(t *testing.T) {
+	defer func(v bool) { hasAVX512 = v }(hasAVX512)
+	rng := rand.New(rand.NewPCG(3, 3))
+	for _, wide := range []bool{hasAVX512, false} {
+		hasAVX512 = wide
+		for _, m := range []int{1, 4, 7, 130} {
+			for _, n := range []int{3, 8, 20, 64} {
+				for _, k := range []int{0, 1, 5, kc + 3} {
+					for _, lds := range []int{0, n + 2} {
+						a := randomSlice(rng, m*k+1)
+						b := randomSlice(rng, k*n+1)
+						s := randomSlice(rng, max(m-1, 0)*lds+n)
+						ldc := n + 1
+						want := randomSlice(rng, (m-1)*ldc+n)
+						got := append([]float64(nil), want...)
+						for i := 0; i < m; i++ {
+							copy(want[i*ldc:i*ldc+n], s[i*lds:i*lds+n])
+						}
+						gemmNNGo(want, ldc, a, k, 1, b, n, m, n, k)
+						gemmNNFrom(got, ldc, s, lds, a, k, 1, b, n, m, n, k)
+						for i := range want {
+							if got[i] != want[i] {
+								t.Fatalf("AVX-512 %v, m=%d n=%d k=%d lds=%d: element %d is %v, want %v", wide, m, n, k, lds, i, got[i], want[i])
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}

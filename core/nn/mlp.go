@@ -82,6 +82,7 @@ type Tape struct {
 	dx   [][]float64 // dx[l] is dL/d(acts[l])
 
 	dT, xT, wT []float64 // scratch for the transposed operands of the backward products
+	zeros      []float64 // a row of zeros, the start of dL/dx's sums
 }
 
 func grow(b []float64, n int) []float64 {
