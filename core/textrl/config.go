@@ -34,8 +34,9 @@ type Config struct {
 	Seed   uint64       // seed of everything: labels, fits, training, measurement
 	Rater  oracle.Rater // the synthetic rater: error rate (--noise), temperature, ties
 
-	PPO   lmppo.Config // PPO's settings; its Length is the task's
-	Iters int          // PPO iterations (rollouts)
+	PPO    lmppo.Config // PPO's settings; its Length is the task's
+	Iters  int          // PPO iterations (rollouts)
+	Rounds int          // PPO's labelling rounds: the labels are split evenly; round k > 0 labels the policy's samples after k·Iters/Rounds iterations and refits the reward model
 
 	DPO       dpo.Config // DPO's β and batch
 	DPOEpochs int        // passes over the comparisons
@@ -55,7 +56,7 @@ func Defaults() Config {
 	d := dpo.Defaults()
 	return Config{
 		Method: PPO, Labels: 1000, Seed: 1,
-		PPO: p, Iters: 150,
+		PPO: p, Iters: 150, Rounds: 2,
 		DPO: d, DPOEpochs: 3, DPOLR: 3e-4,
 		N:             16,
 		Features:      text.Features{Dim: 1024},
@@ -73,7 +74,7 @@ func (c Config) Validate() error {
 	switch {
 	case c.Labels < 2:
 		return fmt.Errorf("textrl: %d labels, want at least 2", c.Labels)
-	case c.Iters < 0 || c.DPOEpochs < 1 || !(c.DPOLR > 0):
+	case c.Iters < 0 || c.Rounds < 1 || c.DPOEpochs < 1 || !(c.DPOLR > 0):
 		return fmt.Errorf("textrl: iterations %d, DPO epochs %d, DPO step size %v out of range", c.Iters, c.DPOEpochs, c.DPOLR)
 	case c.Features.Dim < 1:
 		return fmt.Errorf("textrl: %d feature buckets", c.Features.Dim)

@@ -97,45 +97,62 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 		return nil, errors.New("textrl: too few prompts for a held-out split")
 	}
 
-	// 1. Labels: two continuations of the reference per query, one prompt, rated on the gold
-	// score (text.Rate).
-	qp := make([][]int, 0, 2*cfg.Labels)
-	for range cfg.Labels {
-		p := train[rng.IntN(len(train))]
-		qp = append(qp, p, p)
-	}
-	qc, err := sample(ref, rng, qp, L)
-	if err != nil {
-		return nil, err
-	}
+	// 1. Labels: two continuations of one prompt per query, sampled from m, rated on the gold
+	// score (text.Rate). The first round's come from the reference; PPO's later rounds from
+	// its policy, so that the reward model learns where the policy goes (Ziegler et al. 2019,
+	// §2: online data collection).
 	feat := cfg.Features
 	data := &reward.Dataset{}
 	var pairs []dpo.Pair
-	for k := range cfg.Labels {
-		p, a, b := qp[2*k], qc[2*k], qc[2*k+1]
-		c := text.Rate(rng, cfg.Rater, gold, w.Tok.Decode(a), w.Tok.Decode(b))
-		if data.AddChoice(feat.Segment(p, a), feat.Segment(p, b), c) {
-			mu, _ := c.Mu()
-			pairs = append(pairs, dpo.Pair{Prompt: p, Left: a, Right: b, Mu: mu})
+	label := func(m *lm.Model, n int) error {
+		qp := make([][]int, 0, 2*n)
+		for range n {
+			p := train[rng.IntN(len(train))]
+			qp = append(qp, p, p)
 		}
+		qc, err := sample(m, rng, qp, L)
+		if err != nil {
+			return err
+		}
+		for k := range n {
+			p, a, b := qp[2*k], qc[2*k], qc[2*k+1]
+			c := text.Rate(rng, cfg.Rater, gold, w.Tok.Decode(a), w.Tok.Decode(b))
+			if data.AddChoice(feat.Segment(p, a), feat.Segment(p, b), c) {
+				mu, _ := c.Mu()
+				pairs = append(pairs, dpo.Pair{Prompt: p, Left: a, Right: b, Mu: mu})
+			}
+		}
+		return nil
 	}
+	rounds := 1
+	if cfg.Method == PPO {
+		rounds = min(cfg.Rounds, cfg.Labels/2, max(cfg.Iters, 1))
+	}
+	if err := label(ref, cfg.Labels/rounds); err != nil {
+		return nil, err
+	}
+	labelled := cfg.Labels / rounds
 
 	// 2. The reward model: the text Bradley-Terry ensemble on the labels.
-	rm, err := reward.New(text.RewardConfig(cfg.Seed), feat.Shape())
-	if err != nil {
+	var rm *reward.Model
+	var fit reward.Stats
+	refit := func() error {
+		m, err := reward.New(text.RewardConfig(cfg.Seed), feat.Shape())
+		if err != nil {
+			return err
+		}
+		if fit, err = m.Fit(data); err != nil {
+			return err
+		}
+		rm = m
+		log(fmt.Sprintf("%d labels (%d strict or tied), reward model: %d train, %d val, val accuracy %.3f",
+			data.Len(), len(pairs), fit.Train, fit.Val, fit.ValAccuracy))
+		return nil
+	}
+	if err := refit(); err != nil {
 		return nil, err
 	}
-	fit, err := rm.Fit(data)
-	if err != nil {
-		return nil, err
-	}
-	rep := &Report{Env: t.Name, Method: cfg.Method, Seed: cfg.Seed, Noise: cfg.Rater.ErrorRate, LabelsUsed: cfg.Labels, N: cfg.N}
-	if !math.IsNaN(fit.ValAccuracy) {
-		a := fit.ValAccuracy
-		rep.RewardModelValAccuracy = &a
-	}
-	log(fmt.Sprintf("%d labels (%d strict or tied), reward model: %d train, %d val, val accuracy %.3f",
-		cfg.Labels, len(pairs), fit.Train, fit.Val, fit.ValAccuracy))
+	rep := &Report{Env: t.Name, Method: cfg.Method, Seed: cfg.Seed, Noise: cfg.Rater.ErrorRate, N: cfg.N}
 	score := func(p, c []int) float64 { return rm.Return(feat.Segment(p, c)) }
 
 	// 3. The reference, measured on held-out prompts.
@@ -172,6 +189,16 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 			return nil, err
 		}
 		for i := range cfg.Iters {
+			if r := i * rounds / cfg.Iters; i > 0 && r > (i-1)*rounds/cfg.Iters {
+				n := cfg.Labels/rounds + min(1, r/(rounds-1))*(cfg.Labels%rounds) // the last round takes the remainder
+				if err := label(tr.Policy, n); err != nil {
+					return nil, err
+				}
+				labelled += n
+				if err := refit(); err != nil {
+					return nil, err
+				}
+			}
 			goldSum = 0
 			st, err := tr.Step()
 			if err != nil {
@@ -225,6 +252,12 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 			best, _ := bestofn.Best(cfg.N, func() []int { k++; return cands[i*cfg.N+k-1] }, func(c []int) float64 { return score(p, c) })
 			after = append(after, best)
 		}
+	}
+
+	rep.LabelsUsed = labelled
+	if !math.IsNaN(fit.ValAccuracy) {
+		a := fit.ValAccuracy
+		rep.RewardModelValAccuracy = &a
 	}
 
 	// 5. The tuned policy, measured on the same held-out prompts.

@@ -47,6 +47,7 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	beta := fs.Float64("beta", -1, fmt.Sprintf("PPO's starting KL coefficient (default %g) or DPO's β (default %g)", d.PPO.Beta, d.DPO.Beta))
 	klTarget := fs.Float64("kl-target", d.PPO.KLTarget, "PPO: target KL per continuation in nats that β adapts toward; 0 keeps β fixed")
 	iters := fs.Int("iters", d.Iters, "PPO iterations")
+	rounds := fs.Int("rounds", d.Rounds, "PPO: labelling rounds; rounds after the first label the policy's samples and refit the reward model")
 	lr := fs.Float64("lr", 0, "step size of PPO or DPO (0: the method's default)")
 	epochs := fs.Int("epochs", d.DPOEpochs, "DPO epochs over the comparisons")
 	n := fs.Int("n", d.N, "best-of-n's n")
@@ -67,7 +68,7 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg := d
-	cfg.Method, cfg.Labels, cfg.Seed, cfg.Iters, cfg.N, cfg.DPOEpochs = *method, *labels, *seed, *iters, *n, *epochs
+	cfg.Method, cfg.Labels, cfg.Seed, cfg.Iters, cfg.Rounds, cfg.N, cfg.DPOEpochs = *method, *labels, *seed, *iters, *rounds, *n, *epochs
 	cfg.Rater.ErrorRate, cfg.Rater.Temperature = *noise, *temp
 	cfg.Features.Dim = *dim
 	cfg.PPO.KLTarget = *klTarget
