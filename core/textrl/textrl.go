@@ -162,7 +162,10 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 			ep = append(ep, p)
 		}
 	}
-	before, err := sample(ref, rng, ep, L)
+	// Measurement draws from its own stream, so every method and label budget of a seed is
+	// measured on the same reference samples.
+	mrng := rand.New(rand.NewPCG(cfg.Seed, 0x6d656173757265))
+	before, err := sample(ref, mrng, ep, L)
 	if err != nil {
 		return nil, err
 	}
@@ -243,7 +246,7 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 				many = append(many, p)
 			}
 		}
-		cands, err := sample(ref, rng, many, L)
+		cands, err := sample(ref, mrng, many, L)
 		if err != nil {
 			return nil, err
 		}
@@ -263,7 +266,7 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 	// 5. The tuned policy, measured on the same held-out prompts.
 	rep.HeldOutNLLBefore, rep.HeldOutNLLAfter = nllBefore, nllBefore
 	if policy != nil {
-		if after, err = sample(policy, rng, ep, L); err != nil {
+		if after, err = sample(policy, mrng, ep, L); err != nil {
 			return nil, err
 		}
 		lp, err := logProbs(policy, ep, after)

@@ -46,6 +46,7 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	temp := fs.Float64("temperature", 0, "rater Boltzmann temperature (0: always the better continuation)")
 	beta := fs.Float64("beta", -1, fmt.Sprintf("PPO's starting KL coefficient (default %g) or DPO's β (default %g)", d.PPO.Beta, d.DPO.Beta))
 	klTarget := fs.Float64("kl-target", d.PPO.KLTarget, "PPO: target KL per continuation in nats that β adapts toward; 0 keeps β fixed")
+	klRate := fs.Float64("kl-rate", d.PPO.KLRate, "PPO: K_β, how fast β adapts toward --kl-target")
 	iters := fs.Int("iters", d.Iters, "PPO iterations")
 	rounds := fs.Int("rounds", d.Rounds, "PPO: labelling rounds; rounds after the first label the policy's samples and refit the reward model")
 	lr := fs.Float64("lr", 0, "step size of PPO or DPO (0: the method's default)")
@@ -71,7 +72,7 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	cfg.Method, cfg.Labels, cfg.Seed, cfg.Iters, cfg.Rounds, cfg.N, cfg.DPOEpochs = *method, *labels, *seed, *iters, *rounds, *n, *epochs
 	cfg.Rater.ErrorRate, cfg.Rater.Temperature = *noise, *temp
 	cfg.Features.Dim = *dim
-	cfg.PPO.KLTarget = *klTarget
+	cfg.PPO.KLTarget, cfg.PPO.KLRate = *klTarget, *klRate
 	if *beta >= 0 {
 		cfg.PPO.Beta, cfg.DPO.Beta = *beta, *beta
 	}
