@@ -82,13 +82,26 @@ func New(cfg Config, ref *lm.Model, prompts [][]int, reward Reward) (*Trainer, e
 		adamH:   nn.NewAdam(d+1, cfg.LR),
 		grad:    make([]float64, len(pol.Params)+d+1),
 	}
-	r, err := t.rollout()
-	if err != nil {
+	if err := t.whiten(t.sampler); err != nil {
 		return nil, err
+	}
+	return t, nil
+}
+
+// Rewhiten sets the reward's whitening again from a rollout of the reference: for a reward
+// that has changed, such as a reward model refitted on new labels.
+func (t *Trainer) Rewhiten() error { return t.whiten(t.ref.NewSampler(t.cfg.Batch)) }
+
+// whiten sets the mean and standard deviation of the reward on a rollout of s, a sampler of the
+// reference.
+func (t *Trainer) whiten(s *lm.Sampler) error {
+	r, err := t.rollout(s)
+	if err != nil {
+		return err
 	}
 	t.scoreMean, t.scoreStd = meanStd(r.scores)
 	t.scoreStd = max(t.scoreStd, 1e-8)
-	return t, nil
+	return nil
 }
 
 // rollout is a batch of continuations sampled from the policy.
@@ -97,15 +110,15 @@ type rollout struct {
 	scores []float64 // reward of each continuation
 }
 
-// rollout samples one continuation of each of Batch prompts drawn uniformly, at temperature 1
-// (the softmax the policy scores), and scores them.
-func (t *Trainer) rollout() (rollout, error) {
+// rollout samples one continuation of each of Batch prompts drawn uniformly from s at
+// temperature 1 (the softmax the policy scores), and scores them.
+func (t *Trainer) rollout(s *lm.Sampler) (rollout, error) {
 	nb, L, P := t.cfg.Batch, t.cfg.Length, len(t.prompts[0])
 	prompts := make([]int, 0, nb*P)
 	for range nb {
 		prompts = append(prompts, t.prompts[t.rng.IntN(len(t.prompts))]...)
 	}
-	toks, _, err := t.sampler.Generate(t.rng, prompts, L, 1)
+	toks, _, err := s.Generate(t.rng, prompts, L, 1)
 	if err != nil {
 		return rollout{}, err
 	}
@@ -127,7 +140,7 @@ func (t *Trainer) Step() (Stats, error) {
 
 	// 1. Rollout: continuations from the current policy, their log-probabilities under it and
 	// under the reference, and the value of each state, all from one forward pass each.
-	r, err := t.rollout()
+	r, err := t.rollout(t.sampler)
 	if err != nil {
 		return Stats{}, err
 	}

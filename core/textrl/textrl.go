@@ -201,6 +201,9 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 				if err := refit(); err != nil {
 					return nil, err
 				}
+				if err := tr.Rewhiten(); err != nil {
+					return nil, err
+				}
 			}
 			goldSum = 0
 			st, err := tr.Step()
