@@ -26,12 +26,12 @@ type Config struct {
 }
 
 // Defaults are those of Ziegler et al. 2019 and TRL's PPO for GPT-2 scaled to a small model:
-// 4 epochs, ε 0.2, value coefficient 0.1, γ 1, λ 0.95, β starting at 0.4 and adapting toward
+// 4 epochs, ε 0.2, value coefficient 0.1, γ 1, λ 0.95, β starting at 0.2 and adapting toward
 // 6 nats, with a step size suited to a model of 10⁵ parameters rather than 10⁸.
 func Defaults() Config {
 	return Config{
 		Batch: 64, Length: 12, Epochs: 4, Minibatch: 16, LR: 1e-4, ClipEps: 0.2, ValueCoef: 0.1,
-		Gamma: 1, Lambda: 0.95, Beta: 0.4, KLTarget: 6, KLRate: 0.1, GradClip: 1, Seed: 1,
+		Gamma: 1, Lambda: 0.95, Beta: 0.2, KLTarget: 6, KLRate: 0.1, GradClip: 1, Seed: 1,
 	}
 }
 
