@@ -246,10 +246,23 @@ type update struct {
 	policyLoss, valueLoss, clipped, startRatio float64
 }
 
-// update takes one Adam step on the minibatch idx of the rollout: the clipped surrogate of
-// Schulman et al. 2017, eq. 7, and ValueCoef times the squared error of the value head, both
-// means over the minibatch's tokens.
+// update takes one Adam step on the minibatch idx of the rollout (lossGrad's loss).
 func (t *Trainer) update(seqs, idx []int, T, P int, oldLogp, adv, ret []float64, first bool) update {
+	u := t.lossGrad(seqs, idx, T, P, oldLogp, adv, ret, first)
+	if t.cfg.GradClip > 0 {
+		nn.ClipGradNorm(t.grad, t.cfg.GradClip)
+	}
+	n := len(t.Policy.Params)
+	t.adamP.Step(t.Policy.Params, t.grad[:n])
+	t.adamH.Step(t.Head, t.grad[n:])
+	return u
+}
+
+// lossGrad sets t.grad (trunk, then head) to the gradient of the minibatch idx's loss: the
+// clipped surrogate of Schulman et al. 2017, eq. 7, plus ValueCoef times half the squared
+// error of the value head, both means over the minibatch's tokens. first records the largest
+// |ratio − 1|.
+func (t *Trainer) lossGrad(seqs, idx []int, T, P int, oldLogp, adv, ret []float64, first bool) update {
 	c := t.cfg
 	L, nb, d := T-P, len(idx), t.Policy.Config.Dim
 	mb := make([]int, 0, nb*T)
@@ -296,11 +309,6 @@ func (t *Trainer) update(seqs, idx []int, T, P int, oldLogp, adv, ret []float64,
 	if err := t.Policy.LogProbsBackward(&t.ws, 1, dLogp, dHidden, t.grad[:len(t.Policy.Params)]); err != nil {
 		panic(err) // unreachable: same shapes as the LogProbs just above
 	}
-	if c.GradClip > 0 {
-		nn.ClipGradNorm(t.grad, c.GradClip)
-	}
-	t.adamP.Step(t.Policy.Params, t.grad[:len(t.Policy.Params)])
-	t.adamH.Step(t.Head, gh)
 	return u
 }
 

@@ -1,6 +1,7 @@
 package lmppo
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -136,5 +137,70 @@ func TestNewRejects(t *testing.T) {
 	bad.ClipEps = 0
 	if _, err := New(bad, ref, prompts, countThree); err == nil {
 		t.Error("ε = 0 was accepted")
+	}
+}
+
+// TestLossGradient checks lossGrad's gradient (through the policy's log-probabilities, the
+// value head and the trunk under it) against central differences of its loss, with the policy
+// moved off the rollout's so that ratios differ from 1 but stay inside the clip range.
+func TestLossGradient(t *testing.T) {
+	ref, prompts := tiny(t)
+	c := tinyConfig()
+	c.Batch, c.ClipEps, c.ValueCoef = 4, 10, 0.7
+	tr, err := New(c, ref, prompts, countThree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(9, 9))
+	for i := range tr.Head {
+		tr.Head[i] = rng.NormFloat64() * 0.3
+	}
+	r, err := tr.rollout(tr.sampler)
+	if err != nil {
+		t.Fatal(err)
+	}
+	P, L := len(prompts[0]), c.Length
+	T, n := P+L, c.Batch*L
+	old, vals := make([]float64, n), make([]float64, n)
+	if err := tr.scoreTokens(tr.Policy, &tr.ws, r.seqs, c.Batch, T, P, old, vals); err != nil {
+		t.Fatal(err)
+	}
+	adv, ret := make([]float64, n), make([]float64, n)
+	for k := range adv {
+		adv[k], ret[k] = rng.NormFloat64(), rng.NormFloat64()
+	}
+	for i := range tr.Policy.Params {
+		tr.Policy.Params[i] += rng.NormFloat64() * 0.02
+	}
+	idx := []int{2, 0, 3}
+	loss := func() float64 {
+		u := tr.lossGrad(r.seqs, idx, T, P, old, adv, ret, false)
+		return u.policyLoss + c.ValueCoef*u.valueLoss
+	}
+	loss()
+	grad := append([]float64(nil), tr.grad...)
+	params := append(append([]float64(nil), tr.Policy.Params...), tr.Head...)
+	set := func(i int, v float64) {
+		if i < len(tr.Policy.Params) {
+			tr.Policy.Params[i] = v
+		} else {
+			tr.Head[i-len(tr.Policy.Params)] = v
+		}
+	}
+	const h = 1e-5
+	for k := range 60 {
+		i := rng.IntN(len(params))
+		if k < 17 {
+			i = len(tr.Policy.Params) + k // every head parameter
+		}
+		set(i, params[i]+h)
+		up := loss()
+		set(i, params[i]-h)
+		down := loss()
+		set(i, params[i])
+		num := (up - down) / (2 * h)
+		if d := math.Abs(num - grad[i]); d > 1e-6 && d > 1e-4*(math.Abs(num)+math.Abs(grad[i])) {
+			t.Errorf("parameter %d: gradient %.8g, central difference %.8g", i, grad[i], num)
+		}
 	}
 }
