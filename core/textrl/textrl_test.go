@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/prefer-rlhf/prefer/core/bestofn"
@@ -13,9 +14,25 @@ import (
 )
 
 // world is a tiny text world: reviews from a small grammar, half praising and half panning,
-// a gold score counting praise words minus blame words, and a small model pretrained on them.
+// a gold score counting praise words minus blame words, and a small model pretrained on them,
+// built once for all the tests (Run does not change the model: TestPPORaisesGold checks it).
 func world(t *testing.T) (*text.World, *lm.Model) {
 	t.Helper()
+	tiny.once.Do(func() { tiny.w, tiny.m, tiny.err = newWorld() })
+	if tiny.err != nil {
+		t.Fatal(tiny.err)
+	}
+	return tiny.w, tiny.m
+}
+
+var tiny struct {
+	once sync.Once
+	w    *text.World
+	m    *lm.Model
+	err  error
+}
+
+func newWorld() (*text.World, *lm.Model, error) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	subj := []string{"The film", "This phone", "The food", "Our waiter", "The plot", "This place"}
 	pos := []string{"great", "good", "lovely"}
@@ -49,12 +66,12 @@ func world(t *testing.T) (*text.World, *lm.Model) {
 	c.Vocab, c.Ctx, c.Dim, c.Layers, c.Heads, c.Batch, c.Warmup = tok.VocabSize(), 16, 24, 1, 2, 16, 20
 	m, err := lm.New(c, 1)
 	if err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
 	if err := lm.Pretrain(m, tok.Encode(strings.Join(w.Train, "\n")), 300, 1, nil); err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
-	return w, m
+	return w, m, nil
 }
 
 func tinyConfig(method string) Config {
