@@ -30,7 +30,7 @@ type Config struct {
 // 6 nats, with a step size suited to a model of 10⁵ parameters rather than 10⁸.
 func Defaults() Config {
 	return Config{
-		Batch: 64, Length: 12, Epochs: 4, Minibatch: 16, LR: 1e-4, ClipEps: 0.2, ValueCoef: 0.1,
+		Batch: 64, Length: 12, Epochs: 4, Minibatch: 16, LR: 3e-5, ClipEps: 0.2, ValueCoef: 0.1,
 		Gamma: 1, Lambda: 0.95, Beta: 0.2, KLTarget: 6, KLRate: 0.1, GradClip: 1, Seed: 1,
 	}
 }

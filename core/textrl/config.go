@@ -56,7 +56,7 @@ func Defaults() Config {
 	d := dpo.Defaults()
 	return Config{
 		Method: PPO, Labels: 1000, Seed: 1,
-		PPO: p, Iters: 150, Rounds: 1,
+		PPO: p, Iters: 300, Rounds: 1,
 		DPO: d, DPOEpochs: 3, DPOLR: 3e-4,
 		N:             16,
 		Features:      text.Features{Dim: 1024},
