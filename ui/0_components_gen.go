@@ -8,9 +8,12 @@ import "reflect"
 import "github.com/vugu/vjson"
 import "github.com/vugu/vugu"
 import js "github.com/vugu/vugu/js"
-import "log"
 
 import "strconv"
+
+import (
+	"math"
+)
 
 // Join is the join form: a join code (prefilled from a join link) and a display name, which a
 // link with a crowd platform's participant id makes unneeded.
@@ -134,7 +137,6 @@ var _ fmt.Stringer
 var _ reflect.Type
 var _ vjson.RawMessage
 var _ js.Value
-var _ log.Logger
 
 // Labeller is the labelling view: the two clips, playback controls and the four choices.
 type Labeller struct {
@@ -340,6 +342,31 @@ func (c *Labeller) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "frame"}}}
 				vgparent.AppendChild(vgn)
 				vgn.JSCreateHandler = vugu.JSValueFunc(func(value js.Value) { c.App.Player.AttachFrameLabel(value) })
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
+				vgparent.AppendChild(vgn)
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "button", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ctl"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "redteam-open"}}}
+				vgparent.AppendChild(vgn)
+				vgn.AddAttrInterface("disabled", c.App.RedTeamBlocked() != "")
+				vgn.AddAttrInterface("title", c.App.RedTeamBlocked())
+				vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
+					EventType: "click",
+					Func:      func(event vugu.DOMEvent) { c.App.OpenRedTeam() },
+					// TODO: implement capture, etc. mostly need to decide syntax
+				})
+				{
+					vgparent := vgn
+					_ = vgparent
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "Red team "}
+					vgparent.AppendChild(vgn)
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "key"}, vugu.VGAttribute{Namespace: "", Key: "aria-hidden", Val: "true"}}}
+					vgparent.AppendChild(vgn)
+					{
+						vgparent := vgn
+						_ = vgparent
+						vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "r"}
+						vgparent.AppendChild(vgn)
+					}
+				}
 				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n  "}
 				vgparent.AppendChild(vgn)
 			}
@@ -474,7 +501,6 @@ var _ fmt.Stringer
 var _ reflect.Type
 var _ vjson.RawMessage
 var _ js.Value
-var _ log.Logger
 
 // ModelPanel shows what the rater's local model has learned, and the rater's switches.
 type ModelPanel struct {
@@ -671,7 +697,7 @@ func (c *ModelPanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 				{
 					vgparent := vgn
 					_ = vgparent
-					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "Your teacher has turned model predictions off for this session."}
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "Your teacher has turned model predictions off for this session. Red-team mode, which shows your model's r̂, is off too."}
 					vgparent.AppendChild(vgn)
 				}
 			}
@@ -689,7 +715,6 @@ var _ fmt.Stringer
 var _ reflect.Type
 var _ vjson.RawMessage
 var _ js.Value
-var _ log.Logger
 
 // Notice shows the project's instructions (before the first pair and behind the help button),
 // and the thank-you screen at the cap with the study's completion link.
@@ -804,7 +829,249 @@ var _ fmt.Stringer
 var _ reflect.Type
 var _ vjson.RawMessage
 var _ js.Value
-var _ log.Logger
+
+// RedTeamMode is red-team mode's screen (redteam.go): the edited clip at a step, the step's
+// action and its controls, r̂ of the edit beside the original's, and the submit button. It is
+// written without whitespace between tags: every text node costs generated code, and the
+// app's download has a budget.
+type RedTeamMode struct {
+	App *App
+}
+
+func (c *RedTeamMode) stepText() string {
+	rt := c.App.RedTeam
+	return "Your edit · step " + strconv.Itoa(rt.Step+1) + " / " + strconv.Itoa(len(rt.Clip.Actions)) +
+		" · " + plural(rt.Edits(), "step", "steps") + " changed"
+}
+
+func (c *RedTeamMode) action() string {
+	rt := c.App.RedTeam
+	return "Action here: " + ActionText(rt.spec, rt.Clip.Actions[rt.Step]) + " (original: " + ActionText(rt.spec, rt.Orig.Actions[rt.Step]) + ")"
+}
+
+func (c *RedTeamMode) ctlClass(i int) string {
+	rt := c.App.RedTeam
+	if rt.Discrete() && int(rt.Clip.Actions[rt.Step][0]) == i {
+		return "ctl on"
+	}
+	return "ctl"
+}
+
+func (c *RedTeamMode) rhat(v float64) string {
+	if math.IsNaN(v) {
+		if c.App.RedTeam.Scoring {
+			return "…"
+		}
+		return "–"
+	}
+	return strconv.FormatFloat(v, 'f', 2, 64)
+}
+
+func (c *RedTeamMode) resultClass() string {
+	rt := c.App.RedTeam
+	switch {
+	case rt.SubmitErr != "":
+		return "rt-result error"
+	case rt.Result.Failure:
+		return "rt-result found"
+	}
+	return "rt-result"
+}
+
+func (c *RedTeamMode) result() string {
+	rt := c.App.RedTeam
+	r := rt.Result
+	if rt.SubmitErr != "" || r == nil {
+		return rt.SubmitErr
+	}
+	s := "True score " + strconv.FormatFloat(r.TrueReturn, 'f', 1, 64) + " (failure threshold " + strconv.FormatFloat(r.Threshold, 'f', 1, 64) + "): "
+	if r.Failure {
+		s += "a failure found!"
+	} else {
+		s += "not a failure of the task."
+	}
+	if r.RHat != nil {
+		s += " The class model's r̂: " + strconv.FormatFloat(*r.RHat, 'f', 2, 64) + "."
+	}
+	return s
+}
+
+func (c *RedTeamMode) seek(event vugu.DOMEvent) {
+	v, err := strconv.Atoi(event.JSEventTarget().Get("value").String())
+	if err == nil {
+		c.App.RedTeamSeek(v)
+	}
+}
+func (c *RedTeamMode) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
+
+	vgout = &vugu.BuildOut{}
+
+	var vgiterkey interface{}
+	_ = vgiterkey
+	var vgn *vugu.VGNode
+	vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "div", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "redteam"}}}
+	vgout.Out = append(vgout.Out, vgn) // root for output
+	vgn.AddAttrInterface("data-edits", c.App.RedTeam.Edits())
+	vgn.AddAttrInterface("data-scoring", c.App.RedTeam.Scoring)
+	{
+		vgparent := vgn
+		_ = vgparent
+		vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "div", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "rt-head"}}}
+		vgparent.AppendChild(vgn)
+		{
+			vgparent := vgn
+			_ = vgparent
+			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "h2", Attr: []vugu.VGAttribute(nil)}
+			vgparent.AppendChild(vgn)
+			vgn.SetInnerHTML(vugu.HTML("Red team"))
+			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "p", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "hint"}}}
+			vgparent.AppendChild(vgn)
+			vgn.SetInnerHTML(vugu.HTML("Find a clip your model overrates: change the actions step by step, watch your model\x26#39;s r̂, and submit a clip you think it rates too well. The hub scores it with the task\x26#39;s true reward."))
+			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "button", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ctl"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "rt-close"}}}
+			vgparent.AppendChild(vgn)
+			vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
+				EventType: "click",
+				Func:      func(event vugu.DOMEvent) { c.App.CloseRedTeam() },
+				// TODO: implement capture, etc. mostly need to decide syntax
+			})
+			{
+				vgparent := vgn
+				_ = vgparent
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "Back to labelling (r)"}
+				vgparent.AppendChild(vgn)
+			}
+		}
+		vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "div", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "rt-body"}}}
+		vgparent.AppendChild(vgn)
+		{
+			vgparent := vgn
+			_ = vgparent
+			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "figure", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "clip rt-clip"}}}
+			vgparent.AppendChild(vgn)
+			{
+				vgparent := vgn
+				_ = vgparent
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "figcaption", Attr: []vugu.VGAttribute{{Namespace: "", Key: "id", Val: "rt-step-label"}}}
+				vgparent.AppendChild(vgn)
+				vgn.SetInnerHTML(c.stepText())
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "div", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "canvas-box"}}}
+				vgparent.AppendChild(vgn)
+				vgn.JSCreateHandler = vugu.JSValueFunc(func(value js.Value) { c.App.RedPlayer.Mount(0, value, "Edited clip") })
+			}
+			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "div", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "rt-side card"}}}
+			vgparent.AppendChild(vgn)
+			{
+				vgparent := vgn
+				_ = vgparent
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "input", Attr: []vugu.VGAttribute{{Namespace: "", Key: "id", Val: "rt-step"}, vugu.VGAttribute{Namespace: "", Key: "class", Val: "scrub"}, vugu.VGAttribute{Namespace: "", Key: "type", Val: "range"}, vugu.VGAttribute{Namespace: "", Key: "min", Val: "0"}, vugu.VGAttribute{Namespace: "", Key: "aria-label", Val: "Step"}}}
+				vgparent.AppendChild(vgn)
+				vgn.AddAttrInterface("max", len(c.App.RedTeam.Clip.Actions)-1)
+				vgn.AddAttrInterface("value", c.App.RedTeam.Step)
+				vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
+					EventType: "input",
+					Func:      func(event vugu.DOMEvent) { c.seek(event) },
+					// TODO: implement capture, etc. mostly need to decide syntax
+				})
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "p", Attr: []vugu.VGAttribute{{Namespace: "", Key: "id", Val: "rt-action"}}}
+				vgparent.AppendChild(vgn)
+				vgn.SetInnerHTML(c.action())
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "div", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "rt-nudge"}}}
+				vgparent.AppendChild(vgn)
+				{
+					vgparent := vgn
+					_ = vgparent
+					for i, l := range c.App.RedTeam.Controls() {
+						var vgiterkey interface{} = i
+						_ = vgiterkey
+						i := i
+						_ = i
+						l := l
+						_ = l
+						vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "button", Attr: []vugu.VGAttribute(nil)}
+						vgparent.AppendChild(vgn)
+						vgn.AddAttrInterface("class", c.ctlClass(i))
+						vgn.AddAttrInterface("id", "rt-ctl-"+strconv.Itoa(i))
+						vgn.SetInnerHTML(l)
+						vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
+							EventType: "click",
+							Func:      func(event vugu.DOMEvent) { c.App.RedTeamControl(i) },
+							// TODO: implement capture, etc. mostly need to decide syntax
+						})
+					}
+				}
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "p", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "rt-scores"}}}
+				vgparent.AppendChild(vgn)
+				{
+					vgparent := vgn
+					_ = vgparent
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "Your model's r̂: "}
+					vgparent.AppendChild(vgn)
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "b", Attr: []vugu.VGAttribute{{Namespace: "", Key: "id", Val: "rt-rhat"}}}
+					vgparent.AppendChild(vgn)
+					vgn.SetInnerHTML(c.rhat(c.App.RedTeam.RHat))
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: " for your edit, "}
+					vgparent.AppendChild(vgn)
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "b", Attr: []vugu.VGAttribute{{Namespace: "", Key: "id", Val: "rt-rhat-orig"}}}
+					vgparent.AppendChild(vgn)
+					vgn.SetInnerHTML(c.rhat(c.App.RedTeam.RHatOrig))
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: " for the original"}
+					vgparent.AppendChild(vgn)
+				}
+				if c.App.RedTeam.Note != "" {
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "p", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "muted"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "rt-note"}}}
+					vgparent.AppendChild(vgn)
+					vgn.SetInnerHTML(c.App.RedTeam.Note)
+				}
+				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "div", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "rt-submit"}}}
+				vgparent.AppendChild(vgn)
+				{
+					vgparent := vgn
+					_ = vgparent
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "button", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "primary"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "rt-submit"}}}
+					vgparent.AppendChild(vgn)
+					vgn.AddAttrInterface("disabled", c.App.RedTeam.Submitting)
+					vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
+						EventType: "click",
+						Func:      func(event vugu.DOMEvent) { c.App.SubmitRedTeam() },
+						// TODO: implement capture, etc. mostly need to decide syntax
+					})
+					{
+						vgparent := vgn
+						_ = vgparent
+						vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "Submit: the model overrates this"}
+						vgparent.AppendChild(vgn)
+					}
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "button", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ctl"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "rt-revert"}}}
+					vgparent.AppendChild(vgn)
+					vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
+						EventType: "click",
+						Func:      func(event vugu.DOMEvent) { c.App.RedTeamRevert() },
+						// TODO: implement capture, etc. mostly need to decide syntax
+					})
+					{
+						vgparent := vgn
+						_ = vgparent
+						vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "Undo all changes"}
+						vgparent.AppendChild(vgn)
+					}
+				}
+				if c.result() != "" {
+					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "p", Attr: []vugu.VGAttribute{{Namespace: "", Key: "id", Val: "rt-result"}}}
+					vgparent.AppendChild(vgn)
+					vgn.AddAttrInterface("class", c.resultClass())
+					vgn.SetInnerHTML(c.result())
+				}
+			}
+		}
+	}
+	return vgout
+}
+
+// 'fix' unused imports
+var _ fmt.Stringer
+var _ reflect.Type
+var _ vjson.RawMessage
+var _ js.Value
 
 // Root is the page: the status bar, warnings, and the current view.
 type Root struct {
@@ -987,6 +1254,25 @@ func (c *Root) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 					vgparent.AppendChild(vgn)
 				}
 			}
+			vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n    "}
+			vgparent.AppendChild(vgn)
+			if c.App.View == "redteam" {
+				{
+					vgcompKey := vugu.MakeCompKey(0xB92C1543F3EEEE0^vgin.CurrentPositionHash(), vgiterkey)
+					// ask BuildEnv for prior instance of this specific component
+					vgcomp, _ := vgin.BuildEnv.CachedComponent(vgcompKey).(*RedTeamMode)
+					if vgcomp == nil {
+						// create new one if needed
+						vgcomp = new(RedTeamMode)
+						vgin.BuildEnv.WireComponent(vgcomp)
+					}
+					vgin.BuildEnv.UseComponent(vgcompKey, vgcomp) // ensure we can use this in the cache next time around
+					vgcomp.App = c.App
+					vgout.Components = append(vgout.Components, vgcomp)
+					vgn = &vugu.VGNode{Component: vgcomp}
+					vgparent.AppendChild(vgn)
+				}
+			}
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "\n  "}
 			vgparent.AppendChild(vgn)
 		}
@@ -1001,7 +1287,6 @@ var _ fmt.Stringer
 var _ reflect.Type
 var _ vjson.RawMessage
 var _ js.Value
-var _ log.Logger
 
 // Status shows, always, whether the app is online and how many labels wait to sync.
 type Status struct {
@@ -1082,4 +1367,3 @@ var _ fmt.Stringer
 var _ reflect.Type
 var _ vjson.RawMessage
 var _ js.Value
-var _ log.Logger

@@ -109,6 +109,10 @@ type App struct {
 	saving int
 
 	Player *Player
+	// RedTeam is red-team mode's state (redteam.go), nil before it first opens; RedPlayer
+	// shows its clip.
+	RedTeam   *RedTeam
+	RedPlayer *Player
 
 	// AfterJoin, if set, runs once the rater has joined (the page drops the join link from
 	// the address bar).
@@ -132,7 +136,7 @@ func NewApp(env vugu.EventEnv, store Store, hub Hub, fit Fitter, now func() time
 	}
 	a := &App{env: env, store: store, hub: hub, fitter: fit, now: now, View: ViewLoading,
 		labelled: map[string]bool{}, Predicted: map[string]fitter.Prediction{}, kick: make(chan struct{}, 1),
-		Player: NewPlayer()}
+		Player: NewPlayer(), RedPlayer: NewPlayer()}
 	a.Model.Accuracy, a.Model.Agreement = -1, -1
 	return a
 }

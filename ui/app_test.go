@@ -11,6 +11,7 @@ import (
 
 	"github.com/prefer-rlhf/prefer/core/env"
 	"github.com/prefer-rlhf/prefer/core/prefs"
+	"github.com/prefer-rlhf/prefer/core/wire"
 	"github.com/prefer-rlhf/prefer/wasm/fitter"
 	"github.com/vugu/vugu"
 )
@@ -25,10 +26,11 @@ type fakeHub struct {
 	offline  bool
 	reject   string // a comparison id to reject
 	calls    int
-	hide     bool          // the project's hide_model_predictions setting
-	study    ProjectStatus // the crowd settings: MaxLabelsPerRater, CompletionURL, Instructions
-	joins    []string      // the participant ids of the joins
-	lastWant int           // want_pairs of the last sync
+	hide     bool                  // the project's hide_model_predictions setting
+	study    ProjectStatus         // the crowd settings: MaxLabelsPerRater, CompletionURL, Instructions
+	joins    []string              // the participant ids of the joins
+	lastWant int                   // want_pairs of the last sync
+	redTeam  []wire.RedTeamRequest // red-team submissions received
 }
 
 func (h *fakeHub) Join(code, name, participant string) (*Rater, error) {

@@ -50,6 +50,23 @@ func (h *FetchHub) Sync(r *Rater, req *SyncRequest) (*SyncResponse, error) {
 	return &resp, nil
 }
 
+// SubmitRedTeam calls POST /api/v1/projects/{pid}/redteam.
+func (h *FetchHub) SubmitRedTeam(r *Rater, req *wire.RedTeamRequest) (*wire.RedTeamResponse, error) {
+	body, err := json.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	b, err := h.do("POST", "/api/v1/projects/"+r.ProjectID+"/redteam", r.Token, body)
+	if err != nil {
+		return nil, err
+	}
+	var resp wire.RedTeamResponse
+	if err := json.Unmarshal(b, &resp); err != nil {
+		return nil, &HubError{Status: 201, Code: "bad_response", Message: err.Error()}
+	}
+	return &resp, nil
+}
+
 // do sends one request and returns the body of a 2xx answer. A request that never got an answer
 // is ErrNetwork; an error answer is a *HubError.
 func (h *FetchHub) do(method, path, token string, body []byte) ([]byte, error) {

@@ -1,5 +1,7 @@
 package ui
 
+import "github.com/prefer-rlhf/prefer/core/prefs"
+
 // Fitter is the rater's local reward model, fitted in a Web Worker (wasm/fitter) so the page
 // never blocks. Its methods return at once; the worker's answers come back through
 // App.FitterMessage.
@@ -14,4 +16,6 @@ type Fitter interface {
 	// RequestUpdate asks for a model update (private mode): the weight delta against the
 	// global model, with the label count.
 	RequestUpdate()
+	// Score asks for r̂ of clips under the local model (red-team mode); the answer carries seq.
+	Score(seq int, clips []prefs.Clip)
 }

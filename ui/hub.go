@@ -17,6 +17,8 @@ type Hub interface {
 	Join(code, name, participant string) (*Rater, error)
 	// Sync sends comparisons and an optional model update and receives pairs and the model.
 	Sync(r *Rater, req *SyncRequest) (*SyncResponse, error)
+	// SubmitRedTeam sends a clip from red-team mode; the hub answers with its true score.
+	SubmitRedTeam(r *Rater, req *wire.RedTeamRequest) (*wire.RedTeamResponse, error)
 }
 
 // The sync's wire types and limits are core/wire's, shared with the hub.

@@ -16,7 +16,7 @@ var keyChoice = map[string]prefs.Choice{
 
 // ListenKeys answers the pair on screen from the arrow keys, anywhere on the page except in a
 // text field or with a modifier held. Space pauses playback; h or ? opens and closes the
-// instructions.
+// instructions; r opens and closes red-team mode (Escape closes it too).
 func (a *App) ListenKeys() {
 	doc := js.Global().Get("document")
 	doc.Call("addEventListener", "keydown", js.FuncOf(func(_ js.Value, args []js.Value) any {
@@ -34,6 +34,16 @@ func (a *App) ListenKeys() {
 			a.update(func() {
 				if a.View == ViewLabel {
 					a.Choose(c)
+				}
+			})
+			return nil
+		}
+		if key == "r" || key == "Escape" {
+			a.update(func() {
+				if a.View == ViewRedTeam {
+					a.CloseRedTeam()
+				} else if key == "r" && a.View == ViewLabel {
+					a.OpenRedTeam()
 				}
 			})
 			return nil

@@ -63,6 +63,22 @@ func (p *Player) Load(pair *Pair) {
 	p.dt = pair.left.dt
 }
 
+// LoadScenes shows one clip, paused at frame: red-team mode's view of the clip it edits.
+func (p *Player) LoadScenes(cs clipScenes, frame int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.clips = [2][]env.Scene{cs.scenes, nil}
+	p.dt, p.Paused, p.lastShow = cs.dt, true, -1
+	p.pos = float64(min(max(frame, 0), max(len(cs.scenes)-1, 0)))
+}
+
+// SeekFrame moves to frame i.
+func (p *Player) SeekFrame(i int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.pos = float64(min(max(i, 0), max(p.frames()-1, 0)))
+}
+
 // SetSpeed sets the playback speed (1 or 2).
 func (p *Player) SetSpeed(s float64) {
 	p.mu.Lock()

@@ -240,6 +240,9 @@ func (a *App) syncOnce() (more bool, err error) {
 			}
 		}
 		a.AssistOff = resp.Project.HideModelPredictions
+		if a.AssistOff {
+			a.CloseRedTeam() // r̂ is model assistance
+		}
 		wasEmpty := len(a.Queue) == 0
 		a.Queue = append(a.Queue, fresh...)
 		if wasEmpty && len(fresh) > 0 {

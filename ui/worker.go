@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/prefer-rlhf/prefer/core/prefs"
 	"github.com/prefer-rlhf/prefer/wasm/fitter"
 	"github.com/vugu/vugu/js"
 )
@@ -95,6 +96,11 @@ func (f *WorkerFitter) SetGlobal(model []byte) {
 // RequestUpdate asks for a private model update.
 func (f *WorkerFitter) RequestUpdate() { f.send(fitter.In{Type: fitter.TypeUpdate}) }
 
+// Score asks for r̂ of clips under the local model.
+func (f *WorkerFitter) Score(seq int, clips []prefs.Clip) {
+	f.send(fitter.In{Type: fitter.TypeScore, Seq: seq, Clips: clips})
+}
+
 // FitterMessage takes one message from the model's worker.
 func (a *App) FitterMessage(msg string) {
 	defer TraceEnd("fitter message", TraceStart())
@@ -134,6 +140,10 @@ func (a *App) FitterMessage(msg string) {
 		if len(o.Update) > 0 {
 			a.update(func() { a.pendingUpdate = o.Update })
 			a.Wake()
+		}
+	case fitter.TypeScores:
+		if s := o.Scores; s != nil {
+			a.update(func() { a.redTeamScores(s.Seq, s.RHat, s.Reason) })
 		}
 	case fitter.TypeError:
 		a.update(func() { a.ModelErr, a.ModelBusy = o.Message, false })

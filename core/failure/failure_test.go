@@ -134,3 +134,24 @@ func TestCartPoleEvent(t *testing.T) {
 		t.Error("an env without an event was accepted")
 	}
 }
+
+// TestProgress checks that a run reports its progress in hundredths, ending with every
+// episode and the failures the estimate counts.
+func TestProgress(t *testing.T) {
+	pr := threshold(2, 1) // p ≈ 0.16
+	var calls, lastDone, lastFails int
+	pr.Progress = func(done, total, failures int) {
+		if total != 1000 || done <= lastDone || failures < lastFails {
+			t.Errorf("progress (%d, %d, %d) after (%d, %d)", done, total, failures, lastDone, lastFails)
+		}
+		calls++
+		lastDone, lastFails = done, failures
+	}
+	mc, err := MonteCarlo(pr, 1000, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if calls != 100 || lastDone != 1000 || lastFails != mc.Failures {
+		t.Errorf("%d calls ending at (%d, %d), want 100 ending at (1000, %d)", calls, lastDone, lastFails, mc.Failures)
+	}
+}

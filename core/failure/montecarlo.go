@@ -14,6 +14,10 @@ type Trial func(x []float64) bool
 type Problem struct {
 	Dim      int
 	NewTrial func() (Trial, error)
+	// Progress, if not nil, is called after every hundredth of a run's episodes (and after
+	// the last) with the episodes done, the run's total and the failures so far; calls do not
+	// overlap. Long runs (a million episodes) use it for a progress line.
+	Progress func(done, total, failures int)
 }
 
 // Estimate is a failure probability with its 95% confidence interval and the episodes run.
@@ -52,6 +56,25 @@ func parallel(pr Problem, n int, fill func(i int, x []float64)) ([]bool, error) 
 	out := make([]bool, n)
 	w := max(1, min(runtime.GOMAXPROCS(0), n))
 	errs := make([]error, w)
+	var (
+		mu             sync.Mutex
+		done, failures int
+		step           = max(1, n/100)
+	)
+	report := func(failed bool) {
+		if pr.Progress == nil {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		done++
+		if failed {
+			failures++
+		}
+		if done%step == 0 || done == n {
+			pr.Progress(done, n, failures)
+		}
+	}
 	var wg sync.WaitGroup
 	for k := 0; k < w; k++ {
 		wg.Add(1)
@@ -66,6 +89,7 @@ func parallel(pr Problem, n int, fill func(i int, x []float64)) ([]bool, error) 
 			for i := k; i < n; i += w {
 				fill(i, x)
 				out[i] = trial(x)
+				report(out[i])
 			}
 		}()
 	}

@@ -23,6 +23,9 @@ type Adversarial struct {
 	EffortBefore    int `json:"effort_before"`
 	EffortAfter     int `json:"effort_after"`
 	AdversaryBudget int `json:"adversary_budget"`
+	// EffortAfterRound is the same measure after each round's refit (its last is
+	// EffortAfter): how the search's cost grows round by round.
+	EffortAfterRound []int `json:"effort_after_round"`
 	// AccuracyBefore and AccuracyAfter are the reward model's accuracy on held-out ordinary
 	// pairs (clips of the policy and of a random one, labelled by the true return), so that
 	// robustness bought with accuracy shows.
@@ -48,7 +51,7 @@ type hardening struct {
 // run runs cfg.AdversarialRounds rounds: each searches the current reward model for failures
 // (redteam.Search: r̂ above the 90th percentile of the policy's clips, true return below the
 // task's threshold), has the rater label each failure against an ordinary clip of the policy
-// and refits. A last search with the first one's seed measures the effort after training.
+// and refits. After each refit, a search with the first one's seed measures the effort.
 func (h *hardening) run() (*Adversarial, error) {
 	spec := h.fixed.Spec()
 	// Held-out ordinary pairs: clips of the policy and of a random one, half each, shuffled
@@ -115,17 +118,28 @@ func (h *hardening) run() (*Adversarial, error) {
 			}
 			out.Labels++
 		}
+		// The effort after this round, with the first search's seed; a round that found
+		// nothing changed nothing, so its effort is the last one.
+		effort := out.EffortBefore
+		if k > 0 {
+			effort = out.EffortAfterRound[k-1]
+		}
 		if len(res.Pairs) > 0 {
 			if err := h.refit(policyClips); err != nil {
 				return nil, err
 			}
+			after, err := redteam.Search(prob, acfg, seed)
+			if err != nil {
+				return nil, fmt.Errorf("loop: %w", err)
+			}
+			effort = after.Effort
 		}
+		out.EffortAfterRound = append(out.EffortAfterRound, effort)
 	}
-	after, err := redteam.Search(prob, acfg, seed)
-	if err != nil {
-		return nil, fmt.Errorf("loop: %w", err)
+	out.EffortAfter = out.EffortBefore
+	if n := len(out.EffortAfterRound); n > 0 {
+		out.EffortAfter = out.EffortAfterRound[n-1]
 	}
-	out.EffortAfter = after.Effort
 	out.AccuracyAfter = accuracy(h.model, held)
 	return out, nil
 }

@@ -76,13 +76,16 @@ func TestAdversarialRoundsHardenAFlawedModel(t *testing.T) {
 	if a.Rounds != 2 || len(a.FailuresFound) != 2 || a.FailuresFound[0] == 0 || a.Labels != found || rep.LabelsUsed != c.Labels+found {
 		t.Errorf("rounds %d, failures %v, adversarial labels %d, labels used %d (budget %d)", a.Rounds, a.FailuresFound, a.Labels, rep.LabelsUsed, c.Labels)
 	}
+	if len(a.EffortAfterRound) != 2 || a.EffortAfterRound[1] != a.EffortAfter {
+		t.Errorf("effort after each round %v, after the last %d", a.EffortAfterRound, a.EffortAfter)
+	}
 	if a.EffortBefore <= 0 || a.HeldOutPairs < 100 {
 		t.Errorf("effort before %d, held-out pairs %d", a.EffortBefore, a.HeldOutPairs)
 	}
 	if !(a.AccuracyAfter > a.AccuracyBefore+0.05) {
 		t.Errorf("held-out accuracy %.3f -> %.3f, want a rise of more than 0.05", a.AccuracyBefore, a.AccuracyAfter)
 	}
-	t.Logf("failures %v, effort %d -> %d, accuracy %.3f -> %.3f", a.FailuresFound, a.EffortBefore, a.EffortAfter, a.AccuracyBefore, a.AccuracyAfter)
+	t.Logf("failures %v, effort %d -> %v, accuracy %.3f -> %.3f", a.FailuresFound, a.EffortBefore, a.EffortAfterRound, a.AccuracyBefore, a.AccuracyAfter)
 
 	c.AdversarialRounds = 0
 	plain, err := Run(c, nil)

@@ -6,12 +6,21 @@ import (
 )
 
 // TestGemmNN checks gemmNN against plain loops bit for bit, on shapes that exercise full
-// 4×8 and 4×4 tiles, single rows, column tails, several kc passes, and the strided A of the
+// 4×16 (AVX-512), 4×8 and 4×4 tiles, single rows, column tails, several kc passes, and the strided A of the
 // weight gradient; and checks that gemmNNGo (the path without AVX) gives the same bits.
 func TestGemmNN(t *testing.T) {
+	// With AVX-512, once with the 16-column panels and once without them.
+	defer func(v bool) { hasAVX512 = v }(hasAVX512)
+	for _, wide := range []bool{hasAVX512, false} {
+		hasAVX512 = wide
+		testGemmNN(t)
+	}
+}
+
+func testGemmNN(t *testing.T) {
 	rng := rand.New(rand.NewPCG(2, 2))
 	for _, m := range []int{1, 3, 4, 5, 9} {
-		for _, n := range []int{1, 2, 4, 7, 8, 12, 13, 64} {
+		for _, n := range []int{1, 2, 4, 7, 8, 12, 13, 16, 28, 31, 64} {
 			for _, k := range []int{1, 3, 64, kc + 5} {
 				for _, trans := range []bool{false, true} {
 					ra, ca := k, 1 // A row-major
@@ -75,6 +84,41 @@ func TestAVXBits(t *testing.T) {
 		for i := range fast {
 			if fast[i] != slow[i] {
 				t.Fatalf("n=%d: value %d is %v with AVX, %v without", n, i, fast[i], slow[i])
+			}
+		}
+	}
+}
+
+// TestGemmNNFrom checks that starting the sums from S (a repeated row, or a matrix of its
+// own) gives the bits of copying S into C and adding A·B, with and without AVX-512, across
+// several kc passes and both tails.
+func TestGemmNNFrom(t *testing.T) {
+	defer func(v bool) { hasAVX512 = v }(hasAVX512)
+	rng := rand.New(rand.NewPCG(3, 3))
+	for _, wide := range []bool{hasAVX512, false} {
+		hasAVX512 = wide
+		for _, m := range []int{1, 4, 7, 130} {
+			for _, n := range []int{3, 8, 20, 64} {
+				for _, k := range []int{0, 1, 5, kc + 3} {
+					for _, lds := range []int{0, n + 2} {
+						a := randomSlice(rng, m*k+1)
+						b := randomSlice(rng, k*n+1)
+						s := randomSlice(rng, max(m-1, 0)*lds+n)
+						ldc := n + 1
+						want := randomSlice(rng, (m-1)*ldc+n)
+						got := append([]float64(nil), want...)
+						for i := 0; i < m; i++ {
+							copy(want[i*ldc:i*ldc+n], s[i*lds:i*lds+n])
+						}
+						gemmNNGo(want, ldc, a, k, 1, b, n, m, n, k)
+						gemmNNFrom(got, ldc, s, lds, a, k, 1, b, n, m, n, k)
+						for i := range want {
+							if got[i] != want[i] {
+								t.Fatalf("AVX-512 %v, m=%d n=%d k=%d lds=%d: element %d is %v, want %v", wide, m, n, k, lds, i, got[i], want[i])
+							}
+						}
+					}
+				}
 			}
 		}
 	}

@@ -276,3 +276,30 @@ func TestBackwardParams(t *testing.T) {
 		}
 	}
 }
+
+// TestLeakyReLUBits checks the branch-free LeakyReLU against its definition bit for bit,
+// on both signs, both zeros, tiny and huge values and infinities.
+func TestLeakyReLUBits(t *testing.T) {
+	vals := []float64{1.5, -1.5, 0, math.Copysign(0, -1), 5e-324, -5e-324, 1e308, -1e308, math.Inf(1), math.Inf(-1), -0.3, 0.7}
+	for _, v := range vals {
+		want := v
+		if v < 0 {
+			want = LeakySlope * v
+		}
+		y := []float64{v}
+		apply(LeakyReLU, y)
+		if math.Float64bits(y[0]) != math.Float64bits(want) {
+			t.Errorf("LeakyReLU(%v) = %v, want %v", v, y[0], want)
+		}
+		// The derivative, given the output y: the slope where y < 0, 1 elsewhere (y = ±0 too).
+		d := []float64{3}
+		derivative(LeakyReLU, []float64{v}, d)
+		wantD := 3.0
+		if v < 0 {
+			wantD = 3 * LeakySlope
+		}
+		if d[0] != wantD {
+			t.Errorf("LeakyReLU'(y=%v)·3 = %v, want %v", v, d[0], wantD)
+		}
+	}
+}

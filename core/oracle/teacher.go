@@ -23,6 +23,9 @@ import (
 //     γ^(H-1-t) (myopia: the latest steps count most); β = ∞ always picks the larger R̃.
 //  4. mistake: the answer is then flipped with probability ε.
 //
+// One departure: an exact tie of the discounted returns is "equally good" (see Label), where
+// B-Pref's rational label names the first segment.
+//
 // The thresholds follow B-Pref: δ = ratio × mean true return of recent episodes × segment
 // length / episode length (Thresholds). Rules 1 and 2 read undiscounted returns, as B-Pref.
 type Teacher struct {
@@ -108,10 +111,17 @@ func (t Teacher) Label(rng *rand.Rand, left, right []float64, skip, equal float6
 		return prefs.Equal
 	}
 	d := Discounted(left, t.Gamma) - Discounted(right, t.Gamma)
+	if d == 0 {
+		// An exact tie is "equally good", as Rater says it, for every teacher. B-Pref's
+		// rational label sends a tie to the first segment; with its tasks' continuous rewards
+		// ties do not happen, but with CartPole's reward of 1 per step two balancing clips
+		// always tie, and a label that always names the left one teaches r̂ noise, most of
+		// all under disagreement queries, which favour those pairs (docs/experiments.md).
+		return prefs.Equal
+	}
 	var leftWins bool
 	if math.IsInf(t.Beta, 1) {
-		// B-Pref's rational label is 1 (right) unless R̃₁ < R̃₂ is false: ties go left.
-		leftWins = d >= 0
+		leftWins = d > 0
 	} else {
 		leftWins = rng.Float64() < sigmoid(t.Beta*d)
 	}

@@ -143,3 +143,17 @@ func TestTeacherMistakeFlips(t *testing.T) {
 		t.Errorf("mistake rate %.3f, want 0.1", p)
 	}
 }
+
+// TestTeachersCallATieEqual checks that every teacher answers an exact tie of the (discounted)
+// returns "equally good", never a side: CartPole's balancing clips all tie.
+func TestTeachersCallATieEqual(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	for _, name := range TeacherNames {
+		tc, _ := ParseTeacher(name)
+		for i := 0; i < 50; i++ {
+			if got := tc.Label(rng, constRewards(1, 75), constRewards(1, 75), -1, 0); got != prefs.Equal {
+				t.Fatalf("%s on two clips of return 75: %s, want equal", name, got)
+			}
+		}
+	}
+}

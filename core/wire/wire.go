@@ -107,3 +107,30 @@ type JoinResponse struct {
 	ProjectID   string `json:"project_id"`
 	Participant string `json:"participant"`
 }
+
+// RedTeamRequest is a clip a rater submits from red-team mode (issue 15), one they think the
+// reward model overrates: a start state and actions of the project's env, as a clip is
+// stored (prefs.Clip). POST /api/v1/projects/{pid}/redteam.
+type RedTeamRequest struct {
+	StartState []float64   `json:"start_state"`
+	Actions    [][]float64 `json:"actions"`
+}
+
+// RedTeamResponse is the hub's verdict on a red-team submission.
+type RedTeamResponse struct {
+	ID    string `json:"id"`
+	Env   string `json:"env"`
+	Steps int    `json:"steps"`
+	// TrueReturn is the clip's fixed-horizon return under the task's reward, or under the
+	// behaviour's scripted checker when Checker is set.
+	TrueReturn float64 `json:"true_return"`
+	Checker    bool    `json:"checker"`
+	// Threshold is the task's failure threshold for a clip of Steps steps; Failure is
+	// TrueReturn < Threshold: the submission found a failure.
+	Threshold float64 `json:"threshold"`
+	Failure   bool    `json:"failure"`
+	// RHat is the clip's return under the hub's reward model ModelVersion; nil (null) when
+	// the project has no model yet.
+	RHat         *float64 `json:"rhat"`
+	ModelVersion int      `json:"model_version"`
+}

@@ -30,6 +30,7 @@ type Store interface {
 	SetGold(ctx context.Context, projectID, pairID string, choice prefs.Choice) error
 	RaterWeights(ctx context.Context, projectID string) (map[string]float64, error)
 	SetRaterWeight(ctx context.Context, projectID, raterID string, w float64) error
+	RedTeamSubmissions(ctx context.Context, projectID string) ([]store.RedTeamSubmission, error)
 }
 
 // Handler serves the teacher's classroom views under /classroom/: the dashboard page and its
@@ -93,6 +94,7 @@ func New(s Store, o Options) *Handler {
 	h.route("POST /classroom/api/projects/{pid}/weight", h.setWeight)
 	h.route("GET /classroom/api/tasks", h.tasks)
 	h.route("GET /classroom/api/projects/{pid}/dashboard", h.dashboard)
+	h.route("GET /classroom/api/projects/{pid}/redteam", h.leaderboard)
 	return h
 }
 

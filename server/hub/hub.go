@@ -56,6 +56,8 @@ type Store interface {
 	ModelNumParams(ctx context.Context, projectID string, version int) (int, error)
 	AddModelUpdate(ctx context.Context, u *store.ModelUpdate) (duplicate bool, err error)
 	PolicyHistory(ctx context.Context, projectID string, limit int) ([]store.Policy, error)
+
+	AddRedTeam(ctx context.Context, s *store.RedTeamSubmission) error
 }
 
 // Config sets the hub's limits. Zero fields take the defaults of DefaultConfig.
@@ -97,6 +99,7 @@ type Hub struct {
 	auth     authCache
 	pairs    sync.Map // pair id -> project id, for pairs known to exist (they are never deleted)
 	statuses statusCache
+	models   modelCache // the reward model red-team submissions are scored with
 	static   *static
 	closing  atomic.Bool
 }
@@ -177,6 +180,7 @@ func (h *Hub) routes() {
 	h.api("GET /api/v1/projects/{pid}/raters", h.listRaters)
 	h.api("POST /api/v1/projects/{pid}/raters/{rid}/exclude", h.exclude(true))
 	h.api("POST /api/v1/projects/{pid}/raters/{rid}/restore", h.exclude(false))
+	h.api("POST /api/v1/projects/{pid}/redteam", h.redTeamSubmit)
 	h.trainerRoutes() // trainerapi.go: the remote trainer's endpoints
 	if h.static != nil {
 		h.mux.HandleFunc("GET /join", h.appIndex)

@@ -33,6 +33,7 @@ import (
 type testEnv struct {
 	t       *testing.T
 	st      *store.Store
+	path    string // st's database file
 	hub     *Hub
 	srv     *httptest.Server
 	teacher string
@@ -49,12 +50,13 @@ var bg = context.Background()
 
 func newEnv(t *testing.T, cfg Config) *testEnv {
 	t.Helper()
-	st, err := store.Open(filepath.Join(t.TempDir(), "hub.db"), store.Options{})
+	path := filepath.Join(t.TempDir(), "hub.db")
+	st, err := store.Open(path, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	e := &testEnv{t: t, st: st, now: time.Now()}
+	e := &testEnv{t: t, st: st, path: path, now: time.Now()}
 	e.teacher = NewTeacherToken()
 	if err := st.AddTeacherToken(bg, HashToken(e.teacher), ""); err != nil {
 		t.Fatal(err)
@@ -893,6 +895,7 @@ func TestOpenAPIAndDocsCoverRoutes(t *testing.T) {
 		"GET /api/v1/projects/{pid}/models/{version}", "GET /api/v1/projects/{pid}/export", "POST /api/v1/projects/{pid}/pause",
 		"POST /api/v1/projects/{pid}/resume", "PATCH /api/v1/projects/{pid}/settings", "GET /api/v1/projects/{pid}/raters",
 		"POST /api/v1/projects/{pid}/raters/{rid}/exclude", "POST /api/v1/projects/{pid}/raters/{rid}/restore",
+		"POST /api/v1/projects/{pid}/redteam",
 	}
 	for _, r := range routes {
 		method, path, _ := strings.Cut(r, " ")

@@ -10,8 +10,9 @@ import (
 
 // checkpoint is what a project's trainer needs to resume after a restart, stored with each
 // round (store.Round.Checkpoint) in the same transaction as what the round published. PPO's
-// optimiser state and env states are not kept: a resumed trainer continues from the saved
-// policy with a fresh Adam, which costs a few updates.
+// optimiser moments, step-size schedule and reward normaliser are kept (ppo.State): resumed
+// with a fresh Adam at the top of its schedule, a converged policy was thrown off at once.
+// Env states are not kept: a resumed trainer starts new episodes.
 type checkpoint struct {
 	Format        string          `json:"format"` // "prefer-trainer"
 	Version       int             `json:"version"`
@@ -23,6 +24,7 @@ type checkpoint struct {
 	Labels        int             `json:"labels"`
 	PausedSteps   int64           `json:"paused_steps,omitempty"` // PPO env steps since the last new label
 	Policy        []byte          `json:"policy"`                 // ppo binary format; nil before PPO ran
+	PPO           *ppo.State      `json:"ppo,omitempty"`          // with Policy; absent in checkpoints of older versions
 	Model         json.RawMessage `json:"model,omitempty"`        // core/reward JSON; absent before the first fit
 	Old           [][]byte        `json:"old_policies"`           // earlier policies, oldest first
 	OldVersions   []int           `json:"old_versions"`           // their versions
@@ -39,6 +41,8 @@ func (p *project) checkpoint() ([]byte, error) {
 			return nil, err
 		}
 		c.Policy = b
+		st := p.ppo.State()
+		c.PPO = &st
 	}
 	for _, op := range p.old {
 		b, err := op.pol.MarshalBinary()
@@ -76,6 +80,11 @@ func (p *project) restore(b []byte) error {
 		}
 		if err := setPolicy(p.ppo.Policy(), &pol); err != nil {
 			return err
+		}
+		if c.PPO != nil {
+			if err := p.ppo.SetState(*c.PPO); err != nil {
+				return fmt.Errorf("trainer: checkpoint: %w", err)
+			}
 		}
 	}
 	if len(c.OldVersions) != len(c.Old) {

@@ -180,6 +180,17 @@ func TestRoundsLearnAndResume(t *testing.T) {
 		t.Fatalf("checkpoint round %d %v", round, err)
 	}
 	tr2 := newTrainer(t, st)
+	// It resumes PPO where it stopped: the same optimiser moments and place in the step-size
+	// schedule, not a fresh Adam at the top of it.
+	want := tr.projects[p.ID].ppo.State()
+	resumed, err := tr2.project(bg, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := resumed.ppo.State(); got.EnvSteps != want.EnvSteps || got.AdamT != want.AdamT || got.AdamT == 0 ||
+		!slices.Equal(got.AdamM, want.AdamM) || !slices.Equal(got.AdamV, want.AdamV) {
+		t.Fatalf("resumed PPO at %d steps, %d Adam steps; saved at %d, %d", got.EnvSteps, got.AdamT, want.EnvSteps, want.AdamT)
+	}
 	label(t, st, p.ID, rater, rng)
 	if err := tr2.Step(bg); err != nil {
 		t.Fatal(err)

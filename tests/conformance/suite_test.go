@@ -50,6 +50,7 @@ func runSuite(t *testing.T, s *server) {
 		{"CrowdSettings", testCrowdSettings},
 		{"RobustnessSettings", testRobustnessSettings},
 		{"RedTeamPairs", testRedTeamPairs},
+		{"RedTeamSubmissions", testRedTeamSubmissions},
 		{"RaterTimes", testRaterTimes},
 		{"Classroom", testClassroom},
 		{"RateLimit", testRateLimit},

@@ -49,6 +49,7 @@ func main() {
 	app.ListenKeys()
 	app.ListenNetwork()
 	app.Player.Run()
+	app.RedPlayer.Run()
 	code, participant := joinLink()
 	go app.Start(context.Background(), code, participant)
 

@@ -204,3 +204,46 @@ func TestFitterRestartsInPartsFromSavedModel(t *testing.T) {
 		t.Errorf("%d labels after the restart, want %d", b.data.Len(), a.data.Len())
 	}
 }
+
+// Red-team mode's scores: nothing to score with before a label; then r̂ of each clip as the
+// model's return, in order, and higher for the clip the rater's preference favours (a clip
+// that keeps the pole up against the same start pushed one way until it falls).
+func TestFitterScoresClips(t *testing.T) {
+	f := New(DefaultConfig())
+	rng := rand.New(rand.NewPCG(5, 6))
+	good := prefs.Clip{ID: "g", Env: "CartPole-v1", StartState: []float64{0, 0, 0.02, 0}}
+	bad := prefs.Clip{ID: "b", Env: "CartPole-v1", StartState: good.StartState}
+	for i := 0; i < 20; i++ {
+		good.Actions = append(good.Actions, []float64{float64(i % 2)})
+		bad.Actions = append(bad.Actions, []float64{0})
+	}
+	out := f.Handle(In{Type: TypeScore, Seq: 7, Clips: []prefs.Clip{good, bad}})
+	if s := find(out, TypeScores); s == nil || s.Scores.Seq != 7 || len(s.Scores.RHat) != 0 || s.Scores.Reason == "" {
+		t.Fatalf("before any label: %+v", out)
+	}
+	if e := find(f.Handle(In{Type: TypeInit, Labels: labels(rng, 120)}), TypeError); e != nil {
+		t.Fatal(e.Message)
+	}
+	for i := 0; i < 30; i++ {
+		f.Idle()
+	}
+	out = f.Handle(In{Type: TypeScore, Seq: 8, Clips: []prefs.Clip{good, bad}})
+	s := find(out, TypeScores)
+	if s == nil || s.Scores.Seq != 8 || len(s.Scores.RHat) != 2 {
+		t.Fatalf("scores: %+v", out)
+	}
+	for i, c := range []prefs.Clip{good, bad} {
+		seg, _ := segment(&c)
+		if want := f.model.Return(seg); s.Scores.RHat[i] != want {
+			t.Fatalf("r̂ of clip %d = %v, want the model's return %v", i, s.Scores.RHat[i], want)
+		}
+	}
+	if !(s.Scores.RHat[0] > s.Scores.RHat[1]) {
+		t.Fatalf("r̂ balanced %v <= pushed over %v", s.Scores.RHat[0], s.Scores.RHat[1])
+	}
+	other := good
+	other.Env, other.StartState, other.Actions = "Pendulum-v1", []float64{0, 0}, [][]float64{{0}}
+	if e := find(f.Handle(In{Type: TypeScore, Clips: []prefs.Clip{other}}), TypeError); e == nil {
+		t.Fatal("a clip of another env was scored")
+	}
+}

@@ -22,6 +22,7 @@ const (
 	TypeLabel  = "label"  // one new label: predict its pair, then refit
 	TypeGlobal = "global" // a new global model
 	TypeUpdate = "update" // make a model update for the hub (private mode)
+	TypeScore  = "score"  // r̂ of Clips under the local model (red-team mode)
 
 	// Worker to page.
 	TypeReady      = "ready"      // the worker is running
@@ -29,6 +30,7 @@ const (
 	TypeFitted     = "fitted"     // a fit finished: Stats
 	TypeLocal      = "local"      // the local model to keep on the device
 	TypeModelDelta = "model_update"
+	TypeScores     = "scores" // the answer to a score message: Scores
 	TypeError      = "error"
 )
 
@@ -38,6 +40,8 @@ type In struct {
 	Labels []Label         `json:"labels,omitempty"` // init: every label on the device, oldest first; label: the new one
 	Global json.RawMessage `json:"global,omitempty"` // init, global: the hub's Model object (docs/api.md)
 	Local  *Local          `json:"local,omitempty"`  // init: the local model saved earlier
+	Clips  []prefs.Clip    `json:"clips,omitempty"`  // score: the clips to score
+	Seq    int             `json:"seq,omitempty"`    // score: echoed in Scores, so the page keeps only the latest answer
 }
 
 // Label is one answered pair as the model needs it.
@@ -75,6 +79,15 @@ type Stats struct {
 	Base      int     `json:"base"`      // global version the local model started from
 }
 
+// Scores is the local model's return r̂ of each clip of a score message (Model.Return: the
+// members' normalised returns, averaged), in the message's order. RHat is empty, with Reason
+// saying why, when there is no model to score with yet.
+type Scores struct {
+	Seq    int       `json:"seq"`
+	RHat   []float64 `json:"rhat"`
+	Reason string    `json:"reason,omitempty"`
+}
+
 // Out is a message to the page.
 type Out struct {
 	Type       string          `json:"type"`
@@ -82,5 +95,6 @@ type Out struct {
 	Stats      *Stats          `json:"stats,omitempty"`
 	Local      *Local          `json:"local,omitempty"`
 	Update     json.RawMessage `json:"update,omitempty"` // the sync request's model_update object
+	Scores     *Scores         `json:"scores,omitempty"`
 	Message    string          `json:"message,omitempty"`
 }

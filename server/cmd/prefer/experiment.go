@@ -155,8 +155,8 @@ func runExperiment(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "eval return %.1f (random policy %.1f), %d labels, reward model val accuracy %.3f; wrote %s.{json,svg} and %s-{policy,reward}.bin\n",
 		rep.EvalReturn, rep.RandomReturn, rep.LabelsUsed, rep.RewardModelValAccuracy, *out, *out)
 	if a := rep.Adversarial; a != nil {
-		fmt.Fprintf(stderr, "adversarial: %d rounds, failures found %v, effort to the first failure %d -> %d env steps (-1: none in %d), held-out accuracy %.3f -> %.3f\n",
-			a.Rounds, a.FailuresFound, a.EffortBefore, a.EffortAfter, a.AdversaryBudget, a.AccuracyBefore, a.AccuracyAfter)
+		fmt.Fprintf(stderr, "adversarial: %d rounds, failures found %v, effort to the first failure %d -> %v env steps after each round (-1: none in %d), held-out accuracy %.3f -> %.3f\n",
+			a.Rounds, a.FailuresFound, a.EffortBefore, a.EffortAfterRound, a.AdversaryBudget, a.AccuracyBefore, a.AccuracyAfter)
 	}
 	if *asJSON {
 		m := map[string]any{
@@ -168,7 +168,7 @@ func runExperiment(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		if a := rep.Adversarial; a != nil {
 			m["rounds"], m["failures_found"], m["effort_before"], m["effort_after"] = a.Rounds, a.FailuresFound, a.EffortBefore, a.EffortAfter
 			m["adversary_budget"], m["accuracy_before"], m["accuracy_after"] = a.AdversaryBudget, a.AccuracyBefore, a.AccuracyAfter
-			m["heldout_pairs"], m["adversarial_labels"] = a.HeldOutPairs, a.Labels
+			m["heldout_pairs"], m["adversarial_labels"], m["effort_after_round"] = a.HeldOutPairs, a.Labels, a.EffortAfterRound
 		}
 		b, _ := json.Marshal(m)
 		fmt.Fprintln(stdout, string(b))

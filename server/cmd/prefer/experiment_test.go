@@ -99,12 +99,14 @@ func TestExperimentAdversarialJSON(t *testing.T) {
 	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"effort_before", "effort_after", "accuracy_before", "accuracy_after", "rounds", "failures_found", "adversary_budget"} {
+	for _, k := range []string{"effort_before", "effort_after", "effort_after_round", "accuracy_before", "accuracy_after", "rounds", "failures_found", "adversary_budget"} {
 		if _, ok := res[k]; !ok {
 			t.Errorf("result has no %q: %v", k, res)
 		}
 	}
-	if f, _ := res["failures_found"].([]any); res["rounds"] != 2.0 || len(f) != 2 || res["adversary_budget"] != 5000.0 {
+	f, _ := res["failures_found"].([]any)
+	e, _ := res["effort_after_round"].([]any)
+	if res["rounds"] != 2.0 || len(f) != 2 || len(e) != 2 || e[1] != res["effort_after"] || res["adversary_budget"] != 5000.0 {
 		t.Errorf("result %v", res)
 	}
 }

@@ -70,11 +70,32 @@ func runFailureRate(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		return fail("%v", err)
 	}
 	target := failure.EnvProblem(ev, pol)
+	// A progress line on stderr, rewritten in place: a reference run takes most of an hour.
+	progress := func(what string) func(done, total, failures int) {
+		var t0 time.Time // the first report's: the stage may start long after its Problem is made
+		first := 0
+		return func(done, total, failures int) {
+			if t0.IsZero() {
+				t0, first = time.Now(), done
+			}
+			el := time.Since(t0).Seconds()
+			left := 0.0
+			if done > first {
+				left = el / float64(done-first) * float64(total-done)
+			}
+			fmt.Fprintf(stderr, "\rprefer failure-rate: %s %d/%d episodes, %d failures, %.0f s, %.0f s left ", what, done, total, failures, el, left)
+			if done == total {
+				fmt.Fprintln(stderr)
+			}
+		}
+	}
+	target.Progress = progress("Monte Carlo")
 	var weakProblems []failure.Problem
 	predictorFrom := "weaker policies: " + *weak
 	if *weak == "" {
 		harder, _ := failure.EventFor(*envName, 1.5*ev.PushStd)
 		weakProblems = append(weakProblems, failure.EnvProblem(harder, pol))
+		weakProblems[0].Progress = progress("predictor's episodes")
 		predictorFrom = "the policy under pushes 1.5x larger"
 	} else {
 		for _, f := range strings.Split(*weak, ",") {
@@ -83,6 +104,7 @@ func runFailureRate(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 				return fail("--weak: %v", err)
 			}
 			weakProblems = append(weakProblems, failure.EnvProblem(ev, w))
+			weakProblems[len(weakProblems)-1].Progress = progress("predictor's episodes of " + f)
 		}
 	}
 
@@ -100,6 +122,7 @@ func runFailureRate(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	}
 	if is.Episodes > 0 {
 		fmt.Fprintf(stderr, "prefer failure-rate: importance sampling, predictor from %s (%d episodes each), %d episodes ...\n", predictorFrom, is.TrainEpisodes, is.Episodes)
+		target.Progress = progress("importance sampling")
 		t0 := time.Now()
 		r, err := failure.ImportanceSampling(target, weakProblems, is, *seed)
 		if err != nil {
