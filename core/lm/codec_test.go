@@ -61,3 +61,21 @@ func TestCodecRejects(t *testing.T) {
 		t.Error("NaN parameter decoded")
 	}
 }
+
+func TestCloneIsIndependent(t *testing.T) {
+	m, _ := New(tinyConfig(), 3)
+	c := m.Clone()
+	var a, b Workspace
+	toks := []int{1, 2, 3, 4}
+	m.Forward(&a, toks, 1, 4)
+	c.Forward(&b, toks, 1, 4)
+	for i := range a.Logits {
+		if a.Logits[i] != b.Logits[i] {
+			t.Fatalf("clone's logit %d = %v, original %v", i, b.Logits[i], a.Logits[i])
+		}
+	}
+	c.Params[0] += 1
+	if m.Params[0] == c.Params[0] {
+		t.Fatal("changing the clone changed the original")
+	}
+}

@@ -76,3 +76,11 @@ func (m *Model) DecayMask() []bool {
 	}
 	return mask
 }
+
+// Clone returns an independent copy of m: the same shape and parameters. RL fine-tuning
+// starts its policy as a clone of the frozen reference.
+func (m *Model) Clone() *Model {
+	c := &Model{Config: m.Config, Params: append([]float64(nil), m.Params...)}
+	c.init()
+	return c
+}

@@ -21,6 +21,9 @@ func init() {
 }
 
 func runExperiment(args []string, _ io.Reader, stdout, stderr io.Writer) int {
+	if isTextEnv(args) {
+		return runTextExperiment(args, stdout, stderr)
+	}
 	fs := flag.NewFlagSet("experiment", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	envName := fs.String("env", "CartPole-v1", "environment")

@@ -110,3 +110,27 @@ func TestExperimentAdversarialJSON(t *testing.T) {
 		t.Errorf("result %v", res)
 	}
 }
+
+// TestTextExperimentFlagErrors: a text env goes to the text experiment, whose bad flags exit 2
+// with one line before any corpus or model is loaded.
+func TestTextExperimentFlagErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"experiment", "--env", "TextPositive-v0", "--method", "reinforce"},
+		{"experiment", "--env=TextPositive-v0", "--labels", "1"},
+		{"experiment", "--env", "TextPositive-v0", "--n", "0", "--method", "bon"},
+		{"experiment", "--env", "TextNoE-v0", "--noise", "2"},
+		{"experiment", "--env", "TextPositive-v0", "--kl-target", "-1"},
+		{"experiment", "--env", "TextPositive-v0", "--rounds", "0"},
+		{"experiment", "--env", "TextPositive-v0", "extra"},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := run(args, strings.NewReader(""), &stdout, &stderr)
+		msg := strings.TrimRight(stderr.String(), "\n")
+		if code != 2 || msg == "" || stdout.Len() != 0 || strings.Contains(msg, "\n") {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and a one-line message", args, code, msg)
+		}
+	}
+	if !isTextEnv([]string{"--seed", "2", "--env", "TextNoE-v0"}) || isTextEnv([]string{"--env", "CartPole-v1"}) || isTextEnv(nil) {
+		t.Error("isTextEnv routes the wrong envs")
+	}
+}

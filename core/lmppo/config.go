@@ -1,0 +1,53 @@
+// Package lmppo fine-tunes a core/lm language model with PPO at the token level (Schulman et
+// al. 2017) against a reward on whole continuations, minus a per-token KL penalty to the
+// frozen reference model: the RL step of Ziegler et al. 2019, "Fine-Tuning Language Models
+// from Human Preferences", §2.2, eq. 2. Each token is an action, the text so far the state;
+// the policy is a copy of the reference with a scalar value head on its final hidden state.
+package lmppo
+
+import "fmt"
+
+// Config holds the hyperparameters. Start from Defaults.
+type Config struct {
+	Batch     int     // continuations per rollout, one per prompt drawn uniformly
+	Length    int     // tokens per continuation (the text task's fixed length)
+	Epochs    int     // passes of PPO over each rollout
+	Minibatch int     // continuations per gradient step; Batch should be a multiple of it
+	LR        float64 // Adam step size of the policy and its value head
+	ClipEps   float64 // PPO's clip range ε of the probability ratio (Schulman et al. 2017, eq. 7)
+	ValueCoef float64 // weight of the value loss beside the policy loss: the trunk is shared
+	Gamma     float64 // discount over tokens; 1, as a continuation is one short episode
+	Lambda    float64 // GAE's λ (Schulman et al. 2016)
+	Beta      float64 // starting KL coefficient β of r − β·log(π/π_ref) (Ziegler et al. eq. 2)
+	KLTarget  float64 // target of the summed KL per continuation in nats for adaptive β; 0 keeps β fixed
+	KLRate    float64 // K_β, how fast β adapts toward KLTarget (Ziegler et al. §2.2: 0.1)
+	GradClip  float64 // global gradient-norm clip; 0 turns it off
+	Seed      uint64  // seed of prompts, samples and minibatch order
+}
+
+// Defaults are those of Ziegler et al. 2019 and TRL's PPO for GPT-2 scaled to a small model:
+// 4 epochs, ε 0.2, value coefficient 0.1, γ 1, λ 0.95, β starting at 0.2 and adapting toward
+// 6 nats, with a step size suited to a model of 10⁵ parameters rather than 10⁸.
+func Defaults() Config {
+	return Config{
+		Batch: 64, Length: 12, Epochs: 4, Minibatch: 16, LR: 3e-5, ClipEps: 0.2, ValueCoef: 0.1,
+		Gamma: 1, Lambda: 0.95, Beta: 0.2, KLTarget: 6, KLRate: 0.1, GradClip: 1, Seed: 1,
+	}
+}
+
+// Validate reports a setting out of range.
+func (c Config) Validate() error {
+	switch {
+	case c.Batch < 1 || c.Length < 1 || c.Epochs < 1 || c.Minibatch < 1:
+		return fmt.Errorf("lmppo: batch %d, length %d, epochs %d and minibatch %d must be positive", c.Batch, c.Length, c.Epochs, c.Minibatch)
+	case !(c.LR > 0):
+		return fmt.Errorf("lmppo: step size %v is not positive", c.LR)
+	case !(c.ClipEps > 0):
+		return fmt.Errorf("lmppo: clip range %v is not positive", c.ClipEps)
+	case !(c.ValueCoef >= 0) || !(c.Gamma >= 0 && c.Gamma <= 1) || !(c.Lambda >= 0 && c.Lambda <= 1):
+		return fmt.Errorf("lmppo: value coefficient %v, γ %v or λ %v out of range", c.ValueCoef, c.Gamma, c.Lambda)
+	case !(c.Beta >= 0) || !(c.KLTarget >= 0) || !(c.KLRate >= 0) || !(c.GradClip >= 0):
+		return fmt.Errorf("lmppo: β %v, KL target %v, KL rate %v and gradient clip %v must not be negative", c.Beta, c.KLTarget, c.KLRate, c.GradClip)
+	}
+	return nil
+}

@@ -1,0 +1,326 @@
+package lmppo
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/prefer-rlhf/prefer/core/lm"
+	"github.com/prefer-rlhf/prefer/core/nn"
+	"github.com/prefer-rlhf/prefer/core/ppo"
+)
+
+// Reward scores a continuation cont of prompt, as a reward model does: once, at its end.
+type Reward func(prompt, cont []int) float64
+
+// Trainer fine-tunes a copy of a reference model. Policy is the copy; Head is its value head,
+// Dim weights and a bias on the final hidden state.
+type Trainer struct {
+	Policy *lm.Model
+	Head   []float64
+	KL     ppo.KLController
+
+	cfg     Config
+	ref     *lm.Model
+	reward  Reward
+	prompts [][]int
+	rng     *rand.Rand
+	sampler *lm.Sampler
+
+	// The reward model's mean and standard deviation on the reference's continuations, by
+	// which scores are whitened (Ziegler et al. 2019, §2.2: the reward model is normalised to
+	// mean 0 and variance 1 on samples of the reference).
+	scoreMean, scoreStd float64
+
+	adamP, adamH *nn.Adam
+	grad         []float64 // trunk then head
+	ws, wsRef    lm.Workspace
+}
+
+// Stats describe one Step.
+type Stats struct {
+	Score      float64 // mean reward of the rollout's continuations, before whitening
+	KL         float64 // mean over continuations of Σ_t log π(a_t|s_t) − log π_ref(a_t|s_t), nats
+	Beta       float64 // β the rollout's rewards were penalised with
+	PolicyLoss float64 // mean clipped surrogate loss over the updates
+	ValueLoss  float64 // mean squared value error over the updates (halved)
+	ClipFrac   float64 // share of token updates whose ratio was outside [1−ε, 1+ε]
+	// StartRatio is the largest |π/π_old − 1| of the first minibatch, before any step: 0
+	// exactly, since the rollout's log-probabilities and the update's come from the same
+	// computation on the same parameters.
+	StartRatio float64
+}
+
+// New returns a Trainer whose policy starts as a copy of ref, continuing prompts (all of one
+// length) for cfg.Length tokens. It samples one rollout of the reference to whiten rewards.
+func New(cfg Config, ref *lm.Model, prompts [][]int, reward Reward) (*Trainer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if len(prompts) == 0 || len(prompts[0]) == 0 {
+		return nil, errors.New("lmppo: no prompts")
+	}
+	p := len(prompts[0])
+	for i, q := range prompts {
+		if len(q) != p {
+			return nil, fmt.Errorf("lmppo: prompt %d has %d tokens, prompt 0 has %d", i, len(q), p)
+		}
+	}
+	if p+cfg.Length > ref.Config.Ctx {
+		return nil, fmt.Errorf("lmppo: prompt %d + %d tokens exceed the context of %d", p, cfg.Length, ref.Config.Ctx)
+	}
+	pol := ref.Clone()
+	d := pol.Config.Dim
+	t := &Trainer{
+		Policy: pol, Head: make([]float64, d+1),
+		KL:  ppo.KLController{Beta: cfg.Beta, Target: cfg.KLTarget, Rate: cfg.KLRate},
+		cfg: cfg, ref: ref, reward: reward, prompts: prompts,
+		rng:     rand.New(rand.NewPCG(cfg.Seed, 0x6c6d70706f)),
+		sampler: pol.NewSampler(cfg.Batch),
+		adamP:   nn.NewAdam(len(pol.Params), cfg.LR),
+		adamH:   nn.NewAdam(d+1, cfg.LR),
+		grad:    make([]float64, len(pol.Params)+d+1),
+	}
+	if err := t.whiten(t.sampler); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// Rewhiten sets the reward's whitening again from a rollout of the reference: for a reward
+// that has changed, such as a reward model refitted on new labels.
+func (t *Trainer) Rewhiten() error { return t.whiten(t.ref.NewSampler(t.cfg.Batch)) }
+
+// whiten sets the mean and standard deviation of the reward on a rollout of s, a sampler of the
+// reference.
+func (t *Trainer) whiten(s *lm.Sampler) error {
+	r, err := t.rollout(s)
+	if err != nil {
+		return err
+	}
+	t.scoreMean, t.scoreStd = meanStd(r.scores)
+	t.scoreStd = max(t.scoreStd, 1e-8)
+	return nil
+}
+
+// rollout is a batch of continuations sampled from the policy.
+type rollout struct {
+	seqs   []int     // Batch × (P+Length): prompt then continuation
+	scores []float64 // reward of each continuation
+}
+
+// rollout samples one continuation of each of Batch prompts drawn uniformly from s at
+// temperature 1 (the softmax the policy scores), and scores them.
+func (t *Trainer) rollout(s *lm.Sampler) (rollout, error) {
+	nb, L, P := t.cfg.Batch, t.cfg.Length, len(t.prompts[0])
+	prompts := make([]int, 0, nb*P)
+	for range nb {
+		prompts = append(prompts, t.prompts[t.rng.IntN(len(t.prompts))]...)
+	}
+	toks, _, err := s.Generate(t.rng, prompts, L, 1)
+	if err != nil {
+		return rollout{}, err
+	}
+	r := rollout{seqs: make([]int, 0, nb*(P+L)), scores: make([]float64, nb)}
+	for i := range nb {
+		r.seqs = append(append(r.seqs, prompts[i*P:(i+1)*P]...), toks[i*L:(i+1)*L]...)
+		r.scores[i] = t.reward(prompts[i*P:(i+1)*P], toks[i*L:(i+1)*L])
+	}
+	return r, nil
+}
+
+// Step runs one PPO iteration: a rollout, its per-token rewards and advantages, Epochs passes
+// of minibatch updates, and an update of β.
+func (t *Trainer) Step() (Stats, error) {
+	c := t.cfg
+	nb, L, P := c.Batch, c.Length, len(t.prompts[0])
+	T := P + L
+	n := nb * L // token decisions in the rollout
+
+	// 1. Rollout: continuations from the current policy, their log-probabilities under it and
+	// under the reference, and the value of each state, all from one forward pass each.
+	r, err := t.rollout(t.sampler)
+	if err != nil {
+		return Stats{}, err
+	}
+	oldLogp, refLogp, values := make([]float64, n), make([]float64, n), make([]float64, n)
+	if err := t.scoreTokens(t.Policy, &t.ws, r.seqs, nb, T, P, oldLogp, values); err != nil {
+		return Stats{}, err
+	}
+	if err := t.scoreTokens(t.ref, &t.wsRef, r.seqs, nb, T, P, refLogp, nil); err != nil {
+		return Stats{}, err
+	}
+
+	// 2. Rewards (Ziegler et al. 2019, eq. 2): −β·(log π − log π_ref) at every token, plus the
+	// whitened score at the last. Layout [t][e], as ppo.GAE reads it.
+	st := Stats{Beta: t.KL.Beta}
+	rewards, vals, done := make([]float64, n), make([]float64, n), make([]bool, n)
+	for i := range nb {
+		st.Score += r.scores[i] / float64(nb)
+		for j := range L {
+			k := i*L + j
+			kl := oldLogp[k] - refLogp[k]
+			st.KL += kl / float64(nb)
+			rewards[j*nb+i] = -t.KL.Beta * kl
+			vals[j*nb+i] = values[k]
+		}
+		rewards[(L-1)*nb+i] += (r.scores[i] - t.scoreMean) / t.scoreStd
+		done[(L-1)*nb+i] = true
+	}
+
+	// 3. Advantages by GAE over tokens, then whitened over the batch.
+	advT, retT := make([]float64, n), make([]float64, n)
+	ppo.GAE(rewards, vals, done, make([]float64, nb), L, nb, c.Gamma, c.Lambda, advT, retT)
+	adv, ret := make([]float64, n), make([]float64, n)
+	for i := range nb {
+		for j := range L {
+			adv[i*L+j], ret[i*L+j] = advT[j*nb+i], retT[j*nb+i]
+		}
+	}
+	m, s := meanStd(adv)
+	for k := range adv {
+		adv[k] = (adv[k] - m) / max(s, 1e-8)
+	}
+
+	// 4. PPO: Epochs passes over the rollout in random minibatches of whole continuations.
+	updates, tokens := 0, 0
+	first := true
+	for range c.Epochs {
+		order := t.rng.Perm(nb)
+		for b := 0; b < nb; b += c.Minibatch {
+			idx := order[b:min(b+c.Minibatch, nb)]
+			u := t.update(r.seqs, idx, T, P, oldLogp, adv, ret, first)
+			if first {
+				st.StartRatio = u.startRatio
+				first = false
+			}
+			st.PolicyLoss += u.policyLoss
+			st.ValueLoss += u.valueLoss
+			st.ClipFrac += u.clipped
+			updates++
+			tokens += len(idx) * L
+		}
+	}
+	st.PolicyLoss /= float64(updates)
+	st.ValueLoss /= float64(updates)
+	st.ClipFrac /= float64(tokens)
+
+	// 5. β toward the KL target (Ziegler et al. 2019, §2.2).
+	t.KL.Update(st.KL)
+	return st, nil
+}
+
+// scoreTokens runs m on nb sequences of T tokens and writes the log-probability of each of the
+// L = T−P continuation tokens to logp (nb×L) and, if values is non-nil, the value head's
+// estimate of the state before each (nb×L).
+func (t *Trainer) scoreTokens(m *lm.Model, ws *lm.Workspace, seqs []int, nb, T, P int, logp, values []float64) error {
+	all := make([]float64, nb*(T-1))
+	if err := m.LogProbs(ws, seqs, nb, T, 1, all); err != nil {
+		return err
+	}
+	L := T - P
+	for i := range nb {
+		copy(logp[i*L:(i+1)*L], all[i*(T-1)+P-1:(i+1)*(T-1)])
+		if values != nil {
+			for j := range L {
+				values[i*L+j] = t.value(ws.Hidden, i*T+P-1+j)
+			}
+		}
+	}
+	return nil
+}
+
+// value is the head's estimate at row r of hidden states h.
+func (t *Trainer) value(h []float64, r int) float64 {
+	d := len(t.Head) - 1
+	v := t.Head[d]
+	for k, w := range t.Head[:d] {
+		v += w * h[r*d+k]
+	}
+	return v
+}
+
+// update is the result of one minibatch step.
+type update struct {
+	policyLoss, valueLoss, clipped, startRatio float64
+}
+
+// update takes one Adam step on the minibatch idx of the rollout (lossGrad's loss).
+func (t *Trainer) update(seqs, idx []int, T, P int, oldLogp, adv, ret []float64, first bool) update {
+	u := t.lossGrad(seqs, idx, T, P, oldLogp, adv, ret, first)
+	if t.cfg.GradClip > 0 {
+		nn.ClipGradNorm(t.grad, t.cfg.GradClip)
+	}
+	n := len(t.Policy.Params)
+	t.adamP.Step(t.Policy.Params, t.grad[:n])
+	t.adamH.Step(t.Head, t.grad[n:])
+	return u
+}
+
+// lossGrad sets t.grad (trunk, then head) to the gradient of the minibatch idx's loss: the
+// clipped surrogate of Schulman et al. 2017, eq. 7, plus ValueCoef times half the squared
+// error of the value head, both means over the minibatch's tokens. first records the largest
+// |ratio − 1|.
+func (t *Trainer) lossGrad(seqs, idx []int, T, P int, oldLogp, adv, ret []float64, first bool) update {
+	c := t.cfg
+	L, nb, d := T-P, len(idx), t.Policy.Config.Dim
+	mb := make([]int, 0, nb*T)
+	for _, i := range idx {
+		mb = append(mb, seqs[i*T:(i+1)*T]...)
+	}
+	logp := make([]float64, nb*(T-1))
+	if err := t.Policy.LogProbs(&t.ws, mb, nb, T, 1, logp); err != nil {
+		panic(err) // unreachable: the rollout's sequences were checked when sampled
+	}
+	dLogp, dHidden := make([]float64, nb*(T-1)), make([]float64, nb*T*d)
+	clear(t.grad)
+	gh := t.grad[len(t.Policy.Params):]
+	inv := 1 / float64(nb*L)
+	var u update
+	for s, i := range idx {
+		for j := range L {
+			k, q, row := i*L+j, s*(T-1)+P-1+j, s*T+P-1+j
+			ratio := math.Exp(logp[q] - oldLogp[k])
+			if first {
+				u.startRatio = max(u.startRatio, math.Abs(ratio-1))
+			}
+			a := adv[k]
+			pg1, pg2 := -a*ratio, -a*clamp(ratio, 1-c.ClipEps, 1+c.ClipEps)
+			u.policyLoss += max(pg1, pg2) * inv
+			if pg1 >= pg2 {
+				dLogp[q] = -a * ratio * inv // ∂(−A·r)/∂log π = −A·r
+			}
+			if ratio < 1-c.ClipEps || ratio > 1+c.ClipEps {
+				u.clipped++
+			}
+			v := t.value(t.ws.Hidden, row)
+			u.valueLoss += 0.5 * (v - ret[k]) * (v - ret[k]) * inv
+			dv := c.ValueCoef * (v - ret[k]) * inv
+			h := t.ws.Hidden[row*d : (row+1)*d]
+			dh := dHidden[row*d : (row+1)*d]
+			for e, w := range t.Head[:d] {
+				gh[e] += dv * h[e]
+				dh[e] = dv * w
+			}
+			gh[d] += dv
+		}
+	}
+	if err := t.Policy.LogProbsBackward(&t.ws, 1, dLogp, dHidden, t.grad[:len(t.Policy.Params)]); err != nil {
+		panic(err) // unreachable: same shapes as the LogProbs just above
+	}
+	return u
+}
+
+func clamp(x, lo, hi float64) float64 { return max(lo, min(hi, x)) }
+
+func meanStd(xs []float64) (mean, std float64) {
+	for _, x := range xs {
+		mean += x
+	}
+	mean /= float64(len(xs))
+	for _, x := range xs {
+		std += (x - mean) * (x - mean)
+	}
+	return mean, math.Sqrt(std / float64(len(xs)))
+}

@@ -1,0 +1,206 @@
+package lmppo
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/prefer-rlhf/prefer/core/lm"
+)
+
+// tiny is a small reference model and prompts: a 1-layer model of 11 tokens, initialised at
+// random, so its next-token distribution is near uniform.
+func tiny(t *testing.T) (*lm.Model, [][]int) {
+	t.Helper()
+	c := lm.DefaultConfig()
+	c.Vocab, c.Ctx, c.Dim, c.Layers, c.Heads = 11, 12, 16, 1, 2
+	m, err := lm.New(c, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 1))
+	for i := range m.Params {
+		m.Params[i] += rng.NormFloat64() * 0.05 // a reference that is not exactly uniform
+	}
+	return m, [][]int{{1, 2}, {4, 5}, {6, 7}, {8, 9}}
+}
+
+// countThree is the tiny task's reward: how many times token 3 occurs in the continuation.
+func countThree(_, cont []int) float64 {
+	n := 0.0
+	for _, id := range cont {
+		if id == 3 {
+			n++
+		}
+	}
+	return n
+}
+
+func tinyConfig() Config {
+	c := Defaults()
+	c.Batch, c.Length, c.Minibatch, c.LR, c.KLTarget = 32, 6, 8, 3e-3, 0
+	return c
+}
+
+// TestRatioIsOneBeforeTheFirstUpdate: the rollout's log-probabilities and the first
+// minibatch's are the same computation on the same parameters, so π/π_old is exactly 1.
+func TestRatioIsOneBeforeTheFirstUpdate(t *testing.T) {
+	ref, prompts := tiny(t)
+	tr, err := New(tinyConfig(), ref, prompts, countThree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		st, err := tr.Step()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.StartRatio != 0 {
+			t.Fatalf("ratio before the first update differs from 1 by %g", st.StartRatio)
+		}
+		if st.ClipFrac == 0 && st.PolicyLoss == 0 {
+			t.Fatal("no update happened")
+		}
+	}
+}
+
+func run(t *testing.T, c Config, iters int) (first, last Stats, tr *Trainer) {
+	t.Helper()
+	ref, prompts := tiny(t)
+	tr, err := New(c, ref, prompts, countThree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range iters {
+		st, err := tr.Step()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = st
+		}
+		last = st
+	}
+	return first, last, tr
+}
+
+// TestLearnsToCountTokens: the score (count of token 3 in 6 tokens, about 6/11 under the
+// reference) rises severalfold while the KL penalty keeps the policy short of the
+// deterministic "3 3 3 3 3 3", whose KL is about 6·log 11 ≈ 14 nats.
+func TestLearnsToCountTokens(t *testing.T) {
+	c := tinyConfig()
+	c.Beta = 0.7
+	first, last, _ := run(t, c, 25)
+	t.Logf("score %.2f -> %.2f, KL %.2f -> %.2f", first.Score, last.Score, first.KL, last.KL)
+	if last.Score < 1.5 || last.Score < 3*first.Score {
+		t.Errorf("score %.2f -> %.2f: PPO did not learn", first.Score, last.Score)
+	}
+	if last.KL > 6 {
+		t.Errorf("KL %.2f nats: the policy ran away from the reference", last.KL)
+	}
+}
+
+// TestKLPenaltyHoldsToReference: the same run with a large β ends much nearer the reference.
+func TestKLPenaltyHoldsToReference(t *testing.T) {
+	lo, hi := tinyConfig(), tinyConfig()
+	lo.Beta, hi.Beta = 0.05, 2
+	_, a, _ := run(t, lo, 15)
+	_, b, _ := run(t, hi, 15)
+	t.Logf("β %.2f: KL %.2f score %.2f; β %.2f: KL %.2f score %.2f", lo.Beta, a.KL, a.Score, hi.Beta, b.KL, b.Score)
+	if !(b.KL < a.KL/3) {
+		t.Errorf("KL %.2f with β = %v, %.2f with β = %v: the penalty did not hold the policy", b.KL, hi.Beta, a.KL, lo.Beta)
+	}
+}
+
+// TestAdaptiveBetaMovesTowardTarget: with a KL target far below what the reward pulls to, β
+// grows.
+func TestAdaptiveBetaMovesTowardTarget(t *testing.T) {
+	c := tinyConfig()
+	c.Beta, c.KLTarget = 0.05, 0.01
+	_, last, tr := run(t, c, 8)
+	if !(tr.KL.Beta > c.Beta) || last.Beta <= c.Beta {
+		t.Errorf("β %v -> %v with KL %.3f above the target %v", c.Beta, tr.KL.Beta, last.KL, c.KLTarget)
+	}
+}
+
+func TestNewRejects(t *testing.T) {
+	ref, prompts := tiny(t)
+	bad := tinyConfig()
+	bad.Length = 20
+	if _, err := New(bad, ref, prompts, countThree); err == nil {
+		t.Error("a continuation past the context was accepted")
+	}
+	if _, err := New(tinyConfig(), ref, [][]int{{1, 2}, {3}}, countThree); err == nil {
+		t.Error("prompts of different lengths were accepted")
+	}
+	bad = tinyConfig()
+	bad.ClipEps = 0
+	if _, err := New(bad, ref, prompts, countThree); err == nil {
+		t.Error("ε = 0 was accepted")
+	}
+}
+
+// TestLossGradient checks lossGrad's gradient (through the policy's log-probabilities, the
+// value head and the trunk under it) against central differences of its loss, with the policy
+// moved off the rollout's so that ratios differ from 1 but stay inside the clip range.
+func TestLossGradient(t *testing.T) {
+	ref, prompts := tiny(t)
+	c := tinyConfig()
+	c.Batch, c.ClipEps, c.ValueCoef = 4, 10, 0.7
+	tr, err := New(c, ref, prompts, countThree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(9, 9))
+	for i := range tr.Head {
+		tr.Head[i] = rng.NormFloat64() * 0.3
+	}
+	r, err := tr.rollout(tr.sampler)
+	if err != nil {
+		t.Fatal(err)
+	}
+	P, L := len(prompts[0]), c.Length
+	T, n := P+L, c.Batch*L
+	old, vals := make([]float64, n), make([]float64, n)
+	if err := tr.scoreTokens(tr.Policy, &tr.ws, r.seqs, c.Batch, T, P, old, vals); err != nil {
+		t.Fatal(err)
+	}
+	adv, ret := make([]float64, n), make([]float64, n)
+	for k := range adv {
+		adv[k], ret[k] = rng.NormFloat64(), rng.NormFloat64()
+	}
+	for i := range tr.Policy.Params {
+		tr.Policy.Params[i] += rng.NormFloat64() * 0.02
+	}
+	idx := []int{2, 0, 3}
+	loss := func() float64 {
+		u := tr.lossGrad(r.seqs, idx, T, P, old, adv, ret, false)
+		return u.policyLoss + c.ValueCoef*u.valueLoss
+	}
+	loss()
+	grad := append([]float64(nil), tr.grad...)
+	params := append(append([]float64(nil), tr.Policy.Params...), tr.Head...)
+	set := func(i int, v float64) {
+		if i < len(tr.Policy.Params) {
+			tr.Policy.Params[i] = v
+		} else {
+			tr.Head[i-len(tr.Policy.Params)] = v
+		}
+	}
+	const h = 1e-5
+	for k := range 60 {
+		i := rng.IntN(len(params))
+		if k < 17 {
+			i = len(tr.Policy.Params) + k // every head parameter
+		}
+		set(i, params[i]+h)
+		up := loss()
+		set(i, params[i]-h)
+		down := loss()
+		set(i, params[i])
+		num := (up - down) / (2 * h)
+		if d := math.Abs(num - grad[i]); d > 1e-6 && d > 1e-4*(math.Abs(num)+math.Abs(grad[i])) {
+			t.Errorf("parameter %d: gradient %.8g, central difference %.8g", i, grad[i], num)
+		}
+	}
+}

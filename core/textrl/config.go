@@ -1,0 +1,90 @@
+// Package textrl is the text experiment of issue 12: a synthetic rater labels pairs of the
+// reference language model's continuations from a gold score it alone sees, and the model is
+// then tuned toward the labels by one of three methods, each measured on held-out prompts:
+//
+//   - ppo: fit the text reward model (core/text's Bradley-Terry ensemble) and run token-level
+//     PPO against it with a KL penalty to the reference (core/lmppo; Ziegler et al. 2019);
+//   - dpo: Direct Preference Optimisation on the same comparisons (core/dpo; Rafailov et al.
+//     2023), no reward model in the loop;
+//   - bon: best-of-n under the reward model, no training (core/bestofn; Stiennon et al. 2020).
+//
+// It is pure Go: the caller supplies the world (corpus, tokenizer, gold score) and the model.
+package textrl
+
+import (
+	"fmt"
+
+	"github.com/prefer-rlhf/prefer/core/dpo"
+	"github.com/prefer-rlhf/prefer/core/lmppo"
+	"github.com/prefer-rlhf/prefer/core/oracle"
+	"github.com/prefer-rlhf/prefer/core/text"
+)
+
+// The methods.
+const (
+	PPO = "ppo"
+	DPO = "dpo"
+	BoN = "bon"
+)
+
+// Config holds the experiment's settings. Start from Defaults.
+type Config struct {
+	Method string       // ppo, dpo or bon
+	Labels int          // comparisons asked of the synthetic rater, each of two continuations of one prompt
+	Seed   uint64       // seed of everything: labels, fits, training, measurement
+	Rater  oracle.Rater // the synthetic rater: error rate (--noise), temperature, ties
+
+	PPO    lmppo.Config // PPO's settings; its Length is the task's
+	Iters  int          // PPO iterations (rollouts)
+	Rounds int          // PPO's labelling rounds: the labels are split evenly; round k > 0 labels the policy's samples after k·Iters/Rounds iterations and refits the reward model
+
+	DPO       dpo.Config // DPO's β and batch
+	DPOEpochs int        // passes over the comparisons
+	DPOLR     float64    // Adam step size of DPO
+
+	N int // best-of-n's n
+
+	Features text.Features // the reward model's hashed features: 1024 buckets, as 256 (the browser's) collide too often on a 512-token vocabulary
+
+	EvalPerPrompt int // continuations sampled per held-out prompt to measure a policy
+	Samples       int // prompts quoted in the report with continuations before and after
+}
+
+// Defaults returns the settings of `prefer experiment` on a text task.
+func Defaults() Config {
+	p := lmppo.Defaults()
+	d := dpo.Defaults()
+	return Config{
+		Method: PPO, Labels: 1000, Seed: 1,
+		PPO: p, Iters: 300, Rounds: 1,
+		DPO: d, DPOEpochs: 3, DPOLR: 3e-4,
+		N:             16,
+		Features:      text.Features{Dim: 1024},
+		EvalPerPrompt: 8, Samples: 5,
+	}
+}
+
+// Validate reports a setting out of range.
+func (c Config) Validate() error {
+	switch c.Method {
+	case PPO, DPO, BoN:
+	default:
+		return fmt.Errorf("textrl: method %q is not ppo, dpo or bon", c.Method)
+	}
+	switch {
+	case c.Labels < 2:
+		return fmt.Errorf("textrl: %d labels, want at least 2", c.Labels)
+	case c.Iters < 0 || c.Rounds < 1 || c.DPOEpochs < 1 || !(c.DPOLR > 0):
+		return fmt.Errorf("textrl: iterations %d, DPO epochs %d, DPO step size %v out of range", c.Iters, c.DPOEpochs, c.DPOLR)
+	case c.Features.Dim < 1:
+		return fmt.Errorf("textrl: %d feature buckets", c.Features.Dim)
+	case c.N < 1:
+		return fmt.Errorf("textrl: best-of-n needs n >= 1, got %d", c.N)
+	case c.EvalPerPrompt < 1 || c.Samples < 0:
+		return fmt.Errorf("textrl: %d continuations per prompt, %d samples", c.EvalPerPrompt, c.Samples)
+	}
+	if err := c.Rater.Validate(); err != nil {
+		return err
+	}
+	return c.PPO.Validate()
+}

@@ -1,0 +1,313 @@
+package textrl
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/prefer-rlhf/prefer/core/bestofn"
+	"github.com/prefer-rlhf/prefer/core/dpo"
+	"github.com/prefer-rlhf/prefer/core/lm"
+	"github.com/prefer-rlhf/prefer/core/lmppo"
+	"github.com/prefer-rlhf/prefer/core/nn"
+	"github.com/prefer-rlhf/prefer/core/reward"
+	"github.com/prefer-rlhf/prefer/core/text"
+)
+
+// Report is an experiment's outcome, under issue 12's report keys.
+type Report struct {
+	Env      string  `json:"env"`
+	Method   string  `json:"method"`
+	Seed     uint64  `json:"seed"`
+	Noise    float64 `json:"noise"`
+	Beta     float64 `json:"beta"`      // PPO's starting β, or DPO's β
+	KLTarget float64 `json:"kl_target"` // PPO's KL target (0: β fixed)
+	N        int     `json:"n"`         // best-of-n's n
+
+	LabelsUsed             int      `json:"labels_used"`
+	RewardModelValAccuracy *float64 `json:"reward_model_val_accuracy"` // nil when no validation label was strict
+
+	GoldBefore           float64 `json:"gold_before"`
+	GoldAfter            float64 `json:"gold_after"`
+	PositiveShareBefore  float64 `json:"positive_share_before"`
+	PositiveShareAfter   float64 `json:"positive_share_after"`
+	FreeOfEBefore        float64 `json:"free_of_e_before"`
+	FreeOfEAfter         float64 `json:"free_of_e_after"`
+	RewardBefore         float64 `json:"reward_before"` // mean reward-model score of the continuations
+	RewardAfter          float64 `json:"reward_after"`
+	KL                   float64 `json:"kl"` // nats per continuation
+	HeldOutNLLBefore     float64 `json:"heldout_nll_before"`
+	HeldOutNLLAfter      float64 `json:"heldout_nll_after"`
+	Distinct2Before      float64 `json:"distinct_2_before"`
+	Distinct2After       float64 `json:"distinct_2_after"`
+	ValidWordShareBefore float64 `json:"valid_word_share_before"`
+	ValidWordShareAfter  float64 `json:"valid_word_share_after"`
+
+	Samples     []Sample `json:"samples"`
+	Curve       []Point  `json:"curve,omitempty"` // PPO's iterations
+	WallSeconds float64  `json:"wall_seconds"`
+}
+
+// Sample is a held-out prompt with a continuation of the reference and one of the tuned policy.
+type Sample struct {
+	Prompt string `json:"prompt"`
+	Before string `json:"before"`
+	After  string `json:"after"`
+}
+
+// Point is one PPO iteration: the means over its rollout.
+type Point struct {
+	Iter   int     `json:"iter"`
+	Reward float64 `json:"reward"` // reward-model score
+	Gold   float64 `json:"gold"`
+	KL     float64 `json:"kl"`
+	Beta   float64 `json:"beta"`
+}
+
+// Run runs the experiment on task t of world w from the reference model ref (which it does not
+// change), logging progress lines to log (if non-nil).
+func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)) (*Report, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = func(string) {}
+	}
+	if ref.Config.Vocab != w.Tok.VocabSize() {
+		return nil, fmt.Errorf("textrl: the model has %d tokens, the tokenizer %d", ref.Config.Vocab, w.Tok.VocabSize())
+	}
+	start := time.Now()
+	rng := rand.New(rand.NewPCG(cfg.Seed, 0x7465787472))
+	L := t.Length
+	gold := func(s string) float64 { return w.Score(t, s) }
+
+	// Held-out prompts (every fourth) measure; the rest are labelled and trained on.
+	var train, eval [][]int
+	for i, p := range w.Prompts {
+		if i%4 == 0 {
+			eval = append(eval, p)
+		} else {
+			train = append(train, p)
+		}
+	}
+	if len(train) == 0 || len(eval) == 0 {
+		return nil, errors.New("textrl: too few prompts for a held-out split")
+	}
+
+	// 1. Labels: two continuations of one prompt per query, sampled from m, rated on the gold
+	// score (text.Rate). The first round's come from the reference; PPO's later rounds from
+	// its policy, so that the reward model learns where the policy goes (Ziegler et al. 2019,
+	// §2: online data collection).
+	feat := cfg.Features
+	data := &reward.Dataset{}
+	var pairs []dpo.Pair
+	label := func(m *lm.Model, n int) error {
+		qp := make([][]int, 0, 2*n)
+		for range n {
+			p := train[rng.IntN(len(train))]
+			qp = append(qp, p, p)
+		}
+		qc, err := sample(m, rng, qp, L)
+		if err != nil {
+			return err
+		}
+		for k := range n {
+			p, a, b := qp[2*k], qc[2*k], qc[2*k+1]
+			c := text.Rate(rng, cfg.Rater, gold, w.Tok.Decode(a), w.Tok.Decode(b))
+			if data.AddChoice(feat.Segment(p, a), feat.Segment(p, b), c) {
+				mu, _ := c.Mu()
+				pairs = append(pairs, dpo.Pair{Prompt: p, Left: a, Right: b, Mu: mu})
+			}
+		}
+		return nil
+	}
+	rounds := 1
+	if cfg.Method == PPO {
+		rounds = min(cfg.Rounds, cfg.Labels/2, max(cfg.Iters, 1))
+	}
+	if err := label(ref, cfg.Labels/rounds); err != nil {
+		return nil, err
+	}
+	labelled := cfg.Labels / rounds
+
+	// 2. The reward model: the text Bradley-Terry ensemble on the labels.
+	var rm *reward.Model
+	var fit reward.Stats
+	refit := func() error {
+		m, err := reward.New(text.RewardConfig(cfg.Seed), feat.Shape())
+		if err != nil {
+			return err
+		}
+		if fit, err = m.Fit(data); err != nil {
+			return err
+		}
+		rm = m
+		log(fmt.Sprintf("%d labels (%d strict or tied), reward model: %d train, %d val, val accuracy %.3f",
+			data.Len(), len(pairs), fit.Train, fit.Val, fit.ValAccuracy))
+		return nil
+	}
+	if err := refit(); err != nil {
+		return nil, err
+	}
+	rep := &Report{Env: t.Name, Method: cfg.Method, Seed: cfg.Seed, Noise: cfg.Rater.ErrorRate, N: cfg.N}
+	score := func(p, c []int) float64 { return rm.Return(feat.Segment(p, c)) }
+
+	// 3. The reference, measured on held-out prompts.
+	ep := make([][]int, 0, len(eval)*cfg.EvalPerPrompt)
+	for _, p := range eval {
+		for range cfg.EvalPerPrompt {
+			ep = append(ep, p)
+		}
+	}
+	// Measurement draws from its own stream, so every method and label budget of a seed is
+	// measured on the same reference samples.
+	mrng := rand.New(rand.NewPCG(cfg.Seed, 0x6d656173757265))
+	before, err := sample(ref, mrng, ep, L)
+	if err != nil {
+		return nil, err
+	}
+	held := w.Tok.Encode(strings.Join(w.HeldOut, "\n") + "\n")
+	nllBefore, err := lm.HeldOutLoss(ref, held)
+	if err != nil {
+		return nil, err
+	}
+
+	// 4. Tuning.
+	var policy *lm.Model
+	var after [][]int
+	switch cfg.Method {
+	case PPO:
+		pc := cfg.PPO
+		pc.Length, pc.Seed = L, cfg.Seed
+		rep.Beta, rep.KLTarget = pc.Beta, pc.KLTarget
+		var goldSum float64
+		tr, err := lmppo.New(pc, ref, train, func(p, c []int) float64 {
+			goldSum += gold(w.Tok.Decode(c))
+			return score(p, c)
+		})
+		if err != nil {
+			return nil, err
+		}
+		for i := range cfg.Iters {
+			if r := i * rounds / cfg.Iters; i > 0 && r > (i-1)*rounds/cfg.Iters {
+				n := cfg.Labels/rounds + min(1, r/(rounds-1))*(cfg.Labels%rounds) // the last round takes the remainder
+				if err := label(tr.Policy, n); err != nil {
+					return nil, err
+				}
+				labelled += n
+				if err := refit(); err != nil {
+					return nil, err
+				}
+				if err := tr.Rewhiten(); err != nil {
+					return nil, err
+				}
+			}
+			goldSum = 0
+			st, err := tr.Step()
+			if err != nil {
+				return nil, err
+			}
+			pt := Point{Iter: i + 1, Reward: st.Score, Gold: goldSum / float64(pc.Batch), KL: st.KL, Beta: st.Beta}
+			rep.Curve = append(rep.Curve, pt)
+			if (i+1)%10 == 0 || i+1 == cfg.Iters {
+				log(fmt.Sprintf("ppo %3d/%d  reward %6.3f  gold %6.3f  kl %5.2f  beta %.3f  clip %.3f  %4.0fs",
+					i+1, cfg.Iters, pt.Reward, pt.Gold, pt.KL, pt.Beta, st.ClipFrac, time.Since(start).Seconds()))
+			}
+		}
+		policy = tr.Policy
+	case DPO:
+		if len(pairs) == 0 {
+			return nil, errors.New("textrl: no labelled pair to train DPO on")
+		}
+		dc := cfg.DPO
+		dc.Seed = cfg.Seed
+		rep.Beta = dc.Beta
+		policy = ref.Clone()
+		dm := &dpoModel{m: policy, grad: make([]float64, len(policy.Params))}
+		tr, err := dpo.New(dc, dm, &dpoModel{m: ref}, pairs)
+		if err != nil {
+			return nil, err
+		}
+		opt := nn.NewAdam(len(policy.Params), cfg.DPOLR)
+		for e := range cfg.DPOEpochs {
+			st := tr.Epoch(func() {
+				nn.ClipGradNorm(dm.grad, 1)
+				opt.Step(policy.Params, dm.grad)
+				clear(dm.grad)
+			})
+			log(fmt.Sprintf("dpo epoch %d/%d  loss %.4f  accuracy %.3f  margin %.3f  %4.0fs",
+				e+1, cfg.DPOEpochs, st.Loss, st.Accuracy, st.Margin, time.Since(start).Seconds()))
+		}
+	case BoN:
+		rep.KL = bestofn.KL(cfg.N)
+		many := make([][]int, 0, len(ep)*cfg.N)
+		for _, p := range ep {
+			for range cfg.N {
+				many = append(many, p)
+			}
+		}
+		cands, err := sample(ref, mrng, many, L)
+		if err != nil {
+			return nil, err
+		}
+		for i, p := range ep {
+			k := 0
+			best, _ := bestofn.Best(cfg.N, func() []int { k++; return cands[i*cfg.N+k-1] }, func(c []int) float64 { return score(p, c) })
+			after = append(after, best)
+		}
+	}
+
+	rep.LabelsUsed = labelled
+	if !math.IsNaN(fit.ValAccuracy) {
+		a := fit.ValAccuracy
+		rep.RewardModelValAccuracy = &a
+	}
+
+	// 5. The tuned policy, measured on the same held-out prompts.
+	rep.HeldOutNLLBefore, rep.HeldOutNLLAfter = nllBefore, nllBefore
+	if policy != nil {
+		if after, err = sample(policy, mrng, ep, L); err != nil {
+			return nil, err
+		}
+		lp, err := logProbs(policy, ep, after)
+		if err != nil {
+			return nil, err
+		}
+		lr, err := logProbs(ref, ep, after)
+		if err != nil {
+			return nil, err
+		}
+		for i := range lp {
+			rep.KL += (lp[i] - lr[i]) / float64(len(lp))
+		}
+		if rep.HeldOutNLLAfter, err = lm.HeldOutLoss(policy, held); err != nil {
+			return nil, err
+		}
+	}
+	measure := func(conts [][]int) (text.Measures, float64) {
+		s := make([]string, len(conts))
+		r := 0.0
+		for i, c := range conts {
+			s[i] = w.Tok.Decode(c)
+			r += score(ep[i], c) / float64(len(conts))
+		}
+		return w.Measure(t, s), r
+	}
+	mb, rb := measure(before)
+	ma, ra := measure(after)
+	rep.GoldBefore, rep.GoldAfter = mb.Gold, ma.Gold
+	rep.PositiveShareBefore, rep.PositiveShareAfter = mb.PositiveShare, ma.PositiveShare
+	rep.FreeOfEBefore, rep.FreeOfEAfter = mb.FreeOfE, ma.FreeOfE
+	rep.Distinct2Before, rep.Distinct2After = mb.Distinct2, ma.Distinct2
+	rep.ValidWordShareBefore, rep.ValidWordShareAfter = mb.ValidWordShare, ma.ValidWordShare
+	rep.RewardBefore, rep.RewardAfter = rb, ra
+	for i := range min(cfg.Samples, len(eval)) {
+		k := i * cfg.EvalPerPrompt
+		rep.Samples = append(rep.Samples, Sample{Prompt: w.Tok.Decode(ep[k]), Before: w.Tok.Decode(before[k]), After: w.Tok.Decode(after[k])})
+	}
+	rep.WallSeconds = time.Since(start).Seconds()
+	return rep, nil
+}

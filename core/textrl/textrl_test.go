@@ -1,0 +1,174 @@
+package textrl
+
+import (
+	"encoding/json"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/prefer-rlhf/prefer/core/bestofn"
+	"github.com/prefer-rlhf/prefer/core/lm"
+	"github.com/prefer-rlhf/prefer/core/text"
+)
+
+// world is a tiny text world: reviews from a small grammar, half praising and half panning,
+// a gold score counting praise words minus blame words, and a small model pretrained on them,
+// built once for all the tests (Run does not change the model: TestPPORaisesGold checks it).
+func world(t *testing.T) (*text.World, *lm.Model) {
+	t.Helper()
+	tiny.once.Do(func() { tiny.w, tiny.m, tiny.err = newWorld() })
+	if tiny.err != nil {
+		t.Fatal(tiny.err)
+	}
+	return tiny.w, tiny.m
+}
+
+var tiny struct {
+	once sync.Once
+	w    *text.World
+	m    *lm.Model
+	err  error
+}
+
+func newWorld() (*text.World, *lm.Model, error) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	subj := []string{"The film", "This phone", "The food", "Our waiter", "The plot", "This place"}
+	pos := []string{"great", "good", "lovely"}
+	neg := []string{"bad", "awful", "boring"}
+	var b strings.Builder
+	for range 1500 {
+		adj := pos
+		if rng.IntN(2) == 0 {
+			adj = neg
+		}
+		b.WriteString(subj[rng.IntN(len(subj))] + " was " + adj[rng.IntN(3)] + " and " + adj[rng.IntN(3)] + ".\n")
+	}
+	corpus := b.String()
+	tok := text.Train([]byte(corpus), 300)
+	sents := text.Sentences([]byte(corpus))
+	gold := func(s string) float64 {
+		g := 0.0
+		for _, w := range text.Words(s) {
+			switch w {
+			case "great", "good", "lovely":
+				g++
+			case "bad", "awful", "boring":
+				g--
+			}
+		}
+		return g
+	}
+	prompts := text.Prompts(tok, sents[1200:], 2)
+	w := &text.World{Tok: tok, Prompts: prompts, Sentiment: gold, Vocab: text.Vocabulary(sents), Train: sents[:1200], HeldOut: sents[1200:]}
+	c := lm.DefaultConfig()
+	c.Vocab, c.Ctx, c.Dim, c.Layers, c.Heads, c.Batch, c.Warmup = tok.VocabSize(), 16, 24, 1, 2, 16, 20
+	m, err := lm.New(c, 1)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := lm.Pretrain(m, tok.Encode(strings.Join(w.Train, "\n")), 300, 1, nil); err != nil {
+		return nil, nil, err
+	}
+	return w, m, nil
+}
+
+func tinyConfig(method string) Config {
+	c := Defaults()
+	c.Method, c.Labels, c.Iters, c.EvalPerPrompt = method, 300, 30, 16
+	c.PPO.Batch, c.PPO.Minibatch, c.PPO.LR, c.PPO.KLTarget, c.PPO.Beta = 32, 8, 1e-3, 0, 0.05
+	c.Features = text.Features{Dim: 256}
+	c.DPOEpochs, c.DPOLR = 4, 1e-3
+	return c
+}
+
+var task = text.Task{Name: "TextPositive-v0", Length: 4}
+
+// TestPPORaisesGold: the tiny model's continuations of "The film ..." praise and pan equally
+// often; after PPO on a reward model fitted to 300 rated pairs, the held-out gold rises.
+func TestPPORaisesGold(t *testing.T) {
+	w, m := world(t)
+	before := append([]float64(nil), m.Params...)
+	r, err := Run(tinyConfig(PPO), w, task, m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("gold %.3f -> %.3f, positive %.3f -> %.3f, KL %.2f, val accuracy %v, samples %+v",
+		r.GoldBefore, r.GoldAfter, r.PositiveShareBefore, r.PositiveShareAfter, r.KL, *r.RewardModelValAccuracy, r.Samples)
+	if !(r.GoldAfter > r.GoldBefore+0.3) || !(r.PositiveShareAfter > r.PositiveShareBefore+0.15) {
+		t.Errorf("gold %.3f -> %.3f, positive share %.3f -> %.3f: PPO did not learn", r.GoldBefore, r.GoldAfter, r.PositiveShareBefore, r.PositiveShareAfter)
+	}
+	if !(r.KL > 0) || len(r.Curve) != 30 || r.LabelsUsed != 300 {
+		t.Errorf("KL %v, %d curve points, %d labels", r.KL, len(r.Curve), r.LabelsUsed)
+	}
+	for i, v := range m.Params {
+		if v != before[i] {
+			t.Fatal("Run changed the reference model")
+		}
+	}
+}
+
+// TestDPORaisesGold: DPO on the same labels moves the policy toward praise.
+func TestDPORaisesGold(t *testing.T) {
+	w, m := world(t)
+	r, err := Run(tinyConfig(DPO), w, task, m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("gold %.3f -> %.3f, KL %.2f, NLL %.3f -> %.3f", r.GoldBefore, r.GoldAfter, r.KL, r.HeldOutNLLBefore, r.HeldOutNLLAfter)
+	if !(r.GoldAfter > r.GoldBefore+0.2) || !(r.KL > 0) {
+		t.Errorf("gold %.3f -> %.3f at KL %.2f: DPO did not learn", r.GoldBefore, r.GoldAfter, r.KL)
+	}
+}
+
+// TestBestOfNReport: best-of-n trains nothing, so the held-out NLL is unchanged and its KL is
+// the closed form; picking by the reward model raises the gold score.
+func TestBestOfNReport(t *testing.T) {
+	w, m := world(t)
+	c := tinyConfig(BoN)
+	c.N = 8
+	r, err := Run(c, w, task, m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.KL != bestofn.KL(8) || r.HeldOutNLLAfter != r.HeldOutNLLBefore {
+		t.Errorf("KL %v (want %v), NLL %v -> %v", r.KL, bestofn.KL(8), r.HeldOutNLLBefore, r.HeldOutNLLAfter)
+	}
+	if !(r.GoldAfter > r.GoldBefore+0.2) {
+		t.Errorf("gold %.3f -> %.3f: best-of-8 picked no better", r.GoldBefore, r.GoldAfter)
+	}
+	j, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys map[string]any
+	json.Unmarshal(j, &keys)
+	for _, k := range []string{"gold_before", "gold_after", "positive_share_before", "positive_share_after", "kl", "labels_used",
+		"reward_model_val_accuracy", "heldout_nll_before", "heldout_nll_after", "distinct_2_before", "distinct_2_after",
+		"valid_word_share_before", "valid_word_share_after", "samples", "wall_seconds"} {
+		if _, ok := keys[k]; !ok {
+			t.Errorf("report has no %q", k)
+		}
+	}
+	if math.IsNaN(r.Distinct2After) || len(r.Samples) == 0 || r.Samples[0].Prompt == "" {
+		t.Errorf("distinct-2 %v, samples %+v", r.Distinct2After, r.Samples)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	for _, f := range []func(*Config){
+		func(c *Config) { c.Method = "reinforce" },
+		func(c *Config) { c.Labels = 1 },
+		func(c *Config) { c.N = 0 },
+		func(c *Config) { c.Rounds = 0 },
+		func(c *Config) { c.Rater.ErrorRate = 2 },
+		func(c *Config) { c.PPO.ClipEps = 0 },
+	} {
+		c := Defaults()
+		f(&c)
+		if c.Validate() == nil {
+			t.Errorf("%+v was accepted", c)
+		}
+	}
+}

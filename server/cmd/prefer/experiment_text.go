@@ -1,0 +1,148 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+
+	"github.com/prefer-rlhf/prefer/core/text"
+	"github.com/prefer-rlhf/prefer/core/textrl"
+	"github.com/prefer-rlhf/prefer/server/corpus"
+	"github.com/prefer-rlhf/prefer/server/langmodel"
+)
+
+// isTextEnv reports whether args name a text task with --env, which `prefer experiment` hands
+// to runTextExperiment.
+func isTextEnv(args []string) bool {
+	for i, a := range args {
+		for _, p := range []string{"--env=", "-env="} {
+			if len(a) > len(p) && a[:len(p)] == p {
+				_, ok := text.TaskOf(a[len(p):])
+				return ok
+			}
+		}
+		if (a == "--env" || a == "-env") && i+1 < len(args) {
+			_, ok := text.TaskOf(args[i+1])
+			return ok
+		}
+	}
+	return false
+}
+
+// runTextExperiment is `prefer experiment --env TextPositive-v0 ...`: core/textrl on the
+// default corpus and language model (server/langmodel, pretrained on first use).
+func runTextExperiment(args []string, stdout, stderr io.Writer) int {
+	d := textrl.Defaults()
+	fs := flag.NewFlagSet("experiment", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	envName := fs.String("env", "TextPositive-v0", "text task")
+	method := fs.String("method", d.Method, "ppo (reward model + PPO with a KL penalty), dpo or bon (best-of-n under the reward model)")
+	labels := fs.Int("labels", d.Labels, "comparisons asked of the synthetic rater")
+	seed := fs.Uint64("seed", 1, "random seed")
+	noise := fs.Float64("noise", 0, "rater error rate: chance of a random left/right answer, in [0, 1]")
+	temp := fs.Float64("temperature", 0, "rater Boltzmann temperature (0: always the better continuation)")
+	beta := fs.Float64("beta", -1, fmt.Sprintf("PPO's starting KL coefficient (default %g) or DPO's β (default %g)", d.PPO.Beta, d.DPO.Beta))
+	klTarget := fs.Float64("kl-target", d.PPO.KLTarget, "PPO: target KL per continuation in nats that β adapts toward; 0 keeps β fixed")
+	klRate := fs.Float64("kl-rate", d.PPO.KLRate, "PPO: K_β, how fast β adapts toward --kl-target")
+	iters := fs.Int("iters", d.Iters, "PPO iterations")
+	rounds := fs.Int("rounds", d.Rounds, "PPO: labelling rounds; rounds after the first label the policy's samples and refit the reward model")
+	lr := fs.Float64("lr", 0, "step size of PPO or DPO (0: the method's default)")
+	epochs := fs.Int("epochs", d.DPOEpochs, "DPO epochs over the comparisons")
+	n := fs.Int("n", d.N, "best-of-n's n")
+	dim := fs.Int("features", d.Features.Dim, "hash buckets of the reward model's token and bigram features")
+	frontier := fs.Bool("frontier", false, "run ppo, dpo and bon at several KL budgets and draw gold against KL on one chart")
+	out := fs.String("out", "", "report file prefix: writes PREFIX.json and PREFIX.svg (default experiment-ENV-METHOD-SEED)")
+	asJSON := fs.Bool("json", false, "end with the JSON report on stdout")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "prefer experiment: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	task, ok := text.TaskOf(*envName)
+	if !ok {
+		fmt.Fprintf(stderr, "prefer experiment: --env: %q is not a text task\n", *envName)
+		return 2
+	}
+	cfg := d
+	cfg.Method, cfg.Labels, cfg.Seed, cfg.Iters, cfg.Rounds, cfg.N, cfg.DPOEpochs = *method, *labels, *seed, *iters, *rounds, *n, *epochs
+	cfg.Rater.ErrorRate, cfg.Rater.Temperature = *noise, *temp
+	cfg.Features.Dim = *dim
+	cfg.PPO.KLTarget, cfg.PPO.KLRate = *klTarget, *klRate
+	if *beta >= 0 {
+		cfg.PPO.Beta, cfg.DPO.Beta = *beta, *beta
+	}
+	if *lr > 0 {
+		cfg.PPO.LR, cfg.DPOLR = *lr, *lr
+	}
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintf(stderr, "prefer experiment: %v\n", err)
+		return 2
+	}
+	if *out == "" {
+		*out = "experiment-" + *envName + "-" + *method + "-" + strconv.FormatUint(*seed, 10)
+		if *frontier {
+			*out = "frontier-" + *envName + "-" + strconv.FormatUint(*seed, 10)
+		}
+	}
+
+	w := text.Installed()
+	if w == nil {
+		var err error
+		if w, err = corpus.Register(""); err != nil {
+			fmt.Fprintf(stderr, "prefer experiment: %v\n", err)
+			return 1
+		}
+	}
+	ref, tok, err := langmodel.DefaultModel("", stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "prefer experiment: %v\n", err)
+		return 1
+	}
+	if tok.VocabSize() != w.Tok.VocabSize() {
+		fmt.Fprintf(stderr, "prefer experiment: the default model's tokenizer has %d tokens, the corpus's %d\n", tok.VocabSize(), w.Tok.VocabSize())
+		return 1
+	}
+	log := func(s string) { fmt.Fprintln(stderr, s) }
+
+	var result any
+	var svg []byte
+	if *frontier {
+		runs, err := textrl.Sweep(cfg, w, task, ref, log)
+		if err != nil {
+			fmt.Fprintf(stderr, "prefer experiment: %v\n", err)
+			return 1
+		}
+		result, svg = map[string]any{"env": task.Name, "seed": cfg.Seed, "runs": runs}, textrl.Frontier(task.Name, runs).SVG()
+	} else {
+		fmt.Fprintf(stderr, "experiment %s seed %d: %s, %d labels (noise %g)\n", task.Name, cfg.Seed, cfg.Method, cfg.Labels, cfg.Rater.ErrorRate)
+		rep, err := textrl.Run(cfg, w, task, ref, log)
+		if err != nil {
+			fmt.Fprintf(stderr, "prefer experiment: %v\n", err)
+			return 1
+		}
+		fmt.Fprintf(stderr, "positive share %.3f -> %.3f, gold %.3f -> %.3f, KL %.2f nats, held-out NLL %.3f -> %.3f, distinct-2 %.3f -> %.3f, valid words %.3f -> %.3f, %.0f s\n",
+			rep.PositiveShareBefore, rep.PositiveShareAfter, rep.GoldBefore, rep.GoldAfter, rep.KL, rep.HeldOutNLLBefore, rep.HeldOutNLLAfter,
+			rep.Distinct2Before, rep.Distinct2After, rep.ValidWordShareBefore, rep.ValidWordShareAfter, rep.WallSeconds)
+		result, svg = rep, rep.Chart().SVG()
+	}
+	report, _ := json.MarshalIndent(result, "", "  ")
+	if err := os.WriteFile(*out+".json", append(report, '\n'), 0o644); err != nil {
+		fmt.Fprintf(stderr, "prefer experiment: %v\n", err)
+		return 1
+	}
+	if err := os.WriteFile(*out+".svg", svg, 0o644); err != nil {
+		fmt.Fprintf(stderr, "prefer experiment: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stderr, "wrote %s.json and %s.svg\n", *out, *out)
+	if *asJSON {
+		b, _ := json.Marshal(result)
+		fmt.Fprintln(stdout, string(b))
+	}
+	return 0
+}
