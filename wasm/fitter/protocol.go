@@ -42,8 +42,9 @@ type In struct {
 	Local  *Local          `json:"local,omitempty"`  // init: the local model saved earlier
 	Clips  []prefs.Clip    `json:"clips,omitempty"`  // score: the clips to score
 	Seq    int             `json:"seq,omitempty"`    // score: echoed in Scores, so the page keeps only the latest answer
-	// Workers is how many workers full fits use (init); 0: one per core
-	// (navigator.hardwareConcurrency), at most one per member.
+	// Workers is how many workers full fits use (init); 0: one per member on a device with
+	// two cores or more (navigator.hardwareConcurrency), up to two per core; at most one per
+	// member.
 	Workers int `json:"workers,omitempty"`
 }
 
