@@ -12,6 +12,7 @@ import (
 	"github.com/prefer-rlhf/prefer/core/merge"
 	"github.com/prefer-rlhf/prefer/core/prefs"
 	"github.com/prefer-rlhf/prefer/core/reward"
+	"github.com/prefer-rlhf/prefer/core/text"
 )
 
 // Config holds the browser's fitting settings. The network's shape comes from the global model
@@ -423,6 +424,10 @@ func (f *Fitter) newModel() (*reward.Model, error) {
 			return m, nil
 		}
 	}
+	f.base = 0
+	if IsText(f.envOK) {
+		return reward.New(f.textConfig(), f.shape)
+	}
 	cfg := reward.Defaults()
 	cfg.Batch, cfg.UpdateSteps, cfg.Parallel, cfg.Seed = f.cfg.Batch, f.cfg.UpdateSteps, false, f.cfg.Seed
 	cfg.NormSample = f.cfg.NormSample
@@ -606,8 +611,12 @@ func (f *Fitter) rawGlobal() json.RawMessage {
 	return b
 }
 
-// segment replays a clip into the transitions the model reads: o_t, a_t, o_{t+1}.
+// segment replays a clip into the transitions the model reads: o_t, a_t, o_{t+1}. A text
+// clip's are its tokens' features (text.go).
 func segment(c *prefs.Clip) (reward.Segment, error) {
+	if IsText(c.Env) {
+		return textSegment(c)
+	}
 	if err := c.Validate(); err != nil {
 		return reward.Segment{}, err
 	}
@@ -620,6 +629,9 @@ func segment(c *prefs.Clip) (reward.Segment, error) {
 
 // shapeOf is the reward model's view of a clip's env.
 func shapeOf(c *prefs.Clip) reward.Shape {
+	if IsText(c.Env) {
+		return text.DefaultFeatures.Shape()
+	}
 	e, err := env.Lookup(c.Env)
 	if err != nil {
 		return reward.Shape{}
