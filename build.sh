@@ -13,6 +13,23 @@ TOOLS="$ROOT/.tools"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
+# wasm_one compiles one browser entry point ($2) with build tags $3 into public/$1.wasm, with its
+# gzip and brotli forms.
+wasm_one() {
+	log "wasm: $1"
+	# Code that runs once per event, render, sync or message is compiled without inlining:
+	# the UI, vugu, the worker's message handling, and the standard library's JSON, fmt,
+	# time and strconv. Inlining there cost 45 KB brotli of the 1.0 MB budget (18 KB in ui,
+	# 27 KB in the rest). The numerical packages the fitter runs (core/nn, core/reward) keep it.
+	GOOS=js GOARCH=wasm go build -trimpath -tags="$3" \
+		-gcflags='github.com/prefer-rlhf/prefer/ui=-l' -gcflags='github.com/vugu/...=-l' \
+		-gcflags='github.com/prefer-rlhf/prefer/wasm/fitter=-l' -gcflags='encoding/json=-l' \
+		-gcflags='fmt=-l' -gcflags='time=-l' -gcflags='strconv=-l' \
+		-ldflags='-s -w' -o "public/$1.wasm" "./$2"
+	gzip -9 -k -f "public/$1.wasm"
+	if command -v brotli >/dev/null; then brotli -f -q 11 -o "public/$1.wasm.br" "public/$1.wasm"; fi
+}
+
 # build_wasm compiles the browser entry points into public/ and copies wasm_exec.js next to them.
 build_wasm() {
 	# Go's loader, without its comment lines and indentation: 0.8 KB less brotli on every first
@@ -23,18 +40,14 @@ build_wasm() {
 		[ -f "$main/main.go" ] || [ -f "$main/main_wasm.go" ] || continue
 		local name
 		name=$(basename "$main")
-		log "wasm: $name"
-		# Code that runs once per event, render, sync or message is compiled without inlining:
-		# the UI, vugu, the worker's message handling, and the standard library's JSON, fmt,
-		# time and strconv. Inlining there cost 45 KB brotli of the 1.0 MB budget (18 KB in ui,
-		# 27 KB in the rest). The numerical packages the fitter runs (core/nn, core/reward) keep it.
-		GOOS=js GOARCH=wasm go build -trimpath \
-			-gcflags='github.com/prefer-rlhf/prefer/ui=-l' -gcflags='github.com/vugu/...=-l' \
-			-gcflags='github.com/prefer-rlhf/prefer/wasm/fitter=-l' -gcflags='encoding/json=-l' \
-			-gcflags='fmt=-l' -gcflags='time=-l' -gcflags='strconv=-l' \
-			-ldflags='-s -w' -o "public/$name.wasm" "./$main"
-		gzip -9 -k -f "public/$name.wasm"
-		if command -v brotli >/dev/null; then brotli -f -q 11 -o "public/$name.wasm.br" "public/$name.wasm"; fi
+		if [ "$name" = app ]; then
+			# The app for clip projects leaves out reading text (tag notext, ui/textswitch.go);
+			# text.wasm is the full app, which text projects switch to.
+			wasm_one app "$main" notext
+			wasm_one text "$main" ""
+		else
+			wasm_one "$name" "$main" ""
+		fi
 	done
 	# version.js names the service worker's cache after this build, so browsers swap in the new
 	# shell (public/sw.js).

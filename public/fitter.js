@@ -1,5 +1,6 @@
 // fitter.js is the Web Worker that fits the rater's local reward model: a second instance of
-// app.wasm, which sees no document and so runs wasm/fitter instead of the page.
+// app.wasm (text.wasm for fitter.js?text, the full build's page and its workers), which sees no
+// document and so runs wasm/fitter instead of the page.
 "use strict";
 importScripts("/wasm_exec.js");
 
@@ -9,11 +10,12 @@ self.onmessage = (e) => self.preferQueue.push(e.data);
 
 (async () => {
   const go = new Go();
+  const url = self.location.search === "?text" ? "/text.wasm" : "/app.wasm";
   let result;
   try {
-    result = await WebAssembly.instantiateStreaming(fetch("/app.wasm"), go.importObject);
+    result = await WebAssembly.instantiateStreaming(fetch(url), go.importObject);
   } catch (e) {
-    const resp = await fetch("/app.wasm");
+    const resp = await fetch(url);
     result = await WebAssembly.instantiate(await resp.arrayBuffer(), go.importObject);
   }
   await go.run(result.instance);

@@ -1,26 +1,34 @@
 // main.js starts the app: it registers the service worker that keeps the app shell for offline
-// use, then runs app.wasm (wasm/app) on the page.
+// use, then runs the app (wasm/app) on the page: app.wasm, or text.wasm (the full build, which
+// also reads text pairs) once the app has switched to it for a text project (ui/textswitch.go).
 "use strict";
 
 if ("serviceWorker" in navigator) {
   navigator.serviceWorker.register("/sw.js").catch((e) => console.warn("prefer: no service worker:", e));
 }
 
-// runWasm instantiates app.wasm with Go's wasm_exec.js and runs its main.
-async function runWasm() {
+// runWasm instantiates a build with Go's wasm_exec.js and runs its main.
+async function runWasm(url) {
   const go = new Go();
   let result;
   try {
-    result = await WebAssembly.instantiateStreaming(fetch("/app.wasm"), go.importObject);
+    result = await WebAssembly.instantiateStreaming(fetch(url), go.importObject);
   } catch (e) {
     // A server or cache that lost the application/wasm content type: compile from bytes.
-    const resp = await fetch("/app.wasm");
+    const resp = await fetch(url);
+    if (!resp.ok) throw new Error(url + ": " + resp.status);
     result = await WebAssembly.instantiate(await resp.arrayBuffer(), go.importObject);
   }
   await go.run(result.instance);
 }
 
-runWasm().catch((e) => {
+let text = false;
+try {
+  text = localStorage.getItem("prefer-app") === "text";
+} catch (e) {}
+// The full build that cannot load (offline before the service worker kept it) falls back to
+// app.wasm, which then says so instead of switching again.
+(text ? runWasm("/text.wasm").catch((e) => (console.warn(e), runWasm("/app.wasm"))) : runWasm("/app.wasm")).catch((e) => {
   console.error(e);
   const el = document.getElementById("app");
   el.textContent = "Prefer could not start: " + e;

@@ -18,11 +18,15 @@ try {
 }
 const CACHE = "prefer-shell-" + (self.preferVersion || "dev");
 const SHELL = ["/", "/app.css", "/main.js", "/fitter.js", "/wasm_exec.js", "/app.wasm"];
+// TEXT is the full build, which only text projects load (ui/textswitch.go): kept when first
+// fetched, and again by every new build on a device that had it.
+const TEXT = "/text.wasm";
 
 self.addEventListener("install", (event) => {
   event.waitUntil(
-    caches.open(CACHE)
-      .then((c) => c.addAll(SHELL.map((u) => new Request(u, { cache: "reload" }))))
+    caches.match(TEXT)
+      .then((had) => caches.open(CACHE).then((c) =>
+        c.addAll((had ? [...SHELL, TEXT] : SHELL).map((u) => new Request(u, { cache: "reload" })))))
       .then(() => self.skipWaiting()),
   );
 });
@@ -43,7 +47,7 @@ self.addEventListener("fetch", (event) => {
   }
   if (req.mode === "navigate" && (url.pathname === "/" || url.pathname === "/join")) {
     event.respondWith(fromCache("/", event, true));
-  } else if (SHELL.includes(url.pathname)) {
+  } else if (SHELL.includes(url.pathname) || url.pathname === TEXT) {
     event.respondWith(fromCache(url.pathname, event, false));
   }
 });

@@ -62,6 +62,7 @@ type Pair struct {
 	prefs.Pair
 	Seq         int64      `json:"seq"` // arrival order, so the queue survives a reload in order
 	left, right clipScenes // filled by prepare; not stored
+	text        *textView  // a text pair decoded (textpair.go); not stored
 }
 
 // App is the whole state of the page. Components read it under the EventEnv's read lock while
@@ -107,6 +108,11 @@ type App struct {
 	// saving counts labels made but not yet in Labels (saveLabel runs after the answer), so
 	// the cap holds for a rater quicker than the device's storage.
 	saving int
+
+	// text is the text project's bundle (textpair.go), nil for a clip project or until it
+	// has arrived; textBusy while it is being fetched.
+	text     *textBundle
+	textBusy bool
 
 	Player *Player
 	// RedTeam is red-team mode's state (redteam.go), nil before it first opens; RedPlayer
@@ -276,8 +282,12 @@ func (a *App) saveLabel(l *Label, pairID string) {
 func (a *App) showCurrent() {
 	for len(a.Queue) > 0 {
 		p := a.Queue[0]
-		err := p.prepare()
+		err := a.prepare(p)
 		if err == nil {
+			break
+		}
+		if err == errNoTokenizer {
+			a.needText() // the pair shows once its project's bundle arrives
 			break
 		}
 		a.Queue = a.Queue[1:]
@@ -286,7 +296,7 @@ func (a *App) showCurrent() {
 	}
 	a.shownAt = a.now()
 	a.Player.Load(a.Current())
-	if len(a.Queue) > 1 && a.Queue[1].left.scenes == nil {
+	if len(a.Queue) > 1 && a.Queue[1].left.scenes == nil && a.Queue[1].text == nil {
 		go a.prepareNext()
 	}
 }
@@ -298,7 +308,7 @@ func (a *App) prepareNext() {
 	defer TraceEnd("prepare next", TraceStart())
 	a.quietly(func() {
 		if len(a.Queue) > 1 {
-			a.Queue[1].prepare() // an error shows when the pair comes on screen
+			a.prepare(a.Queue[1]) // an error shows when the pair comes on screen
 		}
 	})
 }

@@ -31,6 +31,22 @@ type fakeHub struct {
 	joins    []string              // the participant ids of the joins
 	lastWant int                   // want_pairs of the last sync
 	redTeam  []wire.RedTeamRequest // red-team submissions received
+	bundle   *TextBundle           // a text project's bundle; nil: the project has none
+	texts    int                   // text bundle requests
+}
+
+func (h *fakeHub) Text(r *Rater) (*TextBundle, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.texts++
+	switch {
+	case h.offline:
+		return nil, ErrNetwork
+	case h.bundle == nil:
+		return nil, &HubError{Status: 404, Code: "not_found", Message: "not a text project"}
+	}
+	b := *h.bundle
+	return &b, nil
 }
 
 func (h *fakeHub) Join(code, name, participant string) (*Rater, error) {

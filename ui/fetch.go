@@ -74,7 +74,10 @@ func (h *FetchHub) do(method, path, token string, body []byte) ([]byte, error) {
 	if token != "" {
 		headers["Authorization"] = "Bearer " + token
 	}
-	opts := map[string]any{"method": method, "headers": headers, "body": string(body), "cache": "no-store"}
+	opts := map[string]any{"method": method, "headers": headers, "cache": "no-store"}
+	if body != nil {
+		opts["body"] = string(body)
+	}
 	resp, err := await(js.Global().Call("fetch", h.Base+path, opts))
 	if err != nil {
 		return nil, ErrNetwork

@@ -21,6 +21,7 @@ func (a *App) load(joinCode, participant string) {
 		settings      Settings
 		study         Study
 		global, local json.RawMessage
+		bundle        *storedBundle
 		labels        []*Label
 		pairs         []*Pair
 	)
@@ -58,6 +59,13 @@ func (a *App) load(joinCode, participant string) {
 			} else {
 				local = raw
 			}
+		case metaText:
+			var x storedBundle
+			if open(r, &x) != nil {
+				drop(StoreMeta, r.Key)
+				continue
+			}
+			bundle = &x
 		default:
 			drop(StoreMeta, r.Key)
 		}
@@ -81,6 +89,13 @@ func (a *App) load(joinCode, participant string) {
 	}
 	sort.SliceStable(labels, func(i, j int) bool { return labels[i].CreatedAt.Before(labels[j].CreatedAt) })
 	sort.SliceStable(pairs, func(i, j int) bool { return pairs[i].Seq < pairs[j].Seq })
+	var text *textBundle
+	if bundle != nil && rater != nil && bundle.Project == rater.ProjectID {
+		var berr error
+		if text, berr = loadBundle(bundle.Project, bundle.Bundle); berr != nil {
+			drops = append(drops, del(StoreMeta, metaText)) // fetched again when a text pair needs it
+		}
+	}
 	if len(drops) > 0 {
 		if werr := a.store.Write(drops...); werr != nil && err == nil {
 			err = werr
@@ -95,7 +110,7 @@ func (a *App) load(joinCode, participant string) {
 			a.warn(plural(damaged, "damaged or edited record", "damaged or edited records") +
 				" on this device did not check out and were dropped.")
 		}
-		a.Rater, a.Settings, a.Labels = rater, settings, labels
+		a.Rater, a.Settings, a.Labels, a.text = rater, settings, labels, text
 		for _, l := range labels {
 			a.labelled[l.PairID] = true
 		}

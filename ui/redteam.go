@@ -42,6 +42,8 @@ func (a *App) RedTeamBlocked() string {
 		return "Red-team mode is off: it shows your model's r̂, and your teacher has turned model assistance off for this session."
 	case a.Current() == nil:
 		return "Red-team mode starts from a clip you have seen: wait for pairs to arrive."
+	case a.Current().isText():
+		return "Red-team mode edits clips of control tasks, not text."
 	}
 	return ""
 }

@@ -248,6 +248,9 @@ func (a *App) syncOnce() (more bool, err error) {
 		if wasEmpty && len(fresh) > 0 {
 			a.showCurrent()
 		}
+		if a.WaitingText() {
+			a.needText()
+		}
 		if haveModel {
 			a.model = resp.Model
 			a.ModelVer = modelVersion(resp.Model)

@@ -41,7 +41,11 @@ func main() {
 		store = idb
 	}
 	app := ui.NewApp(r.EventEnv(), store, &ui.FetchHub{}, nil, nil)
-	app.SetFitter(ui.NewWorkerFitter(app, "/fitter.js"))
+	worker := "/fitter.js"
+	if ui.ReadsText {
+		worker += "?text" // the workers run this build too
+	}
+	app.SetFitter(ui.NewWorkerFitter(app, worker))
 	app.AfterJoin = func() { js.Global().Get("history").Call("replaceState", nil, "", "/") }
 	if idbErr != nil {
 		app.Warn("This browser cannot store labels (" + idbErr.Error() + "); they last only while the page is open.")

@@ -15,6 +15,12 @@ import (
 	"github.com/prefer-rlhf/prefer/core/text"
 )
 
+// IsText reports whether env names a text task (or a text behaviour's checker).
+func IsText(env string) bool {
+	_, ok := text.TaskOf(env)
+	return ok
+}
+
 // Config holds the browser's fitting settings. The network's shape comes from the global model
 // when there is one (a private update must have its shape), else from reward.Defaults.
 type Config struct {
@@ -630,7 +636,7 @@ func segment(c *prefs.Clip) (reward.Segment, error) {
 // shapeOf is the reward model's view of a clip's env.
 func shapeOf(c *prefs.Clip) reward.Shape {
 	if IsText(c.Env) {
-		return text.DefaultFeatures.Shape()
+		return textShape()
 	}
 	e, err := env.Lookup(c.Env)
 	if err != nil {

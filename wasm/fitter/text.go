@@ -1,8 +1,9 @@
+//go:build !notext
+
 package fitter
 
 import (
 	"errors"
-	"strconv"
 
 	"github.com/prefer-rlhf/prefer/core/prefs"
 	"github.com/prefer-rlhf/prefer/core/reward"
@@ -13,12 +14,9 @@ import (
 // followed by -1 in every continuation slot, its actions one token id each, and the text
 // reward model reads hashed tokens and bigrams of the ids (text.Features), so neither the env
 // (which needs the corpus's world) nor the tokenizer is needed to learn from it.
-
-// IsText reports whether env names a text task (or a text behaviour's checker).
-func IsText(env string) bool {
-	_, ok := text.TaskOf(env)
-	return ok
-}
+//
+// The app's build for clip projects (tag notext) leaves this out (textswitch.go): it never
+// shows a text pair, and the page's full build starts its workers on text.wasm.
 
 // maxToken bounds a token id: far above any tokenizer's vocabulary, so a hostile clip cannot
 // make the hashing overflow or a decoder index far out.
@@ -30,32 +28,25 @@ func TextTokens(c *prefs.Clip) (prompt, cont []int, err error) {
 	if err := c.Validate(); err != nil {
 		return nil, nil, err
 	}
-	tok := func(v float64) (int, bool) {
-		i := int(v)
-		return i, float64(i) == v && i >= 0 && i < maxToken
-	}
-	for i, v := range c.StartState {
+	for _, v := range c.StartState {
 		if v == -1 {
 			break
 		}
-		t, ok := tok(v)
-		if !ok {
-			return nil, nil, errors.New("fitter: start_state[" + strconv.Itoa(i) + "] is not a token id")
+		prompt = append(prompt, int(v))
+		if float64(int(v)) != v || v < 0 || v >= maxToken {
+			return nil, nil, errNotToken
 		}
-		prompt = append(prompt, t)
 	}
-	for i, a := range c.Actions {
-		if len(a) != 1 {
-			return nil, nil, errors.New("fitter: actions[" + strconv.Itoa(i) + "] is not one token id")
+	for _, a := range c.Actions {
+		if len(a) != 1 || float64(int(a[0])) != a[0] || a[0] < 0 || a[0] >= maxToken {
+			return nil, nil, errNotToken
 		}
-		t, ok := tok(a[0])
-		if !ok {
-			return nil, nil, errors.New("fitter: actions[" + strconv.Itoa(i) + "] is not a token id")
-		}
-		cont = append(cont, t)
+		cont = append(cont, int(a[0]))
 	}
 	return prompt, cont, nil
 }
+
+var errNotToken = errors.New("fitter: a text clip's start state and actions must be token ids")
 
 // textSegment is a text clip as the text reward model reads it.
 func textSegment(c *prefs.Clip) (reward.Segment, error) {
@@ -65,6 +56,9 @@ func textSegment(c *prefs.Clip) (reward.Segment, error) {
 	}
 	return text.DefaultFeatures.Segment(prompt, cont), nil
 }
+
+// textShape is the text reward model's view of a clip.
+func textShape() reward.Shape { return text.DefaultFeatures.Shape() }
 
 // textConfig is the text reward model's settings (text.RewardConfig, as the hub's trainer
 // starts its models) with the browser's fit settings.

@@ -1,3 +1,5 @@
+//go:build !notext
+
 package fitter
 
 import (

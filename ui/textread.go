@@ -1,0 +1,145 @@
+//go:build !notext
+
+package ui
+
+import (
+	"encoding/json"
+	"errors"
+
+	"github.com/prefer-rlhf/prefer/core/text"
+	"github.com/prefer-rlhf/prefer/wasm/fitter"
+)
+
+// The full build's text reading (textpair.go): the text bundle's fetch and storage, and the
+// tokenizer. The build for clip projects has textswitch.go instead.
+
+// ReadsText is true in the full build, whose fit workers must be text.wasm too
+// (public/fitter.js?text).
+const ReadsText = true
+
+// textBundle is a bundle with its tokenizer loaded, and the project it belongs to.
+type textBundle struct {
+	TextBundle
+	project string
+	tok     *text.BPE
+}
+
+// loadBundle checks a bundle and loads its tokenizer.
+func loadBundle(project string, b TextBundle) (*textBundle, error) {
+	if !fitter.IsText(b.Env) {
+		return nil, errors.New("ui: the text bundle is for " + b.Env + ", not a text task")
+	}
+	tok, err := text.LoadBPE(b.Tokenizer)
+	if err != nil {
+		return nil, err
+	}
+	return &textBundle{TextBundle: b, project: project, tok: tok}, nil
+}
+
+// prepareText decodes a text pair with tok, once. The two continuations must follow the same
+// prompt.
+func (p *Pair) prepareText(b *textBundle) error {
+	tok := b.tok
+	if p.text != nil {
+		return nil
+	}
+	lp, lc, err := fitter.TextTokens(&p.Left)
+	if err != nil {
+		return errors.New("left: " + err.Error())
+	}
+	rp, rc, err := fitter.TextTokens(&p.Right)
+	if err != nil {
+		return errors.New("right: " + err.Error())
+	}
+	if !sameInts(lp, rp) {
+		return errors.New("the two continuations follow different prompts")
+	}
+	for _, id := range append(lc, rc...) {
+		if id >= tok.VocabSize() {
+			return errors.New("a token is outside the tokenizer's vocabulary")
+		}
+	}
+	p.text = &textView{Prompt: tok.Decode(lp), Left: "…" + tok.Decode(lc), Right: "…" + tok.Decode(rc)}
+	return nil
+}
+
+// needText fetches the text bundle in the background unless a fetch is running. Call it
+// under the write lock.
+func (a *App) needText() {
+	if a.textBusy || a.Rater == nil {
+		return
+	}
+	a.textBusy = true
+	go a.fetchText(a.Rater)
+}
+
+// fetchText fetches the project's text bundle, keeps it on the device and shows the text pair
+// waiting for it. Offline, it is tried again after the next sync.
+func (a *App) fetchText(r *Rater) {
+	defer TraceEnd("text bundle", TraceStart())
+	var b *TextBundle
+	var err error
+	if th, ok := a.hub.(textHub); ok {
+		b, err = th.Text(r)
+	} else {
+		err = errors.New("ui: this hub serves no text bundles")
+	}
+	var tb *textBundle
+	if err == nil {
+		tb, err = loadBundle(r.ProjectID, *b)
+	}
+	if err == nil {
+		op, perr := put(StoreMeta, metaText, storedBundle{Project: r.ProjectID, Bundle: *b})
+		if perr == nil {
+			a.mu.Lock()
+			perr = a.store.Write(op)
+			a.mu.Unlock()
+		}
+		if perr != nil {
+			a.Warn("Could not keep the text project's tokenizer on this device: " + perr.Error())
+		}
+	}
+	a.update(func() {
+		a.textBusy = false
+		if err != nil {
+			if !errors.Is(err, ErrNetwork) {
+				a.warn("Could not load the text project's tokenizer: " + err.Error())
+			}
+			return
+		}
+		a.text = tb
+		if a.WaitingText() {
+			a.showCurrent()
+		}
+	})
+}
+
+// textHub is a Hub that serves text bundles, as FetchHub does.
+type textHub interface {
+	// Text fetches a text project's bundle: its tokenizer, to read the pairs.
+	Text(r *Rater) (*TextBundle, error)
+}
+
+// Text calls GET /api/v1/projects/{pid}/text.
+func (h *FetchHub) Text(r *Rater) (*TextBundle, error) {
+	b, err := h.do("GET", "/api/v1/projects/"+r.ProjectID+"/text", r.Token, nil)
+	if err != nil {
+		return nil, err
+	}
+	var resp TextBundle
+	if err := json.Unmarshal(b, &resp); err != nil {
+		return nil, &HubError{Status: 200, Code: "bad_response", Message: err.Error()}
+	}
+	return &resp, nil
+}
+
+// TextGoal is the text task in words, as raters read it above the prompt; "" for a clip
+// project. Call it under a lock.
+func (a *App) TextGoal() string {
+	p := a.Current()
+	if p == nil || !p.isText() {
+		return ""
+	}
+	t, _ := text.TaskOf(p.Left.Env)
+	return "Which continuation does this better: " + t.Goal + "?"
+}
