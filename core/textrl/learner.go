@@ -10,6 +10,7 @@ import (
 	"github.com/prefer-rlhf/prefer/core/lm"
 	"github.com/prefer-rlhf/prefer/core/lmppo"
 	"github.com/prefer-rlhf/prefer/core/nn"
+	"github.com/prefer-rlhf/prefer/core/query"
 	"github.com/prefer-rlhf/prefer/core/reward"
 	"github.com/prefer-rlhf/prefer/core/text"
 )
@@ -289,4 +290,18 @@ func (l *Learner) Restore(policy *lm.Model, st *PPOState) error {
 	copy(tr.Head, st.Head)
 	tr.KL.Beta = st.Beta
 	return nil
+}
+
+// PPOBatch is how many continuations one PPO iteration samples.
+func (l *Learner) PPOBatch() int { return l.cfg.PPO.Batch }
+
+// Disagreement is the reward ensemble's uncertainty about which of two continuations a and b
+// of prompt is better: the variance over its members of their Bradley-Terry probability
+// (core/query's Variance; Christiano et al. 2017, §2.2.4).
+func (l *Learner) Disagreement(prompt, a, b []int) float64 {
+	k := l.Model.Members()
+	ra, rb := make([]float64, k), make([]float64, k)
+	l.Model.MemberReturns(l.cfg.Features.Segment(prompt, a), ra)
+	l.Model.MemberReturns(l.cfg.Features.Segment(prompt, b), rb)
+	return query.Variance([][]float64{ra, rb}, query.Pair{Left: 0, Right: 1})
 }
