@@ -1,6 +1,7 @@
 // fitter.js is the Web Worker that fits the rater's local reward model: a second instance of
-// app.wasm (text.wasm for fitter.js?text, the full build's page and its workers), which sees no
-// document and so runs wasm/fitter instead of the page.
+// app.wasm (text.wasm for a worker named "text": the full build's page and its workers), which
+// sees no document and so runs wasm/fitter instead of the page. The name, not the address, picks
+// the build: a worker served from the service worker's cache takes the cached response's URL.
 "use strict";
 importScripts("/wasm_exec.js");
 
@@ -10,7 +11,7 @@ self.onmessage = (e) => self.preferQueue.push(e.data);
 
 (async () => {
   const go = new Go();
-  const url = self.location.search === "?text" ? "/text.wasm" : "/app.wasm";
+  const url = self.name === "text" ? "/text.wasm" : "/app.wasm";
   let result;
   try {
     result = await WebAssembly.instantiateStreaming(fetch(url), go.importObject);

@@ -124,7 +124,7 @@ type Labeller struct {
 }
 
 func (c *Labeller) pairID() string {
-	if p := c.App.Current(); p != nil {
+	if p := c.App.Current(); p != nil && !c.App.WaitingText() {
 		return p.ID
 	}
 	return ""

@@ -219,8 +219,8 @@ func (a *App) PrivateCount() int {
 // Call it under the write lock (from an event handler).
 func (a *App) Choose(c prefs.Choice) {
 	p := a.Current()
-	if p == nil || a.View != ViewLabel || a.Help || a.AtCap() {
-		return
+	if p == nil || a.View != ViewLabel || a.Help || a.AtCap() || a.WaitingText() {
+		return // nothing to answer, or a text pair not yet readable
 	}
 	now := a.now()
 	ms := now.Sub(a.shownAt).Milliseconds()

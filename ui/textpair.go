@@ -1,9 +1,9 @@
 package ui
 
 import (
-	"encoding/json"
 	"errors"
 
+	"github.com/prefer-rlhf/prefer/core/wire"
 	"github.com/prefer-rlhf/prefer/wasm/fitter"
 )
 
@@ -22,15 +22,8 @@ import (
 // metaText is the meta key of the text bundle.
 const metaText = "text_bundle"
 
-// TextBundle is what reading a text project's pairs needs: GET /api/v1/projects/{pid}/text
-// (docs/api.md).
-type TextBundle struct {
-	Env          string          `json:"env"`
-	Tokenizer    json.RawMessage `json:"tokenizer"` // core/text's tokenizer JSON
-	PromptTokens int             `json:"prompt_tokens"`
-	Length       int             `json:"length"`
-	Instructions string          `json:"instructions"`
-}
+// TextBundle is what reading a text project's pairs needs: GET /api/v1/projects/{pid}/text.
+type TextBundle = wire.TextBundle
 
 // storedBundle is the bundle as kept on the device, with its project.
 type storedBundle struct {

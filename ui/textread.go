@@ -14,7 +14,7 @@ import (
 // tokenizer. The build for clip projects has textswitch.go instead.
 
 // ReadsText is true in the full build, whose fit workers must be text.wasm too
-// (public/fitter.js?text).
+// (a worker named "text", public/fitter.js).
 const ReadsText = true
 
 // textBundle is a bundle with its tokenizer loaded, and the project it belongs to.

@@ -19,9 +19,9 @@ type WorkerFitter struct {
 	w js.Value
 }
 
-// NewWorkerFitter starts the worker script at url and routes its messages to a.
-func NewWorkerFitter(a *App, url string) *WorkerFitter {
-	w := js.Global().Get("Worker").New(url)
+// NewWorkerFitter starts the worker script at url, named name, and routes its messages to a.
+func NewWorkerFitter(a *App, url, name string) *WorkerFitter {
+	w := js.Global().Get("Worker").New(url, map[string]any{"name": name})
 	setProp(w, "onmessage", js.FuncOf(func(_ js.Value, args []js.Value) any {
 		if d := arg0(args).Get("data"); d.Type() == js.TypeString {
 			go a.FitterMessage(d.String())

@@ -41,11 +41,11 @@ func main() {
 		store = idb
 	}
 	app := ui.NewApp(r.EventEnv(), store, &ui.FetchHub{}, nil, nil)
-	worker := "/fitter.js"
+	worker := "app"
 	if ui.ReadsText {
-		worker += "?text" // the workers run this build too
+		worker = "text" // the workers run this build too (public/fitter.js)
 	}
-	app.SetFitter(ui.NewWorkerFitter(app, worker))
+	app.SetFitter(ui.NewWorkerFitter(app, "/fitter.js", worker))
 	app.AfterJoin = func() { js.Global().Get("history").Call("replaceState", nil, "", "/") }
 	if idbErr != nil {
 		app.Warn("This browser cannot store labels (" + idbErr.Error() + "); they last only while the page is open.")

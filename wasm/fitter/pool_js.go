@@ -52,7 +52,8 @@ func (p *jsPool) Start(w int, job []byte) func() ([]byte, error) {
 // ready message (ignored) and errors, which fail the oldest job waiting.
 func (p *jsPool) spawn() {
 	k := len(p.workers)
-	w := js.Global().Get("Worker").New(js.Global().Get("location").Get("href"))
+	// The same script under the same name (public/fitter.js: the name picks the build).
+	w := js.Global().Get("Worker").New(js.Global().Get("location").Get("href"), map[string]any{"name": js.Global().Get("name")})
 	p.workers = append(p.workers, w)
 	p.pending = append(p.pending, nil)
 	answer := func(r jobResult) {
