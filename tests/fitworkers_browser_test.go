@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -114,7 +115,7 @@ func TestBrowserFitWorkers(t *testing.T) {
 			t.Errorf("%d workers: the local model after 9 updates differs from one worker's", got[k].workers)
 		}
 		for i, p := range got[k].preds {
-			if p != got[0].preds[i] {
+			if !reflect.DeepEqual(p, got[0].preds[i]) {
 				t.Errorf("%d workers: prediction %d is %+v, one worker's %+v", got[k].workers, i, p, got[0].preds[i])
 			}
 		}

@@ -127,6 +127,11 @@ func TestBrowserClassOfThree(t *testing.T) {
 			bt.Wait(t, ctx, "every label synced", jsStored+` === '10' && `+jsPending+` === '0'`, 30*time.Second)
 			// The local text reward model fits in the text build's worker.
 			bt.Wait(t, ctx, "the local model's fit", `/^fitted on \d+ labels/.test(document.getElementById('model-labels').textContent)`, 60*time.Second)
+			if s == 0 {
+				// Its prediction for the last pair names the words that moved it.
+				bt.Wait(t, ctx, "the marked words", `(document.querySelector('.pred') || {}).textContent?.includes('Words that moved it: “')`, 30*time.Second)
+				t.Logf("model panel: %s", bt.Eval[string](t, ctx, `document.querySelector('.answer').textContent`))
+			}
 			continue
 		}
 		labelWithKeys(t, ctx, 4, s, students[s])

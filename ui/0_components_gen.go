@@ -466,7 +466,7 @@ func (c *ModelPanel) prediction() string {
 	if !ok {
 		return ""
 	}
-	return "Your model had predicted " + predictionText(p) + "."
+	return "Your model had predicted " + predictionText(p) + "." + c.App.MarksText(c.App.LastChoice, p)
 }
 
 func (c *ModelPanel) fitted() string {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/prefer-rlhf/prefer/core/prefs"
+	"github.com/prefer-rlhf/prefer/wasm/fitter"
 )
 
 // byteBundle is a TextPositive-v0 bundle whose tokenizer has one merge ("o" "o" -> 256) on
@@ -119,5 +120,25 @@ func TestBadTextPairsAreSkipped(t *testing.T) {
 	}
 	if id != ps[2].ID || len(warnings) != 2 || !strings.Contains(warnings[0], "different prompts") || !strings.Contains(warnings[1], "vocabulary") {
 		t.Fatalf("on screen %q, warnings %q", id, warnings)
+	}
+}
+
+// The words that moved the model's prediction read as the continuations' tokens, with the
+// side each moved it towards or away from; a clip project has none.
+func TestMarksText(t *testing.T) {
+	a := newTestApp(NewMemStore(), &fakeHub{})
+	p := textPairs(1)[0]
+	l := &Label{Pair: p}
+	pr := fitter.Prediction{PLeft: 0.7, Marks: []fitter.Mark{{Side: 0, Token: 5, R: 1.2}, {Side: 1, Token: 1, R: -0.8}, {Side: 1, Token: 99, R: 3}}}
+	if s := a.MarksText(l, pr); s != "" {
+		t.Fatalf("without a tokenizer: %q", s)
+	}
+	b, err := loadBundle("p1", *byteBundle())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.text = b
+	if s, want := a.MarksText(l, pr), ` Words that moved it: “oo” (for left), “w” (against right).`; s != want {
+		t.Fatalf("%q, want %q", s, want)
 	}
 }

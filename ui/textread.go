@@ -5,6 +5,7 @@ package ui
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 
 	"github.com/prefer-rlhf/prefer/core/text"
 	"github.com/prefer-rlhf/prefer/wasm/fitter"
@@ -142,4 +143,34 @@ func (a *App) TextGoal() string {
 	}
 	t, _ := text.TaskOf(p.Left.Env)
 	return "Which continuation does this better: " + t.Goal + "?"
+}
+
+// MarksText words the tokens that moved the local model's prediction for the text pair of l
+// most (fitter.Mark), e.g. ` Words that moved it: “great” (for left), “awful” (against
+// right).`; "" for a clip pair. It shows with the prediction, after the answer, and not when
+// the teacher hides model assistance (ShowPrediction). Call it under a lock.
+func (a *App) MarksText(l *Label, p fitter.Prediction) string {
+	if a.text == nil || len(p.Marks) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, m := range p.Marks {
+		c, side := &l.Pair.Left, "left"
+		if m.Side == 1 {
+			c, side = &l.Pair.Right, "right"
+		}
+		_, cont, err := fitter.TextTokens(c)
+		if err != nil || m.Token < 0 || m.Token >= len(cont) || cont[m.Token] >= a.text.tok.VocabSize() {
+			continue
+		}
+		dir := " (for "
+		if m.R < 0 {
+			dir = " (against "
+		}
+		parts = append(parts, "“"+strings.TrimSpace(a.text.tok.Decode(cont[m.Token:m.Token+1]))+"”"+dir+side+")")
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " Words that moved it: " + strings.Join(parts, ", ") + "."
 }

@@ -5,6 +5,7 @@ package ui
 import (
 	"time"
 
+	"github.com/prefer-rlhf/prefer/wasm/fitter"
 	"github.com/vugu/vugu/js"
 )
 
@@ -27,6 +28,9 @@ func (p *Pair) prepareText(*textBundle) error { return errNoTokenizer }
 
 // TextGoal is "": this build shows no text pair.
 func (a *App) TextGoal() string { return "" }
+
+// MarksText is "": this build shows no text pair.
+func (a *App) MarksText(*Label, fitter.Prediction) string { return "" }
 
 // needText switches to the full build once. If this page is already the fallback of a full
 // build that failed to load (offline before it was kept), it says so instead of reloading.

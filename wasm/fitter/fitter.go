@@ -223,7 +223,11 @@ func (f *Fitter) label(in In) ([]Out, error) {
 	}
 	if f.model != nil && f.fitted && f.model.Shape() == shapeOf(&l.Left) {
 		p, s := f.model.Prefer(left, right)
-		out = append(out, Out{Type: TypePrediction, Prediction: &Prediction{PairID: l.PairID, PLeft: p, Spread: s}})
+		pr := &Prediction{PairID: l.PairID, PLeft: p, Spread: s}
+		if IsText(l.Left.Env) {
+			pr.Marks = textMarks(f.model, left, right)
+		}
+		out = append(out, Out{Type: TypePrediction, Prediction: pr})
 	}
 	if err := f.addSegments(l, left, right); err != nil {
 		return out, err

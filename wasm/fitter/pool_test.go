@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 )
 
@@ -65,7 +66,7 @@ func TestSplitFitIsSingleWorkerFit(t *testing.T) {
 					t.Fatalf("%d workers: message %d: stats %+v, one worker %+v", k, i, sb, sa)
 				}
 			}
-			if a.Prediction != nil && (b.Prediction == nil || *a.Prediction != *b.Prediction) {
+			if a.Prediction != nil && (b.Prediction == nil || !reflect.DeepEqual(*a.Prediction, *b.Prediction)) {
 				t.Fatalf("%d workers: message %d: prediction %+v, one worker %+v", k, i, b.Prediction, a.Prediction)
 			}
 			if a.Local != nil {

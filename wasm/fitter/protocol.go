@@ -69,6 +69,16 @@ type Prediction struct {
 	PairID string  `json:"pair_id"`
 	PLeft  float64 `json:"p_left"` // P(left better): the members' mean Bradley-Terry probability
 	Spread float64 `json:"spread"` // the members' standard deviation of it
+	// Marks are, for a text pair, the tokens that moved the prediction most (text.go).
+	Marks []Mark `json:"marks,omitempty"`
+}
+
+// Mark is a token of a text pair's continuation and how much it moved the prediction: its
+// reward r̂ under the model, positive for the side it is on.
+type Mark struct {
+	Side  int     `json:"side"`  // 0 left, 1 right
+	Token int     `json:"token"` // index in the continuation
+	R     float64 `json:"r"`
 }
 
 // Stats is what the rater sees of the model.

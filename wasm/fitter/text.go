@@ -4,6 +4,7 @@ package fitter
 
 import (
 	"errors"
+	"math"
 
 	"github.com/prefer-rlhf/prefer/core/prefs"
 	"github.com/prefer-rlhf/prefer/core/reward"
@@ -55,6 +56,39 @@ func textSegment(c *prefs.Clip) (reward.Segment, error) {
 		return reward.Segment{}, err
 	}
 	return text.DefaultFeatures.Segment(prompt, cont), nil
+}
+
+// MaxMarks is how many tokens a text prediction marks.
+const MaxMarks = 3
+
+// textMarks are the tokens that moved the model's preference most. The model's return of a
+// continuation is the sum of its tokens' rewards r̂_t (text.Features), and P(left) is the
+// Bradley-Terry probability of the difference of the two returns (Christiano et al. 2017,
+// eq. 1), so token t of the left continuation moves the log-odds towards left by r̂_t and one
+// of the right towards right by its r̂_t: its leave-one-token-out effect, read off one forward
+// pass. Normalised rewards are compared; their offsets cancel between continuations of one
+// length.
+func textMarks(m *reward.Model, left, right reward.Segment) []Mark {
+	var all []Mark
+	for side, s := range []reward.Segment{left, right} {
+		r := make([]float64, s.Len)
+		m.Rewards(s.Obs, nil, nil, s.Len, r)
+		for t, v := range r {
+			all = append(all, Mark{Side: side, Token: t, R: v})
+		}
+	}
+	var top []Mark
+	for range min(MaxMarks, len(all)) {
+		best := -1
+		for i, mk := range all {
+			if best < 0 || math.Abs(mk.R) > math.Abs(all[best].R) {
+				best = i
+			}
+		}
+		top = append(top, all[best])
+		all = append(all[:best], all[best+1:]...)
+	}
+	return top
 }
 
 // textShape is the text reward model's view of a clip.

@@ -97,7 +97,7 @@ func TestFitterLearnsText(t *testing.T) {
 	for i := 0; i < 30; i++ {
 		f.Idle()
 	}
-	right, strict := 0, 0
+	right, strict, marks, good := 0, 0, 0, 0
 	for _, l := range ls[150:] {
 		out := f.Handle(In{Type: TypeLabel, Labels: []Label{l}})
 		if e := find(out, TypeError); e != nil {
@@ -106,6 +106,21 @@ func TestFitterLearnsText(t *testing.T) {
 		pr := find(out, TypePrediction)
 		if pr == nil {
 			t.Fatalf("no prediction for %s", l.PairID)
+		}
+		// A marked token moved the prediction towards its side if the rater likes it, away
+		// from it if not.
+		if len(pr.Prediction.Marks) != MaxMarks {
+			t.Fatalf("%d marks, want %d", len(pr.Prediction.Marks), MaxMarks)
+		}
+		for _, m := range pr.Prediction.Marks {
+			c := l.Left
+			if m.Side == 1 {
+				c = l.Right
+			}
+			marks++
+			if (c.Actions[m.Token][0] < 8) == (m.R > 0) {
+				good++
+			}
 		}
 		if l.Choice == prefs.Equal {
 			continue
@@ -117,6 +132,10 @@ func TestFitterLearnsText(t *testing.T) {
 	}
 	if float64(right) < 0.75*float64(strict) {
 		t.Errorf("predicted %d of %d new strict labels, want >= 75%%", right, strict)
+	}
+	t.Logf("predicted %d of %d strict labels; %d of %d marks of the right sign", right, strict, good, marks)
+	if float64(good) < 0.75*float64(marks) {
+		t.Errorf("%d of %d marked tokens have the sign of the rater's liking, want >= 75%%", good, marks)
 	}
 }
 

@@ -17,4 +17,6 @@ func textSegment(*prefs.Clip) (reward.Segment, error) { return reward.Segment{},
 
 func textShape() reward.Shape { return reward.Shape{} }
 
+func textMarks(*reward.Model, reward.Segment, reward.Segment) []Mark { return nil }
+
 func (f *Fitter) textConfig() reward.Config { return reward.Config{} }
