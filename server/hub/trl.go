@@ -17,15 +17,15 @@ import (
 // leave them out (a TRL line has no column to mark them; the native export keeps them,
 // marked), and gold pairs' comparisons are in, as they are in the native export and the fit.
 // Ties and can't-tell are in the native export only. The text is decoded with the
-// tokenizer of the server's text world; a server without one (no corpus, the Worker) has no
-// trl format.
+// tokenizer of the hub's text world (textWorld); a hub without a corpus (the Worker) answers
+// 400 naming format.
 func (h *Hub) exportTRL(w http.ResponseWriter, r *http.Request, proj *store.Project) error {
 	if _, ok := text.TaskOf(proj.Env); !ok {
 		return errInvalid("format", `format "trl" is for text projects; project `+proj.ID+" is of "+proj.Env+`: use "jsonl" or "csv"`)
 	}
-	world := text.Installed()
-	if world == nil {
-		return errInvalid("format", `format "trl" needs the text world's tokenizer, which this server does not have: use "jsonl"`)
+	world, err := h.textWorld("format", proj.Env)
+	if err != nil {
+		return err
 	}
 	w.Header().Set("Content-Disposition", `attachment; filename="prefer-`+proj.ID+`-trl.jsonl"`)
 	w.Header().Set("Cache-Control", "no-store")
@@ -40,7 +40,7 @@ func (h *Hub) exportTRL(w http.ResponseWriter, r *http.Request, proj *store.Proj
 		}
 	}
 	var left, right prefs.Clip
-	err := h.store.Export(r.Context(), proj.ID, func(e *store.ExportRow) error {
+	err = h.store.Export(r.Context(), proj.ID, func(e *store.ExportRow) error {
 		if e.Excluded || (e.Choice != prefs.Left && e.Choice != prefs.Right) {
 			return nil
 		}
