@@ -134,3 +134,20 @@ type RedTeamResponse struct {
 	RHat         *float64 `json:"rhat"`
 	ModelVersion int      `json:"model_version"`
 }
+
+// TextBundle is what the browser needs to show and tokenize a text project's clips: GET
+// /api/v1/projects/{pid}/text. A text clip's start_state is PromptTokens token ids then Length
+// times -1, and its actions are Length token ids (core/text); the app decodes them with
+// Tokenizer. The bundle changes only when the hub's corpus does, so it carries an ETag and the
+// app keeps it for offline use.
+type TextBundle struct {
+	Env string `json:"env"`
+	// Tokenizer is core/text's tokenizer JSON: {"format": "prefer-bpe", "version": 1,
+	// "merges": [[a, b], ...]} (text.LoadBPE reads it).
+	Tokenizer    json.RawMessage `json:"tokenizer"`
+	PromptTokens int             `json:"prompt_tokens"`
+	Length       int             `json:"length"`
+	// Instructions is the task in words, as raters see it (text.Task's Goal), e.g. "continue
+	// the review so that it reads positive".
+	Instructions string `json:"instructions"`
+}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/prefer-rlhf/prefer/core/prefs"
+	"github.com/prefer-rlhf/prefer/core/text"
 	"github.com/prefer-rlhf/prefer/core/wire"
 	"github.com/prefer-rlhf/prefer/server/store"
 )
@@ -77,8 +78,11 @@ type Config struct {
 	StatusTTL time.Duration
 	// Public holds the browser app served at /; nil serves no app.
 	Public fs.FS
-	Log    *slog.Logger
-	Now    func() time.Time
+	// Text loads the text envs' world (core/text) the first time a text project needs it, and
+	// registers it (server/corpus.Register). nil: text envs exist only if registered already.
+	Text func() (*text.World, error)
+	Log  *slog.Logger
+	Now  func() time.Time
 }
 
 // DefaultConfig returns the limits of docs/api.md.
@@ -174,6 +178,7 @@ func (h *Hub) routes() {
 	h.api("GET /api/v1/projects/{pid}/clips/{cid}", h.getClip)
 	h.api("GET /api/v1/projects/{pid}/models/{version}", h.getModel)
 	h.api("GET /api/v1/projects/{pid}/export", h.export)
+	h.api("GET /api/v1/projects/{pid}/text", h.getText)
 	h.api("POST /api/v1/projects/{pid}/pause", h.pause(true))
 	h.api("POST /api/v1/projects/{pid}/resume", h.pause(false))
 	h.api("PATCH /api/v1/projects/{pid}/settings", h.patchSettings)

@@ -895,7 +895,7 @@ func TestOpenAPIAndDocsCoverRoutes(t *testing.T) {
 		"GET /api/v1/projects/{pid}/models/{version}", "GET /api/v1/projects/{pid}/export", "POST /api/v1/projects/{pid}/pause",
 		"POST /api/v1/projects/{pid}/resume", "PATCH /api/v1/projects/{pid}/settings", "GET /api/v1/projects/{pid}/raters",
 		"POST /api/v1/projects/{pid}/raters/{rid}/exclude", "POST /api/v1/projects/{pid}/raters/{rid}/restore",
-		"POST /api/v1/projects/{pid}/redteam",
+		"POST /api/v1/projects/{pid}/redteam", "GET /api/v1/projects/{pid}/text",
 	}
 	for _, r := range routes {
 		method, path, _ := strings.Cut(r, " ")

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/prefer-rlhf/prefer/core/env"
 	"github.com/prefer-rlhf/prefer/core/jsonnum"
 	"github.com/prefer-rlhf/prefer/server/store"
 )
@@ -193,8 +192,8 @@ func (h *Hub) createProject(w http.ResponseWriter, r *http.Request) error {
 	if head.Env == nil || *head.Env == "" {
 		return errInvalid("env", "env is required")
 	}
-	if _, err := env.Lookup(*head.Env); err != nil {
-		return errInvalid("env", "unknown env "+strconv.Quote(*head.Env)+"; known: "+joinNames(env.Names()))
+	if err := h.checkEnv(*head.Env); err != nil {
+		return err
 	}
 	set, e := decodeSettings(body, store.DefaultSettings(), true)
 	if e != nil {

