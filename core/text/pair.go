@@ -72,3 +72,7 @@ func equalInts(a, b []int) bool {
 	}
 	return true
 }
+
+// ClipTokens returns a text clip's prompt (from its start state) and continuation (its
+// actions) as token ids, or an error if they are not token ids of w's tokenizer.
+func (w *World) ClipTokens(c prefs.Clip) (prompt, cont []int, err error) { return w.clipTokens(c) }

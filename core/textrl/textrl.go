@@ -12,7 +12,6 @@ import (
 	"github.com/prefer-rlhf/prefer/core/dpo"
 	"github.com/prefer-rlhf/prefer/core/lm"
 	"github.com/prefer-rlhf/prefer/core/lmppo"
-	"github.com/prefer-rlhf/prefer/core/nn"
 	"github.com/prefer-rlhf/prefer/core/reward"
 	"github.com/prefer-rlhf/prefer/core/text"
 )
@@ -85,14 +84,7 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 	gold := func(s string) float64 { return w.Score(t, s) }
 
 	// Held-out prompts (every fourth) measure; the rest are labelled and trained on.
-	var train, eval [][]int
-	for i, p := range w.Prompts {
-		if i%4 == 0 {
-			eval = append(eval, p)
-		} else {
-			train = append(train, p)
-		}
-	}
+	train, eval := splitPrompts(w.Prompts)
 	if len(train) == 0 || len(eval) == 0 {
 		return nil, errors.New("textrl: too few prompts for a held-out split")
 	}
@@ -137,14 +129,11 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 	var rm *reward.Model
 	var fit reward.Stats
 	refit := func() error {
-		m, err := reward.New(text.RewardConfig(cfg.Seed), feat.Shape())
+		m, st, err := fitReward(cfg.Seed, feat, data)
 		if err != nil {
 			return err
 		}
-		if fit, err = m.Fit(data); err != nil {
-			return err
-		}
-		rm = m
+		rm, fit = m, st
 		log(fmt.Sprintf("%d labels (%d strict or tied), reward model: %d train, %d val, val accuracy %.3f",
 			data.Len(), len(pairs), fit.Train, fit.Val, fit.ValAccuracy))
 		return nil
@@ -222,24 +211,12 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 		if len(pairs) == 0 {
 			return nil, errors.New("textrl: no labelled pair to train DPO on")
 		}
-		dc := cfg.DPO
-		dc.Seed = cfg.Seed
-		rep.Beta = dc.Beta
-		policy = ref.Clone()
-		dm := &dpoModel{m: policy, grad: make([]float64, len(policy.Params))}
-		tr, err := dpo.New(dc, dm, &dpoModel{m: ref}, pairs)
-		if err != nil {
-			return nil, err
-		}
-		opt := nn.NewAdam(len(policy.Params), cfg.DPOLR)
-		for e := range cfg.DPOEpochs {
-			st := tr.Epoch(func() {
-				nn.ClipGradNorm(dm.grad, 1)
-				opt.Step(policy.Params, dm.grad)
-				clear(dm.grad)
-			})
+		rep.Beta = cfg.DPO.Beta
+		if policy, _, err = tuneDPO(cfg, ref, pairs, func(e int, st dpo.Stats) {
 			log(fmt.Sprintf("dpo epoch %d/%d  loss %.4f  accuracy %.3f  margin %.3f  %4.0fs",
 				e+1, cfg.DPOEpochs, st.Loss, st.Accuracy, st.Margin, time.Since(start).Seconds()))
+		}); err != nil {
+			return nil, err
 		}
 	case BoN:
 		rep.KL = bestofn.KL(cfg.N)
@@ -272,16 +249,8 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 		if after, err = sample(policy, mrng, ep, L); err != nil {
 			return nil, err
 		}
-		lp, err := logProbs(policy, ep, after)
-		if err != nil {
+		if rep.KL, err = meanKL(policy, ref, ep, after); err != nil {
 			return nil, err
-		}
-		lr, err := logProbs(ref, ep, after)
-		if err != nil {
-			return nil, err
-		}
-		for i := range lp {
-			rep.KL += (lp[i] - lr[i]) / float64(len(lp))
 		}
 		if rep.HeldOutNLLAfter, err = lm.HeldOutLoss(policy, held); err != nil {
 			return nil, err

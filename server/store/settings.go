@@ -35,6 +35,11 @@ type Settings struct {
 	// policy's 90th percentile that fail the task), and each becomes a pair against an ordinary
 	// clip, tagged red_team and served before the others. Off by default.
 	Adversarial bool `json:"adversarial"`
+	// TextMethod is how a text project's policy learns from the labels (core/textrl): "ppo"
+	// (the default: token-level PPO on the text reward model with a KL penalty to the
+	// reference, Ziegler et al. 2019) or "dpo" (Direct Preference Optimisation on the labelled
+	// pairs, Rafailov et al. 2023). Other projects ignore it.
+	TextMethod string `json:"text_method"`
 	// UWOLambda is the weight of the members' standard deviation under "uwo" (the CLI's 0.5).
 	UWOLambda float64 `json:"uwo_lambda"`
 	// PairsPerRound is how many new pairs the trainer publishes each round.
@@ -85,6 +90,7 @@ func DefaultSettings() Settings {
 		ClipSeconds:       1.5,
 		Query:             "disagreement",
 		Objective:         "mean",
+		TextMethod:        "ppo",
 		UWOLambda:         0.5,
 		PairsPerRound:     50,
 		PPOStepsPerRound:  20000,
@@ -112,6 +118,8 @@ func (s Settings) Validate() error {
 		return &SettingsError{"query", "must be one of " + queryNames()}
 	case !validObjective(s.Objective):
 		return &SettingsError{"objective", "must be one of mean, min, uwo"}
+	case s.TextMethod != "ppo" && s.TextMethod != "dpo":
+		return &SettingsError{"text_method", "must be ppo or dpo"}
 	case !finite(s.UWOLambda) || s.UWOLambda < 0 || s.UWOLambda > MaxUWOLambda:
 		return &SettingsError{"uwo_lambda", "must be between 0 and 100"}
 	case s.PairsPerRound < 1 || s.PairsPerRound > 1000:

@@ -226,6 +226,7 @@ func TestSettingsValidate(t *testing.T) {
 		"completion_url":       func(s *Settings) { s.CompletionURL = "mailto:x@y.org" },
 		"instructions":         func(s *Settings) { s.Instructions = "\x1b[31m" },
 		"objective":            func(s *Settings) { s.Objective = "max" },
+		"text_method":          func(s *Settings) { s.TextMethod = "bon" },
 		"uwo_lambda":           func(s *Settings) { s.UWOLambda = -0.1 },
 	} {
 		s := DefaultSettings()

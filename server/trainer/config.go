@@ -10,6 +10,7 @@ import (
 	"github.com/prefer-rlhf/prefer/core/loop"
 	"github.com/prefer-rlhf/prefer/core/query"
 	"github.com/prefer-rlhf/prefer/core/reward"
+	"github.com/prefer-rlhf/prefer/core/textrl"
 	"github.com/prefer-rlhf/prefer/server/store"
 )
 
@@ -52,6 +53,15 @@ type Config struct {
 	Oversample int
 	// Workers is how many goroutines PPO may use. The default leaves one core to the API.
 	Workers int
+	// Text gives text projects their world and reference language model (loaded on the first
+	// text project); nil: a text project's rounds fail with an error saying so.
+	Text TextSource
+	// TextLoop is the text loop's settings (core/textrl); nil: textrl.Defaults with the
+	// browser's features (text.DefaultFeatures). Its Seed is replaced by the project's.
+	TextLoop *textrl.Config
+	// TextEvalPerPrompt is how many continuations of each held-out prompt measure a text
+	// policy each round.
+	TextEvalPerPrompt int
 	// Seed makes a project's runs reproducible (mixed with the project id and round).
 	Seed uint64
 	Log  *slog.Logger
@@ -65,20 +75,21 @@ type Config struct {
 func DefaultConfig() Config {
 	lc := loop.Defaults("")
 	return Config{
-		Interval:      10 * time.Second,
-		MinNewLabels:  10,
-		PausedSteps:   400000,
-		Poll:          500 * time.Millisecond,
-		RefitUpdates:  40,
-		Replays:       10,
-		MinRefitSteps: 24,
-		EvalEpisodes:  20,
-		OldPolicies:   lc.OldPolicies,
-		RandomShare:   lc.RandomShare,
-		OldShare:      lc.OldShare,
-		Oversample:    10,
-		Workers:       max(1, runtime.GOMAXPROCS(0)-1),
-		Seed:          1,
+		Interval:          10 * time.Second,
+		MinNewLabels:      10,
+		PausedSteps:       400000,
+		Poll:              500 * time.Millisecond,
+		RefitUpdates:      40,
+		Replays:           10,
+		MinRefitSteps:     24,
+		EvalEpisodes:      20,
+		OldPolicies:       lc.OldPolicies,
+		RandomShare:       lc.RandomShare,
+		OldShare:          lc.OldShare,
+		Oversample:        10,
+		TextEvalPerPrompt: 4,
+		Workers:           max(1, runtime.GOMAXPROCS(0)-1),
+		Seed:              1,
 	}
 }
 
@@ -111,6 +122,9 @@ func (c *Config) fill() error {
 	}
 	if c.EvalEpisodes == 0 {
 		c.EvalEpisodes = d.EvalEpisodes
+	}
+	if c.TextEvalPerPrompt <= 0 {
+		c.TextEvalPerPrompt = d.TextEvalPerPrompt
 	}
 	if c.Oversample == 0 {
 		c.Oversample = d.Oversample

@@ -79,6 +79,9 @@ func isPrefix(ids []string, labels []store.Label) bool {
 
 // round is one turn of the loop of Christiano et al. 2017, §2.2.
 func (t *Trainer) round(ctx context.Context, p *project, pr *store.Project, labels []store.Label, pending []store.ModelUpdate) error {
+	if p.text != nil {
+		return t.textRound(ctx, p, pr, labels, pending)
+	}
 	start := t.cfg.Now()
 	p.lastRun = start
 	set := pr.Settings

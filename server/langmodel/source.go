@@ -1,0 +1,63 @@
+package langmodel
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/prefer-rlhf/prefer/core/lm"
+	"github.com/prefer-rlhf/prefer/core/text"
+	"github.com/prefer-rlhf/prefer/server/corpus"
+)
+
+// Loader returns a function that gives the text world of src and its reference language
+// model, loading them on its first successful call (a server calls it when the first text
+// project needs them): the model in the file modelPath (written by `prefer lm pretrain` on the
+// same corpus), or, when modelPath is empty, the model pretrained on src's corpus with
+// DefaultSettings, cached in the data directory's lm folder (pretrained there on first use,
+// progress lines to progress).
+func Loader(src *corpus.Source, modelPath string, progress io.Writer) func() (*text.World, *lm.Model, error) {
+	var mu sync.Mutex
+	var w *text.World
+	var m *lm.Model
+	return func() (*text.World, *lm.Model, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if m != nil {
+			return w, m, nil
+		}
+		world, err := src.World()
+		if err != nil {
+			return nil, nil, err
+		}
+		var model *lm.Model
+		if modelPath != "" {
+			b, err := os.ReadFile(modelPath)
+			if err != nil {
+				return nil, nil, fmt.Errorf("langmodel: %w", err)
+			}
+			if model, err = lm.Decode(b); err != nil {
+				return nil, nil, fmt.Errorf("langmodel: %s: %w", modelPath, err)
+			}
+		} else {
+			b, err := src.Bytes()
+			if err != nil {
+				return nil, nil, err
+			}
+			d, err := corpus.Dir()
+			if err != nil {
+				return nil, nil, err
+			}
+			if model, _, err = Cached(filepath.Join(filepath.Dir(d), "lm"), b, DefaultSettings(), progress); err != nil {
+				return nil, nil, err
+			}
+		}
+		if model.Config.Vocab != world.Tok.VocabSize() {
+			return nil, nil, fmt.Errorf("langmodel: the model has %d tokens, the corpus's tokenizer %d: pretrain it on the same corpus", model.Config.Vocab, world.Tok.VocabSize())
+		}
+		w, m = world, model
+		return w, m, nil
+	}
+}
