@@ -126,7 +126,9 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			joinBase = "http://" + host
 		}
 	}
-	cls := classroom.NewHandler(st, joinBase, log)
+	// The text world and reference model, loaded once for the trainer and the classroom.
+	textSrc := langmodel.Loader(src, *lmPath, stderr)
+	cls := classroom.New(st, classroom.Options{JoinBase: joinBase, Log: log, Demo: st, Text: textSrc})
 	defer cls.Demo().Stop()
 	mux := http.NewServeMux()
 	mux.Handle("/classroom/", cls)
@@ -159,7 +161,7 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			return 2
 		}
 		cfg.Seed = *seed
-		cfg.Text = langmodel.Loader(src, *lmPath, stderr)
+		cfg.Text = textSrc
 		tr, err := trainer.New(st, cfg)
 		if err != nil {
 			fmt.Fprintf(stderr, "prefer serve: %v\n", err)
