@@ -60,7 +60,8 @@ type PolicyText struct {
 // measures policies on them and never trains on them. (Sampling is core/lm's own, not
 // textrl's, which would bring PPO and DPO into the Worker's binary through this package.)
 func Continuations(w *text.World, task text.Task, ref, pol *lm.Model, n int, seed uint64) ([]Continuation, error) {
-	if pol.Config != ref.Config {
+	a, b := pol.Config, ref.Config
+	if a.Vocab != b.Vocab || a.Ctx != b.Ctx || a.Dim != b.Dim || a.Layers != b.Layers || a.Heads != b.Heads {
 		return nil, errors.New("classroom: the policy is not a tuned copy of the reference language model")
 	}
 	if ref.Config.Vocab != w.Tok.VocabSize() {
