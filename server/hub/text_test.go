@@ -89,6 +89,21 @@ func TestTextProjects(t *testing.T) {
 		e.apiErr("GET", path, e.rater, nil, 403, "forbidden", "")
 		e.apiErr("GET", path, "", nil, 401, "unauthorized", "Authorization")
 	}
+	// text_method: ppo by default, dpo by PATCH, anything else a 400 naming it.
+	var sr struct {
+		Settings map[string]any `json:"settings"`
+	}
+	base := "/api/v1/projects/" + e.pid + "/settings"
+	e.do("PATCH", base, e.teacher, map[string]any{"pairs_per_round": 20}, 200, &sr)
+	if sr.Settings["text_method"] != "ppo" {
+		t.Fatalf("default text_method %v", sr.Settings["text_method"])
+	}
+	e.do("PATCH", base, e.teacher, map[string]any{"text_method": "dpo"}, 200, &sr)
+	if sr.Settings["text_method"] != "dpo" {
+		t.Fatalf("text_method %v after PATCH", sr.Settings["text_method"])
+	}
+	e.apiErr("PATCH", base, e.teacher, map[string]any{"text_method": "bon"}, 400, "invalid", "text_method")
+	e.apiErr("POST", "/api/v1/projects", e.teacher, map[string]any{"env": "TextPositive-v0", "text_method": "rlhf"}, 400, "invalid", "text_method")
 	// A clip project has no text bundle.
 	e.apiErr("GET", "/api/v1/projects/"+e.pid+"/text", e.rater, nil, 404, "not_found", "pid")
 	// An unknown env is still unknown.

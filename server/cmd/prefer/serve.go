@@ -80,17 +80,17 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 
 	// The text tasks exist once a corpus is loaded. Load it now if that needs no download;
 	// otherwise the first text project loads it (server/hub's Config.Text).
-	src := &corpus.Source{Path: *corpusPath}
 	_, textEnv := text.TaskOf(*demoEnv)
+	if _, err := env.Lookup(*demoEnv); *demoEnv != "" && !textEnv && err != nil {
+		fmt.Fprintf(stderr, "prefer serve: --demo-env: unknown env %q; known: %s\n", *demoEnv, strings.Join(env.Names(), ", "))
+		return 2
+	}
+	src := &corpus.Source{Path: *corpusPath}
 	if src.Available() || textEnv {
 		if _, err := src.World(); err != nil {
 			fmt.Fprintf(stderr, "prefer serve: %v\n", err)
 			return 2
 		}
-	}
-	if _, err := env.Lookup(*demoEnv); *demoEnv != "" && err != nil {
-		fmt.Fprintf(stderr, "prefer serve: --demo-env: unknown env %q; known: %s\n", *demoEnv, strings.Join(env.Names(), ", "))
-		return 2
 	}
 
 	st, err := store.Open(*dbPath, store.Options{})
