@@ -112,7 +112,7 @@ func RewardHackingSVG(pts []PolicyPoint, ax Axes, width, height int) []byte {
 	if ax.Text {
 		from, learnedName = "the reference", "learned score"
 		top.Title = "Learned score and " + trueName + " against KL"
-		top.XLabel, top.YLabel = "KL from the reference (nats per continuation)", "mean score (each scaled to its range)"
+		top.XLabel, top.YLabel = "KL from the reference (nats per continuation)", "score (each scaled to its range)"
 		bottom.Title, bottom.YLabel = "KL from the reference", "KL (nats per continuation)"
 		bottom.XLabel, bottom.XWhole = "policy version (1 is the reference)", true
 		versions := make([]float64, len(pts))

@@ -46,7 +46,7 @@ func Tasks() []Task {
 	}
 	installed := text.Installed() != nil
 	for _, t := range text.Tasks() {
-		ts = append(ts, Task{Env: t.Name, Goal: "text: " + t.Goal, Checker: t.NoReward, Text: true, Available: installed})
+		ts = append(ts, Task{Env: t.Name, Goal: t.Goal, Checker: t.NoReward, Text: true, Available: installed})
 	}
 	return ts
 }
