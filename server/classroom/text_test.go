@@ -220,7 +220,8 @@ func (e *textEnv) get(t *testing.T, path string, v any) (int, string) {
 func TestPolicyTextEndpoint(t *testing.T) {
 	_, ref, pol := textWorld(t)
 	e := newTextEnv(t, true)
-	if code, body := e.get(t, "/classroom/api/projects/txt/policy-text", nil); code != 404 || !strings.Contains(body, "no policy yet") {
+	code, body := e.get(t, "/classroom/api/projects/txt/policy-text", nil)
+	if isError(t, code, []byte(body), 404, "not_found", "pid"); !strings.Contains(body, "no policy yet") {
 		t.Fatalf("before a policy: %d %s", code, body)
 	}
 	e.publish(t, 1, ref, 0, math.NaN(), 0)
@@ -260,15 +261,16 @@ func TestPolicyTextEndpoint(t *testing.T) {
 	}
 
 	// A clip project has no continuations, a text project no clip; a teacher's token is needed.
-	if code, body := e.get(t, "/classroom/api/projects/cp/policy-text", nil); code != 404 || !strings.Contains(body, "not a text project") {
+	code, body = e.get(t, "/classroom/api/projects/cp/policy-text", nil)
+	if isError(t, code, []byte(body), 404, "not_found", "pid"); !strings.Contains(body, "not a text project") {
 		t.Fatalf("a clip project: %d %s", code, body)
 	}
-	if code, body := e.get(t, "/classroom/api/projects/txt/clip.svg", nil); code != 404 || !strings.Contains(body, "policy-text") {
+	code, body = e.get(t, "/classroom/api/projects/txt/clip.svg", nil)
+	if isError(t, code, []byte(body), 404, "not_found", "pid"); !strings.Contains(body, "policy-text") {
 		t.Fatalf("clip.svg of a text project: %d %s", code, body)
 	}
-	if code, _ := e.get(t, "/classroom/api/projects/nope/policy-text", nil); code != 404 {
-		t.Fatalf("an unknown project: %d", code)
-	}
+	code, body = e.get(t, "/classroom/api/projects/nope/policy-text", nil)
+	isError(t, code, []byte(body), 404, "not_found", "pid")
 	res, err := http.Get(e.srv.URL + "/classroom/api/projects/txt/policy-text")
 	if err != nil {
 		t.Fatal(err)
@@ -281,7 +283,8 @@ func TestPolicyTextEndpoint(t *testing.T) {
 	// A server with no language model (the Worker) says so.
 	bare := newTextEnv(t, false)
 	bare.publish(t, 1, ref, 0, math.NaN(), 0)
-	if code, body := bare.get(t, "/classroom/api/projects/txt/policy-text", nil); code != 404 || !strings.Contains(body, "no language model") {
+	code, body = bare.get(t, "/classroom/api/projects/txt/policy-text", nil)
+	if isError(t, code, []byte(body), 404, "not_found", "pid"); !strings.Contains(body, "no language model") {
 		t.Fatalf("no text source: %d %s", code, body)
 	}
 }
