@@ -68,16 +68,25 @@ func TestClassroomDashboardText(t *testing.T) {
 	// The policy now: the table of continuations is the latest policy's, as the API serves it.
 	bt.Wait(t, teacher, "the continuations of a tuned policy", `!document.getElementById('textnow').hidden &&
 		document.querySelectorAll('#textnow_rows tr:not(.mean)').length === 3 && !document.getElementById('textnow_after').textContent.includes('reference')`, 60*time.Second)
+	// Training paused (a round under way may still publish), the page catches up with the
+	// latest version, and shows what the API serves for it.
+	bt.Do(t, teacher, chromedp.Click(chromedp.CSS(`#pause`)))
+	bt.Wait(t, teacher, "paused", `document.getElementById('pause').textContent === 'Resume training'`, 10*time.Second)
 	var pt struct {
 		Version       int `json:"version"`
 		Continuations []struct {
 			Prompt, Before, After string
 		} `json:"continuations"`
 	}
-	srv.GetJSON(t, "/classroom/api/projects/"+pid+"/policy-text", &pt)
-	shown := bt.Eval[string](t, teacher, `document.getElementById('textnow_after').textContent`)
+	var shown string
+	for deadline := time.Now().Add(90 * time.Second); time.Now().Before(deadline); time.Sleep(time.Second) {
+		srv.GetJSON(t, "/classroom/api/projects/"+pid+"/policy-text", &pt)
+		if shown = bt.Eval[string](t, teacher, `document.getElementById('textnow_after').textContent`); strings.Contains(shown, fmt.Sprintf("(version %d)", pt.Version)) {
+			break
+		}
+	}
 	row := bt.Eval[[]string](t, teacher, `[...document.querySelectorAll('#textnow_rows tr:first-child td')].map(td => td.firstChild.textContent)`)
-	if pt.Version < 2 || len(pt.Continuations) != 3 || !strings.Contains(shown, fmt.Sprint(pt.Version)) {
+	if pt.Version < 2 || len(pt.Continuations) != 3 || !strings.Contains(shown, fmt.Sprintf("(version %d)", pt.Version)) {
 		t.Errorf("policy-text version %d, %d continuations; the page shows %q", pt.Version, len(pt.Continuations), shown)
 	} else if len(row) != 3 || row[0] != pt.Continuations[0].Prompt+" …" || row[1] != pt.Continuations[0].Before || row[2] != pt.Continuations[0].After {
 		t.Errorf("the page's first row %q, the API's %+v", row, pt.Continuations[0])

@@ -15,7 +15,7 @@ type PolicyPoint struct {
 	EnvSteps int64   `json:"env_steps"`
 	Learned  float64 `json:"learned_return"` // mean return under the learned reward
 	True     float64 `json:"true_return"`    // under the true reward or the checker; NaN if none
-	KL       float64 `json:"kl"`             // KL from the initial policy per step; NaN if unknown
+	KL       float64 `json:"kl"`             // KL from the initial policy per step (text: from the reference per continuation); NaN if unknown
 }
 
 // Axes says what the reward-hacking view measures for a task.
