@@ -167,7 +167,10 @@ func countElements(t *testing.T, b []byte, name string) int {
 }
 
 func TestEnvList(t *testing.T) {
-	code, out, _ := runPrefer("", "env", "list")
+	// With the shared test corpus, so that the default corpus (if this machine has it cached)
+	// is not what the process registers: a process registers one corpus's text tasks.
+	c := testCorpus(t)
+	code, out, _ := runPrefer("", "env", "list", "--corpus", c)
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
@@ -176,7 +179,7 @@ func TestEnvList(t *testing.T) {
 			t.Errorf("list lacks %q:\n%s", want, out)
 		}
 	}
-	code, out, _ = runPrefer("", "env", "list", "--json")
+	code, out, _ = runPrefer("", "env", "list", "--json", "--corpus", c)
 	var infos []envInfo
 	if code != 0 || json.Unmarshal([]byte(out), &infos) != nil || len(infos) < 4 {
 		t.Fatalf("list --json: exit %d: %s", code, out)
@@ -189,7 +192,7 @@ func TestEnvList(t *testing.T) {
 }
 
 // testCorpus writes the small corpus the text commands' tests share (a process registers one
-// text world, whichever test runs first) and returns its path.
+// corpus's text world: corpus.Register refuses another) and returns its path.
 func testCorpus(t *testing.T) string {
 	t.Helper()
 	var b strings.Builder

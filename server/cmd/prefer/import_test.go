@@ -45,12 +45,10 @@ func trlExport(t *testing.T, st *store.Store, pid string) string {
 // clip project, is exit code 2 with the line number, and nothing is written.
 func TestImportTRL(t *testing.T) {
 	corpusPath := testCorpus(t)
-	if text.Installed() == nil {
-		if _, err := corpus.Register(corpusPath); err != nil {
-			t.Fatal(err)
-		}
+	w, err := corpus.Register(corpusPath)
+	if err != nil {
+		t.Fatal(err)
 	}
-	w := text.Installed()
 	db := filepath.Join(t.TempDir(), "prefer.db")
 	st, err := store.Open(db, store.Options{})
 	if err != nil {
