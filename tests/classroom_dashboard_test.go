@@ -215,7 +215,7 @@ func TestClassroomDashboard(t *testing.T) {
 		t.Errorf("the report has no chart or figures:\n%.400s", rep)
 	}
 
-	classroomScreenshots(t, teacher)
+	classroomScreenshots(t, teacher, "classroom-dashboard", "")
 }
 
 // classroomJoin opens a join link, enters a name and waits for the first pair.
@@ -282,23 +282,27 @@ func fixedText(v float64, d int) string {
 	return fmt.Sprintf("%.*f", d, v)
 }
 
-// classroomScreenshots saves the dashboard at a laptop's and a projector's size.
-func classroomScreenshots(t *testing.T, ctx context.Context) {
+// classroomScreenshots saves the dashboard at a laptop's and a projector's size, as
+// artifacts/NAME-WxH.png, scrolled to the element scrollTo (a CSS selector) unless it is "".
+func classroomScreenshots(t *testing.T, ctx context.Context, name, scrollTo string) {
 	t.Helper()
 	if err := os.MkdirAll("artifacts", 0o755); err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range [][2]int64{{1280, 800}, {1920, 1080}} {
 		bt.Do(t, ctx, chromedp.EmulateViewport(s[0], s[1], chromedp.EmulateScale(1)))
+		if scrollTo != "" {
+			bt.Do(t, ctx, chromedp.ScrollIntoView(chromedp.CSS(scrollTo)))
+		}
 		time.Sleep(2 * time.Second) // a poll at the new size
 		b, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 		if err != nil {
 			t.Fatal(err)
 		}
-		name := filepath.Join("artifacts", fmt.Sprintf("classroom-dashboard-%dx%d.png", s[0], s[1]))
-		if err := os.WriteFile(name, b, 0o644); err != nil {
+		file := filepath.Join("artifacts", fmt.Sprintf("%s-%dx%d.png", name, s[0], s[1]))
+		if err := os.WriteFile(file, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("screenshot %s", name)
+		t.Logf("screenshot %s", file)
 	}
 }

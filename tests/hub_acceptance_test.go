@@ -19,7 +19,8 @@ import (
 // the last at 10 minutes) all at 475 or more on the project's history (PPO goes on while the
 // labels pause) and the learned returns on one scale (r̂ normalised over the labelled
 // clips: a 500-step return of a few hundred, not the tens of thousands of a scale that moves).
-// It takes up to 10 minutes of two cores, so it runs only with PREFER_HUB_ACCEPTANCE=1.
+// It takes up to 10 minutes of two cores, so it runs only with PREFER_HUB_ACCEPTANCE=1;
+// PREFER_HUB_SEED=S passes `--seed S` to the hub's trainer (issue 11 asks for seeds 1-3).
 func TestHubLearnsAsTheExperiments(t *testing.T) {
 	if os.Getenv("PREFER_HUB_ACCEPTANCE") == "" {
 		t.Skip("set PREFER_HUB_ACCEPTANCE=1 to run (up to 10 minutes)")
@@ -30,7 +31,11 @@ func TestHubLearnsAsTheExperiments(t *testing.T) {
 		maxScale  = 5000.0 // |learned return| over a 500-step episode, r̂ of unit scale
 		maxLabels = 300
 	)
-	h := startHub(t, filepath.Join(t.TempDir(), "accept.db"), "--demo-raters", "1", "--demo-noise", "0")
+	flags := []string{"--demo-raters", "1", "--demo-noise", "0"}
+	if s := os.Getenv("PREFER_HUB_SEED"); s != "" {
+		flags = append(flags, "--seed", s)
+	}
+	h := startHub(t, filepath.Join(t.TempDir(), "accept.db"), flags...)
 	c := newHubClient()
 	var ps struct {
 		Projects []struct {

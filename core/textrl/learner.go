@@ -292,6 +292,15 @@ func (l *Learner) Restore(policy *lm.Model, st *PPOState) error {
 	return nil
 }
 
+// SetKLTarget sets the KL target in nats per continuation toward which PPO adapts β (0: β
+// stays where it is), from the next iteration on.
+func (l *Learner) SetKLTarget(k float64) {
+	l.cfg.PPO.KLTarget = k
+	if l.ppo != nil {
+		l.ppo.KL.Target = k
+	}
+}
+
 // PPOBatch is how many continuations one PPO iteration samples.
 func (l *Learner) PPOBatch() int { return l.cfg.PPO.Batch }
 

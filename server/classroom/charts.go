@@ -1,18 +1,32 @@
 package classroom
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/prefer-rlhf/prefer/core/plot"
 )
 
 // PolicyPoint is one published policy, for the reward-hacking view.
 type PolicyPoint struct {
+	Version  int     `json:"version"`
 	EnvSteps int64   `json:"env_steps"`
 	Learned  float64 `json:"learned_return"` // mean return under the learned reward
 	True     float64 `json:"true_return"`    // under the true reward or the checker; NaN if none
-	KL       float64 `json:"kl"`             // KL from the initial policy per step; NaN if unknown
+	KL       float64 `json:"kl"`             // KL from the initial policy per step (text: from the reference per continuation); NaN if unknown
+}
+
+// Axes says what the reward-hacking view measures for a task.
+type Axes struct {
+	// True names the true score: "true reward", "checker", or "gold score" for a text task.
+	True string
+	// Text is a text task's view. Its policies' scores are means over continuations of
+	// held-out prompts and their KL is from the reference language model in nats per
+	// continuation (summed over its tokens; server/trainer's text rounds), so the scores are
+	// drawn against that KL, and the KL against the policy version: DPO takes no env steps.
+	Text bool
 }
 
 // ModelPoint is one published reward model, for the accuracy chart.
@@ -64,13 +78,18 @@ func last(ys []float64) float64 {
 }
 
 // RewardHackingSVG draws the reward-hacking view: the policy's return under the learned reward
-// and under the true reward (trueName: "true reward" or "checker"), each scaled to its own
-// range, against env steps; below it, the KL from the initial policy and, beside that, the true
-// return against d = √KL with Gao et al. 2022's fitted curve, its peak and the drop after it
-// (FitGaoView). When the learned curve keeps rising and the true one falls, the policy has
-// found where the reward model is wrong (Christiano et al. 2017, §3.3; Gao et al. 2022 on
-// reward-model overoptimisation). width and height are the whole picture's pixels.
-func RewardHackingSVG(pts []PolicyPoint, trueName string, width, height int) []byte {
+// and under the true reward (ax.True), each scaled to its own range, against env steps; below
+// it, the KL from the initial policy and, beside that, the true return against d = √KL with
+// Gao et al. 2022's fitted curve, its peak and the drop after it (FitGaoView). When the
+// learned curve keeps rising and the true one falls, the policy has found where the reward
+// model is wrong (Christiano et al. 2017, §3.3; Gao et al. 2022 on reward-model
+// overoptimisation). For a text task (ax.Text) the scores are drawn against the KL from the
+// reference, as Gao et al. draw them, and the KL against the policy version. width and height
+// are the whole picture's pixels.
+func RewardHackingSVG(pts []PolicyPoint, ax Axes, width, height int) []byte {
+	trueName, learnedName := ax.True, "learned reward"
+	from := "the initial policy"
+	gaoView := FitGaoView(pts) // in publication order
 	xs := make([]float64, len(pts))
 	learned := make([]float64, len(pts))
 	truth := make([]float64, len(pts))
@@ -82,20 +101,6 @@ func RewardHackingSVG(pts []PolicyPoint, trueName string, width, height int) []b
 		Title:  "Learned reward vs " + trueName,
 		XLabel: "policy training steps", YLabel: "return (each scaled to its range)",
 		Width: width, Height: height / 2,
-		Series: []plot.Series{
-			{Name: fmt.Sprintf("learned reward (now %s)", fmtNum(last(learned))), X: xs, Y: rescale(learned), Color: colLearned},
-		},
-	}
-	if !math.IsNaN(last(truth)) {
-		top.Series = append(top.Series, plot.Series{Name: fmt.Sprintf("%s (now %s)", trueName, fmtNum(last(truth))),
-			X: xs, Y: rescale(truth), Color: colTrue})
-	}
-	if math.IsNaN(last(kl)) {
-		// No KL recorded yet: say so instead of drawing an empty chart on another scale.
-		top.Height = height
-		note := fmt.Sprintf(`<text x="%d" y="%d" text-anchor="end" font-family="system-ui, sans-serif" font-size="13" fill="#777">KL from the initial policy: not recorded yet</text>`, width-24, 26)
-		svg := top.SVG()
-		return append(svg[:len(svg)-len("</svg>\n")], note+"</svg>\n"...)
 	}
 	bottom := plot.Chart{
 		Title:  "KL from the initial policy",
@@ -103,8 +108,43 @@ func RewardHackingSVG(pts []PolicyPoint, trueName string, width, height int) []b
 		Width: width / 2, Height: height - height/2,
 		Series: []plot.Series{{Name: "KL", X: xs, Y: kl, Color: colKL}},
 	}
-	gao := FitGaoView(pts).SVG(trueName, width-width/2, height-height/2)
-	if math.IsNaN(last(truth)) {
+	learnedNow, trueNow := last(learned), last(truth)
+	if ax.Text {
+		from, learnedName = "the reference", "learned score"
+		top.Title = "Learned score and " + trueName + " against KL"
+		top.XLabel, top.YLabel = "KL from the reference (nats per continuation)", "score (each scaled to its range)"
+		bottom.Title, bottom.YLabel = "KL from the reference", "KL (nats per continuation)"
+		bottom.XLabel, bottom.XWhole = "policy version (1 is the reference)", true
+		versions := make([]float64, len(pts))
+		for i, p := range pts {
+			versions[i] = float64(p.Version)
+		}
+		bottom.Series[0].X = versions
+		// Scores against KL, in order of KL, which need not grow round on round; "now" is
+		// still the latest policy's.
+		byKL := slices.Clone(pts)
+		slices.SortStableFunc(byKL, func(a, b PolicyPoint) int { return cmp.Compare(a.KL, b.KL) })
+		xs, learned, truth = make([]float64, len(pts)), make([]float64, len(pts)), make([]float64, len(pts))
+		for i, p := range byKL {
+			xs[i], learned[i], truth[i] = p.KL, p.Learned, p.True
+		}
+	}
+	top.Series = []plot.Series{
+		{Name: fmt.Sprintf("%s (now %s)", learnedName, fmtNum(learnedNow)), X: xs, Y: rescale(learned), Color: colLearned},
+	}
+	if !math.IsNaN(trueNow) {
+		top.Series = append(top.Series, plot.Series{Name: fmt.Sprintf("%s (now %s)", trueName, fmtNum(trueNow)),
+			X: xs, Y: rescale(truth), Color: colTrue})
+	}
+	if math.IsNaN(last(kl)) {
+		// No KL recorded yet: say so instead of drawing an empty chart on another scale.
+		top.Height = height
+		note := fmt.Sprintf(`<text x="%d" y="%d" text-anchor="end" font-family="system-ui, sans-serif" font-size="13" fill="#777">KL from %s: not recorded yet</text>`, width-24, 26, from)
+		svg := top.SVG()
+		return append(svg[:len(svg)-len("</svg>\n")], note+"</svg>\n"...)
+	}
+	gao := gaoView.SVG(trueName, from, width-width/2, height-height/2)
+	if math.IsNaN(trueNow) {
 		gao = nil
 		bottom.Width = width
 	}

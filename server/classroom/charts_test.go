@@ -46,7 +46,7 @@ func TestCharts(t *testing.T) {
 		{EnvSteps: 1000, Learned: 1, True: 5, KL: 0.01},
 		{EnvSteps: 2000, Learned: 2, True: 3, KL: math.NaN()},
 	}
-	svg := RewardHackingSVG(pts, "checker", 900, 600)
+	svg := RewardHackingSVG(pts, Axes{True: "checker"}, 900, 600)
 	// Returns (3 and 3 points) and KL (2); the Gao panel's 2 policies are dots, too few to fit.
 	if got := polylines(t, svg); len(got) != 3 || got[0] != 3 || got[1] != 3 || got[2] != 2 || strings.Count(string(svg), "<circle") != 3 {
 		t.Fatalf("reward hacking polylines %v", got)
@@ -58,14 +58,14 @@ func TestCharts(t *testing.T) {
 	for i := range pts {
 		pts[i].True = math.NaN()
 	}
-	if got := polylines(t, RewardHackingSVG(pts, "true reward", 900, 600)); len(got) != 2 {
+	if got := polylines(t, RewardHackingSVG(pts, Axes{True: "true reward"}, 900, 600)); len(got) != 2 {
 		t.Fatalf("without a true reward: %v", got)
 	}
 	// No KL: the returns chart alone, with a note.
 	for i := range pts {
 		pts[i].KL = math.NaN()
 	}
-	if svg := RewardHackingSVG(pts, "true reward", 900, 600); len(polylines(t, svg)) != 1 || !strings.Contains(string(svg), "not recorded") {
+	if svg := RewardHackingSVG(pts, Axes{True: "true reward"}, 900, 600); len(polylines(t, svg)) != 1 || !strings.Contains(string(svg), "not recorded") {
 		t.Fatalf("without KL:\n%s", svg)
 	}
 	if got := polylines(t, AccuracySVG([]ModelPoint{{1, 10, math.NaN()}, {2, 20, 0.7}, {3, 30, 0.8}}, 600, 300)); len(got) != 1 || got[0] != 2 {
@@ -74,7 +74,7 @@ func TestCharts(t *testing.T) {
 	if got := polylines(t, MinutesSVG(make([]Minute, SummaryMinutes), 600, 300)); len(got) != 1 || got[0] != SummaryMinutes {
 		t.Fatalf("minutes %v", got)
 	}
-	if got := polylines(t, RewardHackingSVG(nil, "checker", 900, 600)); len(got) != 1 || got[0] != 0 {
+	if got := polylines(t, RewardHackingSVG(nil, Axes{True: "checker"}, 900, 600)); len(got) != 1 || got[0] != 0 {
 		t.Fatalf("empty history %v", got)
 	}
 }
@@ -106,7 +106,7 @@ func TestGaoFitOnTheChart(t *testing.T) {
 	if want := v.PeakTrue - last.True; !(v.Drop > 0) || math.Abs(v.Drop-want) > 1e-9 || v.PeakTrue < last.True {
 		t.Fatalf("drop %v, want %v > 0", v.Drop, want)
 	}
-	svg := string(RewardHackingSVG(pts, "true reward", 960, 540))
+	svg := string(RewardHackingSVG(pts, Axes{True: "true reward"}, 960, 540))
 	if got := polylines(t, []byte(svg)); len(got) != 4 || got[3] != 61 || strings.Count(svg, "<circle") != 13 {
 		t.Fatalf("polylines %v: want returns, KL and the 61-point fitted curve, and 12 policies' dots", got)
 	}

@@ -26,10 +26,13 @@ type Dashboard struct {
 
 // ProjectInfo describes the class session.
 type ProjectInfo struct {
-	ID       string    `json:"id"`
-	Env      string    `json:"env"`
-	Goal     string    `json:"goal"`
-	Checker  bool      `json:"checker"` // a behaviour: the "true" curve is the scripted checker
+	ID      string `json:"id"`
+	Env     string `json:"env"`
+	Goal    string `json:"goal"`
+	Checker bool   `json:"checker"` // a behaviour: the "true" curve is the scripted checker
+	// Text is a text project: the "true" curve is the gold score, "the policy now" is at
+	// policy-text (continuations of held-out prompts) instead of clip.svg.
+	Text     bool      `json:"text"`
 	JoinCode string    `json:"join_code"`
 	JoinURL  string    `json:"join_url"`
 	QR       string    `json:"qr_svg"`
@@ -101,7 +104,7 @@ func (h *Handler) Build(ctx context.Context, pid string) (*Dashboard, error) {
 		return nil, err
 	}
 	task, _ := TaskOf(p.Env)
-	d := &Dashboard{Project: ProjectInfo{ID: p.ID, Env: p.Env, Goal: task.Goal, Checker: task.Checker,
+	d := &Dashboard{Project: ProjectInfo{ID: p.ID, Env: p.Env, Goal: task.Goal, Checker: task.Checker, Text: task.Text,
 		JoinCode: p.JoinCode, JoinURL: h.joinBase + "/join?code=" + p.JoinCode, Paused: p.Paused,
 		HideModelPredictions: p.Settings.HideModelPredictions, DemoAvailable: h.demo != nil,
 		Overlap: p.Settings.Overlap, MaxLabelsPerRater: p.Settings.MaxLabelsPerRater}}
@@ -153,12 +156,15 @@ func (h *Handler) Build(ctx context.Context, pid string) (*Dashboard, error) {
 	if d.Models, err = h.modelPoints(ctx, pid); err != nil {
 		return nil, err
 	}
-	trueName := "true reward"
-	if task.Checker {
-		trueName = "checker"
+	ax := Axes{True: "true reward", Text: task.Text}
+	switch {
+	case task.Text:
+		ax.True = "gold score"
+	case task.Checker:
+		ax.True = "checker"
 	}
 	d.Charts = map[string]string{
-		"reward_hacking": string(RewardHackingSVG(d.Policies, trueName, 960, 540)),
+		"reward_hacking": string(RewardHackingSVG(d.Policies, ax, 960, 540)),
 		"accuracy":       string(AccuracySVG(d.Models, 640, 280)),
 		"per_minute":     string(MinutesSVG(d.Summary.PerMinute, 640, 240)),
 	}
@@ -212,7 +218,7 @@ func (h *Handler) policies(ctx context.Context, p *store.Project) ([]PolicyPoint
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, q := range hist {
-		pt := PolicyPoint{EnvSteps: q.EnvSteps, Learned: q.LearnedReturn, True: q.TrueReturn, KL: q.KL}
+		pt := PolicyPoint{Version: q.Version, EnvSteps: q.EnvSteps, Learned: q.LearnedReturn, True: q.TrueReturn, KL: q.KL}
 		if s, ok := h.checker[p.ID][q.Version]; ok && isBehaviour && math.IsNaN(pt.True) {
 			pt.True = s
 		}
@@ -258,11 +264,12 @@ func (h *Handler) modelPoints(ctx context.Context, pid string) ([]ModelPoint, er
 // MarshalJSON encodes NaN as null.
 func (p PolicyPoint) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
+		Version  int         `json:"version"`
 		EnvSteps int64       `json:"env_steps"`
 		Learned  jsonnum.Num `json:"learned_return"`
 		True     jsonnum.Num `json:"true_return"`
 		KL       jsonnum.Num `json:"kl"`
-	}{p.EnvSteps, jsonnum.Num(p.Learned), jsonnum.Num(p.True), jsonnum.Num(p.KL)})
+	}{p.Version, p.EnvSteps, jsonnum.Num(p.Learned), jsonnum.Num(p.True), jsonnum.Num(p.KL)})
 }
 
 // MarshalJSON encodes NaN as null.

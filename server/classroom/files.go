@@ -7,6 +7,7 @@ import (
 
 	"github.com/prefer-rlhf/prefer/core/ppo"
 	"github.com/prefer-rlhf/prefer/core/reward"
+	"github.com/prefer-rlhf/prefer/server/hub"
 	"github.com/prefer-rlhf/prefer/server/store"
 )
 
@@ -77,6 +78,9 @@ func (h *Handler) policyClip(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	proj, err := h.store.Project(r.Context(), pid)
+	if err == nil && isText(proj.Env) {
+		return hub.NotFound("pid", "project "+pid+" is a text project: its policy's continuations are at policy-text")
+	}
 	if err == nil {
 		var lp *store.Policy
 		if lp, err = h.store.LatestPolicy(r.Context(), pid); err == nil {

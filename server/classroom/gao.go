@@ -74,12 +74,13 @@ func FitGaoView(pts []PolicyPoint) GaoView {
 	return v
 }
 
-// SVG draws the measured true returns against d (a dot per policy: the KL need not grow
-// round on round), the fitted curve (dashed), and its peak and the drop after it.
-func (v GaoView) SVG(trueName string, width, height int) []byte {
+// SVG draws the measured true returns against d = √KL from "from" (the initial policy, or a
+// text task's reference), a dot per policy: the KL need not grow round on round; the fitted
+// curve (dashed), and its peak and the drop after it.
+func (v GaoView) SVG(trueName, from string, width, height int) []byte {
 	c := plot.Chart{
 		Title:  "Gao et al. 2022 fit on √KL",
-		XLabel: "d = √KL from the initial policy", YLabel: trueName,
+		XLabel: "d = √KL from " + from, YLabel: trueName,
 		Width: width, Height: height,
 		Series: []plot.Series{{Name: "policies", X: v.D, Y: v.True, Color: colTrue, Dots: true}},
 	}

@@ -49,6 +49,10 @@ type Handler struct {
 	models  map[string][]ModelPoint    // project -> reward models seen, by version
 	checker map[string]map[int]float64 // project -> policy version -> checker score
 	clip    map[string]policyClip      // project -> the latest policy's clip
+
+	text    TextSource // nil: no text world to sample from (the Worker)
+	textMu  sync.Mutex
+	textNow map[string]PolicyText // project -> the latest policy's continuations
 }
 
 // Options configure New.
@@ -60,6 +64,11 @@ type Options struct {
 	// Demo runs demo raters on this store (prefer serve). Nil turns demo mode off: a Worker
 	// keeps nothing running between requests.
 	Demo DemoStore
+	// Text gives the text world and the reference language model, for "the policy now" of
+	// a text project (prefer serve: the trainer's loader). Nil: text projects' continuations
+	// are not sampled here, and the task list says text tasks need prefer serve unless a
+	// text world is installed.
+	Text TextSource
 }
 
 // NewHandler returns the classroom views over s with demo raters (prefer serve). joinBase is
@@ -79,7 +88,7 @@ func New(s Store, o Options) *Handler {
 	}
 	h := &Handler{store: s, joinBase: strings.TrimSuffix(o.JoinBase, "/"), log: log, now: time.Now,
 		mux: http.NewServeMux(), models: map[string][]ModelPoint{}, checker: map[string]map[int]float64{},
-		clip: map[string]policyClip{}}
+		clip: map[string]policyClip{}, text: o.Text, textNow: map[string]PolicyText{}}
 	if o.Demo != nil {
 		h.demo = NewDemo(o.Demo, log)
 	}
@@ -91,6 +100,7 @@ func New(s Store, o Options) *Handler {
 	h.route("GET /classroom/api/projects/{pid}/policy", h.policyFile)
 	h.route("GET /classroom/api/projects/{pid}/reward-model", h.rewardModelFile)
 	h.route("GET /classroom/api/projects/{pid}/clip.svg", h.policyClip)
+	h.route("GET /classroom/api/projects/{pid}/policy-text", h.policyText)
 	h.route("POST /classroom/api/projects/{pid}/weight", h.setWeight)
 	h.route("GET /classroom/api/tasks", h.tasks)
 	h.route("GET /classroom/api/projects/{pid}/dashboard", h.dashboard)
@@ -138,7 +148,7 @@ func (h *Handler) page(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (h *Handler) tasks(w http.ResponseWriter, _ *http.Request) error {
-	hub.WriteJSON(w, http.StatusOK, map[string]any{"tasks": Tasks()})
+	hub.WriteJSON(w, http.StatusOK, map[string]any{"tasks": h.TaskList()})
 	return nil
 }
 

@@ -45,7 +45,10 @@ func reportHTML(d *Dashboard, now time.Time) []byte {
 	esc := html.EscapeString
 	p, s := d.Project, d.Summary
 	truth := "the true reward"
-	if p.Checker {
+	switch {
+	case p.Text:
+		truth = "the gold score"
+	case p.Checker:
 		truth = "the checker"
 	}
 	fmt.Fprintf(&b, `<!doctype html>

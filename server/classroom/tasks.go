@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/prefer-rlhf/prefer/core/env"
+	"github.com/prefer-rlhf/prefer/core/text"
 )
 
 // Task is one entry of the teacher's task list.
@@ -17,10 +18,19 @@ type Task struct {
 	// Checker is true for a behaviour with no built-in reward: its score comes from a
 	// scripted checker that raters never see.
 	Checker bool `json:"checker"`
+	// Text is true for a text task (core/text): raters compare continuations of review
+	// prompts. Its envs exist only once the server has loaded its corpus.
+	Text bool `json:"text"`
+	// Available is false where this server cannot start a session on the task; Note says
+	// why, or what starting one will do first.
+	Available bool   `json:"available"`
+	Note      string `json:"note,omitempty"`
 }
 
-// Tasks returns the task list: the four Gymnasium tasks, then the behaviours with no built-in
-// reward (core/env's behaviours.go).
+// Tasks returns the task list: the four Gymnasium tasks, the behaviours with no built-in
+// reward (core/env's behaviours.go), then the text tasks (core/text's tasks; TextNoE-v0's
+// score is a checker's). The text tasks are marked available only once a text world is
+// installed (text.Installed); a Handler says more (Handler.TaskList).
 func Tasks() []Task {
 	ts := []Task{
 		{Env: "CartPole-v1", Goal: "cartpole: keep the pole upright"},
@@ -30,6 +40,13 @@ func Tasks() []Task {
 	}
 	for _, b := range env.Behaviours() {
 		ts = append(ts, Task{Env: b.Name, Goal: b.Goal, Checker: true})
+	}
+	for i := range ts {
+		ts[i].Available = true
+	}
+	installed := text.Installed() != nil
+	for _, t := range text.Tasks() {
+		ts = append(ts, Task{Env: t.Name, Goal: t.Goal, Checker: t.NoReward, Text: true, Available: installed})
 	}
 	return ts
 }

@@ -3,16 +3,30 @@ package classroom
 import (
 	"math/rand/v2"
 	"net"
+	"strings"
 	"testing"
 
 	"github.com/prefer-rlhf/prefer/core/env"
 	"github.com/prefer-rlhf/prefer/core/prefs"
+	"github.com/prefer-rlhf/prefer/core/text"
 )
 
 func TestTasks(t *testing.T) {
 	ts := Tasks()
-	checkers := 0
+	checkers, texts := 0, 0
 	for _, task := range ts {
+		if tt, ok := text.TaskOf(task.Env); ok {
+			// A text env is registered only once a corpus is loaded: the task list has it
+			// regardless, marked unavailable until then.
+			if !task.Text || task.Checker != tt.NoReward || !strings.Contains(task.Goal, tt.Goal) || task.Available != (text.Installed() != nil) {
+				t.Fatalf("text task %+v", task)
+			}
+			texts++
+			continue
+		}
+		if task.Text || !task.Available {
+			t.Fatalf("task %+v", task)
+		}
 		e, err := env.Lookup(task.Env)
 		if err != nil {
 			t.Fatalf("task %s: %v", task.Env, err)
@@ -24,8 +38,11 @@ func TestTasks(t *testing.T) {
 			checkers++
 		}
 	}
-	if len(ts) < 7 || checkers < 3 {
-		t.Fatalf("%d tasks, %d behaviours with checkers", len(ts), checkers)
+	if len(ts) < 9 || checkers < 3 || texts != 2 {
+		t.Fatalf("%d tasks, %d behaviours with checkers, %d text tasks", len(ts), checkers, texts)
+	}
+	if task, ok := TaskOf("TextNoE-v0"); !ok || !task.Checker || !strings.Contains(task.Goal, `letter "e"`) {
+		t.Fatalf("TaskOf(TextNoE-v0) = %+v, %v", task, ok)
 	}
 	if _, ok := TaskOf("PendulumSpin-v0"); !ok {
 		t.Fatal("TaskOf(PendulumSpin-v0)")

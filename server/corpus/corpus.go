@@ -11,6 +11,7 @@ package corpus
 import (
 	"archive/tar"
 	"compress/gzip"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/prefer-rlhf/prefer/core/text"
 	"github.com/prefer-rlhf/prefer/core/text/vader"
@@ -190,10 +192,35 @@ func NewWorld(corpus []byte) (*text.World, error) {
 
 // Register loads the corpus at path (the default if empty), builds its world and registers
 // the text envs; it returns the world.
+// A process registers one corpus's text envs: a second call with the same corpus returns the
+// same world, and one with another corpus is an error rather than the first corpus's tokenizer
+// silently answering for the second.
 func Register(path string) (*text.World, error) {
 	b, err := Load(path)
 	if err != nil {
 		return nil, err
+	}
+	return install(b)
+}
+
+// registered is the corpus whose world this package registered.
+var registered struct {
+	sync.Mutex
+	sum [sha256.Size]byte
+	w   *text.World
+}
+
+// install builds the world of corpus b and registers its text envs, or returns the world
+// registered already from the same corpus.
+func install(b []byte) (*text.World, error) {
+	sum := sha256.Sum256(b)
+	registered.Lock()
+	defer registered.Unlock()
+	if registered.w != nil {
+		if registered.sum != sum {
+			return nil, errors.New("corpus: this process has registered the text tasks of another corpus (one corpus per process)")
+		}
+		return registered.w, nil
 	}
 	w, err := NewWorld(b)
 	if err != nil {
@@ -202,5 +229,6 @@ func Register(path string) (*text.World, error) {
 	if err := text.Register(w); err != nil {
 		return nil, err
 	}
+	registered.sum, registered.w = sum, w
 	return w, nil
 }

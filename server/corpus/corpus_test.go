@@ -80,3 +80,23 @@ func TestRegisterFromFile(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestSourceLoadsOnNeed: a Source with a path is available without a download; a missing file
+// is an error, tried again at the next call; a readable one gives its text. (World returns a
+// world registered already, as TestRegisterFromFile's, so it is not called here.)
+func TestSourceLoadsOnNeed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.txt")
+	s := &Source{Path: path}
+	if !s.Available() {
+		t.Fatal("a Source with a path is not available")
+	}
+	if _, err := s.Bytes(); err == nil {
+		t.Fatal("Bytes of a missing file succeeded")
+	}
+	if err := os.WriteFile(path, []byte("Great food.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := s.Bytes(); err != nil || string(b) != "Great food.\n" {
+		t.Fatalf("Bytes %q, %v after the file appeared", b, err)
+	}
+}

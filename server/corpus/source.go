@@ -19,14 +19,17 @@ type Source struct {
 }
 
 // World returns the text world, registering the text envs on the first call that succeeds.
-// If another caller registered a world already, that one is returned.
+// With no Path, a world registered already (by a test, or `prefer env` in the same process) is
+// used as it is; with a Path, the file is read and must be the corpus registered already, if
+// any (Register's rule), so a missing or different file is an error, never another corpus's
+// world.
 func (s *Source) World() (*text.World, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.w != nil {
 		return s.w, nil
 	}
-	if w := text.Installed(); w != nil {
+	if w := text.Installed(); w != nil && s.Path == "" {
 		s.w = w
 		return w, nil
 	}
@@ -34,11 +37,8 @@ func (s *Source) World() (*text.World, error) {
 	if err != nil {
 		return nil, err
 	}
-	w, err := NewWorld(b)
+	w, err := install(b)
 	if err != nil {
-		return nil, err
-	}
-	if err := text.Register(w); err != nil {
 		return nil, err
 	}
 	s.w, s.b = w, b

@@ -33,7 +33,7 @@ type ExportRecord struct {
 var exportColumns = []string{"id", "project_id", "rater_id", "rater_name", "participant", "excluded", "pair_id", "choice",
 	"created_at", "response_ms", "received_at", "left", "right"}
 
-// export: GET /api/v1/projects/{pid}/export?format=jsonl|csv (teacher). Rows stream from the
+// export: GET /api/v1/projects/{pid}/export?format=jsonl|csv|trl (teacher; trl: trl.go). Rows stream from the
 // database to the client; an error after the first row can only cut the stream short.
 func (h *Hub) export(w http.ResponseWriter, r *http.Request) error {
 	_, proj, err := h.forProject(r, true)
@@ -44,8 +44,11 @@ func (h *Hub) export(w http.ResponseWriter, r *http.Request) error {
 	if format == "" {
 		format = "jsonl"
 	}
+	if format == "trl" {
+		return h.exportTRL(w, r, proj)
+	}
 	if format != "jsonl" && format != "csv" {
-		return errInvalid("format", `format must be "jsonl" or "csv"`)
+		return errInvalid("format", `format must be "jsonl", "csv" or "trl" (text projects)`)
 	}
 	name := "prefer-" + proj.ID + "." + format
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -28,8 +29,8 @@ type ImportResult struct {
 }
 
 // Import merges exported comparisons into project projectID exactly once each, by their
-// UUIDs: clips, pairs and raters that are already there are kept as they are, and a
-// comparison already stored is counted as a duplicate. Imported pairs are stored inactive, so
+// UUIDs, in one transaction: clips, pairs and raters that are already there are kept as they
+// are, and a comparison already stored is counted as a duplicate. Imported pairs are stored inactive, so
 // they are not served again. Every clip must be of the project's env. Import is native only
 // (prefer import); the Worker has no such method.
 func (s *Store) Import(ctx context.Context, projectID string, rows []ImportRow) (ImportResult, error) {
@@ -55,7 +56,18 @@ func (s *Store) Import(ctx context.Context, projectID string, rows []ImportRow) 
 		}
 	}
 
-	// Clips, pairs and raters first, in one transaction; each is inserted only if new.
+	// Everything in one transaction: clips, pairs and raters, each inserted only if new, then the
+	// comparisons through the sync's insert (the group committer's statements, prepared apart
+	// from the committer's own), so an import is stored whole or not at all.
+	ins := &committer{db: s.w}
+	if err := ins.prepare(); err != nil {
+		return ImportResult{}, err
+	}
+	defer func() {
+		for _, st := range []*sql.Stmt{ins.insert, ins.capped, ins.stored, ins.touch, ins.count, ins.pairRaters} {
+			st.Close()
+		}
+	}()
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return ImportResult{}, fmt.Errorf("store: %w", err)
@@ -102,12 +114,9 @@ func (s *Store) Import(ctx context.Context, projectID string, rows []ImportRow) 
 			return ImportResult{}, fmt.Errorf("store: import: rater %s belongs to another project", r.RaterID)
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return ImportResult{}, fmt.Errorf("store: %w", err)
-	}
 
-	// Then the comparisons, through the same exactly-once path as a sync, one batch per rater
-	// and arrival time so that each keeps the time the first hub received it.
+	// Then the comparisons, as a sync stores them, exactly once each: one batch per rater and
+	// arrival time, so that each keeps the time the first hub received it.
 	type key struct {
 		rater    string
 		received int64
@@ -122,14 +131,30 @@ func (s *Store) Import(ctx context.Context, projectID string, rows []ImportRow) 
 		batches[k] = append(batches[k], r.Comparison)
 	}
 	var out ImportResult
+	touched := map[string]int64{}
 	for _, k := range order {
-		res, err := s.AddComparisons(ctx, projectID, k.rater, dedupe(batches[k]), fromMS(k.received))
+		cs := dedupe(batches[k])
+		items, err := InsertItems(cs)
 		if err != nil {
-			return out, err
+			return ImportResult{}, err
 		}
+		var cr commitRes
+		if err := ins.insertOne(ctx, tx, &commitReq{projectID: projectID, raterID: k.rater, items: items, n: len(cs), received: k.received}, &cr); err != nil {
+			return ImportResult{}, err
+		}
+		res := Sort(cs, cr.inserted, cr.stored, cr.labels)
 		out.Accepted += len(res.Accepted)
-		out.Duplicates += len(res.Duplicates) + len(batches[k]) - len(dedupe(batches[k]))
+		out.Duplicates += len(res.Duplicates) + len(batches[k]) - len(cs)
 		out.Foreign += len(res.Foreign)
+		touched[k.rater] = max(touched[k.rater], k.received)
+	}
+	for id, t := range touched {
+		if _, err := tx.StmtContext(ctx, ins.touch).ExecContext(ctx, t, id); err != nil {
+			return ImportResult{}, fmt.Errorf("store: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return ImportResult{}, fmt.Errorf("store: %w", err)
 	}
 	return out, nil
 }

@@ -70,4 +70,19 @@ func TestImportExactlyOnce(t *testing.T) {
 	if _, err := dst.Import(ctx, q.ID, rows); err == nil || !strings.Contains(err.Error(), "Pendulum-v1") {
 		t.Errorf("a CartPole export into a Pendulum project: %v", err)
 	}
+
+	// An import that fails part way (its second pair is the first project's) writes nothing.
+	o := &Project{ID: uuid.NewString(), Env: "CartPole-v1", Settings: DefaultSettings(), JoinCode: "OTH456"}
+	if err := dst.CreateProject(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	fresh := rows[0]
+	fresh.Comparison.ID, fresh.Comparison.PairID, fresh.RaterID = uuid.NewString(), uuid.NewString(), uuid.NewString()
+	fresh.Left.ID, fresh.Right.ID = uuid.NewString(), uuid.NewString()
+	if _, err := dst.Import(ctx, o.ID, []ImportRow{fresh, rows[1]}); err == nil || !strings.Contains(err.Error(), "another project") {
+		t.Errorf("an import onto another project's pair: %v", err)
+	}
+	if c, err := dst.Counts(ctx, o.ID); err != nil || c != (Counts{}) {
+		t.Errorf("a refused import wrote %+v, %v", c, err)
+	}
 }

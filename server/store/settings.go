@@ -40,6 +40,11 @@ type Settings struct {
 	// reference, Ziegler et al. 2019) or "dpo" (Direct Preference Optimisation on the labelled
 	// pairs, Rafailov et al. 2023). Other projects ignore it.
 	TextMethod string `json:"text_method"`
+	// TextKLTarget is the KL from the reference, in nats per continuation, toward which a text
+	// project's PPO adapts its penalty β (Ziegler et al. 2019, §2.2; core/lmppo); 0 keeps β
+	// fixed. A larger target lets the policy move further from the reference (more reward,
+	// less fluent text, more room to exploit the reward model).
+	TextKLTarget float64 `json:"text_kl_target"`
 	// UWOLambda is the weight of the members' standard deviation under "uwo" (the CLI's 0.5).
 	UWOLambda float64 `json:"uwo_lambda"`
 	// PairsPerRound is how many new pairs the trainer publishes each round.
@@ -91,6 +96,7 @@ func DefaultSettings() Settings {
 		Query:             "disagreement",
 		Objective:         "mean",
 		TextMethod:        "ppo",
+		TextKLTarget:      6,
 		UWOLambda:         0.5,
 		PairsPerRound:     50,
 		PPOStepsPerRound:  20000,
@@ -120,6 +126,8 @@ func (s Settings) Validate() error {
 		return &SettingsError{"objective", "must be one of mean, min, uwo"}
 	case s.TextMethod != "ppo" && s.TextMethod != "dpo":
 		return &SettingsError{"text_method", "must be ppo or dpo"}
+	case !finite(s.TextKLTarget) || s.TextKLTarget < 0 || s.TextKLTarget > 100:
+		return &SettingsError{"text_kl_target", "must be between 0 (a fixed penalty) and 100"}
 	case !finite(s.UWOLambda) || s.UWOLambda < 0 || s.UWOLambda > MaxUWOLambda:
 		return &SettingsError{"uwo_lambda", "must be between 0 and 100"}
 	case s.PairsPerRound < 1 || s.PairsPerRound > 1000:

@@ -227,6 +227,7 @@ func TestSettingsValidate(t *testing.T) {
 		"instructions":         func(s *Settings) { s.Instructions = "\x1b[31m" },
 		"objective":            func(s *Settings) { s.Objective = "max" },
 		"text_method":          func(s *Settings) { s.TextMethod = "bon" },
+		"text_kl_target":       func(s *Settings) { s.TextKLTarget = -1 },
 		"uwo_lambda":           func(s *Settings) { s.UWOLambda = -0.1 },
 	} {
 		s := DefaultSettings()

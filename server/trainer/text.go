@@ -136,6 +136,7 @@ func (t *Trainer) textRound(ctx context.Context, p *project, pr *store.Project, 
 		}
 		p.pausedSteps = t.cfg.PausedSteps // DPO has nothing to do without new labels
 	default:
+		l.SetKLTarget(set.TextKLTarget)
 		if l.Model != nil && p.data.Len() > 0 && set.PPOStepsPerRound > 0 {
 			per := l.PPOBatch() * ts.task.Length
 			iters := max((set.PPOStepsPerRound+per-1)/per, 1)

@@ -20,6 +20,7 @@ type server struct {
 	url     string
 	teacher string // a teacher token for every project
 	burst   int    // the per-token burst of its rate limit
+	text    bool   // it has a text world (a corpus): text projects (text_test.go)
 }
 
 // TestNative runs the suite against `prefer serve`.
@@ -49,8 +50,9 @@ func preferBin(t testing.TB) string {
 }
 
 // startNative starts `prefer serve` without its trainer: the suite publishes clips and pairs
-// through the trainer API, as a remote trainer does.
+// through the trainer API, as a remote trainer does. It reads a small generated corpus for the
+// text projects.
 func startNative(t *testing.T) *server {
-	n := worker.StartNativeT(t, "--no-trainer")
-	return &server{name: "native", url: n.URL, teacher: n.TeacherToken, burst: hub.DefaultConfig().Burst}
+	n := worker.StartNativeT(t, "--no-trainer", "--corpus", writeCorpus(t))
+	return &server{name: "native", url: n.URL, teacher: n.TeacherToken, burst: hub.DefaultConfig().Burst, text: true}
 }

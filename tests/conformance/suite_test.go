@@ -43,6 +43,7 @@ func runSuite(t *testing.T, s *server) {
 		{"ClipsAndModels", testClipsAndModels},
 		{"ModelUpdates", testModelUpdates},
 		{"Export", testExport},
+		{"TextProjects", testTextProjects},
 		{"TeacherControls", testTeacherControls},
 		{"TrainerAPI", testTrainerAPI},
 		{"Overlap", testOverlap},

@@ -167,7 +167,10 @@ func countElements(t *testing.T, b []byte, name string) int {
 }
 
 func TestEnvList(t *testing.T) {
-	code, out, _ := runPrefer("", "env", "list")
+	// With the shared test corpus, so that the default corpus (if this machine has it cached)
+	// is not what the process registers: a process registers one corpus's text tasks.
+	c := testCorpus(t)
+	code, out, _ := runPrefer("", "env", "list", "--corpus", c)
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
@@ -176,7 +179,7 @@ func TestEnvList(t *testing.T) {
 			t.Errorf("list lacks %q:\n%s", want, out)
 		}
 	}
-	code, out, _ = runPrefer("", "env", "list", "--json")
+	code, out, _ = runPrefer("", "env", "list", "--json", "--corpus", c)
 	var infos []envInfo
 	if code != 0 || json.Unmarshal([]byte(out), &infos) != nil || len(infos) < 4 {
 		t.Fatalf("list --json: exit %d: %s", code, out)
@@ -188,7 +191,10 @@ func TestEnvList(t *testing.T) {
 	}
 }
 
-func TestEnvText(t *testing.T) {
+// testCorpus writes the small corpus the text commands' tests share (a process registers one
+// corpus's text world: corpus.Register refuses another) and returns its path.
+func testCorpus(t *testing.T) string {
+	t.Helper()
 	var b strings.Builder
 	for i := range 300 {
 		b.WriteString([]string{"The film", "This phone", "The food"}[i%3] + " " + []string{"was great", "was awful", "felt good"}[(i/3)%3] + " and I would come back again.\n")
@@ -197,6 +203,11 @@ func TestEnvText(t *testing.T) {
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return path
+}
+
+func TestEnvText(t *testing.T) {
+	path := testCorpus(t)
 	// Byte tokens are tokens of every tokenizer: a 5-token prompt "Food " and "was great!!\n".
 	clip := `{"env":"TextPositive-v0","start_state":[70,111,111,100,32,-1,-1,-1,-1,-1,-1,-1,-1,-1,-1,-1,-1],"actions":[119,97,115,32,103,114,101,97,116,33,33,10]}`
 	code, out, errs := runPrefer(clip, "env", "replay", "--corpus", path)

@@ -16,12 +16,14 @@ import (
 	"time"
 
 	"github.com/prefer-rlhf/prefer/core/prefs"
+	"github.com/prefer-rlhf/prefer/core/text"
 	"github.com/prefer-rlhf/prefer/server/hub"
 	"github.com/prefer-rlhf/prefer/server/store"
+	"github.com/prefer-rlhf/prefer/server/trl"
 )
 
 func init() {
-	register("import", "merge a label export (JSONL or CSV) into a hub's database, each comparison once by its UUID", runImport)
+	register("import", "merge a label export (JSONL or CSV) or a TRL preference file (--format trl) into a hub's database, each comparison once", runImport)
 }
 
 func runImport(args []string, _ io.Reader, stdout, stderr io.Writer) int {
@@ -29,22 +31,14 @@ func runImport(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	dbPath := fs.String("db", "./data/prefer.db", "the hub's SQLite database file")
 	project := fs.String("project", "", "the project to merge into (default: the hub's default project)")
+	format := fs.String("format", "native", `"native": the hub's own export (jsonl or csv); "trl": TRL's preference JSONL {"prompt","chosen","rejected"} into a text project`)
+	truncate := fs.Bool("truncate", false, "trl: cut a prompt that is too long to its last tokens and a continuation to its first, instead of refusing the line")
+	corpusFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "prefer import: usage: prefer import [--db FILE] [--project ID] EXPORT.jsonl|EXPORT.csv")
-		return 2
-	}
-	f, err := os.Open(fs.Arg(0))
-	if err != nil {
-		fmt.Fprintf(stderr, "prefer import: %v\n", err)
-		return 2
-	}
-	defer f.Close()
-	rows, err := readExport(f)
-	if err != nil {
-		fmt.Fprintf(stderr, "prefer import: %s: %v\n", fs.Arg(0), err)
+	if fs.NArg() != 1 || (*format != "native" && *format != "trl") {
+		fmt.Fprintln(stderr, "prefer import: usage: prefer import [--db FILE] [--project ID] [--format native|trl [--corpus F] [--truncate]] FILE")
 		return 2
 	}
 	if _, err := os.Stat(*dbPath); err != nil {
@@ -65,7 +59,7 @@ func runImport(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
-	res, err := st.Import(ctx, pid, rows)
+	p, err := st.Project(ctx, pid)
 	if errors.Is(err, store.ErrNotFound) {
 		fmt.Fprintf(stderr, "prefer import: no project %s\n", pid)
 		return 2
@@ -74,9 +68,44 @@ func runImport(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "prefer import: %v\n", err)
 		return 1
 	}
+	f, err := os.Open(fs.Arg(0))
+	if err != nil {
+		fmt.Fprintf(stderr, "prefer import: %v\n", err)
+		return 2
+	}
+	defer f.Close()
+	var rows []store.ImportRow
+	if *format == "trl" {
+		rows, err = readTRL(f, p, *truncate)
+	} else {
+		rows, err = readExport(f)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "prefer import: %s: %v\n", fs.Arg(0), err)
+		return 2
+	}
+	res, err := st.Import(ctx, pid, rows)
+	if err != nil {
+		fmt.Fprintf(stderr, "prefer import: %v\n", err)
+		return 1
+	}
 	fmt.Fprintf(stdout, "imported %d comparisons into project %s: %d new, %d already there, %d skipped (id used by another rater)\n",
 		len(rows), pid, res.Accepted, res.Duplicates, res.Foreign)
 	return 0
+}
+
+// readTRL reads a TRL preference file into text project p with the text world's tokenizer
+// (built from --corpus, the corpus the hub's text world is built from).
+func readTRL(r io.Reader, p *store.Project, truncate bool) ([]store.ImportRow, error) {
+	task, ok := text.TaskOf(p.Env)
+	if !ok {
+		return nil, fmt.Errorf("project %s is of %s; --format trl is for text projects", p.ID, p.Env)
+	}
+	if err := ensureText(task.Name); err != nil {
+		return nil, err
+	}
+	im := trl.Import{World: text.Installed(), Task: task, ProjectID: p.ID, Truncate: truncate, Now: time.Now()}
+	return im.Read(r)
 }
 
 // importRow turns an export record into what the store imports.

@@ -50,6 +50,7 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	noRateLimit := fs.Bool("no-rate-limit", false, "turn off the per-token rate limit (load tests)")
 	rotate := fs.Bool("rotate-teacher-token", false, "replace the teacher token with a new one")
 	quiet := fs.Bool("quiet", false, "log warnings and errors only")
+	seed := fs.Uint64("seed", trainer.DefaultConfig().Seed, "the trainer's seed, mixed with each project's id and round (1 or more)")
 	demoRaters := fs.Int("demo-raters", 0, "demo mode: this many synthetic raters label the default project in the background (0-100)")
 	demoNoise := fs.Float64("demo-noise", 0, "demo mode: the probability that a demo rater answers at random, in [0, 1]")
 	demoTeacher := fs.String("demo-teacher", "", "demo mode: demo raters answer as this B-Pref teacher: oracle, stoc, mistake, skip (can't tell), myopic or equal (equally good); instead of --demo-noise")
@@ -125,7 +126,9 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			joinBase = "http://" + host
 		}
 	}
-	cls := classroom.NewHandler(st, joinBase, log)
+	// The text world and reference model, loaded once for the trainer and the classroom.
+	textSrc := langmodel.Loader(src, *lmPath, stderr)
+	cls := classroom.New(st, classroom.Options{JoinBase: joinBase, Log: log, Demo: st, Text: textSrc})
 	defer cls.Demo().Stop()
 	mux := http.NewServeMux()
 	mux.Handle("/classroom/", cls)
@@ -153,7 +156,12 @@ func runServe(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	if !*noTrainer {
 		cfg := trainer.DefaultConfig()
 		cfg.Interval, cfg.MinNewLabels, cfg.Log = *interval, *minLabels, log
-		cfg.Text = langmodel.Loader(src, *lmPath, stderr)
+		if *seed == 0 {
+			fmt.Fprintln(stderr, "prefer serve: --seed must be 1 or more")
+			return 2
+		}
+		cfg.Seed = *seed
+		cfg.Text = textSrc
 		tr, err := trainer.New(st, cfg)
 		if err != nil {
 			fmt.Fprintf(stderr, "prefer serve: %v\n", err)

@@ -6,8 +6,8 @@ import (
 	"testing"
 )
 
-// TestServeDemoFlagErrors: a bad demo teacher, a teacher with noise, an unknown demo env or a
-// corpus that cannot be read is a one-line message and exit 2 before anything opens.
+// TestServeDemoFlagErrors: a bad demo teacher, a teacher with noise or an unknown demo env is a
+// one-line message and exit 2 before anything opens.
 func TestServeDemoFlagErrors(t *testing.T) {
 	for _, c := range []struct {
 		args []string
@@ -17,7 +17,6 @@ func TestServeDemoFlagErrors(t *testing.T) {
 		{[]string{"serve", "--demo-raters", "3", "--demo-teacher", "skip", "--demo-noise", "0.1"}, "noise"},
 		{[]string{"serve", "--demo-raters", "101", "--demo-teacher", "oracle"}, "101"},
 		{[]string{"serve", "--demo-raters", "3", "--demo-env", "Nope-v0"}, "Nope-v0"},
-		{[]string{"serve", "--corpus", "/nonexistent/reviews.txt"}, "/nonexistent/reviews.txt"},
 	} {
 		var stdout, stderr bytes.Buffer
 		code := run(c.args, strings.NewReader(""), &stdout, &stderr)

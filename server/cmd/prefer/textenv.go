@@ -24,9 +24,11 @@ func corpusFlag(fs *flag.FlagSet) {
 // ensureText registers the text envs if name is one of them and they are not registered yet:
 // their tokenizer depends on the corpus, so they exist only once a command needs them.
 func ensureText(name string) error {
-	if _, ok := text.TaskOf(name); !ok || text.Installed() != nil {
+	if _, ok := text.TaskOf(name); !ok || textCorpus == "" && text.Installed() != nil {
 		return nil
 	}
+	// Register returns the world of this corpus if it is the one registered, and an error if
+	// another corpus's is: its tokenizer would give other token ids.
 	_, err := corpus.Register(textCorpus)
 	return err
 }
