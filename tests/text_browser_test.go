@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -26,16 +27,18 @@ var textSides = []string{
 
 // publishTextPairs publishes n pairs of continuations of the corpus's prompts through the
 // trainer API, as the hub's trainer does: clips whose start state is the prompt's tokens then
-// one -1 per continuation token, and whose actions are the continuation's tokens.
+// one -1 per continuation token, and whose actions are the continuation's tokens. It returns
+// the prompt and each pair's continuations as text.
 func publishTextPairs(t *testing.T, api interface {
 	PublishRound(context.Context, *store.Round) error
-}, pid string, b wire.TextBundle, n int) {
+}, pid string, b wire.TextBundle, n int) (string, map[string][2]string) {
 	t.Helper()
 	tok, err := text.LoadBPE(b.Tokenizer)
 	if err != nil {
 		t.Fatal(err)
 	}
 	prompt := tok.Encode("The food we tried in town was great and")[:b.PromptTokens]
+	texts := map[string][2]string{}
 	clip := func(id, s string) prefs.Clip {
 		c := prefs.Clip{ID: id, Env: b.Env}
 		for _, v := range prompt {
@@ -48,15 +51,25 @@ func publishTextPairs(t *testing.T, api interface {
 		}
 		return c
 	}
+	decode := func(c prefs.Clip) string {
+		var ids []int
+		for _, a := range c.Actions {
+			ids = append(ids, int(a[0]))
+		}
+		return tok.Decode(ids)
+	}
 	r := &store.Round{ProjectID: pid, Round: 1}
 	for i := 0; i < n; i++ {
-		l, rt := prefs.NewUUID(time.Now()), prefs.NewUUID(time.Now())
-		r.Clips = append(r.Clips, clip(l, textSides[i%len(textSides)]), clip(rt, textSides[(i+1)%len(textSides)]))
-		r.Pairs = append(r.Pairs, store.NewPair{ID: prefs.NewUUID(time.Now()), Left: l, Right: rt, Priority: float64(n - i)})
+		l, rt := clip(prefs.NewUUID(time.Now()), textSides[i%len(textSides)]), clip(prefs.NewUUID(time.Now()), textSides[(i+1)%len(textSides)])
+		id := prefs.NewUUID(time.Now())
+		r.Clips = append(r.Clips, l, rt)
+		r.Pairs = append(r.Pairs, store.NewPair{ID: id, Left: l.ID, Right: rt.ID, Priority: float64(n - i)})
+		texts[id] = [2]string{decode(l), decode(rt)}
 	}
 	if err := api.PublishRound(context.Background(), r); err != nil {
 		t.Fatal(err)
 	}
+	return tok.Decode(prompt), texts
 }
 
 // waitAcrossReload is bt.Wait for a page that may navigate meanwhile.
@@ -84,7 +97,8 @@ const jsText = `[...document.querySelectorAll('.prompt, #text-left, #text-right'
 // first text pair. The third student goes offline after 4 labels, labels 6 more, reloads the
 // page offline (the service worker serves the text build, IndexedDB the tokenizer and the
 // pairs) and syncs once back online. The native export then holds exactly the 30 labels, each
-// once. Screenshots of the text labeller are saved at phone and laptop sizes.
+// once, and the TRL export one line per left or right choice (prompt, chosen, rejected as
+// chosen). Screenshots of the text labeller are saved at phone and laptop sizes.
 func TestBrowserClassOfThree(t *testing.T) {
 	dir := t.TempDir()
 	corpus := filepath.Join(dir, "reviews.txt")
@@ -97,7 +111,7 @@ func TestBrowserClassOfThree(t *testing.T) {
 	}
 	var bundle wire.TextBundle
 	srv.GetJSON(t, "/api/v1/projects/"+pid+"/text", &bundle)
-	publishTextPairs(t, api, pid, bundle, 40)
+	prompt, texts := publishTextPairs(t, api, pid, bundle, 40)
 	link := srv.URL + "/join?code=" + code
 
 	students := []map[string]string{{}, {}, {}}
@@ -193,6 +207,34 @@ func TestBrowserClassOfThree(t *testing.T) {
 			t.Errorf("rater %s's %d exported labels are no student's choices", rater, len(cs))
 		}
 	}
-	// TODO(lead): when s6trl's TRL export has landed, also check that
-	// export?format=trl has one line per left or right choice among these 30.
+
+	// The TRL export: one line per left or right choice, chosen and rejected as chosen.
+	var want, got []string
+	for _, st := range students {
+		for pair, ch := range st {
+			tx := texts[pair]
+			switch ch {
+			case "left":
+				want = append(want, tx[0]+" ≻ "+tx[1])
+			case "right":
+				want = append(want, tx[1]+" ≻ "+tx[0])
+			}
+		}
+	}
+	raw = bt.Get(t, srv.URL, srv.TeacherToken, "/api/v1/projects/"+pid+"/export?format=trl")
+	for _, line := range bytes.Split(raw, []byte("\n")) {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var rec struct{ Prompt, Chosen, Rejected string }
+		if err := json.Unmarshal(line, &rec); err != nil || rec.Prompt != prompt {
+			t.Fatalf("TRL line %s: %v (prompt want %q)", line, err, prompt)
+		}
+		got = append(got, rec.Chosen+" ≻ "+rec.Rejected)
+	}
+	sort.Strings(want)
+	sort.Strings(got)
+	if len(want) == 0 || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("the TRL export has %d lines %q, want %d %q", len(got), got, len(want), want)
+	}
 }
