@@ -142,3 +142,22 @@ func TestMarksText(t *testing.T) {
 		t.Fatalf("%q, want %q", s, want)
 	}
 }
+
+// A text pair is not answered before it can be read: the keys do nothing while its project's
+// tokenizer has not arrived (here, the hub has none to give).
+func TestUnreadTextPairIsNotAnswered(t *testing.T) {
+	h := &fakeHub{stored: map[string]prefs.Comparison{}, pairs: textPairs(3)}
+	a := newTestApp(NewMemStore(), h)
+	joinAndFill(t, a, h)
+	var waiting bool
+	a.update(func() {
+		a.Choose(prefs.Left)
+		waiting = a.WaitingText()
+	})
+	time.Sleep(20 * time.Millisecond)
+	a.read(func() {
+		if !waiting || len(a.Labels) != 0 || a.saving != 0 || len(a.Queue) != 3 {
+			t.Errorf("waiting %v; %d labels, %d saving, %d pairs queued after an answer to an unread pair", waiting, len(a.Labels), a.saving, len(a.Queue))
+		}
+	})
+}
