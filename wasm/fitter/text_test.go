@@ -162,3 +162,30 @@ func TestTextSplitFit(t *testing.T) {
 		t.Fatalf("%d jobs; same model as one worker: %v", len(p.jobs), bytes.Equal(one, three))
 	}
 }
+
+// BenchmarkTextRefit500 is issue 13's refit goal for text: one label more on a rater's device
+// that has 499 (the prediction, the incremental refit and its stats, as the worker answers a
+// label message). Under Node: GOOS=js GOARCH=wasm go test ./wasm/fitter -run - -bench TextRefit
+// (with Go's misc/wasm/go_js_wasm_exec on the PATH).
+func BenchmarkTextRefit500(b *testing.B) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	ls := textLabels(rng, 499+b.N)
+	f := New(DefaultConfig(), nil)
+	if e := find(f.Handle(In{Type: TypeInit, Labels: ls[:499]}), TypeError); e != nil {
+		b.Fatal(e.Message)
+	}
+	for f.model == nil || !f.fitted {
+		if did, _ := f.Idle(); !did {
+			break
+		}
+	}
+	if !f.fitted {
+		b.Fatal("no model fitted on 499 labels")
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if e := find(f.Handle(In{Type: TypeLabel, Labels: []Label{ls[499+i]}}), TypeError); e != nil {
+			b.Fatal(e.Message)
+		}
+	}
+}
