@@ -106,7 +106,7 @@ func (c *Config) PPOConfig(spec env.Spec, continuing bool) ppo.Config {
 	if pc.FixedHorizon == 0 {
 		pc.FixedHorizon = spec.MaxEpisodeSteps
 	}
-	if total := c.Steps + c.FinalSteps; pc.TotalSteps == 0 || pc.TotalSteps > total {
+	if total := c.Steps + c.finalSteps(); pc.TotalSteps == 0 || pc.TotalSteps > total {
 		pc.TotalSteps = total
 	}
 	if continuing {

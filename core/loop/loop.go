@@ -190,24 +190,15 @@ func Run(cfg Config, progress func(Point)) (*Report, error) {
 				return nil, err
 			}
 		}
+		if k == cfg.Rounds-1 {
+			// PPO on the final r̂, which the last labels have just refitted.
+			if err := trainer.Train(cfg.finalSteps(), nil); err != nil {
+				return nil, err
+			}
+		}
 		pt := Point{
 			Round: k + 1, EnvSteps: trainer.EnvSteps(), Labels: rep.LabelsUsed,
 			TrueReturn:  ppo.Evaluate(trainer.Policy(), cfg.Env, cfg.CurveEpisodes, cfg.Seed+uint64(k)),
-			ValAccuracy: st.ValAccuracy, Seconds: time.Since(start).Seconds(),
-		}
-		rep.Curve = append(rep.Curve, pt)
-		if progress != nil {
-			progress(pt)
-		}
-	}
-	if cfg.FinalSteps > 0 {
-		// PPO on the final r̂, with no more labels: its point is round Rounds+1.
-		if err := trainer.Train(cfg.FinalSteps, nil); err != nil {
-			return nil, err
-		}
-		pt := Point{
-			Round: cfg.Rounds + 1, EnvSteps: trainer.EnvSteps(), Labels: rep.LabelsUsed,
-			TrueReturn:  ppo.Evaluate(trainer.Policy(), cfg.Env, cfg.CurveEpisodes, cfg.Seed+uint64(cfg.Rounds)),
 			ValAccuracy: st.ValAccuracy, Seconds: time.Since(start).Seconds(),
 		}
 		rep.Curve = append(rep.Curve, pt)
