@@ -166,7 +166,9 @@ func Defaults(envName string) Config {
 		// to 0 by the end of the labelled rounds, it was under a fifth of its start in the last
 		// two rounds, too small for the policy to follow r̂'s late corrections: on a few seeds
 		// the policy stayed one that drifts off the track after 140-270 steps, which r̂ ranks
-		// below one that balances (docs/experiments.md). PPO is a few per cent of a run's time.
+		// below one that balances (docs/experiments.md). The final steps can also lose a policy
+		// that balanced (a refit knocks it down, or it drifts off after the 300 steps it trains
+		// for): 3 of 30 runs on seeds 11-20. PPO is a few per cent of a run's time.
 		c.FinalShare = 1.0 / 3
 		// Clips of 1.5 s, the paper's length (75 steps): a clip from a reset then shows a
 		// random policy fall and lie fallen, and a clip of a balancing policy shows whether it
