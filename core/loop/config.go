@@ -33,6 +33,10 @@ type Config struct {
 	// step size anneals over Steps and these together. The last round's curve point comes
 	// after them.
 	FinalShare float64
+	// FinalHorizon, if positive, is PPO's fixed horizon for the final steps instead of
+	// PPO.FixedHorizon: a policy that balances for a training episode shorter than the task's
+	// can still drift off the track after it.
+	FinalHorizon int
 	// Rounds is how many times the loop alternates PPO on the current reward model with asking
 	// for labels and refitting. The paper runs these asynchronously; rounds are the
 	// synchronous, reproducible version of that.
@@ -209,6 +213,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("loop: Steps must be at least 1, got %d", c.Steps)
 	case !(c.FinalShare >= 0):
 		return fmt.Errorf("loop: FinalShare must not be negative, got %v", c.FinalShare)
+	case c.FinalHorizon < 0:
+		return fmt.Errorf("loop: FinalHorizon must not be negative, got %d", c.FinalHorizon)
 	case c.Rounds < 1:
 		return fmt.Errorf("loop: Rounds must be at least 1, got %d", c.Rounds)
 	case !(c.LabelDecay > 0):
