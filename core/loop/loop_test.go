@@ -146,7 +146,8 @@ func TestClips(t *testing.T) {
 
 // TestLearnsCartPoleAsTheREADME runs `prefer experiment --env CartPole-v1 --seed 1` (the
 // defaults: 200 noiseless labels) and holds it to the README's figure: eval 500 on seeds 1-5,
-// 500 on seeds 1-3 after the one-loop change (docs/experiments.md). 475 is Gymnasium's solved
+// 500 on seeds 1-3 after the one-loop change, 499.3 / 499.8 / 500 with the final PPO steps
+// (docs/experiments.md). 475 is Gymnasium's solved
 // threshold; a policy that learned to balance scores 500, one that did not scores far below
 // (the failures recorded there are 9-430), so the margin is set by the task, not by a seed.
 // Natively only: under wasm the run takes many minutes, and TestLearnsCartPole covers it.
@@ -161,7 +162,7 @@ func TestLearnsCartPoleAsTheREADME(t *testing.T) {
 		t.Fatal(err)
 	}
 	if rep.EvalReturn < 475 {
-		t.Errorf("eval return %.1f with %d labels, want >= 475 (README: 500)", rep.EvalReturn, rep.LabelsUsed)
+		t.Errorf("eval return %.1f with %d labels, want >= 475 (README: 499.3)", rep.EvalReturn, rep.LabelsUsed)
 	}
 	t.Logf("eval %.1f, %d labels, %d env steps, %.1fs", rep.EvalReturn, rep.LabelsUsed, rep.EnvSteps, rep.WallSeconds)
 }
