@@ -106,8 +106,8 @@ func (c *Config) PPOConfig(spec env.Spec, continuing bool) ppo.Config {
 	if pc.FixedHorizon == 0 {
 		pc.FixedHorizon = spec.MaxEpisodeSteps
 	}
-	if pc.TotalSteps == 0 || pc.TotalSteps > c.Steps {
-		pc.TotalSteps = c.Steps
+	if total := c.Steps + c.finalSteps(); pc.TotalSteps == 0 || pc.TotalSteps > total {
+		pc.TotalSteps = total
 	}
 	if continuing {
 		pc.AnnealLR = true

@@ -106,6 +106,7 @@ func Run(cfg Config, progress func(Point)) (*Report, error) {
 		}
 		return nil
 	}
+	var current ppo.Reward // what PPO optimises now
 	// fit refits r̂ on every label so far, normalises it (over recent clips of the current
 	// policy or over the labelled ones, as cfg says) and hands it, clamped, to PPO.
 	fit := func(recent []Clip) (reward.Stats, error) {
@@ -128,6 +129,7 @@ func Run(cfg Config, progress func(Point)) (*Report, error) {
 			return st, err
 		}
 		trainer.SetReward(r)
+		current = r
 		return st, nil
 	}
 
@@ -152,6 +154,7 @@ func Run(cfg Config, progress func(Point)) (*Report, error) {
 	}
 	if len(data.Train) == 0 {
 		trainer.SetReward(model)
+		current = model
 	}
 	var old []*ppo.Policy
 
@@ -187,6 +190,17 @@ func Run(cfg Config, progress func(Point)) (*Report, error) {
 				return nil, err
 			}
 			if st, err = fit(recent); err != nil {
+				return nil, err
+			}
+		}
+		if k == cfg.Rounds-1 {
+			// PPO on the final r̂, which the last labels have just refitted.
+			if cfg.FinalHorizon > 0 && cfg.finalSteps() > 0 {
+				if trainer, err = rehorizon(trainer, cfg.FinalHorizon, cfg.Seed, current); err != nil {
+					return nil, err
+				}
+			}
+			if err := trainer.Train(cfg.finalSteps(), nil); err != nil {
 				return nil, err
 			}
 		}
@@ -243,4 +257,24 @@ func RandomReturn(envName string, episodes int, seed uint64) float64 {
 		}
 	}
 	return total / float64(episodes)
+}
+
+// rehorizon returns a trainer that goes on from tr (its policy, optimiser and schedule) on
+// fixed-horizon episodes of horizon steps, optimising r.
+func rehorizon(tr *ppo.Trainer, horizon int, seed uint64, r ppo.Reward) (*ppo.Trainer, error) {
+	pc := tr.Config()
+	pc.FixedHorizon = horizon
+	next, err := ppo.New(pc, seed^0x686f72697a6f6e)
+	if err != nil {
+		return nil, err
+	}
+	copy(next.Policy().Params(), tr.Policy().Params())
+	if tr.Policy().ObsNorm != nil {
+		next.Policy().ObsNorm = tr.Policy().ObsNorm.Clone()
+	}
+	if err := next.SetState(tr.State()); err != nil {
+		return nil, err
+	}
+	next.SetReward(r)
+	return next, nil
 }

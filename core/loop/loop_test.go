@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/prefer-rlhf/prefer/core/env"
+	"github.com/prefer-rlhf/prefer/core/oracle"
+	"github.com/prefer-rlhf/prefer/core/ppo"
 	"github.com/prefer-rlhf/prefer/core/query"
 )
 
@@ -95,6 +97,7 @@ func TestValidate(t *testing.T) {
 		"noise":   func(c *Config) { c.Rater.ErrorRate = 2 },
 		"query":   func(c *Config) { c.Query.Strategy = "best" },
 		"horizon": func(c *Config) { c.PPO.FixedHorizon = -1 },
+		"final":   func(c *Config) { c.FinalShare = -1 },
 	} {
 		c := Defaults("CartPole-v1")
 		f(&c)
@@ -143,7 +146,8 @@ func TestClips(t *testing.T) {
 
 // TestLearnsCartPoleAsTheREADME runs `prefer experiment --env CartPole-v1 --seed 1` (the
 // defaults: 200 noiseless labels) and holds it to the README's figure: eval 500 on seeds 1-5,
-// 500 on seeds 1-3 after the one-loop change (docs/experiments.md). 475 is Gymnasium's solved
+// 500 on seeds 1-3 after the one-loop change, 499.3 / 499.8 / 500 with the final PPO steps
+// (docs/experiments.md). 475 is Gymnasium's solved
 // threshold; a policy that learned to balance scores 500, one that did not scores far below
 // (the failures recorded there are 9-430), so the margin is set by the task, not by a seed.
 // Natively only: under wasm the run takes many minutes, and TestLearnsCartPole covers it.
@@ -158,7 +162,100 @@ func TestLearnsCartPoleAsTheREADME(t *testing.T) {
 		t.Fatal(err)
 	}
 	if rep.EvalReturn < 475 {
-		t.Errorf("eval return %.1f with %d labels, want >= 475 (README: 500)", rep.EvalReturn, rep.LabelsUsed)
+		t.Errorf("eval return %.1f with %d labels, want >= 475 (README: 499.3)", rep.EvalReturn, rep.LabelsUsed)
 	}
 	t.Logf("eval %.1f, %d labels, %d env steps, %.1fs", rep.EvalReturn, rep.LabelsUsed, rep.EnvSteps, rep.WallSeconds)
+}
+
+// TestFinalSteps: FinalShare of Steps more PPO follows the last labels, the step size anneals
+// over both, the last round's point comes after them, and a share of 0 adds nothing.
+func TestFinalSteps(t *testing.T) {
+	c := small(2)
+	c.Labels, c.Steps, c.Rounds, c.FinalShare = 12, 2048, 2, 0.5
+	c.Reward.MinSteps = 5
+	c.CurveEpisodes, c.EvalEpisodes = 2, 2
+	spec := env.NewCartPole().Spec()
+	if got := c.PPOConfig(spec, false).TotalSteps; got != 3072 {
+		t.Errorf("PPO anneals over %d steps, want Steps + FinalShare·Steps = 3072", got)
+	}
+	rep, err := Run(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := rep.Curve[len(rep.Curve)-1]
+	if len(rep.Curve) != c.Rounds || rep.EnvSteps < 3072 || last.EnvSteps != rep.EnvSteps || last.Labels != c.Labels {
+		t.Errorf("%d points, %d env steps, last point at %d steps and %d labels; want %d points, >= 3072 steps, the last after all of them",
+			len(rep.Curve), rep.EnvSteps, last.EnvSteps, last.Labels, c.Rounds)
+	}
+	c.FinalShare = 0
+	if rep, err = Run(c, nil); err != nil || rep.EnvSteps >= 3072 {
+		t.Errorf("FinalShare 0: %d env steps (%v), want under 3072", rep.EnvSteps, err)
+	}
+	if got := c.PPOConfig(spec, false).TotalSteps; got != c.Steps {
+		t.Errorf("FinalShare 0: PPO anneals over %d steps, want Steps %d", got, c.Steps)
+	}
+}
+
+// TestLearnsCartPoleLateLabels holds the Oracle teacher with disagreement queries, seed 4, to
+// the solved threshold: before the final PPO steps (Config.FinalShare) this run ended at 139.6,
+// its policy driving off the track after ~140 steps while r̂ ranked it below a balancing one,
+// because PPO's step size had annealed to nearly 0 in the rounds that could have followed r̂
+// (docs/experiments.md). 475 is Gymnasium's solved threshold; a policy that balances scores
+// 500. Natively only, as TestLearnsCartPoleAsTheREADME.
+func TestLearnsCartPoleLateLabels(t *testing.T) {
+	if testing.Short() || runtime.GOARCH == "wasm" {
+		t.Skip("a full learning run (natively ~15 s)")
+	}
+	c := Defaults("CartPole-v1")
+	c.Seed = 4
+	tch, err := oracle.ParseTeacher("oracle")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Teacher, c.Query.Strategy = &tch, query.Disagreement
+	rep, err := Run(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.EvalReturn < 475 {
+		t.Errorf("eval return %.1f, want >= 475", rep.EvalReturn)
+	}
+	t.Logf("eval %.1f, %d env steps, %.1fs", rep.EvalReturn, rep.EnvSteps, rep.WallSeconds)
+}
+
+// TestRehorizon: the trainer for the final steps at another horizon goes on from the old one:
+// the same weights, step count and optimiser state, episodes of the new horizon.
+func TestRehorizon(t *testing.T) {
+	c := small(5)
+	spec := env.NewCartPole().Spec()
+	tr, err := ppo.New(c.PPOConfig(spec, false), 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Train(512, nil); err != nil {
+		t.Fatal(err)
+	}
+	next, err := rehorizon(tr, 500, 5, ppo.RewardFunc(func(_, _, _ []float64, n int, out []float64) {
+		for i := range out[:n] {
+			out[i] = 1
+		}
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next.Config().FixedHorizon != 500 || next.Spec().MaxEpisodeSteps != 500 {
+		t.Errorf("horizon %d, episodes of %d steps; want 500", next.Config().FixedHorizon, next.Spec().MaxEpisodeSteps)
+	}
+	a, b := tr.Policy().Params(), next.Policy().Params()
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatalf("weight %d: %v, was %v", i, b[i], a[i])
+		}
+	}
+	if s, n := tr.State(), next.State(); n.EnvSteps != s.EnvSteps || n.AdamT != s.AdamT || n.AdamV[0] != s.AdamV[0] {
+		t.Errorf("state not carried over: %d steps, Adam t %d; want %d, %d", n.EnvSteps, n.AdamT, s.EnvSteps, s.AdamT)
+	}
+	if err := next.Train(256, nil); err != nil {
+		t.Fatal(err)
+	}
 }
