@@ -3,7 +3,6 @@ package textrl
 import (
 	"encoding/json"
 	"math"
-	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +10,7 @@ import (
 	"github.com/prefer-rlhf/prefer/core/bestofn"
 	"github.com/prefer-rlhf/prefer/core/lm"
 	"github.com/prefer-rlhf/prefer/core/text"
+	"github.com/prefer-rlhf/prefer/core/text/texttest"
 )
 
 // world is a tiny text world: reviews from a small grammar, half praising and half panning,
@@ -33,33 +33,10 @@ var tiny struct {
 }
 
 func newWorld() (*text.World, *lm.Model, error) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	subj := []string{"The film", "This phone", "The food", "Our waiter", "The plot", "This place"}
-	pos := []string{"great", "good", "lovely"}
-	neg := []string{"bad", "awful", "boring"}
-	var b strings.Builder
-	for range 1500 {
-		adj := pos
-		if rng.IntN(2) == 0 {
-			adj = neg
-		}
-		b.WriteString(subj[rng.IntN(len(subj))] + " was " + adj[rng.IntN(3)] + " and " + adj[rng.IntN(3)] + ".\n")
-	}
-	corpus := b.String()
+	corpus := texttest.Corpus(texttest.Reviews(1500))
 	tok := text.Train([]byte(corpus), 300)
 	sents := text.Sentences([]byte(corpus))
-	gold := func(s string) float64 {
-		g := 0.0
-		for _, w := range text.Words(s) {
-			switch w {
-			case "great", "good", "lovely":
-				g++
-			case "bad", "awful", "boring":
-				g--
-			}
-		}
-		return g
-	}
+	gold := texttest.Gold
 	prompts := text.Prompts(tok, sents[1200:], 2)
 	w := &text.World{Tok: tok, Prompts: prompts, Sentiment: gold, Vocab: text.Vocabulary(sents), Train: sents[:1200], HeldOut: sents[1200:]}
 	c := lm.DefaultConfig()

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"math"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/prefer-rlhf/prefer/core/lm"
 	"github.com/prefer-rlhf/prefer/core/text"
+	"github.com/prefer-rlhf/prefer/core/text/texttest"
 	"github.com/prefer-rlhf/prefer/server/hub"
 	"github.com/prefer-rlhf/prefer/server/store"
 )
@@ -36,37 +36,17 @@ var tinyText struct {
 func textWorld(t *testing.T) (w *text.World, ref, pol *lm.Model) {
 	t.Helper()
 	tinyText.once.Do(func() {
-		rng := rand.New(rand.NewPCG(1, 2))
-		subj := []string{"The film", "This phone", "The food", "Our waiter", "The plot", "This place"}
-		pos := []string{"great", "good", "lovely"}
-		neg := []string{"bad", "awful", "boring"}
-		var all, praise strings.Builder
-		for range 1500 {
-			adj := pos
-			if rng.IntN(2) == 0 {
-				adj = neg
-			}
-			s := subj[rng.IntN(len(subj))] + " was " + adj[rng.IntN(3)] + " and " + adj[rng.IntN(3)] + ".\n"
-			all.WriteString(s)
-			if adj[0] == pos[0] {
-				praise.WriteString(s)
+		reviews := texttest.Reviews(1500)
+		var praise strings.Builder
+		for _, r := range reviews {
+			if r.Praise {
+				praise.WriteString(r.Text)
 			}
 		}
-		corpus := all.String()
+		corpus := texttest.Corpus(reviews)
 		tok := text.Train([]byte(corpus), 300)
 		sents := text.Sentences([]byte(corpus))
-		gold := func(s string) float64 {
-			g := 0.0
-			for _, w := range text.Words(s) {
-				switch w {
-				case "great", "good", "lovely":
-					g++
-				case "bad", "awful", "boring":
-					g--
-				}
-			}
-			return g
-		}
+		gold := texttest.Gold
 		w := &text.World{Tok: tok, Prompts: text.Prompts(tok, sents[1200:], 2), Sentiment: gold, Train: sents[:1200], HeldOut: sents[1200:]}
 		c := lm.DefaultConfig()
 		c.Vocab, c.Ctx, c.Dim, c.Layers, c.Heads, c.Batch, c.Warmup = tok.VocabSize(), 16, 24, 1, 2, 16, 20

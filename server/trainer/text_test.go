@@ -14,6 +14,7 @@ import (
 	"github.com/prefer-rlhf/prefer/core/oracle"
 	"github.com/prefer-rlhf/prefer/core/prefs"
 	"github.com/prefer-rlhf/prefer/core/text"
+	"github.com/prefer-rlhf/prefer/core/text/texttest"
 	"github.com/prefer-rlhf/prefer/core/textrl"
 	"github.com/prefer-rlhf/prefer/server/store"
 )
@@ -31,33 +32,10 @@ var tinyText struct {
 func textWorld(t *testing.T) (*text.World, *lm.Model) {
 	t.Helper()
 	tinyText.once.Do(func() {
-		rng := rand.New(rand.NewPCG(1, 2))
-		subj := []string{"The film", "This phone", "The food", "Our waiter", "The plot", "This place"}
-		pos := []string{"great", "good", "lovely"}
-		neg := []string{"bad", "awful", "boring"}
-		var b strings.Builder
-		for range 1500 {
-			adj := pos
-			if rng.IntN(2) == 0 {
-				adj = neg
-			}
-			b.WriteString(subj[rng.IntN(len(subj))] + " was " + adj[rng.IntN(3)] + " and " + adj[rng.IntN(3)] + ".\n")
-		}
-		corpus := b.String()
+		corpus := texttest.Corpus(texttest.Reviews(1500))
 		tok := text.Train([]byte(corpus), 300)
 		sents := text.Sentences([]byte(corpus))
-		gold := func(s string) float64 {
-			g := 0.0
-			for _, w := range text.Words(s) {
-				switch w {
-				case "great", "good", "lovely":
-					g++
-				case "bad", "awful", "boring":
-					g--
-				}
-			}
-			return g
-		}
+		gold := texttest.Gold
 		w := &text.World{Tok: tok, Prompts: text.Prompts(tok, sents[1200:], 2), Sentiment: gold, Vocab: text.Vocabulary(sents), Train: sents[:1200], HeldOut: sents[1200:]}
 		c := lm.DefaultConfig()
 		c.Vocab, c.Ctx, c.Dim, c.Layers, c.Heads, c.Batch, c.Warmup = tok.VocabSize(), 16, 24, 1, 2, 16, 20
