@@ -44,18 +44,6 @@ func (p *Pair) isText() bool { return fitter.IsText(p.Left.Env) }
 // errNoTokenizer: a text pair waits for its project's text bundle.
 var errNoTokenizer = errors.New("ui: no tokenizer yet")
 
-func sameInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // prepare readies a pair for the screen: it replays a clip pair's clips, or decodes a text
 // pair with the project's tokenizer (errNoTokenizer until it has arrived). Call it under the
 // write lock.

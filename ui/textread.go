@@ -5,6 +5,7 @@ package ui
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/prefer-rlhf/prefer/core/text"
@@ -52,7 +53,7 @@ func (p *Pair) prepareText(b *textBundle) error {
 	if err != nil {
 		return errors.New("right: " + err.Error())
 	}
-	if !sameInts(lp, rp) {
+	if !slices.Equal(lp, rp) {
 		return errors.New("the two continuations follow different prompts")
 	}
 	for _, id := range append(lc, rc...) {

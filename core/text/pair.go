@@ -35,7 +35,7 @@ func (w *World) DPOPair(left, right prefs.Clip, c prefs.Choice) (p dpo.Pair, ok 
 func (w *World) clipTokens(c prefs.Clip) (prompt, cont []int, err error) {
 	p := w.PromptLen()
 	if len(c.StartState) < p || len(c.Actions) == 0 {
-		return nil, nil, fmt.Errorf("text: a clip needs a start state of at least %d tokens and an action", p)
+		return nil, nil, fmt.Errorf("text: a clip needs a start_state of at least %d tokens and an action", p)
 	}
 	id := func(v float64) (int, bool) {
 		i := int(v)

@@ -224,16 +224,23 @@ func (t *Trainer) round(ctx context.Context, p *project, pr *store.Project, labe
 	}
 
 	// 6. Publish, with the checkpoint, in one transaction.
-	p.round = next
-	p.labelsUsed = len(labels)
-	if out.Checkpoint, err = p.checkpoint(); err != nil {
+	return t.publish(ctx, p, out, len(labels), start, p.checkpoint)
+}
+
+// publish ends round out of project p, made on labels labels since start: it advances p's
+// round, stores out with the checkpoint that ckpt writes in one transaction, and logs it.
+func (t *Trainer) publish(ctx context.Context, p *project, out *store.Round, labels int, start time.Time, ckpt func() ([]byte, error)) error {
+	p.round = out.Round
+	p.labelsUsed = labels
+	var err error
+	if out.Checkpoint, err = ckpt(); err != nil {
 		return err
 	}
 	if err := t.st.PublishRound(ctx, out); err != nil {
 		return err
 	}
 	t.log.Info("trainer: round", slog.String("project", p.id), slog.Int("round", p.round),
-		slog.Int("labels", len(labels)), slog.Int("model_version", p.modelVersion), slog.Int("policy_version", p.policyVersion),
+		slog.Int("labels", labels), slog.Int("model_version", p.modelVersion), slog.Int("policy_version", p.policyVersion),
 		slog.Int("pairs", len(out.Pairs)), slog.Int("merged", len(out.Merged)), slog.Int("rejected", len(out.Rejected)),
 		slog.Duration("took", time.Since(start)))
 	return nil

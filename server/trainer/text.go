@@ -8,7 +8,7 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
-	"time"
+	"slices"
 
 	"github.com/google/uuid"
 	"github.com/prefer-rlhf/prefer/core/dpo"
@@ -191,19 +191,7 @@ func (t *Trainer) textRound(ctx context.Context, p *project, pr *store.Project, 
 	}
 
 	// 5. Publish, with the checkpoint, in one transaction.
-	p.round = next
-	p.labelsUsed = len(labels)
-	var err error
-	if out.Checkpoint, err = p.textCheckpoint(); err != nil {
-		return err
-	}
-	if err := t.st.PublishRound(ctx, out); err != nil {
-		return err
-	}
-	t.log.Info("trainer: round", slog.String("project", p.id), slog.Int("round", p.round),
-		slog.Int("labels", len(labels)), slog.Int("model_version", p.modelVersion), slog.Int("policy_version", p.policyVersion),
-		slog.Int("pairs", len(out.Pairs)), slog.Duration("took", time.Since(start)))
-	return nil
+	return t.publish(ctx, p, out, len(labels), start, p.textCheckpoint)
 }
 
 // textData rebuilds the dataset (segments of the reward model's features) and the DPO pairs
@@ -242,7 +230,7 @@ func (t *Trainer) textData(ctx context.Context, p *project, labels []store.Label
 		a, b := ts.tokens[lb.Left], ts.tokens[lb.Right]
 		p.data.AddChoice(f.Segment(a.prompt, a.cont), f.Segment(b.prompt, b.cont), lb.Choice)
 		p.dataIDs = append(p.dataIDs, lb.ID)
-		if mu, ok := lb.Choice.Mu(); ok && equalInts(a.prompt, b.prompt) {
+		if mu, ok := lb.Choice.Mu(); ok && slices.Equal(a.prompt, b.prompt) {
 			ts.pairs = append(ts.pairs, dpo.Pair{Prompt: a.prompt, Left: a.cont, Right: b.cont, Mu: mu})
 		}
 	}
@@ -388,16 +376,4 @@ func (p *project) textRestore(b []byte) error {
 		}
 	}
 	return nil
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -30,11 +30,11 @@ func FromComparison(w *text.World, left, right prefs.Clip, c prefs.Choice) (r Re
 	if c != prefs.Left && c != prefs.Right {
 		return Record{}, false, nil
 	}
-	lp, lc, err := Tokens(w, left)
+	lp, lc, err := w.ClipTokens(left)
 	if err != nil {
 		return Record{}, false, fmt.Errorf("trl: left clip %s: %w", left.ID, err)
 	}
-	rp, rc, err := Tokens(w, right)
+	rp, rc, err := w.ClipTokens(right)
 	if err != nil {
 		return Record{}, false, fmt.Errorf("trl: right clip %s: %w", right.ID, err)
 	}
@@ -46,40 +46,4 @@ func FromComparison(w *text.World, left, right prefs.Clip, c prefs.Choice) (r Re
 		win, lose = rc, lc
 	}
 	return Record{Prompt: w.Tok.Decode(lp), Chosen: w.Tok.Decode(win), Rejected: w.Tok.Decode(lose)}, true, nil
-}
-
-// Tokens splits a text clip into its prompt (the first PromptLen ids of its start state) and
-// its continuation (any continuation ids already in the start state, then one token per
-// action), checking that each is a token id of w's tokenizer.
-func Tokens(w *text.World, c prefs.Clip) (prompt, cont []int, err error) {
-	p, n := w.PromptLen(), w.Tok.VocabSize()
-	if len(c.StartState) < p {
-		return nil, nil, fmt.Errorf("start_state has %d values, the prompt alone has %d", len(c.StartState), p)
-	}
-	id := func(v float64) (int, bool) {
-		i := int(v)
-		return i, float64(i) == v && i >= 0 && i < n
-	}
-	for i, v := range c.StartState {
-		t, ok := id(v)
-		switch {
-		case ok && i < p:
-			prompt = append(prompt, t)
-		case ok:
-			cont = append(cont, t)
-		case i < p || v != -1:
-			return nil, nil, fmt.Errorf("start_state[%d] = %v is not a token id", i, v)
-		}
-	}
-	for i, a := range c.Actions {
-		if len(a) != 1 {
-			return nil, nil, fmt.Errorf("actions[%d] has %d numbers, want 1", i, len(a))
-		}
-		t, ok := id(a[0])
-		if !ok {
-			return nil, nil, fmt.Errorf("actions[%d] = %v is not a token id", i, a[0])
-		}
-		cont = append(cont, t)
-	}
-	return prompt, cont, nil
 }
