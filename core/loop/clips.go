@@ -18,6 +18,10 @@ type Clip struct {
 	Seg        reward.Segment
 	TrueReturn float64
 	Rewards    []float64 // the per-step true rewards that sum to TrueReturn, for B-Pref's teachers
+	// Source and PolicyVersion say which policy acted (set by Learner.Candidates): its
+	// source, and its version (0 for a random policy).
+	Source        Source
+	PolicyVersion int
 }
 
 // Actor chooses an action for an observation; nil means a uniformly random policy.

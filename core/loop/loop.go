@@ -1,7 +1,6 @@
 package loop
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"time"
@@ -9,7 +8,6 @@ import (
 	"github.com/prefer-rlhf/prefer/core/env"
 	"github.com/prefer-rlhf/prefer/core/ppo"
 	"github.com/prefer-rlhf/prefer/core/prefs"
-	"github.com/prefer-rlhf/prefer/core/query"
 	"github.com/prefer-rlhf/prefer/core/reward"
 )
 
@@ -45,92 +43,56 @@ type Report struct {
 	*Adversarial
 }
 
-// Run runs an experiment. progress, if not nil, is called after every round.
+// Run runs an experiment: a Learner driven round after round, its labels asked of the
+// synthetic rater (or B-Pref teacher) at once. progress, if not nil, is called after every
+// round.
 func Run(cfg Config, progress func(Point)) (*Report, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
 	start := time.Now()
-	base, err := env.Lookup(cfg.Env)
+	l, err := NewLearner(cfg, false)
 	if err != nil {
-		return nil, fmt.Errorf("loop: %w", err)
+		return nil, err
 	}
-	spec := base.Spec()
-	fixed, err := env.FixedHorizon(base, 0)
-	if err != nil {
-		return nil, fmt.Errorf("loop: %w", err)
-	}
-	clipLen := min(cfg.clipSteps(spec), spec.MaxEpisodeSteps)
+	clipLen := l.ClipLen()
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x6c6f6f70))
-
-	trainer, err := ppo.New(cfg.PPOConfig(spec, false), cfg.Seed)
-	if err != nil {
-		return nil, err
-	}
-	model, err := reward.New(cfg.RewardConfig(spec, cfg.Seed^0x7265776172640000), reward.Shape{ObsDim: spec.ObsDim, ActDim: spec.Action.Dim(), ActN: spec.Action.N})
-	if err != nil {
-		return nil, err
-	}
-	data := &reward.Dataset{}
 	rep := &Report{Env: cfg.Env, Seed: cfg.Seed, Query: string(cfg.Query.Strategy), Noise: cfg.Rater.ErrorRate}
 
-	// label has the rater (or teacher) compare l and r and adds the answer to the data.
-	label := func(l, r *Clip, skip, equal float64) {
+	// label has the rater (or teacher) compare a and b and adds the answer to the data.
+	label := func(a, b *Clip, skip, equal float64) {
 		var choice prefs.Choice
 		if cfg.Teacher != nil {
-			choice = cfg.Teacher.Label(rng, l.Rewards, r.Rewards, skip, equal)
+			choice = cfg.Teacher.Label(rng, a.Rewards, b.Rewards, skip, equal)
 		} else {
-			choice = cfg.Rater.Choose(rng, l.TrueReturn, r.TrueReturn)
+			choice = cfg.Rater.Choose(rng, a.TrueReturn, b.TrueReturn)
 		}
 		// A skipped query ("can't tell") is not fitted but counts against the budget,
 		// as B-Pref counts its skipped queries in total_feedback.
-		data.AddChoice(l.Seg, r.Seg, choice)
+		l.Data.AddChoice(a.Seg, b.Seg, choice)
 		rep.LabelsUsed++
 	}
-	// ask has the rater label n pairs chosen from pool as qc says, and adds them to the data.
-	ask := func(pool []Clip, n int, qc query.Config) error {
-		if n <= 0 || len(pool) < 2 {
-			return nil
-		}
-		in, err := QueryInputs(model, pool, data, qc.Strategy)
-		if err != nil {
+	// ask has the rater label n pairs of pool, chosen by the query strategy.
+	ask := func(pool []Clip, n int) error {
+		pairs, _, err := l.SelectPairs(rng, pool, n)
+		if err != nil || len(pairs) == 0 {
 			return err
 		}
-		pairs, err := query.SelectFrom(rng, len(pool), n, qc, in)
-		if err != nil {
-			return err
-		}
-		skip, equal := teacherThresholds(cfg.Teacher, trainer, pool, clipLen)
+		skip, equal := teacherThresholds(cfg.Teacher, l.Trainer(), pool, clipLen)
 		for _, p := range pairs {
 			label(&pool[p.Left], &pool[p.Right], skip, equal)
 		}
 		return nil
 	}
-	var current ppo.Reward // what PPO optimises now
-	// fit refits r̂ on every label so far, normalises it (over recent clips of the current
-	// policy or over the labelled ones, as cfg says) and hands it, clamped, to PPO.
+	// fit refits r̂ on every label so far and normalises it (over recent clips of the current
+	// policy or over the labelled ones, as cfg says) for PPO.
 	fit := func(recent []Clip) (reward.Stats, error) {
-		if len(data.Train) == 0 {
-			return reward.Stats{ValAccuracy: math.NaN()}, nil
-		}
-		st, err := model.Fit(data)
-		if err != nil {
-			return st, err
-		}
-		r := cfg.LearnedReward(model, data, spec.ObsDim)
-		if err := r.SetObjective(cfg.Objective, cfg.ObjectiveLambda); err != nil {
+		st, err := l.Fit()
+		if err != nil || len(l.Data.Train) == 0 {
 			return st, err
 		}
 		segs := make([]reward.Segment, len(recent))
 		for i := range recent {
 			segs[i] = recent[i].Seg
 		}
-		if err := cfg.Normalize(r, data, segs); err != nil {
-			return st, err
-		}
-		trainer.SetReward(r)
-		current = r
-		return st, nil
+		return st, l.Normalize(segs)
 	}
 
 	// Before training: a share of the labels on clips of a random policy (App. A).
@@ -138,55 +100,36 @@ func Run(cfg Config, progress func(Point)) (*Report, error) {
 	if cfg.Rounds == 1 {
 		initial = cfg.Labels
 	}
-	// A random policy soon reaches states it never leaves (a fallen pole), so its clips start
-	// at a reset, where they differ most.
-	randomPool := Clips(fixed, nil, cfg.PoolClips, clipLen, 0, rng)
-	// The model is untrained: disagreement among random members is noise, so the first pairs
-	// are random whatever the strategy.
-	first := cfg.Query
-	first.Strategy = query.Random
-	if err := ask(randomPool, initial, first); err != nil {
+	randomPool := l.RandomClips(rng, cfg.PoolClips)
+	if err := ask(randomPool, initial); err != nil {
 		return nil, err
 	}
 	st, err := fit(randomPool)
 	if err != nil {
 		return nil, err
 	}
-	if len(data.Train) == 0 {
-		trainer.SetReward(model)
-		current = model
-	}
-	var old []*ppo.Policy
 
 	perRound := schedule(cfg.Labels-rep.LabelsUsed, cfg.Rounds, cfg.LabelDecay)
 	for k := 0; k < cfg.Rounds; k++ {
+		// PPO on the current r̂; the policy of round k has version k (0: untrained).
 		steps := (k+1)*cfg.Steps/cfg.Rounds - k*cfg.Steps/cfg.Rounds
-		if k > 0 && cfg.OldPolicies > 0 {
-			old = append(old, trainer.Policy().Clone())
-			old = old[max(len(old)-cfg.OldPolicies, 0):]
-		}
-		if err := trainer.Train(steps, nil); err != nil {
+		if err := l.Train(steps, k, nil); err != nil {
 			return nil, err
 		}
 		if n := perRound[k]; n > 0 {
-			// Candidate clips of the current policy, of older ones and of a random one.
-			pool := make([]Clip, cfg.PoolClips)
-			current, recent := PolicyActor(trainer.Policy()), []Clip{}
-			for i := range pool {
-				src := cfg.PickSource(rng, true, len(old))
-				var act Actor
-				switch src {
-				case FromOld:
-					act = PolicyActor(old[rng.IntN(len(old))])
-				case FromCurrent:
-					act = current
-				}
-				pool[i] = Roll(fixed, act, ClipStart(rng, src, spec.MaxEpisodeSteps, clipLen), clipLen, rng)
-				if src == FromCurrent {
-					recent = append(recent, pool[i])
+			// Candidate clips of the current policy, of older ones and of a random one;
+			// labels on some of them, and r̂ refitted.
+			pool, err := l.Candidates(rng, cfg.PoolClips, k+1)
+			if err != nil {
+				return nil, err
+			}
+			var recent []Clip
+			for _, c := range pool {
+				if c.Source == FromCurrent {
+					recent = append(recent, c)
 				}
 			}
-			if err := ask(pool, n, cfg.Query); err != nil {
+			if err := ask(pool, n); err != nil {
 				return nil, err
 			}
 			if st, err = fit(recent); err != nil {
@@ -194,19 +137,20 @@ func Run(cfg Config, progress func(Point)) (*Report, error) {
 			}
 		}
 		if k == cfg.Rounds-1 {
-			// PPO on the final r̂, which the last labels have just refitted.
+			// PPO on the final r̂, which the last labels have just refitted; no clips follow,
+			// so there is no old policy to keep (version 0).
 			if cfg.FinalHorizon > 0 && cfg.finalSteps() > 0 {
-				if trainer, err = rehorizon(trainer, cfg.FinalHorizon, cfg.Seed, current); err != nil {
+				if err := l.SetHorizon(cfg.FinalHorizon); err != nil {
 					return nil, err
 				}
 			}
-			if err := trainer.Train(cfg.finalSteps(), nil); err != nil {
+			if err := l.Train(cfg.finalSteps(), 0, nil); err != nil {
 				return nil, err
 			}
 		}
 		pt := Point{
-			Round: k + 1, EnvSteps: trainer.EnvSteps(), Labels: rep.LabelsUsed,
-			TrueReturn:  ppo.Evaluate(trainer.Policy(), cfg.Env, cfg.CurveEpisodes, cfg.Seed+uint64(k)),
+			Round: k + 1, EnvSteps: l.Trainer().EnvSteps(), Labels: rep.LabelsUsed,
+			TrueReturn:  l.TrueReturn(cfg.CurveEpisodes, cfg.Seed+uint64(k)),
 			ValAccuracy: st.ValAccuracy, Seconds: time.Since(start).Seconds(),
 		}
 		rep.Curve = append(rep.Curve, pt)
@@ -215,10 +159,10 @@ func Run(cfg Config, progress func(Point)) (*Report, error) {
 		}
 	}
 	if cfg.AdversarialRounds > 0 {
-		h := &hardening{cfg: cfg, fixed: fixed, clipLen: clipLen, actor: PolicyActor(trainer.Policy()), model: model, rng: rng,
-			label: func(l, r *Clip) error {
-				skip, equal := teacherThresholds(cfg.Teacher, trainer, []Clip{*l, *r}, clipLen)
-				label(l, r, skip, equal)
+		h := &hardening{cfg: cfg, fixed: l.fixed, clipLen: clipLen, actor: PolicyActor(l.Policy()), model: l.Model, rng: rng,
+			label: func(a, b *Clip) error {
+				skip, equal := teacherThresholds(cfg.Teacher, l.Trainer(), []Clip{*a, *b}, clipLen)
+				label(a, b, skip, equal)
 				return nil
 			},
 			refit: func(recent []Clip) error { st, err = fit(recent); return err }}
@@ -226,12 +170,12 @@ func Run(cfg Config, progress func(Point)) (*Report, error) {
 			return nil, err
 		}
 	}
-	rep.EnvSteps = trainer.EnvSteps()
-	rep.EvalReturn = ppo.Evaluate(trainer.Policy(), cfg.Env, cfg.EvalEpisodes, cfg.Seed^0xe7a1)
+	rep.EnvSteps = l.Trainer().EnvSteps()
+	rep.EvalReturn = l.TrueReturn(cfg.EvalEpisodes, cfg.Seed^0xe7a1)
 	rep.RandomReturn = RandomReturn(cfg.Env, cfg.EvalEpisodes, cfg.Seed^0xe7a1)
 	rep.RewardModelValAccuracy = st.ValAccuracy
 	rep.WallSeconds = time.Since(start).Seconds()
-	rep.Policy, rep.Model = trainer.Policy().Clone(), model
+	rep.Policy, rep.Model = l.Policy().Clone(), l.Model
 	return rep, nil
 }
 
@@ -257,24 +201,4 @@ func RandomReturn(envName string, episodes int, seed uint64) float64 {
 		}
 	}
 	return total / float64(episodes)
-}
-
-// rehorizon returns a trainer that goes on from tr (its policy, optimiser and schedule) on
-// fixed-horizon episodes of horizon steps, optimising r.
-func rehorizon(tr *ppo.Trainer, horizon int, seed uint64, r ppo.Reward) (*ppo.Trainer, error) {
-	pc := tr.Config()
-	pc.FixedHorizon = horizon
-	next, err := ppo.New(pc, seed^0x686f72697a6f6e)
-	if err != nil {
-		return nil, err
-	}
-	copy(next.Policy().Params(), tr.Policy().Params())
-	if tr.Policy().ObsNorm != nil {
-		next.Policy().ObsNorm = tr.Policy().ObsNorm.Clone()
-	}
-	if err := next.SetState(tr.State()); err != nil {
-		return nil, err
-	}
-	next.SetReward(r)
-	return next, nil
 }

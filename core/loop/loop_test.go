@@ -8,7 +8,6 @@ import (
 
 	"github.com/prefer-rlhf/prefer/core/env"
 	"github.com/prefer-rlhf/prefer/core/oracle"
-	"github.com/prefer-rlhf/prefer/core/ppo"
 	"github.com/prefer-rlhf/prefer/core/query"
 )
 
@@ -223,39 +222,34 @@ func TestLearnsCartPoleLateLabels(t *testing.T) {
 	t.Logf("eval %.1f, %d env steps, %.1fs", rep.EvalReturn, rep.EnvSteps, rep.WallSeconds)
 }
 
-// TestRehorizon: the trainer for the final steps at another horizon goes on from the old one:
-// the same weights, step count and optimiser state, episodes of the new horizon.
-func TestRehorizon(t *testing.T) {
-	c := small(5)
-	spec := env.NewCartPole().Spec()
-	tr, err := ppo.New(c.PPOConfig(spec, false), 5)
+// TestSetHorizon: PPO at another horizon for the final steps goes on from where it was: the
+// same weights, step count and optimiser state, episodes of the new horizon, the same reward.
+func TestSetHorizon(t *testing.T) {
+	l, err := NewLearner(small(5), false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := tr.Train(512, nil); err != nil {
+	if err := l.Train(512, 0, nil); err != nil {
 		t.Fatal(err)
 	}
-	next, err := rehorizon(tr, 500, 5, ppo.RewardFunc(func(_, _, _ []float64, n int, out []float64) {
-		for i := range out[:n] {
-			out[i] = 1
-		}
-	}))
-	if err != nil {
+	tr := l.Trainer()
+	before := append([]float64(nil), tr.Policy().Params()...)
+	if err := l.SetHorizon(500); err != nil {
 		t.Fatal(err)
 	}
-	if next.Config().FixedHorizon != 500 || next.Spec().MaxEpisodeSteps != 500 {
-		t.Errorf("horizon %d, episodes of %d steps; want 500", next.Config().FixedHorizon, next.Spec().MaxEpisodeSteps)
+	next := l.Trainer()
+	if next == tr || next.Config().FixedHorizon != 500 || next.Spec().MaxEpisodeSteps != 500 {
+		t.Errorf("horizon %d, episodes of %d steps; want a new trainer at 500", next.Config().FixedHorizon, next.Spec().MaxEpisodeSteps)
 	}
-	a, b := tr.Policy().Params(), next.Policy().Params()
-	for i := range a {
-		if a[i] != b[i] {
-			t.Fatalf("weight %d: %v, was %v", i, b[i], a[i])
+	for i, w := range next.Policy().Params() {
+		if w != before[i] {
+			t.Fatalf("weight %d: %v, was %v", i, w, before[i])
 		}
 	}
 	if s, n := tr.State(), next.State(); n.EnvSteps != s.EnvSteps || n.AdamT != s.AdamT || n.AdamV[0] != s.AdamV[0] {
 		t.Errorf("state not carried over: %d steps, Adam t %d; want %d, %d", n.EnvSteps, n.AdamT, s.EnvSteps, s.AdamT)
 	}
-	if err := next.Train(256, nil); err != nil {
+	if err := l.Train(256, 1, nil); err != nil {
 		t.Fatal(err)
 	}
 }
