@@ -122,6 +122,10 @@ func (l *Learner) Trainer() *ppo.Trainer { return l.ppo }
 // Policy is the current policy (trained in place by Train).
 func (l *Learner) Policy() *ppo.Policy { return l.ppo.Policy() }
 
+// Initial is the policy before any training, which KL measures from: PPO's seed makes it, so
+// a Learner made again with the same Config has the same one.
+func (l *Learner) Initial() *ppo.Policy { return l.initial }
+
 // ClipLen is the length of a clip in env steps.
 func (l *Learner) ClipLen() int { return min(l.cfg.clipSteps(l.spec), l.spec.MaxEpisodeSteps) }
 

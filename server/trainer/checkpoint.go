@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/prefer-rlhf/prefer/core/loop"
 	"github.com/prefer-rlhf/prefer/core/ppo"
 	"github.com/prefer-rlhf/prefer/core/reward"
 )
@@ -35,25 +36,26 @@ const checkpointFormat = "prefer-trainer"
 func (p *project) checkpoint() ([]byte, error) {
 	c := checkpoint{Format: checkpointFormat, Version: 1, Round: p.round, ModelVersion: p.modelVersion,
 		PolicyVersion: p.policyVersion, Lineage: p.lineage, EnvSteps: p.envSteps, Labels: p.labelsUsed, PausedSteps: p.pausedSteps}
+	l := p.clip
 	if p.policyVersion > 0 {
-		b, err := p.ppo.Policy().MarshalBinary()
+		b, err := l.Policy().MarshalBinary()
 		if err != nil {
 			return nil, err
 		}
 		c.Policy = b
-		st := p.ppo.State()
+		st := l.Trainer().State()
 		c.PPO = &st
 	}
-	for _, op := range p.old {
-		b, err := op.pol.MarshalBinary()
+	for _, op := range l.Old {
+		b, err := op.Policy.MarshalBinary()
 		if err != nil {
 			return nil, err
 		}
 		c.Old = append(c.Old, b)
-		c.OldVersions = append(c.OldVersions, op.version)
+		c.OldVersions = append(c.OldVersions, op.Version)
 	}
-	if p.model != nil {
-		b, err := json.Marshal(p.model)
+	if p.modelVersion > 0 {
+		b, err := json.Marshal(l.Model)
 		if err != nil {
 			return nil, err
 		}
@@ -62,7 +64,7 @@ func (p *project) checkpoint() ([]byte, error) {
 	return json.Marshal(c)
 }
 
-// restore loads a checkpoint into a fresh project state.
+// restore loads a checkpoint into a fresh clip project's state.
 func (p *project) restore(b []byte) error {
 	var c checkpoint
 	if err := json.Unmarshal(b, &c); err != nil {
@@ -78,11 +80,11 @@ func (p *project) restore(b []byte) error {
 		if err := pol.UnmarshalBinary(c.Policy); err != nil {
 			return err
 		}
-		if err := setPolicy(p.ppo.Policy(), &pol); err != nil {
+		if err := setPolicy(p.clip.Policy(), &pol); err != nil {
 			return err
 		}
 		if c.PPO != nil {
-			if err := p.ppo.SetState(*c.PPO); err != nil {
+			if err := p.clip.Trainer().SetState(*c.PPO); err != nil {
 				return fmt.Errorf("trainer: checkpoint: %w", err)
 			}
 		}
@@ -95,13 +97,14 @@ func (p *project) restore(b []byte) error {
 		if err := pol.UnmarshalBinary(ob); err != nil {
 			return err
 		}
-		p.old = append(p.old, oldPolicy{version: c.OldVersions[i], pol: &pol})
+		p.clip.Old = append(p.clip.Old, loop.OldPolicy{Version: c.OldVersions[i], Policy: &pol})
 	}
 	if c.Model != nil {
 		m := new(reward.Model)
 		if err := json.Unmarshal(c.Model, m); err != nil {
 			return err
 		}
+		p.clip.SetModel(m)
 		p.model = m
 	}
 	return nil

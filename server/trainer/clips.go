@@ -3,12 +3,10 @@ package trainer
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 
 	"github.com/google/uuid"
 	"github.com/prefer-rlhf/prefer/core/env"
 	"github.com/prefer-rlhf/prefer/core/loop"
-	"github.com/prefer-rlhf/prefer/core/ppo"
 	"github.com/prefer-rlhf/prefer/core/prefs"
 	"github.com/prefer-rlhf/prefer/core/reward"
 )
@@ -39,27 +37,15 @@ func horizonEnv(name string) (env.Env, error) {
 	return env.FixedHorizon(e, 0)
 }
 
-// rollClip records a clip as the loop does (loop.Roll): pol (nil: uniformly random actions)
-// runs in the fixed-horizon env from a fresh reset for skip steps, then for length steps.
-// version is the policy version stamped on the clip (0 for the random policy).
-func rollClip(e env.Env, pol *ppo.Policy, version int, rng *rand.Rand, skip, length int) (candidate, error) {
-	spec := e.Spec()
-	var act loop.Actor
-	if pol != nil {
-		act = loop.PolicyActor(pol)
-	}
-	lc := loop.Roll(e, act, skip, length, rng)
-	for _, v := range lc.Seg.Next {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return candidate{}, fmt.Errorf("trainer: %s diverged while making a clip", spec.Name)
-		}
-	}
-	c := candidate{clip: prefs.Clip{ID: uuid.NewString(), Env: spec.Name, PolicyVersion: version, StartState: lc.StartState}, seg: lc.Seg}
+// candidateOf is the store's clip of a clip the loop made (loop.Learner.Candidates, loop.Roll)
+// of the task spec, with a new id, stamped with the version of the policy that acted.
+func candidateOf(spec env.Spec, lc loop.Clip) candidate {
+	c := candidate{clip: prefs.Clip{ID: uuid.NewString(), Env: spec.Name, PolicyVersion: lc.PolicyVersion, StartState: lc.StartState}, seg: lc.Seg}
 	ad := spec.Action.Dim()
-	for t := 0; t < length; t++ {
+	for t := 0; t < lc.Seg.Len; t++ {
 		c.clip.Actions = append(c.clip.Actions, lc.Actions[t*ad:(t+1)*ad:(t+1)*ad])
 	}
-	return c, nil
+	return c
 }
 
 // segmentOf replays a stored clip (env.Transitions) into the transitions the reward model

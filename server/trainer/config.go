@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/prefer-rlhf/prefer/core/env"
 	"github.com/prefer-rlhf/prefer/core/loop"
 	"github.com/prefer-rlhf/prefer/core/query"
 	"github.com/prefer-rlhf/prefer/core/reward"
@@ -150,14 +151,21 @@ func (c *Config) fill() error {
 	return nil
 }
 
-// loopConfig is the loop's configuration for a project of env with settings set: the loop's
-// defaults for env with the project's query strategy, robust fit (R3M) and PPO objective on
-// the ensemble (issue 14), and the trainer's clip sources and oversampling. Every round reads
-// its learning choices from it, as `prefer experiment` reads its flags into one loop.Config.
-func (t *Trainer) loopConfig(env string, set store.Settings) (loop.Config, error) {
-	lc := loop.Defaults(env)
-	lc.RandomShare, lc.OldShare = t.cfg.RandomShare, t.cfg.OldShare
-	var err error
+// loopConfig is the loop's configuration for project id of env with settings set: the loop's
+// defaults for env with the project's query strategy, robust fit (R3M), PPO objective on the
+// ensemble (issue 14) and clip length, the trainer's clip sources, old policies, oversampling
+// and PPO workers, and the project's seed. Every round reads its learning choices from it, as
+// `prefer experiment` reads its flags into one loop.Config.
+func (t *Trainer) loopConfig(id, envName string, set store.Settings) (loop.Config, error) {
+	lc := loop.Defaults(envName)
+	e, err := env.Lookup(envName)
+	if err != nil {
+		return lc, fmt.Errorf("trainer: %w", err)
+	}
+	lc.Seed = t.seed(id, 0)
+	lc.ClipSteps = clipSteps(e.Spec(), set.ClipSeconds)
+	lc.RandomShare, lc.OldShare, lc.OldPolicies = t.cfg.RandomShare, t.cfg.OldShare, t.cfg.OldPolicies
+	lc.PPO.Workers = t.cfg.Workers
 	if lc.Query.Strategy, err = query.ParseStrategy(set.Query); err != nil {
 		return lc, fmt.Errorf("trainer: project settings: %w", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/prefer-rlhf/prefer/core/loop"
 	"github.com/prefer-rlhf/prefer/core/merge"
 	"github.com/prefer-rlhf/prefer/core/oracle"
 	"github.com/prefer-rlhf/prefer/core/reward"
@@ -29,10 +30,7 @@ func TestMergedPrivateUpdatesMatchPooled(t *testing.T) {
 	var segs []reward.Segment
 	var rets []float64
 	for i := 0; i < 120; i++ {
-		c, err := rollClip(e, nil, 0, rng, rng.IntN(30), clipLen)
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := candidateOf(e.Spec(), loop.Roll(e, nil, rng.IntN(30), clipLen, rng))
 		r, _ := TrueReturn(c.clip)
 		segs, rets = append(segs, c.seg), append(rets, r)
 	}

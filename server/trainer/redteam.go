@@ -16,13 +16,13 @@ import (
 // clip of the policy, tagged red_team and served before the other pairs, so that raters label
 // exactly what the model gets wrong. version stamps the clips.
 func (t *Trainer) redTeam(p *project, lc loop.Config, clipLen, version int, seed uint64) ([][2]candidate, error) {
-	score, err := redteam.ModelScorer(p.model, p.spec.Name)
+	score, err := redteam.ModelScorer(p.clip.Model, p.spec.Name)
 	if err != nil {
 		return nil, err
 	}
 	prob := redteam.Problem{Env: p.spec.Name, Score: score}
 	if !lc.AdversaryRandomRefs {
-		prob.Policy = redteam.Policy(loop.PolicyActor(p.ppo.Policy()))
+		prob.Policy = redteam.Policy(loop.PolicyActor(p.clip.Policy()))
 	}
 	acfg := lc.Adversary
 	acfg.Steps = clipLen

@@ -8,7 +8,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/prefer-rlhf/prefer/core/loop"
-	"github.com/prefer-rlhf/prefer/core/ppo"
 	"github.com/prefer-rlhf/prefer/core/prefs"
 	"github.com/prefer-rlhf/prefer/core/redteam"
 	"github.com/prefer-rlhf/prefer/core/reward"
@@ -25,19 +24,16 @@ func TestRedTeamFindsAFlawedModelsFailures(t *testing.T) {
 		t.Fatal(err)
 	}
 	lc := loop.Defaults("CartPole-v1")
+	lc.Seed = 1
 	e, err := horizonEnv("CartPole-v1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	spec := e.Spec()
-	pt, err := ppo.New(lc.PPOConfig(spec, false), 1)
+	l, err := loop.NewLearner(lc, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &project{id: "p", spec: spec, ppo: pt}
-	if p.model, err = reward.New(lc.RewardConfig(spec, 1), rewardShape(p)); err != nil {
-		t.Fatal(err)
-	}
+	p := &project{id: "p", spec: e.Spec(), clip: l, model: l.Model}
 	rng := rand.New(rand.NewPCG(1, 2))
 	clips := loop.Clips(e, nil, 80, 75, 0, rng)
 	d := &reward.Dataset{}

@@ -5,14 +5,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"math"
 	"math/rand/v2"
 	"slices"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/prefer-rlhf/prefer/core/env"
-	"github.com/prefer-rlhf/prefer/core/loop"
 	"github.com/prefer-rlhf/prefer/core/merge"
 	"github.com/prefer-rlhf/prefer/core/ppo"
 	"github.com/prefer-rlhf/prefer/core/reward"
@@ -77,7 +74,9 @@ func isPrefix(ids []string, labels []store.Label) bool {
 	return true
 }
 
-// round is one turn of the loop of Christiano et al. 2017, §2.2.
+// round is one turn of the loop of Christiano et al. 2017, §2.2, on a clip project: the
+// trainer brings the labels (the store's), the clock and the publishing, and the project's
+// loop.Learner the learning.
 func (t *Trainer) round(ctx context.Context, p *project, pr *store.Project, labels []store.Label, pending []store.ModelUpdate) error {
 	if p.text != nil {
 		return t.textRound(ctx, p, pr, labels, pending)
@@ -89,14 +88,18 @@ func (t *Trainer) round(ctx context.Context, p *project, pr *store.Project, labe
 	rng := rand.New(rand.NewPCG(t.seed(p.id, next), 0x726f756e64))
 	out := &store.Round{ProjectID: p.id, Round: next, ReplacePairs: true, Rejected: map[string]string{}}
 	metrics := map[string]float64{}
-
-	// 1. The reward model: created untrained in the first round, then warm-started on the
-	// pooled labels (or refitted from scratch when the labels changed other than by growing).
-	lc, err := t.loopConfig(p.spec.Name, set)
+	l := p.clip
+	lc, err := t.loopConfig(p.id, p.spec.Name, set)
 	if err != nil {
 		return err
 	}
-	modelChanged, full, err := t.refit(ctx, p, lc, labels, metrics)
+	if err := l.Configure(lc); err != nil {
+		return err
+	}
+
+	// 1. The reward model: published untrained in the first round, then warm-started on the
+	// pooled labels (or refitted from scratch when the labels changed other than by growing).
+	modelChanged, full, err := t.refit(ctx, p, labels, metrics)
 	if err != nil {
 		return err
 	}
@@ -106,79 +109,52 @@ func (t *Trainer) round(ctx context.Context, p *project, pr *store.Project, labe
 		return err
 	}
 	if modelChanged || merged {
-		// Normalise each member's output over transitions of the current policy (§2.2.3).
 		// Normalise as the loop does (§2.2.3): over the labelled clips, or over transitions
 		// of the current policy.
-		obs, act, next, n := t.transitions(p, rng, 2048)
-		recent := []reward.Segment{{Len: n, Obs: obs, Act: act, Next: next}}
-		if err := lc.Normalize(lc.LearnedReward(p.model, p.data, p.spec.ObsDim), p.data, recent); err != nil {
+		var recent []reward.Segment
+		if !lc.NormalizeOnLabelled {
+			recent = append(recent, l.Transitions(rng, 2048, p.policyVersion > 0))
+		}
+		if err := l.Normalize(recent); err != nil {
 			return err
 		}
 		p.modelVersion++
 		if full {
 			p.lineage = p.modelVersion
 		}
-		w, err := json.Marshal(p.model)
+		w, err := json.Marshal(l.Model)
 		if err != nil {
 			return err
 		}
-		metrics["reward/labels"] = float64(p.data.Len())
-		out.Model = &store.Model{Version: p.modelVersion, Weights: w, NumParams: reward.NumParams(p.model), Metrics: metrics}
+		metrics["reward/labels"] = float64(l.Data.Len())
+		out.Model = &store.Model{Version: p.modelVersion, Weights: w, NumParams: reward.NumParams(l.Model), Metrics: metrics}
 	}
 
-	// 2-3. PPO on the learned reward, then the returns.
-	if p.model != nil && p.data.Len()+len(out.Merged) > 0 && set.PPOStepsPerRound > 0 {
-		if p.policyVersion > 0 {
-			p.old = append(p.old, oldPolicy{p.policyVersion, p.ppo.Policy().Clone()})
-			if len(p.old) > t.cfg.OldPolicies {
-				p.old = p.old[len(p.old)-t.cfg.OldPolicies:]
-			}
-		}
-		// PPO maximises the project's objective on the ensemble (the members' mean unless
-		// its settings say min or uwo); the learned return below stays the mean r̂.
-		lr := lc.LearnedReward(p.model, p.data, p.spec.ObsDim)
-		if err := lr.SetObjective(lc.Objective, lc.ObjectiveLambda); err != nil {
-			return err
-		}
-		p.ppo.SetReward(lr)
-		before := p.ppo.EnvSteps()
+	// 2-3. PPO on the learned reward (the project's objective on the ensemble: the members'
+	// mean unless its settings say min or uwo), then the returns and the KL.
+	if l.Data.Len()+len(out.Merged) > 0 && set.PPOStepsPerRound > 0 {
+		before := l.Trainer().EnvSteps()
 		var last ppo.Stats
-		if err := p.ppo.Train(set.PPOStepsPerRound, func(s ppo.Stats) { last = s }); err != nil {
+		if err := l.Train(set.PPOStepsPerRound, p.policyVersion, func(s ppo.Stats) { last = s }); err != nil {
 			return err
 		}
-		p.envSteps += int64(p.ppo.EnvSteps() - before)
+		p.envSteps += int64(l.Trainer().EnvSteps() - before)
 		if len(labels) == p.labelsUsed && len(pending) == 0 {
-			p.pausedSteps += int64(p.ppo.EnvSteps() - before)
+			p.pausedSteps += int64(l.Trainer().EnvSteps() - before)
 		} else {
 			p.pausedSteps = 0
 		}
 		p.policyVersion++
-		pol := p.ppo.Policy()
-		// A behaviour's env has no reward: the true return is its scripted checker's score.
-		evalEnv := pr.Env
-		if scored, err := env.ScoredEnv(pr.Env); err == nil {
-			evalEnv = scored
-		}
 		evalSeed := t.seed(p.id, next) ^ 0xe7a1
-		trueRet := ppo.Evaluate(pol, evalEnv, t.cfg.EvalEpisodes, evalSeed)
-		learned := math.NaN()
-		if rets, err := ppo.LearnedReturns(pol, lc.LearnedReward(p.model, p.data, p.spec.ObsDim), p.spec.Name, t.cfg.EvalEpisodes, evalSeed); err == nil {
-			learned = mean(rets)
-		}
-		// KL from the initial policy on the states the policy now visits (its last rollout):
-		// measured, not penalised, so training is unchanged (Config.KLCoef stays as set).
-		kl := math.NaN()
-		if r := p.ppo.Rollout(); r != nil {
-			if v, err := ppo.PolicyKL(pol, p.initial, r.Obs); err == nil {
-				kl = v
-			}
-		}
-		w, err := pol.MarshalBinary()
+		trueRet := l.TrueReturn(t.cfg.EvalEpisodes, evalSeed)
+		learned := l.LearnedReturn(t.cfg.EvalEpisodes, evalSeed)
+		kl := l.KL()
+		w, err := l.Policy().MarshalBinary()
 		if err != nil {
 			return err
 		}
 		out.Policy = &store.Policy{Version: p.policyVersion, Weights: w, LearnedReturn: learned, TrueReturn: trueRet,
-			KL: kl, EnvSteps: p.envSteps, Labels: p.data.Len()}
+			KL: kl, EnvSteps: p.envSteps, Labels: l.Data.Len()}
 		t.log.Info("trainer: policy", slog.String("project", p.id), slog.Int("version", p.policyVersion),
 			slog.Float64("true_return", trueRet), slog.Float64("learned_return", learned), slog.Float64("kl", kl),
 			slog.Float64("charts/SPS", last.SPS), slog.Int64("env_steps", p.envSteps))
@@ -186,11 +162,11 @@ func (t *Trainer) round(ctx context.Context, p *project, pr *store.Project, labe
 
 	// 4-5. New clips from the new policy (and older and random ones), paired by the project's
 	// query strategy.
-	cands, err := t.candidates(p, set, lc, rng)
+	cands, err := t.candidates(p, set, rng)
 	if err != nil {
 		return err
 	}
-	pairs, err := t.selectPairs(p, set, lc, cands, rng)
+	pairs, err := t.selectPairs(p, set, cands, rng)
 	if err != nil {
 		return err
 	}
@@ -209,7 +185,7 @@ func (t *Trainer) round(ctx context.Context, p *project, pr *store.Project, labe
 	// 5b. Adversarial training: the adversary's failures against the new reward model, each
 	// against an ordinary clip, as red-team pairs served first.
 	if set.Adversarial && out.Model != nil && p.policyVersion > 0 {
-		red, err := t.redTeam(p, lc, clipSteps(p.spec, set.ClipSeconds), p.policyVersion, t.seed(p.id, next)^0x616476)
+		red, err := t.redTeam(p, lc, l.ClipLen(), p.policyVersion, t.seed(p.id, next)^0x616476)
 		if err != nil {
 			return err
 		}
@@ -246,45 +222,41 @@ func (t *Trainer) publish(ctx context.Context, p *project, out *store.Round, lab
 	return nil
 }
 
-// rewardShape is how the reward model reads the env's transitions.
-func rewardShape(p *project) reward.Shape {
-	return reward.Shape{ObsDim: p.spec.ObsDim, ActDim: p.spec.Action.Dim(), ActN: p.spec.Action.N}
-}
-
 // refit brings the reward model up to date with the labels. It reports whether the model
 // changed and whether it was refitted from scratch (which breaks the lineage that private
 // updates are computed against). A model is made afresh, and refitted on every label, when
 // the project's robust setting no longer matches the model's fit (the loss is the model's).
-func (t *Trainer) refit(ctx context.Context, p *project, lc loop.Config, labels []store.Label, metrics map[string]float64) (changed, full bool, err error) {
-	if p.model != nil && p.model.Config().Robust != lc.Reward.Robust {
-		p.model, p.data, p.dataIDs = nil, &reward.Dataset{}, nil
-	}
-	if p.model == nil {
-		if p.model, err = reward.New(lc.RewardConfig(p.spec, t.seed(p.id, 0)), rewardShape(p)); err != nil {
+func (t *Trainer) refit(ctx context.Context, p *project, labels []store.Label, metrics map[string]float64) (changed, full bool, err error) {
+	l := p.clip
+	// The first round publishes the untrained model, version 1.
+	changed, full = p.modelVersion == 0, p.modelVersion == 0
+	if l.Model.Config().Robust != l.Config().Reward.Robust {
+		if err := l.ResetModel(); err != nil {
 			return false, false, err
 		}
-		changed, full = true, true
+		p.dataIDs, changed, full = nil, true, true
 	}
 	if !isPrefix(p.dataIDs, labels) {
 		// Labels were excluded or restored: rebuild the dataset and refit from scratch.
-		p.data, p.dataIDs = &reward.Dataset{}, nil
+		l.Data, p.dataIDs = &reward.Dataset{}, nil
 		full = true
 	}
+	p.model, p.data = l.Model, l.Data
 	fresh := labels[len(p.dataIDs):]
 	if err := t.loadSegments(ctx, p, fresh); err != nil {
 		return false, false, err
 	}
-	for _, l := range fresh {
-		p.data.AddChoice(p.segments[l.Left], p.segments[l.Right], l.Choice)
-		p.dataIDs = append(p.dataIDs, l.ID)
+	for _, lb := range fresh {
+		l.Data.AddChoice(p.segments[lb.Left], p.segments[lb.Right], lb.Choice)
+		p.dataIDs = append(p.dataIDs, lb.ID)
 	}
-	if len(p.data.Train) == 0 {
+	if len(l.Data.Train) == 0 {
 		return changed, full, nil
 	}
 	var st reward.Stats
 	switch {
 	case full && p.modelVersion > 0:
-		if st, err = p.model.Fit(p.data); err != nil {
+		if st, err = l.Fit(); err != nil {
 			return false, false, err
 		}
 	case len(fresh) > 0 || changed:
@@ -292,14 +264,12 @@ func (t *Trainer) refit(ctx context.Context, p *project, lc loop.Config, labels 
 		// against an earlier version still apply. The model already fits the older labels, so
 		// a round takes enough minibatch steps for each new label to be replayed Replays times
 		// (Update puts new labels in half of every batch), and at least MinRefitSteps.
-		cfg := p.model.Config()
+		cfg := l.Model.Config()
 		perStep := max(cfg.Batch/2, 1)
 		steps := max((t.cfg.Replays*len(fresh)+perStep-1)/perStep, t.cfg.MinRefitSteps)
 		passes := min(max((steps+cfg.UpdateSteps-1)/max(cfg.UpdateSteps, 1), 1), t.cfg.RefitUpdates)
-		for i := 0; i < passes; i++ {
-			if st, err = p.model.Update(p.data); err != nil {
-				return false, false, err
-			}
+		if st, err = l.Update(passes); err != nil {
+			return false, false, err
 		}
 	default:
 		return false, false, nil
@@ -395,45 +365,4 @@ func (t *Trainer) merge(p *project, pending []store.ModelUpdate, set store.Setti
 	metrics["merge/labels"] = float64(labels)
 	metrics["merge/delta_norm"] = merge.Norm(delta)
 	return true, nil
-}
-
-// transitions rolls the current policy (random before PPO has run) in the fixed-horizon env
-// for n steps, from fresh resets every horizon steps, and returns them as reward inputs.
-func (t *Trainer) transitions(p *project, rng *rand.Rand, n int) (obs, act, next []float64, rows int) {
-	e, err := horizonEnv(p.spec.Name)
-	if err != nil {
-		return nil, nil, nil, 0
-	}
-	var pol *ppo.Policy
-	if p.policyVersion > 0 {
-		pol = p.ppo.Policy()
-	}
-	H := max(p.spec.MaxEpisodeSteps, 1)
-	o := append([]float64(nil), e.Reset(rng)...)
-	for i := 0; i < n; i++ {
-		if i > 0 && i%H == 0 {
-			copy(o, e.Reset(rng))
-		}
-		var a []float64
-		if pol != nil {
-			a = pol.Act(o, rng, false)
-		} else {
-			a = p.spec.Action.Sample(rng)
-		}
-		obs = append(obs, o...)
-		act = append(act, a...)
-		no, _, _ := e.Step(a)
-		copy(o, no)
-		next = append(next, o...)
-	}
-	return obs, act, next, n
-}
-
-// mean is the mean of xs.
-func mean(xs []float64) float64 {
-	s := 0.0
-	for _, x := range xs {
-		s += x
-	}
-	return s / float64(len(xs))
 }

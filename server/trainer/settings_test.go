@@ -16,7 +16,7 @@ func TestLoopConfigFromSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	def, err := tr.loopConfig("CartPole-v1", store.DefaultSettings())
+	def, err := tr.loopConfig("p", "CartPole-v1", store.DefaultSettings())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +25,7 @@ func TestLoopConfigFromSettings(t *testing.T) {
 	}
 	set := store.DefaultSettings()
 	set.Query, set.Robust, set.Objective, set.UWOLambda = "kcenter_entropy", true, "uwo", 1.5
-	lc, err := tr.loopConfig("CartPole-v1", set)
+	lc, err := tr.loopConfig("p", "CartPole-v1", set)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +36,7 @@ func TestLoopConfigFromSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	set.Objective = "max"
-	if _, err := tr.loopConfig("CartPole-v1", set); err == nil {
+	if _, err := tr.loopConfig("p", "CartPole-v1", set); err == nil {
 		t.Fatal("an unknown objective was accepted")
 	}
 }
@@ -68,15 +68,18 @@ func TestSettingsReachRounds(t *testing.T) {
 	set := p.Settings
 	for _, q := range []string{"kcenter", "disagreement"} {
 		set.Query = q
-		lc, err := tr.loopConfig(p.Env, set)
+		lc, err := tr.loopConfig(p.ID, p.Env, set)
 		if err != nil {
 			t.Fatal(err)
 		}
-		cands, err := tr.candidates(pr, set, lc, rng)
+		if err := pr.clip.Configure(lc); err != nil {
+			t.Fatal(err)
+		}
+		cands, err := tr.candidates(pr, set, rng)
 		if err != nil {
 			t.Fatal(err)
 		}
-		pairs, err := tr.selectPairs(pr, set, lc, cands, rng)
+		pairs, err := tr.selectPairs(pr, set, cands, rng)
 		if err != nil || len(pairs) != 10 {
 			t.Fatalf("%s: %d pairs %v", q, len(pairs), err)
 		}

@@ -20,7 +20,6 @@ import (
 
 	"github.com/prefer-rlhf/prefer/core/env"
 	"github.com/prefer-rlhf/prefer/core/loop"
-	"github.com/prefer-rlhf/prefer/core/ppo"
 	"github.com/prefer-rlhf/prefer/core/prefs"
 	"github.com/prefer-rlhf/prefer/core/reward"
 	"github.com/prefer-rlhf/prefer/core/text"
@@ -49,10 +48,14 @@ type Trainer struct {
 
 // project is one project's learning state, rebuilt from its checkpoint after a restart.
 type project struct {
-	id    string
-	spec  env.Spec // the fixed-horizon spec
-	ppo   *ppo.Trainer
-	model *reward.Model // nil until the first fit
+	id   string
+	spec env.Spec // the fixed-horizon spec
+	// clip is a clip project's learning (core/loop): PPO, the reward model and its data,
+	// older policies; nil for a text project.
+	clip *loop.Learner
+	// model and data are the reward model (nil until the first round) and its labelled
+	// comparisons: the Learner's for a clip project, the text state's for a text one.
+	model *reward.Model
 
 	round         int
 	modelVersion  int
@@ -61,11 +64,6 @@ type project struct {
 	envSteps      int64
 	labelsUsed    int
 	pausedSteps   int64 // PPO env steps trained since the last round with new labels
-	old           []oldPolicy
-	// initial is the policy before any training: ppo.New with the project's fixed seed makes
-	// the same one on every load, so it needs no checkpoint. Its KL to each new policy is
-	// stored for the classroom's reward-hacking view.
-	initial *ppo.Policy
 
 	// The dataset in label arrival order, and the label ids it holds, so a round can tell
 	// whether the labels only grew (warm start) or some were excluded or restored (full refit).
@@ -76,11 +74,6 @@ type project struct {
 	failures int
 
 	text *textState // a text project's state (text.go); nil for a clip project
-}
-
-type oldPolicy struct {
-	version int
-	pol     *ppo.Policy
 }
 
 // New returns a trainer over st.
@@ -167,10 +160,17 @@ func (t *Trainer) project(ctx context.Context, pr *store.Project) (*project, err
 			return nil, err
 		}
 		p.spec = e.Spec()
-		if p.ppo, err = ppo.New(t.ppoConfig(pr.Env, p.spec), t.seed(pr.ID, 0)); err != nil {
+		// The initial policy and the untrained model come from the project's fixed seed, the
+		// same on every load, so the initial policy (which KL is measured from) needs no
+		// checkpoint.
+		lc, err := t.loopConfig(pr.ID, pr.Env, pr.Settings)
+		if err != nil {
 			return nil, err
 		}
-		p.initial = p.ppo.Policy().Clone()
+		if p.clip, err = loop.NewLearner(lc, true); err != nil {
+			return nil, err
+		}
+		p.model, p.data = p.clip.Model, p.clip.Data
 	}
 	_, state, err := t.st.Checkpoint(ctx, pr.ID)
 	switch {
@@ -192,15 +192,6 @@ func (t *Trainer) project(ctx context.Context, pr *store.Project) (*project, err
 	t.projects[pr.ID] = p
 	t.mu.Unlock()
 	return p, nil
-}
-
-// ppoConfig is PPO's configuration on the learned reward: the loop's, for a trainer that
-// never ends, on the trainer's workers.
-func (t *Trainer) ppoConfig(name string, spec env.Spec) ppo.Config {
-	lc := loop.Defaults(name)
-	c := lc.PPOConfig(spec, true)
-	c.Workers = t.cfg.Workers
-	return c
 }
 
 // seed mixes the trainer's seed, a project id and a round into one seed.

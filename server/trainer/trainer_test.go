@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/prefer-rlhf/prefer/core/env"
+	"github.com/prefer-rlhf/prefer/core/loop"
 	"github.com/prefer-rlhf/prefer/core/oracle"
 	"github.com/prefer-rlhf/prefer/core/prefs"
 	"github.com/prefer-rlhf/prefer/server/store"
@@ -182,12 +183,12 @@ func TestRoundsLearnAndResume(t *testing.T) {
 	tr2 := newTrainer(t, st)
 	// It resumes PPO where it stopped: the same optimiser moments and place in the step-size
 	// schedule, not a fresh Adam at the top of it.
-	want := tr.projects[p.ID].ppo.State()
+	want := tr.projects[p.ID].clip.Trainer().State()
 	resumed, err := tr2.project(bg, p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := resumed.ppo.State(); got.EnvSteps != want.EnvSteps || got.AdamT != want.AdamT || got.AdamT == 0 ||
+	if got := resumed.clip.Trainer().State(); got.EnvSteps != want.EnvSteps || got.AdamT != want.AdamT || got.AdamT == 0 ||
 		!slices.Equal(got.AdamM, want.AdamM) || !slices.Equal(got.AdamV, want.AdamV) {
 		t.Fatalf("resumed PPO at %d steps, %d Adam steps; saved at %d, %d", got.EnvSteps, got.AdamT, want.EnvSteps, want.AdamT)
 	}
@@ -204,7 +205,7 @@ func TestRoundsLearnAndResume(t *testing.T) {
 	}
 	// The resumed trainer measures the KL from the same initial policy, which it remade from
 	// the project's seed rather than the checkpoint.
-	a, b := tr.projects[p.ID].initial.Params(), tr2.projects[p.ID].initial.Params()
+	a, b := tr.projects[p.ID].clip.Initial().Params(), tr2.projects[p.ID].clip.Initial().Params()
 	if !slices.Equal(a, b) || !(pol2.KL > 0) || math.IsNaN(pol2.KL) {
 		t.Fatalf("after resume: same initial policy %v, KL %v", slices.Equal(a, b), pol2.KL)
 	}
@@ -366,10 +367,7 @@ func TestExclusionRefits(t *testing.T) {
 func TestTrueReturnAndSegments(t *testing.T) {
 	e, _ := horizonEnv("CartPole-v1")
 	rng := rand.New(rand.NewPCG(9, 9))
-	c, err := rollClip(e, nil, 0, rng, 3, 20)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := candidateOf(e.Spec(), loop.Roll(e, nil, 3, 20, rng))
 	seg, err := segmentOf(c.clip)
 	if err != nil {
 		t.Fatal(err)
@@ -411,10 +409,7 @@ func TestTrueReturnOfBehaviour(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 3))
 	nonzero := false
 	for i := 0; i < 5; i++ {
-		c, err := rollClip(e, nil, 0, rng, 0, 60)
-		if err != nil {
-			t.Fatal(err)
-		}
+		c := candidateOf(e.Spec(), loop.Roll(e, nil, 0, 60, rng))
 		got, err := TrueReturn(c.clip)
 		if err != nil {
 			t.Fatal(err)
