@@ -1,7 +1,8 @@
 // Package loop runs the whole loop of Christiano et al. 2017 headless: a policy is trained by
 // PPO on a learned reward, clips of its behaviour are compared by a synthetic rater, the
-// reward ensemble is refitted on the comparisons, and so on. It is what `prefer experiment`
-// runs, and how Prefer checks that preference learning learns.
+// reward ensemble is refitted on the comparisons, and so on. Learner holds the learning one
+// round at a time; Run drives it for `prefer experiment` (how Prefer checks that preference
+// learning learns), and the hub's trainer (server/trainer) drives it with people's labels.
 package loop
 
 import (

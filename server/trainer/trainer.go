@@ -53,8 +53,9 @@ type project struct {
 	// clip is a clip project's learning (core/loop): PPO, the reward model and its data,
 	// older policies; nil for a text project.
 	clip *loop.Learner
-	// model and data are the reward model (nil until the first round) and its labelled
-	// comparisons: the Learner's for a clip project, the text state's for a text one.
+	// model and data are the reward model and its labelled comparisons: the Learner's for a
+	// clip project (kept in step by refit and restore), the text loop's for a text project
+	// (model nil until its first fit).
 	model *reward.Model
 
 	round         int
