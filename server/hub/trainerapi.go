@@ -11,6 +11,7 @@ import (
 	"strconv"
 
 	"github.com/prefer-rlhf/prefer/core/prefs"
+	"github.com/prefer-rlhf/prefer/core/text"
 	"github.com/prefer-rlhf/prefer/server/store"
 )
 
@@ -48,6 +49,7 @@ func (h *Hub) trainerRoutes() {
 	h.api("GET /api/v1/projects/{pid}/trainer/updates", h.trainerUpdates)
 	h.api("GET /api/v1/projects/{pid}/trainer/checkpoint", h.trainerCheckpoint)
 	h.api("POST /api/v1/projects/{pid}/trainer/rounds", h.trainerPublish)
+	h.api("PUT /api/v1/projects/{pid}/trainer/text", h.putTrainerText) // textbundle.go
 }
 
 // trainerStore authenticates a trainer request (teacher token, existing project) and returns
@@ -353,6 +355,13 @@ func (h *Hub) checkRound(ctx context.Context, ts TrainerStore, proj *store.Proje
 	if len(in.Pairs) > MaxRoundPairs {
 		return nil, errInvalid("pairs", fmt.Sprintf("a round may publish at most %d pairs", MaxRoundPairs))
 	}
+	var tr *textReader // a text project's stored bundle, which reads its clips
+	if _, ok := text.TaskOf(proj.Env); ok && len(in.Clips) > 0 {
+		var err error
+		if tr, err = h.projectText(ctx, proj, "clips"); err != nil {
+			return nil, err
+		}
+	}
 	here := map[string]bool{}
 	for i := range in.Clips {
 		c := &in.Clips[i]
@@ -369,6 +378,11 @@ func (h *Hub) checkRound(ctx context.Context, ts TrainerStore, proj *store.Proje
 				return nil, errInvalid(f+"."+fe.Field, f+"."+fe.Field+" "+fe.Reason)
 			}
 			return nil, errInvalid(f, err.Error())
+		}
+		if tr != nil {
+			if err := checkTextClip(tr, c, f); err != nil {
+				return nil, err
+			}
 		}
 		if here[c.ID] {
 			return nil, errInvalid(f+".id", "is repeated in this round")
