@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"sync"
@@ -212,23 +213,29 @@ func (h *Hub) putTrainerText(w http.ResponseWriter, r *http.Request) error {
 }
 
 // checkTextClip checks that a clip a trainer publishes to a text project is one: the prompt's
-// token ids, then length times -1, in its start state, and length token ids as its actions,
-// all of the stored tokenizer. f is its field (clips[i]).
+// token ids, then length times -1, in its start state, and at most length token ids as its
+// actions (core/text's Env), all of the stored tokenizer. f is its field (clips[i]).
 func checkTextClip(tr *textReader, c *prefs.Clip, f string) error {
-	n, p := tr.bundle.Length, tr.bundle.PromptTokens
+	n, p, vocab := tr.bundle.Length, tr.bundle.PromptTokens, tr.world.Tok.VocabSize()
+	isID := func(v float64) bool { return v == math.Trunc(v) && v >= 0 && v < float64(vocab) }
 	if len(c.StartState) != p+n {
 		return errInvalid(f+".start_state", fmt.Sprintf("%s.start_state must hold %d prompt token ids then %d times -1", f, p, n))
 	}
-	for i, v := range c.StartState[p:] {
-		if v != -1 {
-			return errInvalid(f+".start_state", fmt.Sprintf("%s.start_state[%d] must be -1 (a continuation slot)", f, p+i))
+	for i, v := range c.StartState {
+		if i < p && !isID(v) {
+			return errInvalid(f+".start_state", fmt.Sprintf("%s.start_state[%d] = %v is not a token id of the project's tokenizer (%d tokens)", f, i, v, vocab))
+		}
+		if i >= p && v != -1 {
+			return errInvalid(f+".start_state", fmt.Sprintf("%s.start_state[%d] must be -1 (a continuation slot)", f, i))
 		}
 	}
-	if len(c.Actions) != n {
-		return errInvalid(f+".actions", fmt.Sprintf("%s.actions must hold %d token ids", f, n))
+	if len(c.Actions) > n {
+		return errInvalid(f+".actions", fmt.Sprintf("%s.actions may hold at most %d token ids", f, n))
 	}
-	if _, _, err := tr.world.ClipTokens(*c); err != nil {
-		return errInvalid(f, f+": "+err.Error()+" of the project's tokenizer")
+	for i, a := range c.Actions {
+		if len(a) != 1 || !isID(a[0]) {
+			return errInvalid(f+".actions", fmt.Sprintf("%s.actions[%d] must be one token id of the project's tokenizer (%d tokens)", f, i, vocab))
+		}
 	}
 	return nil
 }

@@ -122,11 +122,13 @@ func TestTextBundleUploaded(t *testing.T) {
 		edit(r["clips"].([]map[string]any)[1])
 		e.apiErr("POST", base+"/trainer/rounds", e.teacher, r, 400, "invalid", field)
 	}
-	badClip("clips[1].actions", func(c map[string]any) { c["actions"] = c["actions"].([][]float64)[:3] })
+	badClip("clips[1].actions", func(c map[string]any) { c["actions"] = append(c["actions"].([][]float64), []float64{1}) })
 	badClip("clips[1].start_state", func(c map[string]any) { c["start_state"] = c["start_state"].([]float64)[1:] })
 	badClip("clips[1].start_state", func(c map[string]any) { c["start_state"].([]float64)[b.PromptTokens] = 7 })
-	badClip("clips[1]", func(c map[string]any) { c["actions"].([][]float64)[2][0] = float64(tok.VocabSize()) })
-	badClip("clips[1]", func(c map[string]any) { c["start_state"].([]float64)[0] = 1.5 })
+	badClip("clips[1].actions", func(c map[string]any) { c["actions"].([][]float64)[2][0] = float64(tok.VocabSize()) })
+	badClip("clips[1].actions", func(c map[string]any) { c["actions"].([][]float64)[2] = []float64{1, 2} })
+	badClip("clips[1].start_state", func(c map[string]any) { c["start_state"].([]float64)[0] = 1.5 })
+	badClip("clips[1].start_state", func(c map[string]any) { c["start_state"].([]float64)[1] = -1 })
 	e.do("POST", base+"/trainer/rounds", e.teacher, round, 201, nil)
 
 	// Before any label the bundle may change (another trainer's corpus); after, only the same
