@@ -101,7 +101,7 @@ func testTextProjects(t *testing.T, a *api) {
 		bad.Env = "TextNoE-v0"
 		a.req(t, "PUT", base+"/trainer/text", a.s.teacher, bad).isError(t, 400, "invalid", "env")
 		bad = b
-		bad.Tokenizer = json.RawMessage(`{"format":"prefer-bpe","version":1,"merges":[[1]]}`)
+		bad.Tokenizer = json.RawMessage(`{"format":"prefer-bpe","version":9,"merges":[]}`)
 		a.req(t, "PUT", base+"/trainer/text", a.s.teacher, bad).isError(t, 400, "invalid", "tokenizer")
 	}
 	// The trainer's upload: the bundle the server has (a no-op on prefer serve) or its own.
