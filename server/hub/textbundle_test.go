@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/prefer-rlhf/prefer/core/prefs"
@@ -204,5 +205,77 @@ func TestTextBundleFromWorld(t *testing.T) {
 	}
 	if _, _, err := e.st.TextBundle(bg, old); err != nil {
 		t.Fatalf("the backfilled bundle was not stored: %v", err)
+	}
+}
+
+// TestClientUploadsTextBundle: a Client with a text world uploads a text project's bundle
+// before the first round it publishes there, once, and not for a clip project; a hub that
+// keeps another tokenizer for a labelled project refuses, and so does the publish.
+func TestClientUploadsTextBundle(t *testing.T) {
+	e := newEnv(t, Config{})
+	ctx := t.Context()
+	b, tok := bundleOf(t, 300, 5)
+	worlds := 0
+	world := &text.World{Tok: tok, Prompts: [][]int{ids(tok, "The food was lovely", 5)}}
+	c := NewClient(e.srv.URL, e.teacher)
+	c.TextWorld = func() (*text.World, error) { worlds++; return world, nil }
+	pid, code, err := c.CreateProject(ctx, "TextPositive-v0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Text(ctx, pid); err == nil {
+		t.Fatal("a bundle before the trainer's upload")
+	}
+	clip := func(cont string) prefs.Clip {
+		start := []float64{}
+		for _, id := range world.Prompts[0] {
+			start = append(start, float64(id))
+		}
+		for range b.Length {
+			start = append(start, -1)
+		}
+		var acts [][]float64
+		for _, id := range ids(tok, cont, b.Length) {
+			acts = append(acts, []float64{float64(id)})
+		}
+		return prefs.Clip{ID: uuid.NewString(), Env: b.Env, StartState: start, Actions: acts}
+	}
+	l, r := clip(" great."), clip(" awful.")
+	pair := uuid.NewString()
+	for i := range 2 {
+		round := &store.Round{ProjectID: pid, Round: i + 1, Checkpoint: []byte{1}, Clips: []prefs.Clip{l, r},
+			Pairs: []store.NewPair{{ID: pair, Left: l.ID, Right: r.ID}}, ReplacePairs: true}
+		if i == 1 {
+			round.Clips, round.Pairs = nil, nil
+		}
+		if err := c.PublishRound(ctx, round); err != nil {
+			t.Fatalf("round %d: %v", i+1, err)
+		}
+	}
+	got, err := c.Text(ctx, pid)
+	if err != nil || got.Env != b.Env || got.PromptTokens != 5 || worlds != 1 {
+		t.Fatalf("bundle %+v, %v; the world was asked %d times", got, err, worlds)
+	}
+	if err := c.PublishRound(ctx, &store.Round{ProjectID: e.pid, Round: 1, Checkpoint: []byte{1}}); err != nil || worlds != 1 {
+		t.Fatalf("a clip project's round: %v, %d world loads", err, worlds)
+	}
+
+	// A label, then another trainer whose corpus gives another tokenizer.
+	jr, err := NewClient(e.srv.URL, "").Join(ctx, wire.JoinRequest{JoinCode: code, Name: "Ada"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewClient(e.srv.URL, jr.Token).Sync(ctx, pid, wire.SyncRequest[prefs.Comparison]{Comparisons: []prefs.Comparison{
+		{ID: uuid.NewString(), PairID: pair, Choice: prefs.Left, CreatedAt: time.Now().UTC(), ResponseMS: 900}}}); err != nil {
+		t.Fatal(err)
+	}
+	_, tok2 := bundleOf(t, 280, 5)
+	c2 := NewClient(e.srv.URL, e.teacher)
+	c2.TextWorld = func() (*text.World, error) {
+		return &text.World{Tok: tok2, Prompts: [][]int{ids(tok2, "The food was lovely", 5)}}, nil
+	}
+	err = c2.PublishRound(ctx, &store.Round{ProjectID: pid, Round: 3, Checkpoint: []byte{1}})
+	if err == nil || !strings.Contains(err.Error(), "another tokenizer") {
+		t.Fatalf("a trainer of another corpus published: %v", err)
 	}
 }
