@@ -139,6 +139,8 @@ func TestTextBundleUploaded(t *testing.T) {
 	e.do("PUT", base+"/trainer/text", e.teacher, b, 200, nil)
 	var jr wire.JoinResponse
 	e.do("POST", "/api/v1/join", "", map[string]any{"join_code": cr["join_code"], "name": "Tex"}, 201, &jr)
+	// A text task has no failure threshold to red-team against, here with no env to replay.
+	e.apiErr("POST", base+"/redteam", jr.Token, map[string]any{"start_state": []float64{1}, "actions": [][]float64{{1}}}, 400, "invalid", "")
 	var res syncResponse
 	e.do("POST", base+"/sync", jr.Token, map[string]any{"comparisons": []any{e.comparison(pair, prefs.Left)}}, 200, &res)
 	if len(res.Accepted) != 1 {
