@@ -66,41 +66,43 @@ type textReader struct {
 var readers sync.Map // string -> *textReader
 
 // canonicalBundle validates b for a project of env and returns its stored form (the tokenizer
-// re-encoded, so that equal tokenizers are equal bytes), its digest and the parsed tokenizer.
-// The errors are 400s naming the field.
-func canonicalBundle(b wire.TextBundle, env string) (body []byte, digest string, tok *text.BPE, err error) {
+// re-encoded, so that equal tokenizers are equal bytes) and its digest. The errors are 400s
+// naming the field.
+func canonicalBundle(b wire.TextBundle, env string) (body []byte, digest string, err error) {
 	task, _ := text.TaskOf(env)
 	switch {
 	case b.Env != env:
-		return nil, "", nil, errInvalid("env", "env must be the project's, "+strconv.Quote(env))
+		return nil, "", errInvalid("env", "env must be the project's, "+strconv.Quote(env))
 	case len(b.Tokenizer) == 0 || string(b.Tokenizer) == "null":
-		return nil, "", nil, errInvalid("tokenizer", "tokenizer is required (core/text's BPE JSON)")
+		return nil, "", errInvalid("tokenizer", "tokenizer is required (core/text's BPE JSON)")
 	case b.PromptTokens < 1 || b.PromptTokens > MaxPromptTokens:
-		return nil, "", nil, errInvalid("prompt_tokens", fmt.Sprintf("prompt_tokens must be in 1..%d", MaxPromptTokens))
+		return nil, "", errInvalid("prompt_tokens", fmt.Sprintf("prompt_tokens must be in 1..%d", MaxPromptTokens))
 	case b.Length != task.Length:
-		return nil, "", nil, errInvalid("length", fmt.Sprintf("length must be the task's continuation length, %d", task.Length))
+		return nil, "", errInvalid("length", fmt.Sprintf("length must be the task's continuation length, %d", task.Length))
 	case utf8.RuneCountInString(b.Instructions) > store.MaxInstructionsChars:
-		return nil, "", nil, errInvalid("instructions", fmt.Sprintf("instructions may be at most %d characters", store.MaxInstructionsChars))
+		return nil, "", errInvalid("instructions", fmt.Sprintf("instructions may be at most %d characters", store.MaxInstructionsChars))
 	}
-	tok, err = text.LoadBPE(b.Tokenizer)
+	tok, err := text.LoadBPE(b.Tokenizer)
 	if err != nil {
-		return nil, "", nil, errInvalid("tokenizer", "tokenizer does not load: "+err.Error())
+		return nil, "", errInvalid("tokenizer", "tokenizer does not load: "+err.Error())
 	}
 	canon, err := json.Marshal(tok)
 	if err != nil {
-		return nil, "", nil, err
+		return nil, "", err
 	}
 	if b.Instructions == "" {
 		b.Instructions = task.Goal
 	}
 	b.Tokenizer = canon
 	if body, err = json.Marshal(b); err != nil {
-		return nil, "", nil, err
+		return nil, "", err
 	}
 	// The digest is what gives a stored clip's numbers their meaning: the tokenizer (token id
 	// -> bytes) and the prompt length (where the prompt ends in a start_state).
-	sum := sha256.Sum256(append(append(canon, '\n'), strconv.Itoa(b.PromptTokens)...))
-	return body, hex.EncodeToString(sum[:]), tok, nil
+	d := sha256.New()
+	d.Write(canon)
+	d.Write([]byte("\n" + strconv.Itoa(b.PromptTokens)))
+	return body, hex.EncodeToString(d.Sum(nil)), nil
 }
 
 // reader parses a stored bundle, or returns the cached parse.
@@ -166,7 +168,7 @@ func (h *Hub) storeWorldBundle(ctx context.Context, proj *store.Project, w *text
 	if err != nil {
 		return err
 	}
-	body, digest, _, err := canonicalBundle(b, proj.Env)
+	body, digest, err := canonicalBundle(b, proj.Env)
 	if err != nil {
 		return err
 	}
@@ -193,7 +195,7 @@ func (h *Hub) putTrainerText(w http.ResponseWriter, r *http.Request) error {
 	if e := decodeStrict(body, &in, ""); e != nil {
 		return e
 	}
-	canon, digest, _, err := canonicalBundle(in, proj.Env)
+	canon, digest, err := canonicalBundle(in, proj.Env)
 	if err != nil {
 		return err
 	}
