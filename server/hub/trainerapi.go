@@ -19,7 +19,9 @@ import (
 // remote trainer (`prefer trainer --hub URL`) does what `prefer serve`'s in-process trainer does
 // through the store: read labels, clips, private model updates and its checkpoint, and publish
 // a round. The Worker has no trainer of its own and is trained this way; `prefer serve` serves
-// the same endpoints. They map one to one onto server/trainer's Store interface.
+// the same endpoints. They map one to one onto server/trainer's Store interface, but for PUT
+// .../trainer/text (textbundle.go): a text project's tokenizer, which the Worker, having no
+// corpus, gets from its trainer.
 
 // TrainerStore is what the trainer API needs beyond Store. *store.Store and the Worker's D1
 // store implement it.
