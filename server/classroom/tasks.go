@@ -29,8 +29,9 @@ type Task struct {
 
 // Tasks returns the task list: the four Gymnasium tasks, the behaviours with no built-in
 // reward (core/env's behaviours.go), then the text tasks (core/text's tasks; TextNoE-v0's
-// score is a checker's). The text tasks are marked available only once a text world is
-// installed (text.Installed); a Handler says more (Handler.TaskList).
+// score is a checker's). The text tasks are marked available here only once a text world is
+// installed (text.Installed); a Handler says what this server can run (Handler.TaskList: on
+// the Worker, text sessions trained by `prefer trainer --hub`).
 func Tasks() []Task {
 	ts := []Task{
 		{Env: "CartPole-v1", Goal: "cartpole: keep the pole upright"},

@@ -147,18 +147,21 @@ func (h *Handler) policyText(w http.ResponseWriter, r *http.Request) error {
 
 // TaskList is the task list as this server can run it: a text task is available once the
 // text world is installed, or where the server can load it (TextSource), with a note of what
-// the first session will load; elsewhere (the Worker) the note says why not.
+// the first session will load. A server with neither (the Worker) runs text sessions too,
+// trained from outside by `prefer trainer --hub`, which uploads the tokenizer; the note says
+// so, and what needs prefer serve.
 func (h *Handler) TaskList() []Task {
 	ts := Tasks()
 	for i := range ts {
 		if !ts[i].Text || ts[i].Available {
 			continue
 		}
+		ts[i].Available = true
 		if h.text == nil {
-			ts[i].Note = "this server has no corpus for text tasks: run them on prefer serve (--corpus FILE: a text file of review sentences)"
+			ts[i].Note = "a text session here is trained by `prefer trainer --hub URL --corpus FILE` (FILE: a text file of review sentences), " +
+				"which uploads the tokenizer before the first pairs; \"the policy now\" and demo raters need prefer serve"
 			continue
 		}
-		ts[i].Available = true
 		ts[i].Note = "the first text session loads the review corpus, downloading it from npm unless it is cached; " +
 			"offline, restart prefer serve with --corpus FILE (a text file of review sentences)"
 	}

@@ -276,6 +276,24 @@ func TestParityWithNativeStore(t *testing.T) {
 			err := s.Export(ctx, pid, func(e *store.ExportRow) error { parts = append(parts, e.Participant); return nil })
 			return parts, err
 		}},
+		{"no text bundle", func(s both) (any, error) { _, _, err := s.TextBundle(ctx, other); return nil, err }},
+		{"text bundle", func(s both) (any, error) {
+			return nil, s.SetTextBundle(ctx, other, json.RawMessage(`{"env":"a"}`), "d1")
+		}},
+		{"text bundle replaced before labels", func(s both) (any, error) {
+			if err := s.SetTextBundle(ctx, other, json.RawMessage(`{"env":"b"}`), "d2"); err != nil {
+				return nil, err
+			}
+			b, d, err := s.TextBundle(ctx, other)
+			return []string{string(b), d}, err
+		}},
+		{"text bundle of a labelled project", func(s both) (any, error) { return nil, s.SetTextBundle(ctx, pid, json.RawMessage(`{"env":"a"}`), "d1") }},
+		{"same digest again", func(s both) (any, error) { return nil, s.SetTextBundle(ctx, pid, json.RawMessage(`{"env":"c"}`), "d1") }},
+		{"another digest refused", func(s both) (any, error) {
+			err := s.SetTextBundle(ctx, pid, json.RawMessage(`{"env":"x"}`), "d9")
+			b, d, _ := s.TextBundle(ctx, pid)
+			return []any{errors.Is(err, store.ErrTextBundleInUse), string(b), d}, nil
+		}},
 	}
 	native, d := openNative(t), openD1(t)
 	for _, st := range steps {
@@ -301,6 +319,14 @@ func TestParityWithNativeStore(t *testing.T) {
 	res, _ := d.AddComparisons(ctx, pid, ada, batch, time.Now())
 	if len(res.Duplicates) != 3 || len(res.Accepted) != 0 {
 		t.Fatalf("re-sent batch: %+v", res)
+	}
+	for _, s := range []both{native, d} {
+		if err := s.SetTextBundle(ctx, pid, json.RawMessage(`{}`), "d8"); !errors.Is(err, store.ErrTextBundleInUse) {
+			t.Fatalf("a labelled project's text bundle replaced by another digest: %v", err)
+		}
+		if b, dg, err := s.TextBundle(ctx, other); err != nil || string(b) != `{"env":"b"}` || dg != "d2" {
+			t.Fatalf("an unlabelled project's bundle %s %s, %v; want the replacement", b, dg, err)
+		}
 	}
 }
 

@@ -13,10 +13,12 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prefer-rlhf/prefer/core/jsonnum"
 	"github.com/prefer-rlhf/prefer/core/prefs"
+	"github.com/prefer-rlhf/prefer/core/text"
 	"github.com/prefer-rlhf/prefer/core/wire"
 	"github.com/prefer-rlhf/prefer/server/store"
 )
@@ -37,6 +39,12 @@ type Client struct {
 	Retry time.Duration
 	// Log, if not nil, gets a warning per retry.
 	Log *slog.Logger
+	// TextWorld, if not nil, is a trainer's text world: before the first round the client
+	// publishes to a text project, it uploads the project's bundle from it (PutText), which a
+	// hub without a corpus (the Worker) needs to serve and check the round's text clips.
+	TextWorld func() (*text.World, error)
+
+	uploaded sync.Map // ids of the text projects whose bundle this client uploaded
 }
 
 // NewClient returns a client of the hub at base acting with token.
@@ -302,8 +310,59 @@ func (c *Client) Checkpoint(ctx context.Context, projectID string) (int, []byte,
 	return res.Round, res.State, nil
 }
 
-// PublishRound is POST .../trainer/rounds; the hub deduplicates a retry by round number.
+// Text is GET /api/v1/projects/{pid}/text: a text project's bundle; before its trainer
+// uploads one (the Worker), a *Error with status 409.
+func (c *Client) Text(ctx context.Context, pid string) (wire.TextBundle, error) {
+	var b wire.TextBundle
+	err := c.Do(ctx, "GET", "/api/v1/projects/"+url.PathEscape(pid)+"/text", nil, &b)
+	return b, err
+}
+
+// PutText is PUT .../trainer/text: uploads a text project's bundle (NewTextBundle of the
+// trainer's world). The same tokenizer again is a no-op; another once the project has labels
+// is a *Error with status 409.
+func (c *Client) PutText(ctx context.Context, pid string, b wire.TextBundle) error {
+	return c.Do(ctx, "PUT", "/api/v1/projects/"+url.PathEscape(pid)+"/trainer/text", b, nil)
+}
+
+// uploadText uploads text project pid's bundle from c.TextWorld, once per client.
+func (c *Client) uploadText(ctx context.Context, pid string) error {
+	if _, ok := c.uploaded.Load(pid); ok {
+		return nil
+	}
+	p, err := c.Project(ctx, pid)
+	if err != nil {
+		return err
+	}
+	if _, ok := text.TaskOf(p.Env); ok {
+		w, err := c.TextWorld()
+		if err != nil {
+			return err
+		}
+		b, err := NewTextBundle(w, p.Env)
+		if err != nil {
+			return err
+		}
+		err = c.PutText(ctx, pid, b)
+		var he *Error
+		if errors.As(err, &he) && he.Status == http.StatusConflict {
+			return fmt.Errorf("hub: project %s keeps another tokenizer than this trainer's corpus gives, and has labels: train it with the corpus it was created with (%s)", pid, he.Message)
+		} else if err != nil {
+			return err
+		}
+	}
+	c.uploaded.Store(pid, true)
+	return nil
+}
+
+// PublishRound is POST .../trainer/rounds; the hub deduplicates a retry by round number. With
+// TextWorld set, a text project's first round is preceded by its bundle (uploadText).
 func (c *Client) PublishRound(ctx context.Context, r *store.Round) error {
+	if c.TextWorld != nil {
+		if err := c.uploadText(ctx, r.ProjectID); err != nil {
+			return err
+		}
+	}
 	in := RoundJSON{Round: r.Round, Checkpoint: r.Checkpoint, Clips: r.Clips, ReplacePairs: r.ReplacePairs,
 		Merged: r.Merged, Rejected: r.Rejected}
 	if m := r.Model; m != nil {

@@ -59,6 +59,8 @@ type Store interface {
 	PolicyHistory(ctx context.Context, projectID string, limit int) ([]store.Policy, error)
 
 	AddRedTeam(ctx context.Context, s *store.RedTeamSubmission) error
+
+	TextStore // textbundle.go
 }
 
 // Config sets the hub's limits. Zero fields take the defaults of DefaultConfig.
@@ -79,7 +81,9 @@ type Config struct {
 	// Public holds the browser app served at /; nil serves no app.
 	Public fs.FS
 	// Text loads the text envs' world (core/text) the first time a text project needs it, and
-	// registers it (server/corpus.Register). nil: text envs exist only if registered already.
+	// registers it (server/corpus.Register); the hub stores its tokenizer with each text
+	// project. nil (the Worker): the hub has no world, and a text project's trainer uploads
+	// the tokenizer (PUT .../trainer/text).
 	Text func() (*text.World, error)
 	Log  *slog.Logger
 	Now  func() time.Time
@@ -225,7 +229,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // allowed lists the methods that have an API route for r's path.
 func (h *Hub) allowed(r *http.Request) string {
 	var ms []string
-	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPatch} {
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch} {
 		if m == r.Method {
 			continue
 		}

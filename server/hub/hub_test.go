@@ -914,7 +914,7 @@ func TestOpenAPIAndDocsCoverRoutes(t *testing.T) {
 		}
 	}
 	for _, code := range []string{"bad_json", "unknown_field", "invalid", "unauthorized", "forbidden", "not_found", "method_not_allowed",
-		"too_large", "batch_too_large", "unsupported_media_type", "rate_limited", "internal", "unavailable"} {
+		"conflict", "too_large", "batch_too_large", "unsupported_media_type", "rate_limited", "internal", "unavailable"} {
 		if !strings.Contains(string(docs), "`"+code+"`") {
 			t.Errorf("error code %s missing from docs/api.md", code)
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/prefer-rlhf/prefer/core/jsonnum"
+	"github.com/prefer-rlhf/prefer/core/text"
 	"github.com/prefer-rlhf/prefer/server/store"
 )
 
@@ -212,6 +213,15 @@ func (h *Hub) createProject(w http.ResponseWriter, r *http.Request) error {
 		// A join code collision is the likely cause: try another code.
 		if _, lookErr := h.store.ProjectByJoinCode(r.Context(), proj.JoinCode); lookErr != nil {
 			return err
+		}
+	}
+	// A hub with a text world stores its bundle now (textbundle.go); without one (the
+	// Worker), the trainer uploads it. Should this fail, the first read stores it.
+	if _, ok := text.TaskOf(proj.Env); ok && h.cfg.Text != nil {
+		if world, err := h.textWorld("env", proj.Env); err == nil {
+			if err := h.storeWorldBundle(r.Context(), proj, world); err != nil {
+				h.log.Warn("hub: storing a text bundle", "project", proj.ID, "err", err)
+			}
 		}
 	}
 	writeJSON(w, http.StatusCreated, map[string]string{"id": proj.ID, "join_code": proj.JoinCode})

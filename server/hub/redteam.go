@@ -14,6 +14,7 @@ import (
 	"github.com/prefer-rlhf/prefer/core/env"
 	"github.com/prefer-rlhf/prefer/core/redteam"
 	"github.com/prefer-rlhf/prefer/core/reward"
+	"github.com/prefer-rlhf/prefer/core/text"
 	"github.com/prefer-rlhf/prefer/core/wire"
 	"github.com/prefer-rlhf/prefer/server/store"
 )
@@ -40,6 +41,11 @@ func (h *Hub) redTeamSubmit(w http.ResponseWriter, r *http.Request) error {
 	var in wire.RedTeamRequest
 	if e := decodeStrict(body, &in, ""); e != nil {
 		return e
+	}
+	if _, ok := text.TaskOf(proj.Env); ok {
+		// A text task has no failure threshold; and a hub without a text world (the Worker)
+		// has no env to replay it with.
+		return errInvalid("", "red-teaming needs a task with a failure threshold; "+proj.Env+" has none")
 	}
 	base, err := env.Lookup(proj.Env)
 	if err != nil {

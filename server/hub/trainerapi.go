@@ -11,6 +11,7 @@ import (
 	"strconv"
 
 	"github.com/prefer-rlhf/prefer/core/prefs"
+	"github.com/prefer-rlhf/prefer/core/text"
 	"github.com/prefer-rlhf/prefer/server/store"
 )
 
@@ -18,7 +19,9 @@ import (
 // remote trainer (`prefer trainer --hub URL`) does what `prefer serve`'s in-process trainer does
 // through the store: read labels, clips, private model updates and its checkpoint, and publish
 // a round. The Worker has no trainer of its own and is trained this way; `prefer serve` serves
-// the same endpoints. They map one to one onto server/trainer's Store interface.
+// the same endpoints. They map one to one onto server/trainer's Store interface, but for PUT
+// .../trainer/text (textbundle.go): a text project's tokenizer, which the Worker, having no
+// corpus, gets from its trainer.
 
 // TrainerStore is what the trainer API needs beyond Store. *store.Store and the Worker's D1
 // store implement it.
@@ -48,6 +51,7 @@ func (h *Hub) trainerRoutes() {
 	h.api("GET /api/v1/projects/{pid}/trainer/updates", h.trainerUpdates)
 	h.api("GET /api/v1/projects/{pid}/trainer/checkpoint", h.trainerCheckpoint)
 	h.api("POST /api/v1/projects/{pid}/trainer/rounds", h.trainerPublish)
+	h.api("PUT /api/v1/projects/{pid}/trainer/text", h.putTrainerText) // textbundle.go
 }
 
 // trainerStore authenticates a trainer request (teacher token, existing project) and returns
@@ -353,6 +357,13 @@ func (h *Hub) checkRound(ctx context.Context, ts TrainerStore, proj *store.Proje
 	if len(in.Pairs) > MaxRoundPairs {
 		return nil, errInvalid("pairs", fmt.Sprintf("a round may publish at most %d pairs", MaxRoundPairs))
 	}
+	var tr *textReader // a text project's stored bundle, which reads its clips
+	if _, ok := text.TaskOf(proj.Env); ok && len(in.Clips) > 0 {
+		var err error
+		if tr, err = h.projectText(ctx, proj, "clips"); err != nil {
+			return nil, err
+		}
+	}
 	here := map[string]bool{}
 	for i := range in.Clips {
 		c := &in.Clips[i]
@@ -369,6 +380,11 @@ func (h *Hub) checkRound(ctx context.Context, ts TrainerStore, proj *store.Proje
 				return nil, errInvalid(f+"."+fe.Field, f+"."+fe.Field+" "+fe.Reason)
 			}
 			return nil, errInvalid(f, err.Error())
+		}
+		if tr != nil {
+			if err := checkTextClip(tr, c, f); err != nil {
+				return nil, err
+			}
 		}
 		if here[c.ID] {
 			return nil, errInvalid(f+".id", "is repeated in this round")

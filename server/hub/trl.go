@@ -16,17 +16,17 @@ import (
 // hub's own fit reads: excluded raters' comparisons are left out, as the trainer's labels
 // leave them out (a TRL line has no column to mark them; the native export keeps them,
 // marked), and gold pairs' comparisons are in, as they are in the native export and the fit.
-// Ties and can't-tell are in the native export only. The text is decoded with the
-// tokenizer of the hub's text world (textWorld); a hub without a corpus (the Worker) answers
-// 400 naming format.
+// Ties and can't-tell are in the native export only. The text is decoded with the project's
+// stored tokenizer (textbundle.go); before the trainer uploads it, 409 conflict.
 func (h *Hub) exportTRL(w http.ResponseWriter, r *http.Request, proj *store.Project) error {
 	if _, ok := text.TaskOf(proj.Env); !ok {
 		return errInvalid("format", `format "trl" is for text projects; project `+proj.ID+" is of "+proj.Env+`: use "jsonl" or "csv"`)
 	}
-	world, err := h.textWorld("format", proj.Env)
+	tr, err := h.projectText(r.Context(), proj, "format")
 	if err != nil {
 		return err
 	}
+	world := tr.world
 	w.Header().Set("Content-Disposition", `attachment; filename="prefer-`+proj.ID+`-trl.jsonl"`)
 	w.Header().Set("Cache-Control", "no-store")
 	bw := bufio.NewWriterSize(w, 64<<10)

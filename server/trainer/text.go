@@ -170,8 +170,11 @@ func (t *Trainer) textRound(ctx context.Context, p *project, pr *store.Project, 
 		if err != nil {
 			return err
 		}
+		// The history's KL is the sampled estimate floored at 0: the mean of log π − log π_ref
+		// over samples is unbiased but may fall below 0 near the reference, where the true KL
+		// cannot (and the hub's trainer API refuses a negative one). The metric keeps it raw.
 		out.Policy = &store.Policy{Version: p.policyVersion, Weights: w, LearnedReturn: m.Learned, TrueReturn: m.Gold,
-			KL: m.KL, EnvSteps: p.envSteps, Labels: p.data.Len()}
+			KL: max(m.KL, 0), EnvSteps: p.envSteps, Labels: p.data.Len()}
 		metrics["text/gold"], metrics["text/positive_share"], metrics["text/free_of_e"] = m.Gold, m.PositiveShare, m.FreeOfE
 		metrics["text/kl"], metrics["text/distinct_2"], metrics["text/valid_word_share"] = m.KL, m.Distinct2, m.ValidWordShare
 		if !math.IsNaN(m.Learned) {

@@ -30,6 +30,7 @@ func runSuite(t *testing.T, s *server) {
 		// First: `prefer trainer` trains every project of the server, so it runs before the
 		// other tests have made projects of their own.
 		{"RemoteTrainer", testRemoteTrainer},
+		{"RemoteTextTrainer", testRemoteTextTrainer}, // pauses the projects before it
 		{"Health", testHealth},
 		{"OpenAPI", testOpenAPI},
 		{"Routes", testRoutes},

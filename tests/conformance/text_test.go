@@ -36,6 +36,22 @@ func writeCorpus(t testing.TB) string {
 	return path
 }
 
+// testBundle is a text bundle of env as a trainer uploads it, with a tokenizer of vocab tokens
+// trained on the suite's generated corpus.
+func testBundle(t testing.TB, env string, vocab int) wire.TextBundle {
+	t.Helper()
+	c, err := os.ReadFile(writeCorpus(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := json.Marshal(text.Train(c, vocab))
+	if err != nil {
+		t.Fatal(err)
+	}
+	task, _ := text.TaskOf(env)
+	return wire.TextBundle{Env: env, Tokenizer: tok, PromptTokens: 5, Length: task.Length, Instructions: task.Goal}
+}
+
 // textClip is a text clip as a trainer publishes it: the prompt's ids then an empty slot per
 // continuation token in the start state, one token per action.
 func textClip(env string, b wire.TextBundle, prompt, cont []int) map[string]any {
@@ -60,26 +76,42 @@ type trlLine struct {
 	Rejected string `json:"rejected"`
 }
 
-// testTextProjects: a text project end to end through the API: its text bundle, text clips
-// published by a trainer, labels synced (a retry stored once), the native export holding each
-// label once, the trl export one line per left or right choice in arrival order (an excluded
-// rater's left out), and format=trl refused on a clip project.
+// testTextProjects: a text project end to end through the API on both servers: its text
+// bundle, text clips published by a trainer, labels synced (a retry stored once), the native
+// export holding each label once, the trl export one line per left or right choice in
+// arrival order (an excluded rater's left out), and format=trl refused on a clip project.
 //
-// The Worker has no text world: the text tasks' tokenizer is trained on a corpus that `prefer
-// serve` reads from a file or fetches from npm, and the Worker has neither a file system nor
-// the corpus in its bundle. There creating a text project is a 400 naming env, which is what
-// this test checks; text projects on the Worker need the tokenizer bundle stored per project
-// (uploaded by the trainer), which is not built.
+// `prefer serve` stores its corpus's bundle when it creates the project. The Worker has no
+// corpus: there the project has no bundle until its trainer uploads one (PUT .../trainer/text,
+// which this test does as `prefer trainer` would), and GET /text, a round's text clips and the
+// trl export are 409 conflict before. Once the project has labels, its bundle may be sent
+// again but not replaced by another tokenizer.
 func testTextProjects(t *testing.T, a *api) {
 	const env = "TextPositive-v0"
-	if !a.s.text {
-		a.req(t, "POST", "/api/v1/projects", a.s.teacher, map[string]any{"env": env}).isError(t, 400, "invalid", "env")
-		return
-	}
 	p := a.newProject(t, env)
 	base := "/api/v1/projects/" + p.ID
 	var b wire.TextBundle
-	a.req(t, "GET", base+"/text", a.s.teacher, nil).ok(t, 200, &b)
+	if a.s.text {
+		a.req(t, "GET", base+"/text", a.s.teacher, nil).ok(t, 200, &b)
+	} else {
+		a.req(t, "GET", base+"/text", a.s.teacher, nil).isError(t, 409, "conflict", "env")
+		a.req(t, "GET", base+"/export?format=trl", a.s.teacher, nil).isError(t, 409, "conflict", "format")
+		b = testBundle(t, env, 400)
+		bad := b
+		bad.Env = "TextNoE-v0"
+		a.req(t, "PUT", base+"/trainer/text", a.s.teacher, bad).isError(t, 400, "invalid", "env")
+		bad = b
+		bad.Tokenizer = json.RawMessage(`{"format":"prefer-bpe","version":9,"merges":[]}`)
+		a.req(t, "PUT", base+"/trainer/text", a.s.teacher, bad).isError(t, 400, "invalid", "tokenizer")
+	}
+	// The trainer's upload: the bundle the server has (a no-op on prefer serve) or its own.
+	a.req(t, "PUT", base+"/trainer/text", a.s.teacher, b).ok(t, 200, nil)
+	var served wire.TextBundle
+	res0 := a.req(t, "GET", base+"/text", a.s.teacher, nil)
+	res0.ok(t, 200, &served)
+	if res0.header.Get("ETag") == "" || fmt.Sprint(served) != fmt.Sprint(b) {
+		t.Fatalf("text bundle served %+v with ETag %q, want the one uploaded", served, res0.header.Get("ETag"))
+	}
 	tok, err := text.LoadBPE(b.Tokenizer)
 	task, _ := text.TaskOf(env)
 	if err != nil || b.Env != env || b.PromptTokens <= 0 || b.Length != task.Length || b.Instructions != task.Goal {
@@ -104,6 +136,9 @@ func testTextProjects(t *testing.T, a *api) {
 		pairs = append(pairs, map[string]any{"id": id, "left": l["id"], "right": r["id"], "priority": 1})
 		pairIDs = append(pairIDs, id)
 	}
+	// A clip with a token id outside the tokenizer is refused, naming it.
+	wrong := textClip(env, b, prompt, []int{tok.VocabSize()})
+	a.req(t, "POST", base+"/trainer/rounds", a.s.teacher, map[string]any{"round": 1, "clips": []any{wrong}}).isError(t, 400, "invalid", "clips[0].actions")
 	a.req(t, "POST", base+"/trainer/rounds", a.s.teacher, map[string]any{"round": 1, "clips": clips, "pairs": pairs}).ok(t, 201, nil)
 
 	ada, bob := a.join(t, p.JoinCode, "Ada"), a.join(t, p.JoinCode, "Bob")
@@ -171,6 +206,11 @@ func testTextProjects(t *testing.T, a *api) {
 		t.Fatalf("the native export holds %d labels with Bob excluded, want 5 (marked)", n)
 	}
 
+	// With labels stored, the same bundle may be sent again, another tokenizer may not: the
+	// labelled clips' token ids would change meaning.
+	a.req(t, "PUT", base+"/trainer/text", a.s.teacher, b).ok(t, 200, nil)
+	a.req(t, "PUT", base+"/trainer/text", a.s.teacher, testBundle(t, env, 300)).isError(t, 409, "conflict", "tokenizer")
+	a.req(t, "PUT", base+"/trainer/text", ada.Token, b).isError(t, 403, "forbidden", "")
 	a.req(t, "GET", base+"/export?format=trl", ada.Token, nil).isError(t, 403, "forbidden", "")
 	clipProject := a.newProject(t, "CartPole-v1")
 	a.req(t, "GET", "/api/v1/projects/"+clipProject.ID+"/export?format=trl", a.s.teacher, nil).isError(t, 400, "invalid", "format")

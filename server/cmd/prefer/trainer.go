@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/prefer-rlhf/prefer/core/text"
 	"github.com/prefer-rlhf/prefer/server/corpus"
 	"github.com/prefer-rlhf/prefer/server/hub"
 	"github.com/prefer-rlhf/prefer/server/langmodel"
@@ -83,6 +84,9 @@ func runTrainer(args []string, _ io.Reader, _, stderr io.Writer) int {
 	cfg := trainer.DefaultConfig()
 	cfg.Interval, cfg.MinNewLabels, cfg.Poll, cfg.Seed, cfg.Log = *interval, *minLabels, *poll, *seed, log
 	cfg.Text = langmodel.Loader(&corpus.Source{Path: *corpusPath}, *lmPath, stderr)
+	// A text project's tokenizer is its trainer's: uploaded before the first round (the
+	// Worker has no corpus to make it from).
+	rs.TextWorld = func() (*text.World, error) { w, _, err := cfg.Text(); return w, err }
 	tr, err := trainer.New(rs, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "prefer trainer: %v\n", err)
