@@ -126,6 +126,18 @@ func reader(body []byte) (*textReader, error) {
 	return r, nil
 }
 
+// BundleWorld returns the world that reads the clips of a stored text bundle (TextStore's
+// bundle): its tokenizer and prompt length, with no prompts to draw and no gold score. `prefer
+// import --format trl` tokenizes with it, so that imported clips mean what the project's other
+// clips mean.
+func BundleWorld(body []byte) (*text.World, error) {
+	r, err := reader(body)
+	if err != nil {
+		return nil, err
+	}
+	return r.world, nil
+}
+
 // errNoTextBundle is GET /text's (and a round's text clips') answer before the trainer has
 // uploaded the project's tokenizer.
 func errNoTextBundle(field, pid string) *Error {

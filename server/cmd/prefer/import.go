@@ -76,7 +76,7 @@ func runImport(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	defer f.Close()
 	var rows []store.ImportRow
 	if *format == "trl" {
-		rows, err = readTRL(f, p, *truncate)
+		rows, err = readTRL(ctx, st, f, p, *truncate)
 	} else {
 		rows, err = readExport(f)
 	}
@@ -94,17 +94,30 @@ func runImport(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// readTRL reads a TRL preference file into text project p with the text world's tokenizer
-// (built from --corpus, the corpus the hub's text world is built from).
-func readTRL(r io.Reader, p *store.Project, truncate bool) ([]store.ImportRow, error) {
+// readTRL reads a TRL preference file into text project p with the project's tokenizer: the
+// bundle stored with it (what its clips and exports are read with), or, for a project that has
+// none yet, the text world built from --corpus (the corpus the hub's text world is built from).
+func readTRL(ctx context.Context, st *store.Store, r io.Reader, p *store.Project, truncate bool) ([]store.ImportRow, error) {
 	task, ok := text.TaskOf(p.Env)
 	if !ok {
 		return nil, fmt.Errorf("project %s is of %s; --format trl is for text projects", p.ID, p.Env)
 	}
-	if err := ensureText(task.Name); err != nil {
+	var w *text.World
+	body, _, err := st.TextBundle(ctx, p.ID)
+	switch {
+	case err == nil:
+		if w, err = hub.BundleWorld(body); err != nil {
+			return nil, err
+		}
+	case errors.Is(err, store.ErrNotFound):
+		if err := ensureText(task.Name); err != nil {
+			return nil, err
+		}
+		w = text.Installed()
+	default:
 		return nil, err
 	}
-	im := trl.Import{World: text.Installed(), Task: task, ProjectID: p.ID, Truncate: truncate, Now: time.Now()}
+	im := trl.Import{World: w, Task: task, ProjectID: p.ID, Truncate: truncate, Now: time.Now()}
 	return im.Read(r)
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/prefer-rlhf/prefer/core/prefs"
 	"github.com/prefer-rlhf/prefer/core/text"
 	"github.com/prefer-rlhf/prefer/server/corpus"
+	"github.com/prefer-rlhf/prefer/server/hub"
 	"github.com/prefer-rlhf/prefer/server/store"
 	"github.com/prefer-rlhf/prefer/server/trl"
 )
@@ -127,5 +128,33 @@ func TestImportTRL(t *testing.T) {
 		if n, err := st.CountComparisons(ctx, pids[i]); err != nil || n != want {
 			t.Errorf("project %d holds %d comparisons (%v), want %d", i, n, err, want)
 		}
+	}
+
+	// A project with a stored text bundle (the Worker's, uploaded by its trainer; serve's,
+	// stored at creation) is read with that bundle's tokenizer: no corpus is needed.
+	withBundle := &store.Project{ID: uuid.NewString(), Env: "TextPositive-v0", Settings: store.DefaultSettings(), JoinCode: "TRL009"}
+	if err := st.CreateProject(ctx, withBundle); err != nil {
+		t.Fatal(err)
+	}
+	b, err := hub.NewTextBundle(w, withBundle.Env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(b)
+	if err := st.SetTextBundle(ctx, withBundle.ID, body, "test"); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	noCorpus := filepath.Join(t.TempDir(), "no-such-corpus.txt")
+	code, out, errs := runPrefer("", "import", "--format", "trl", "--corpus", noCorpus, "--db", db, "--project", withBundle.ID, in)
+	if code != 0 || !strings.Contains(out, "3 new") {
+		t.Fatalf("import into a project with a stored bundle: exit %d: %s %s", code, out, errs)
+	}
+	if st, err = store.Open(db, store.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if got := trlExport(t, st, withBundle.ID); got != file.String() {
+		t.Fatalf("the project with a stored bundle exports\n%s\nwant\n%s", got, file.String())
 	}
 }
