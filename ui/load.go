@@ -22,6 +22,7 @@ func (a *App) load(joinCode, participant string) {
 		study         Study
 		global, local json.RawMessage
 		bundle        *storedBundle
+		policy        *Record
 		labels        []*Label
 		pairs         []*Pair
 	)
@@ -59,6 +60,9 @@ func (a *App) load(joinCode, participant string) {
 			} else {
 				local = raw
 			}
+		case metaPolicy:
+			rec := r // checked and decoded after the first pair shows (restorePolicy)
+			policy = &rec
 		case metaText:
 			var x storedBundle
 			if open(r, &x) != nil {
@@ -111,6 +115,7 @@ func (a *App) load(joinCode, participant string) {
 				" on this device did not check out and were dropped.")
 		}
 		a.Rater, a.Settings, a.Labels, a.text = rater, settings, labels, text
+		a.restorePolicy(policy)
 		for _, l := range labels {
 			a.labelled[l.PairID] = true
 		}

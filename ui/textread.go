@@ -113,6 +113,7 @@ func (a *App) fetchText(r *Rater) {
 		if a.WaitingText() {
 			a.showCurrent()
 		}
+		a.needPolicy() // Try it's policy, if the last sync announced one
 	})
 }
 

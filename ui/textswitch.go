@@ -32,6 +32,24 @@ func (a *App) TextGoal() string { return "" }
 // MarksText is "": this build shows no text pair.
 func (a *App) MarksText(*Label, fitter.Prediction) string { return "" }
 
+// heldPolicy is empty here: this build samples nothing (Try it is the full build's).
+type heldPolicy struct{}
+
+// restorePolicy leaves a stored policy on the device for the full build.
+func (a *App) restorePolicy(*Record) {}
+
+// needPolicy fetches nothing: this build has no Try it.
+func (a *App) needPolicy() {}
+
+// CanTry is false: this build shows no Try-it box.
+func (a *App) CanTry() bool { return false }
+
+// PolicyVersion is 0: this build holds no policy.
+func (a *App) PolicyVersion() int { return 0 }
+
+// TryPrompt does nothing in this build.
+func (a *App) TryPrompt(string) {}
+
 // needText switches to the full build once. If this page is already the fallback of a full
 // build that failed to load (offline before it was kept), it says so instead of reloading.
 func (a *App) needText() {

@@ -1,0 +1,60 @@
+package ui
+
+import (
+	"strconv"
+
+	"github.com/vugu/vugu/js"
+)
+
+// Try it (issue 13): in a text project the rater types a prompt and reads the current policy's
+// continuation, sampled on the device from the policy the hub's trainer published last
+// (GET /api/v1/projects/{pid}/policy, core/lm's weights in float32). The policy is fetched
+// when the project opens and again when a sync announces a newer version, and kept on the
+// device, so Try it works offline. This file is both builds'; tryread.go (the full build) has
+// the fetch, the storage and the sampling; the build for clip projects keeps a stored policy
+// for the full build and shows no box (textswitch.go).
+//
+// The box is not model assistance in the sense of the teacher's "hide model predictions":
+// it judges neither continuation of the pair on screen and shows no reward, only what the
+// policy being trained writes, as the classroom's "the policy now" does. It stays when the
+// teacher hides predictions.
+
+// metaPolicy is the meta key of the policy kept on the device (storedPolicy).
+const metaPolicy = "text_policy"
+
+// storedPolicy is a downloaded policy as kept on the device, with its project, version and
+// ETag. Weights are core/lm's codec (float32).
+type storedPolicy struct {
+	Project string `json:"project_id"`
+	Version int    `json:"version"`
+	ETag    string `json:"etag"`
+	Weights []byte `json:"weights"`
+}
+
+// TryState is the Try-it box's state: the last continuation and what wrote it.
+type TryState struct {
+	Prompt  string  // the prompt as the policy read it: the typed text's last PromptTokens tokens
+	Out     string  // the continuation
+	Version int     // the policy version that wrote it
+	MS      float64 // sampling time on this device, milliseconds
+	Busy    bool    // sampling
+	Err     string  // why the last try gave nothing
+}
+
+// MarkFirstText notes the time of the first text pair on this page: performance.now() at the
+// animation frame that paints it, as data-first-text on the document element (the browser
+// bench's first-text-pair figure, tests/browser_bench_test.go).
+func (a *App) MarkFirstText(js.Value) {
+	if a.firstText {
+		return
+	}
+	a.firstText = true
+	var f js.Func
+	f = js.FuncOf(func(js.Value, []js.Value) any {
+		f.Release()
+		ms := js.Global().Get("performance").Call("now").Float()
+		js.Global().Get("document").Get("documentElement").Call("setAttribute", "data-first-text", strconv.FormatFloat(ms, 'f', 1, 64))
+		return nil
+	})
+	js.Global().Call("requestAnimationFrame", f)
+}

@@ -1,0 +1,228 @@
+//go:build !notext
+
+package ui
+
+import (
+	"errors"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prefer-rlhf/prefer/core/lm"
+	"github.com/prefer-rlhf/prefer/core/text"
+)
+
+// The full build's Try it (tryit.go): the policy's fetch and storage, and the sampling.
+//
+// Sampling runs on the page, not in the Web Worker: a continuation is PromptTokens+Length
+// positions of one sequence through core/lm's KV-cache sampler, about 2 M multiply-adds for
+// the anchor shape (137k parameters, 5+12 positions), a few milliseconds of wasm; the worker
+// may be in the middle of a refit, which would delay the answer by more than that. The box
+// shows the time each continuation took (data-ms), and the browser test logs it.
+
+// heldPolicy is a text project's policy, decoded, with its version and ETag.
+type heldPolicy struct {
+	project, etag string
+	version       int
+	m             *lm.Model
+}
+
+// loadPolicy decodes a downloaded or stored policy.
+func loadPolicy(sp storedPolicy) (*heldPolicy, error) {
+	m, err := lm.Decode(sp.Weights)
+	if err != nil {
+		return nil, err
+	}
+	return &heldPolicy{project: sp.Project, etag: sp.ETag, version: sp.Version, m: m}, nil
+}
+
+// continueText continues prompt with a sample of length tokens from m at temperature 1, as
+// the env's rollouts (core/text, core/textrl): prompt is tokenized with tok and its last
+// promptTokens tokens kept. A shorter prompt is fed as it is: the language model has no
+// padding token, and the env's prompts have no padding either (whole words, one length). It
+// returns the prompt as the policy read it and the continuation, decoded.
+func continueText(tok *text.BPE, m *lm.Model, prompt string, promptTokens, length int, rng *rand.Rand) (read, cont string, err error) {
+	c := m.Config
+	switch {
+	case c.Vocab != tok.VocabSize():
+		return "", "", errors.New("ui: the policy reads " + strconv.Itoa(c.Vocab) + " tokens, the project's tokenizer has " + strconv.Itoa(tok.VocabSize()))
+	case promptTokens < 1 || length < 1 || promptTokens+length > c.Ctx:
+		return "", "", errors.New("ui: a prompt of " + strconv.Itoa(promptTokens) + " tokens and a continuation of " + strconv.Itoa(length) + " do not fit the policy's context of " + strconv.Itoa(c.Ctx))
+	}
+	ids := tok.Encode(prompt)
+	if len(ids) == 0 {
+		return "", "", errors.New("ui: an empty prompt")
+	}
+	ids = ids[max(0, len(ids)-promptTokens):]
+	toks, _, err := m.NewSampler(1).Generate(rng, ids, length, 1)
+	if err != nil {
+		return "", "", err
+	}
+	return tok.Decode(ids), tok.Decode(toks), nil
+}
+
+// CanTry reports whether the Try-it box shows: in a text project, once its tokenizer is on
+// the device. Call it under a lock.
+func (a *App) CanTry() bool {
+	return a.text != nil && a.Rater != nil && a.text.project == a.Rater.ProjectID
+}
+
+// PolicyVersion is the version of the policy on the device, 0 for none. Call it under a lock.
+func (a *App) PolicyVersion() int {
+	if a.policy == nil || a.Rater == nil || a.policy.project != a.Rater.ProjectID {
+		return 0
+	}
+	return a.policy.version
+}
+
+// TryPrompt samples a continuation of prompt from the policy on the device. Call it under the
+// write lock (from an event handler).
+func (a *App) TryPrompt(prompt string) {
+	if a.Try.Busy || !a.CanTry() {
+		return
+	}
+	switch {
+	case strings.TrimSpace(prompt) == "":
+		a.Try.Err = "Type the start of a text first."
+		return
+	case a.PolicyVersion() == 0:
+		a.Try.Err = "No policy on this device yet: it arrives from the hub after the trainer's first round."
+		return
+	}
+	a.Try.Busy, a.Try.Err = true, ""
+	b, p := a.text, a.policy
+	go func() {
+		time.Sleep(time.Millisecond) // "Sampling…" shows first
+		t0 := time.Now()
+		read, cont, err := continueText(b.tok, p.m, prompt, b.PromptTokens, b.Length, rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())))
+		ms := float64(time.Since(t0).Microseconds()) / 1000
+		a.update(func() {
+			a.Try.Busy = false
+			if err != nil {
+				a.Try.Err = "Could not continue it: " + err.Error()
+				return
+			}
+			a.Try = TryState{Prompt: read, Out: cont, Version: p.version, MS: ms}
+		})
+	}()
+}
+
+// restorePolicy decodes the policy kept on the device (rec, nil for none) in the background,
+// after the first pair has shown. Call it under the write lock.
+func (a *App) restorePolicy(rec *Record) {
+	if rec == nil || a.Rater == nil {
+		return
+	}
+	a.policyBusy = true
+	r, project := *rec, a.Rater.ProjectID
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		defer TraceEnd("restore policy", TraceStart())
+		var sp storedPolicy
+		var hp *heldPolicy
+		err := open(r, &sp)
+		if err == nil && sp.Project == project {
+			hp, err = loadPolicy(sp)
+		}
+		if err != nil {
+			a.mu.Lock()
+			a.store.Write(del(StoreMeta, metaPolicy)) // fetched again from the hub
+			a.mu.Unlock()
+		}
+		a.update(func() {
+			a.policyBusy = false
+			if hp != nil && a.policy == nil {
+				a.policy = hp
+			}
+			a.needPolicy()
+		})
+	}()
+}
+
+// needPolicy fetches the project's policy in the background when the hub has announced a
+// version newer than the one on the device, unless a fetch or a restore is running. Call it
+// under the write lock.
+func (a *App) needPolicy() {
+	r := a.Rater
+	if a.policyBusy || !a.CanTry() || a.PolicyWant == 0 {
+		return
+	}
+	etag := ""
+	if a.policy != nil && a.policy.project == r.ProjectID {
+		if a.policy.version >= a.PolicyWant {
+			return
+		}
+		etag = a.policy.etag
+	}
+	a.policyBusy = true
+	go a.fetchPolicy(r, etag)
+}
+
+// fetchPolicy fetches the project's latest policy (revalidating etag, the one held), keeps
+// it on the device and hands it to Try it. Offline, it is tried again after the next sync.
+func (a *App) fetchPolicy(r *Rater, etag string) {
+	defer TraceEnd("policy", TraceStart())
+	var sp *storedPolicy
+	var hp *heldPolicy
+	var err error
+	if ph, ok := a.hub.(policyHub); ok {
+		sp, err = ph.Policy(r, etag)
+	} else {
+		err = errors.New("ui: this hub serves no policies")
+	}
+	if err == nil && sp != nil {
+		sp.Project = r.ProjectID
+		if hp, err = loadPolicy(*sp); err == nil {
+			op, perr := put(StoreMeta, metaPolicy, sp)
+			if perr == nil {
+				a.mu.Lock()
+				perr = a.store.Write(op)
+				a.mu.Unlock()
+			}
+			if perr != nil {
+				a.Warn("Could not keep the policy on this device for Try it: " + perr.Error())
+			}
+		}
+	}
+	a.update(func() {
+		a.policyBusy = false
+		var he *HubError
+		switch {
+		case errors.Is(err, ErrNetwork) || errors.As(err, &he) && he.Status == 404:
+			// Offline, or nothing published yet: the next sync tries again.
+		case err != nil:
+			a.warn("Could not load the policy for Try it: " + err.Error())
+		case hp != nil:
+			a.policy = hp
+		}
+	})
+}
+
+// policyHub is a Hub that serves text projects' policies, as FetchHub does.
+type policyHub interface {
+	// Policy fetches a text project's latest policy; nil, nil when etag (if not "") is
+	// still current.
+	Policy(r *Rater, etag string) (*storedPolicy, error)
+}
+
+// Policy calls GET /api/v1/projects/{pid}/policy.
+func (h *FetchHub) Policy(r *Rater, etag string) (*storedPolicy, error) {
+	var hdr map[string]any
+	if etag != "" {
+		hdr = map[string]any{"If-None-Match": etag}
+	}
+	b, resp, err := h.fetch("GET", "/api/v1/projects/"+r.ProjectID+"/policy", r.Token, nil, hdr)
+	var he *HubError
+	if errors.As(err, &he) && he.Status == 304 {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	v, verr := strconv.Atoi(resp.Call("get", "X-Policy-Version").String())
+	if verr != nil || v < 1 {
+		return nil, &HubError{Status: 200, Code: "bad_response", Message: "no policy version"}
+	}
+	return &storedPolicy{Version: v, ETag: resp.Call("get", "ETag").String(), Weights: b}, nil
+}
