@@ -50,6 +50,9 @@ func (a *App) PolicyVersion() int { return 0 }
 // TryPrompt does nothing in this build.
 func (a *App) TryPrompt(string) {}
 
+// MarkFirstText does nothing: this build shows no text pair.
+func (a *App) MarkFirstText(js.Value) {}
+
 // needText switches to the full build once. If this page is already the fallback of a full
 // build that failed to load (offline before it was kept), it says so instead of reloading.
 func (a *App) needText() {

@@ -1,11 +1,5 @@
 package ui
 
-import (
-	"strconv"
-
-	"github.com/vugu/vugu/js"
-)
-
 // Try it (issue 13): in a text project the rater types a prompt and reads the current policy's
 // continuation, sampled on the device from the policy the hub's trainer published last
 // (GET /api/v1/projects/{pid}/policy, core/lm's weights in float32). The policy is fetched
@@ -39,22 +33,4 @@ type TryState struct {
 	MS      float64 // sampling time on this device, milliseconds
 	Busy    bool    // sampling
 	Err     string  // why the last try gave nothing
-}
-
-// MarkFirstText notes the time of the first text pair on this page: performance.now() at the
-// animation frame that paints it, as data-first-text on the document element (the browser
-// bench's first-text-pair figure, tests/browser_bench_test.go).
-func (a *App) MarkFirstText(js.Value) {
-	if a.firstText {
-		return
-	}
-	a.firstText = true
-	var f js.Func
-	f = js.FuncOf(func(js.Value, []js.Value) any {
-		f.Release()
-		ms := js.Global().Get("performance").Call("now").Float()
-		js.Global().Get("document").Get("documentElement").Call("setAttribute", "data-first-text", strconv.FormatFloat(ms, 'f', 1, 64))
-		return nil
-	})
-	js.Global().Call("requestAnimationFrame", f)
 }

@@ -50,8 +50,8 @@ func tinyPolicy(t *testing.T, seed uint64, version int) (*lm.Model, *storedPolic
 
 // TestContinueText: a prompt is tokenized with the project's tokenizer, its last PromptTokens
 // tokens kept, and continued by Length tokens of the policy's sampler at temperature 1: the
-// same seed gives the same continuation, the one core/lm's Generate draws from those tokens;
-// other seeds give others. An empty prompt, a policy of another vocabulary or one whose
+// same seed gives the same continuation, the one core/lm's Generate draws from those tokens,
+// with or without pauses between positions; other seeds give others. An empty prompt, a policy of another vocabulary or one whose
 // context cannot hold prompt and continuation are errors.
 func TestContinueText(t *testing.T) {
 	b, err := loadBundle("p1", *byteBundle())
@@ -61,7 +61,7 @@ func TestContinueText(t *testing.T) {
 	tok, P, L := b.tok, b.PromptTokens, b.Length
 	m, _ := tinyPolicy(t, 7, 1)
 	const prompt = "The food was good"
-	read, cont, err := continueText(tok, m, prompt, P, L, rand.New(rand.NewPCG(1, 2)))
+	read, cont, err := continueText(tok, m, prompt, P, L, rand.New(rand.NewPCG(1, 2)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,32 +76,33 @@ func TestContinueText(t *testing.T) {
 	if want := tok.Decode(toks); cont != want {
 		t.Fatalf("continuation %q, want the sampler's %q", cont, want)
 	}
-	if _, again, _ := continueText(tok, m, prompt, P, L, rand.New(rand.NewPCG(1, 2))); again != cont {
-		t.Fatalf("the same seed gave %q, then %q", cont, again)
+	pauses := 0
+	if _, again, _ := continueText(tok, m, prompt, P, L, rand.New(rand.NewPCG(1, 2)), func() { pauses++ }); again != cont || pauses != P+L-1 {
+		t.Fatalf("the same seed gave %q, then %q with %d pauses (want %d)", cont, again, pauses, P+L-1)
 	}
 	seen := map[string]bool{cont: true}
 	for s := uint64(3); s < 8; s++ {
-		_, c, _ := continueText(tok, m, prompt, P, L, rand.New(rand.NewPCG(s, 2)))
+		_, c, _ := continueText(tok, m, prompt, P, L, rand.New(rand.NewPCG(s, 2)), nil)
 		seen[c] = true
 	}
 	if len(seen) < 3 {
 		t.Fatalf("6 seeds gave %d continuations", len(seen))
 	}
 	// A prompt shorter than PromptTokens is fed as it is.
-	if r, c, err := continueText(tok, m, "Hi", P, L, rand.New(rand.NewPCG(1, 2))); err != nil || r != "Hi" || c == "" {
+	if r, c, err := continueText(tok, m, "Hi", P, L, rand.New(rand.NewPCG(1, 2)), nil); err != nil || r != "Hi" || c == "" {
 		t.Fatalf("a short prompt: %q %q %v", r, c, err)
 	}
-	if _, _, err := continueText(tok, m, "", P, L, rand.New(rand.NewPCG(1, 2))); err == nil {
+	if _, _, err := continueText(tok, m, "", P, L, rand.New(rand.NewPCG(1, 2)), nil); err == nil {
 		t.Fatal("an empty prompt was continued")
 	}
-	if _, _, err := continueText(tok, m, prompt, P, 30, rand.New(rand.NewPCG(1, 2))); err == nil {
+	if _, _, err := continueText(tok, m, prompt, P, 30, rand.New(rand.NewPCG(1, 2)), nil); err == nil {
 		t.Fatal("a continuation past the context was sampled")
 	}
 	other, err := text.LoadBPE([]byte(`{"format":"prefer-bpe","version":1,"merges":[[111,111],[32,116]]}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := continueText(other, m, prompt, P, L, rand.New(rand.NewPCG(1, 2))); err == nil || !strings.Contains(err.Error(), "258") {
+	if _, _, err := continueText(other, m, prompt, P, L, rand.New(rand.NewPCG(1, 2)), nil); err == nil || !strings.Contains(err.Error(), "258") {
 		t.Fatalf("a tokenizer of 258 tokens for a policy of 257: %v", err)
 	}
 }

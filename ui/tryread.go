@@ -15,11 +15,17 @@ import (
 
 // The full build's Try it (tryit.go): the policy's fetch and storage, and the sampling.
 //
-// Sampling runs on the page, not in the Web Worker: a continuation is PromptTokens+Length
-// positions of one sequence through core/lm's KV-cache sampler, about 2 M multiply-adds for
-// the anchor shape (137k parameters, 5+12 positions), a few milliseconds of wasm; the worker
-// may be in the middle of a refit, which would delay the answer by more than that. The box
-// shows the time each continuation took (data-ms), and the browser test logs it.
+// Sampling runs on the page, in slices: a continuation is PromptTokens+Length positions of
+// one sequence through core/lm's KV-cache sampler (about 2 M multiply-adds for the anchor
+// shape, 137k parameters and 5+12 positions), and between positions the sampling hands the
+// thread back to the browser once it has run for sliceMS, so the page never stops for longer
+// than a slice and a position, whatever the device. The Web Worker would not answer sooner:
+// it may be in the middle of a refit. The box shows the time each continuation took (data-ms),
+// and the browser test and bench report it.
+
+// sliceMS is the longest the sampling runs before letting the browser render and take input:
+// half a 60 Hz frame.
+const sliceMS = 8
 
 // heldPolicy is a text project's policy, decoded, with its version and ETag.
 type heldPolicy struct {
@@ -40,9 +46,10 @@ func loadPolicy(sp storedPolicy) (*heldPolicy, error) {
 // continueText continues prompt with a sample of length tokens from m at temperature 1, as
 // the env's rollouts (core/text, core/textrl): prompt is tokenized with tok and its last
 // promptTokens tokens kept. A shorter prompt is fed as it is: the language model has no
-// padding token, and the env's prompts have no padding either (whole words, one length). It
-// returns the prompt as the policy read it and the continuation, decoded.
-func continueText(tok *text.BPE, m *lm.Model, prompt string, promptTokens, length int, rng *rand.Rand) (read, cont string, err error) {
+// padding token, and the env's prompts have no padding either (whole words, one length). The
+// draws are those of core/lm's Generate with rng; pause, if not nil, runs after each
+// position. It returns the prompt as the policy read it and the continuation, decoded.
+func continueText(tok *text.BPE, m *lm.Model, prompt string, promptTokens, length int, rng *rand.Rand, pause func()) (read, cont string, err error) {
 	c := m.Config
 	switch {
 	case c.Vocab != tok.VocabSize():
@@ -55,11 +62,42 @@ func continueText(tok *text.BPE, m *lm.Model, prompt string, promptTokens, lengt
 		return "", "", errors.New("ui: an empty prompt")
 	}
 	ids = ids[max(0, len(ids)-promptTokens):]
-	toks, _, err := m.NewSampler(1).Generate(rng, ids, length, 1)
-	if err != nil {
-		return "", "", err
+	if pause == nil {
+		pause = func() {}
 	}
-	return tok.Decode(ids), tok.Decode(toks), nil
+	s := m.NewSampler(1)
+	next, lp := make([]int, 1), make([]float64, 1)
+	for _, id := range ids {
+		next[0] = id
+		if err := s.Feed(next); err != nil {
+			return "", "", err
+		}
+		pause()
+	}
+	out := make([]int, length)
+	for j := range out {
+		if j > 0 {
+			if err := s.Feed(next); err != nil {
+				return "", "", err
+			}
+			pause()
+		}
+		s.Draw(rng, 1, next, lp)
+		out[j] = next[0]
+	}
+	return tok.Decode(ids), tok.Decode(out), nil
+}
+
+// yielder returns a pause for continueText that sleeps a millisecond, handing the thread to
+// the browser, once sliceMS have passed since the last.
+func yielder() func() {
+	last := time.Now()
+	return func() {
+		if time.Since(last) >= sliceMS*time.Millisecond {
+			time.Sleep(time.Millisecond)
+			last = time.Now()
+		}
+	}
 }
 
 // CanTry reports whether the Try-it box shows: in a text project, once its tokenizer is on
@@ -95,7 +133,7 @@ func (a *App) TryPrompt(prompt string) {
 	go func() {
 		time.Sleep(time.Millisecond) // "Sampling…" shows first
 		t0 := time.Now()
-		read, cont, err := continueText(b.tok, p.m, prompt, b.PromptTokens, b.Length, rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())))
+		read, cont, err := continueText(b.tok, p.m, prompt, b.PromptTokens, b.Length, rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())), yielder())
 		ms := float64(time.Since(t0).Microseconds()) / 1000
 		a.update(func() {
 			a.Try.Busy = false
