@@ -22,7 +22,6 @@ func (a *App) load(joinCode, participant string) {
 		study         Study
 		global, local json.RawMessage
 		bundle        *storedBundle
-		policy        *Record
 		labels        []*Label
 		pairs         []*Pair
 	)
@@ -60,9 +59,6 @@ func (a *App) load(joinCode, participant string) {
 			} else {
 				local = raw
 			}
-		case metaPolicy:
-			rec := r // checked and decoded after the first pair shows (restorePolicy)
-			policy = &rec
 		case metaText:
 			var x storedBundle
 			if open(r, &x) != nil {
@@ -115,7 +111,7 @@ func (a *App) load(joinCode, participant string) {
 				" on this device did not check out and were dropped.")
 		}
 		a.Rater, a.Settings, a.Labels, a.text = rater, settings, labels, text
-		a.restorePolicy(policy)
+		a.restorePolicy()
 		for _, l := range labels {
 			a.labelled[l.PairID] = true
 		}

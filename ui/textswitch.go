@@ -35,8 +35,8 @@ func (a *App) MarksText(*Label, fitter.Prediction) string { return "" }
 // heldPolicy is empty here: this build samples nothing (Try it is the full build's).
 type heldPolicy struct{}
 
-// restorePolicy leaves a stored policy on the device for the full build.
-func (a *App) restorePolicy(*Record) {}
+// restorePolicy reads nothing: a stored policy stays on the device for the full build.
+func (a *App) restorePolicy() {}
 
 // needPolicy fetches nothing: this build has no Try it.
 func (a *App) needPolicy() {}

@@ -13,8 +13,9 @@ package ui
 // policy being trained writes, as the classroom's "the policy now" does. It stays when the
 // teacher hides predictions.
 
-// metaPolicy is the meta key of the policy kept on the device (storedPolicy).
-const metaPolicy = "text_policy"
+// blobPolicy is the key of the policy kept on the device (storedPolicy) in StoreBlobs: its
+// hundreds of kilobytes are read after the first pair shows, not with everything else.
+const blobPolicy = "text_policy"
 
 // storedPolicy is a downloaded policy as kept on the device, with its project, version and
 // ETag. Weights are core/lm's codec (float32).

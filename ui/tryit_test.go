@@ -143,8 +143,11 @@ func TestTryItOffline(t *testing.T) {
 	if s.Err != "" || s.Version != 1 || s.Out == "" || !strings.HasSuffix("The food was good", s.Prompt) {
 		t.Fatalf("Try it: %+v", s)
 	}
-	if _, ok := st.Data[StoreMeta][metaPolicy]; !ok {
+	if _, ok := st.Data[StoreBlobs][blobPolicy]; !ok {
 		t.Fatal("the policy is not kept on the device")
+	}
+	if snap, _ := st.Load(); len(snap.Meta)+len(snap.Labels)+len(snap.Pairs) != len(st.Data[StoreMeta])+len(st.Data[StoreLabels])+len(st.Data[StorePairs]) {
+		t.Fatal("start-up reads the policy")
 	}
 
 	h.offline = true

@@ -146,27 +146,30 @@ func (a *App) TryPrompt(prompt string) {
 	}()
 }
 
-// restorePolicy decodes the policy kept on the device (rec, nil for none) in the background,
+// restorePolicy reads and decodes the policy kept on the device, if any, in the background,
 // after the first pair has shown. Call it under the write lock.
-func (a *App) restorePolicy(rec *Record) {
-	if rec == nil || a.Rater == nil {
+func (a *App) restorePolicy() {
+	if a.Rater == nil {
 		return
 	}
 	a.policyBusy = true
-	r, project := *rec, a.Rater.ProjectID
+	project := a.Rater.ProjectID
 	go func() {
 		time.Sleep(100 * time.Millisecond)
 		defer TraceEnd("restore policy", TraceStart())
-		var sp storedPolicy
+		rec, err := a.store.Get(StoreBlobs, blobPolicy)
 		var hp *heldPolicy
-		err := open(r, &sp)
-		if err == nil && sp.Project == project {
-			hp, err = loadPolicy(sp)
-		}
-		if err != nil {
-			a.mu.Lock()
-			a.store.Write(del(StoreMeta, metaPolicy)) // fetched again from the hub
-			a.mu.Unlock()
+		if err == nil && rec != nil {
+			var sp storedPolicy
+			err = open(*rec, &sp)
+			if err == nil && sp.Project == project {
+				hp, err = loadPolicy(sp)
+			}
+			if err != nil {
+				a.mu.Lock()
+				a.store.Write(del(StoreBlobs, blobPolicy)) // fetched again from the hub
+				a.mu.Unlock()
+			}
 		}
 		a.update(func() {
 			a.policyBusy = false
@@ -212,7 +215,7 @@ func (a *App) fetchPolicy(r *Rater, etag string) {
 	if err == nil && sp != nil {
 		sp.Project = r.ProjectID
 		if hp, err = loadPolicy(*sp); err == nil {
-			op, perr := put(StoreMeta, metaPolicy, sp)
+			op, perr := put(StoreBlobs, blobPolicy, sp)
 			if perr == nil {
 				a.mu.Lock()
 				perr = a.store.Write(op)
