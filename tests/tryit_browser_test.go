@@ -17,8 +17,8 @@ import (
 	bt "github.com/prefer-rlhf/prefer/tests/browsertest"
 )
 
-// publishTinyPolicy pretrains a small language model on the corpus for a few hundred steps
-// (so its continuations read like the reviews) and publishes it through the trainer API as
+// publishTinyPolicy pretrains a small language model on the corpus for 600 steps (so its
+// continuations read like the reviews) and publishes it through the trainer API as
 // policy version 1, as the hub's trainer publishes the reference.
 func publishTinyPolicy(t *testing.T, api interface {
 	PublishRound(context.Context, *store.Round) error
@@ -33,14 +33,21 @@ func publishTinyPolicy(t *testing.T, api interface {
 		t.Fatal(err)
 	}
 	c := lm.DefaultConfig()
-	c.Vocab, c.Ctx, c.Dim, c.Layers, c.Heads, c.Batch, c.Warmup = tok.VocabSize(), 32, 32, 1, 2, 16, 20
+	c.Vocab, c.Ctx, c.Dim, c.Layers, c.Heads, c.Batch, c.Warmup, c.LR, c.MinLR = tok.VocabSize(), 32, 32, 1, 2, 16, 20, 1e-2, 1e-3
 	m, err := lm.New(c, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := lm.Pretrain(m, tok.Encode(string(raw)), 300, 1, nil); err != nil {
+	t0 := time.Now()
+	stream := tok.Encode(string(raw))
+	if err := lm.Pretrain(m, stream, 600, 1, nil); err != nil {
 		t.Fatal(err)
 	}
+	loss, err := lm.HeldOutLoss(m, stream[:4096])
+	if u := lm.UnigramEntropy(stream, c.Vocab); err != nil || loss >= u {
+		t.Fatalf("the pretrained policy's loss %.2f nats per token is no better than the unigram entropy %.2f (%v)", loss, u, err)
+	}
+	t.Logf("the policy: pretrained in %v (a noisy figure), loss %.2f nats per token", time.Since(t0).Round(time.Millisecond), loss)
 	w, _ := m.MarshalBinary()
 	if err := api.PublishRound(context.Background(), &store.Round{ProjectID: pid, Round: round, Policy: &store.Policy{Version: 1, Weights: w}}); err != nil {
 		t.Fatal(err)
@@ -82,21 +89,20 @@ func TestBrowserTryIt(t *testing.T) {
 		t.Helper()
 		before := bt.Eval[string](t, ctx, jsPairID)
 		bt.Eval[string](t, ctx, `document.getElementById('try-prompt').value = ''`)
-		bt.Do(t, ctx, chromedp.SendKeys(chromedp.ID("try-prompt"), prompt+kb.ArrowLeft+kb.ArrowRight+kb.ArrowUp+kb.ArrowDown+"r"+kb.Enter))
+		bt.Do(t, ctx, chromedp.SendKeys(chromedp.ID("try-prompt"), prompt+"r"+kb.Backspace+kb.ArrowLeft+kb.ArrowRight+kb.ArrowUp+kb.ArrowDown+kb.Enter))
 		bt.Wait(t, ctx, "a continuation", `(`+jsTry+`).length === 4 && !document.getElementById('try-go').disabled`, 30*time.Second)
 		if got := bt.Eval[string](t, ctx, jsPairID); got != before || bt.Eval[string](t, ctx, jsStored) != "0" || bt.Eval[string](t, ctx, `document.querySelector('.app').dataset.view`) != "label" {
 			t.Fatalf("typing in Try it answered a pair or opened red-team mode: pair %q, was %q", got, before)
 		}
 		out := bt.Eval[[]string](t, ctx, jsTry)
 		t.Logf("Try it: %q + %q (policy v%s, %s ms on the page; a noisy figure on a shared machine)", out[0], out[1], out[2], out[3])
-		if out[2] != "1" || strings.TrimSpace(out[1]) == "" || !strings.HasSuffix(prompt+"r", out[0]) {
+		if out[2] != "1" || strings.TrimSpace(out[1]) == "" || !strings.HasSuffix(prompt, out[0]) {
 			t.Fatalf("Try it answered %q", out)
 		}
 		return out
 	}
 	try("The food was great and")
-	bt.Eval[bool](t, ctx, `document.getElementById('try-out').scrollIntoView({block: 'center'}), true`)
-	screenshots(t, ctx, "text-tryit")
+	screenshots(t, ctx, "text-tryit", `document.querySelector('.tryit').scrollIntoView({block: 'end'}), true`)
 
 	bt.Wait(t, ctx, "the service worker", `!!navigator.serviceWorker.controller`, 30*time.Second)
 	bt.SetOffline(t, ctx, true)
