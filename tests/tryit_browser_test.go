@@ -56,7 +56,7 @@ func publishTinyPolicy(t *testing.T, api interface {
 
 // jsTry is the Try-it box's answer: the prompt as the policy read it, the continuation, the
 // policy version and the sampling time.
-const jsTry = `(() => { const o = document.getElementById('try-out'); return o ? [o.querySelector('span').textContent, o.querySelector('b').textContent, o.dataset.version, o.dataset.ms] : []; })()`
+const jsTry = `(() => { const o = document.getElementById('try-out'); return o && !o.hidden ? [o.querySelector('span').textContent, o.querySelector('b').textContent, o.dataset.version, o.dataset.ms, o.dataset.count] : []; })()`
 
 // TestBrowserTryIt is issue 13's Try it: in a text project whose trainer has published a
 // policy, the rater types a prompt in the box (the arrow keys move the caret there, they
@@ -88,9 +88,10 @@ func TestBrowserTryIt(t *testing.T) {
 	try := func(prompt string) []string {
 		t.Helper()
 		before := bt.Eval[string](t, ctx, jsPairID)
+		n := bt.Eval[string](t, ctx, `document.getElementById('try-out').dataset.count`)
 		bt.Eval[string](t, ctx, `document.getElementById('try-prompt').value = ''`)
 		bt.Do(t, ctx, chromedp.SendKeys(chromedp.ID("try-prompt"), prompt+"r"+kb.Backspace+kb.ArrowLeft+kb.ArrowRight+kb.ArrowUp+kb.ArrowDown+kb.Enter))
-		bt.Wait(t, ctx, "a continuation", `(`+jsTry+`).length === 4 && !document.getElementById('try-go').disabled`, 30*time.Second)
+		bt.Wait(t, ctx, "a continuation", `(`+jsTry+`)[4] > `+n, 30*time.Second)
 		if got := bt.Eval[string](t, ctx, jsPairID); got != before || bt.Eval[string](t, ctx, jsStored) != "0" || bt.Eval[string](t, ctx, `document.querySelector('.app').dataset.view`) != "label" {
 			t.Fatalf("typing in Try it answered a pair or opened red-team mode: pair %q, was %q", got, before)
 		}

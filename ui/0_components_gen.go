@@ -448,21 +448,9 @@ func (c *Labeller) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 			vgparent.AppendChild(vgn)
 		}
 		if c.App.CanTry() {
-			{
-				vgcompKey := vugu.MakeCompKey(0xC259F8F7115410B1^vgin.CurrentPositionHash(), vgiterkey)
-				// ask BuildEnv for prior instance of this specific component
-				vgcomp, _ := vgin.BuildEnv.CachedComponent(vgcompKey).(*TryIt)
-				if vgcomp == nil {
-					// create new one if needed
-					vgcomp = new(TryIt)
-					vgin.BuildEnv.WireComponent(vgcomp)
-				}
-				vgin.BuildEnv.UseComponent(vgcompKey, vgcomp) // ensure we can use this in the cache next time around
-				vgcomp.App = c.App
-				vgout.Components = append(vgout.Components, vgcomp)
-				vgn = &vugu.VGNode{Component: vgcomp}
-				vgparent.AppendChild(vgn)
-			}
+			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "section", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "tryit card"}, vugu.VGAttribute{Namespace: "", Key: "aria-label", Val: "Try it"}}}
+			vgparent.AppendChild(vgn)
+			vgn.JSCreateHandler = vugu.JSValueFunc(func(value js.Value) { c.App.MountTryIt(value) })
 		}
 	}
 	return vgout
@@ -1232,100 +1220,6 @@ func (c *Status) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 			vgparent.AppendChild(vgn)
 			vgn.SetInnerHTML(c.App.Rater.Name)
 		}
-	}
-	return vgout
-}
-
-// 'fix' unused imports
-var _ fmt.Stringer
-var _ reflect.Type
-var _ vjson.RawMessage
-var _ js.Value
-
-// TryIt is the Try-it box of a text project: a prompt, and the current policy's continuation
-// of it, sampled on this device (tryit.go).
-type TryIt struct {
-	App   *App
-	input js.Value
-}
-
-func (c *TryIt) submit() {
-	if c.input.Truthy() {
-		c.App.TryPrompt(c.input.Get("value").String())
-	}
-}
-
-func (c *TryIt) meta() string {
-	t := c.App.Try
-	switch {
-	case t.Busy:
-		return "Sampling…"
-	case t.Err != "":
-		return t.Err
-	case t.Out != "":
-		return "Policy v" + strconv.Itoa(t.Version) + " wrote this on your device in " + strconv.Itoa(int(t.MS+0.5)) + " ms. Press Continue again for another sample."
-	case c.App.PolicyVersion() > 0:
-		return "Type a prompt; policy v" + strconv.Itoa(c.App.PolicyVersion()) + ", the one the class is training, continues it on your device."
-	}
-	return "The policy being trained arrives from the hub after the trainer's first round."
-}
-func (c *TryIt) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
-
-	vgout = &vugu.BuildOut{}
-
-	var vgiterkey interface{}
-	_ = vgiterkey
-	var vgn *vugu.VGNode
-	vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "section", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "tryit card"}, vugu.VGAttribute{Namespace: "", Key: "aria-label", Val: "Try it"}}}
-	vgout.Out = append(vgout.Out, vgn) // root for output
-	{
-		vgparent := vgn
-		_ = vgparent
-		vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "form", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "try-form"}}}
-		vgparent.AppendChild(vgn)
-		vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
-			EventType: "submit",
-			Func:      func(event vugu.DOMEvent) { event.PreventDefault(); c.submit() },
-			// TODO: implement capture, etc. mostly need to decide syntax
-		})
-		{
-			vgparent := vgn
-			_ = vgparent
-			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "label", Attr: []vugu.VGAttribute{{Namespace: "", Key: "for", Val: "try-prompt"}}}
-			vgparent.AppendChild(vgn)
-			vgn.SetInnerHTML(vugu.HTML("Try it"))
-			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "input", Attr: []vugu.VGAttribute{{Namespace: "", Key: "id", Val: "try-prompt"}, vugu.VGAttribute{Namespace: "", Key: "name", Val: "prompt"}, vugu.VGAttribute{Namespace: "", Key: "autocomplete", Val: "off"}, vugu.VGAttribute{Namespace: "", Key: "spellcheck", Val: "false"}, vugu.VGAttribute{Namespace: "", Key: "placeholder", Val: "Type the start of a review"}}}
-			vgparent.AppendChild(vgn)
-			vgn.JSCreateHandler = vugu.JSValueFunc(func(value js.Value) { c.input = value })
-			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "button", Attr: []vugu.VGAttribute{{Namespace: "", Key: "type", Val: "submit"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "try-go"}, vugu.VGAttribute{Namespace: "", Key: "class", Val: "ctl"}}}
-			vgparent.AppendChild(vgn)
-			vgn.AddAttrInterface("disabled", c.App.Try.Busy)
-			{
-				vgparent := vgn
-				_ = vgparent
-				vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "Continue"}
-				vgparent.AppendChild(vgn)
-			}
-		}
-		if c.App.Try.Out != "" {
-			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "p", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "try-out"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "try-out"}}}
-			vgparent.AppendChild(vgn)
-			vgn.AddAttrInterface("data-ms", c.App.Try.MS)
-			vgn.AddAttrInterface("data-version", c.App.Try.Version)
-			{
-				vgparent := vgn
-				_ = vgparent
-				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "muted"}}}
-				vgparent.AppendChild(vgn)
-				vgn.SetInnerHTML(c.App.Try.Prompt)
-				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "b", Attr: []vugu.VGAttribute(nil)}
-				vgparent.AppendChild(vgn)
-				vgn.SetInnerHTML(c.App.Try.Out)
-			}
-		}
-		vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "p", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "try-meta"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "try-meta"}}}
-		vgparent.AppendChild(vgn)
-		vgn.SetInnerHTML(c.meta())
 	}
 	return vgout
 }

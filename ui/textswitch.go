@@ -32,8 +32,15 @@ func (a *App) TextGoal() string { return "" }
 // MarksText is "": this build shows no text pair.
 func (a *App) MarksText(*Label, fitter.Prediction) string { return "" }
 
-// heldPolicy is empty here: this build samples nothing (Try it is the full build's).
-type heldPolicy struct{}
+// heldPolicy and tryDOM are empty here: this build samples nothing and shows no Try-it box
+// (the full build's).
+type (
+	heldPolicy struct{}
+	tryDOM     struct{}
+)
+
+// MountTryIt does nothing: CanTry is false.
+func (a *App) MountTryIt(js.Value) {}
 
 // restorePolicy reads nothing: a stored policy stays on the device for the full build.
 func (a *App) restorePolicy() {}

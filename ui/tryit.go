@@ -12,6 +12,11 @@ package ui
 // it judges neither continuation of the pair on screen and shows no reward, only what the
 // policy being trained writes, as the classroom's "the policy now" does. It stays when the
 // teacher hides predictions.
+//
+// The box is a few elements that the full build makes and updates itself (MountTryIt in
+// tryread.go), as the player does its canvases, rather than a vugu component: a component is
+// compiled into both builds, and cost the build for clip projects, which never shows the box,
+// 14 KB of wasm (2.8 KB gzip).
 
 // blobPolicy is the key of the policy kept on the device (storedPolicy) in StoreBlobs: its
 // hundreds of kilobytes are read after the first pair shows, not with everything else.
@@ -34,4 +39,5 @@ type TryState struct {
 	MS      float64 // sampling time on this device, milliseconds
 	Busy    bool    // sampling
 	Err     string  // why the last try gave nothing
+	Count   int     // continuations shown so far
 }

@@ -110,8 +110,9 @@ func TestContinueText(t *testing.T) {
 // tryOnce presses Continue with prompt and waits for the answer.
 func tryOnce(t *testing.T, a *App, prompt string) TryState {
 	t.Helper()
-	a.update(func() { a.Try = TryState{}; a.TryPrompt(prompt) })
-	waitFor(t, a, func() bool { return !a.Try.Busy && (a.Try.Out != "" || a.Try.Err != "") })
+	var n int
+	a.update(func() { n = a.Try.Count; a.Try.Err = ""; a.TryPrompt(prompt) })
+	waitFor(t, a, func() bool { return !a.Try.Busy && (a.Try.Count > n || a.Try.Err != "") })
 	var s TryState
 	a.read(func() { s = a.Try })
 	return s

@@ -11,6 +11,7 @@ import (
 
 	"github.com/prefer-rlhf/prefer/core/lm"
 	"github.com/prefer-rlhf/prefer/core/text"
+	"github.com/vugu/vugu/js"
 )
 
 // The full build's Try it (tryit.go): the policy's fetch and storage, and the sampling.
@@ -120,6 +121,7 @@ func (a *App) TryPrompt(prompt string) {
 	if a.Try.Busy || !a.CanTry() {
 		return
 	}
+	defer a.drawTry()
 	switch {
 	case strings.TrimSpace(prompt) == "":
 		a.Try.Err = "Type the start of a text first."
@@ -136,12 +138,13 @@ func (a *App) TryPrompt(prompt string) {
 		read, cont, err := continueText(b.tok, p.m, prompt, b.PromptTokens, b.Length, rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())), yielder())
 		ms := float64(time.Since(t0).Microseconds()) / 1000
 		a.update(func() {
+			defer a.drawTry()
 			a.Try.Busy = false
 			if err != nil {
 				a.Try.Err = "Could not continue it: " + err.Error()
 				return
 			}
-			a.Try = TryState{Prompt: read, Out: cont, Version: p.version, MS: ms}
+			a.Try = TryState{Prompt: read, Out: cont, Version: p.version, MS: ms, Count: a.Try.Count + 1}
 		})
 	}()
 }
@@ -175,6 +178,7 @@ func (a *App) restorePolicy() {
 			a.policyBusy = false
 			if hp != nil && a.policy == nil {
 				a.policy = hp
+				a.drawTry()
 			}
 			a.needPolicy()
 		})
@@ -236,6 +240,7 @@ func (a *App) fetchPolicy(r *Rater, etag string) {
 			a.warn("Could not load the policy for Try it: " + err.Error())
 		case hp != nil:
 			a.policy = hp
+			a.drawTry()
 		}
 	})
 }
@@ -266,4 +271,93 @@ func (h *FetchHub) Policy(r *Rater, etag string) (*storedPolicy, error) {
 		return nil, &HubError{Status: 200, Code: "bad_response", Message: "no policy version"}
 	}
 	return &storedPolicy{Version: v, ETag: resp.Call("get", "ETag").String(), Weights: b}, nil
+}
+
+// tryDOM is the Try-it box's elements.
+type tryDOM struct {
+	box, input, button, out, read, cont, meta js.Value
+	submit                                    js.Func
+}
+
+// MountTryIt fills the box's placeholder element (labeller.vugu) with a form (prompt, Continue;
+// Enter submits), the answer and a line about the policy, once per element. It runs while
+// the page renders, under the read lock.
+func (a *App) MountTryIt(box js.Value) {
+	if d := a.tryUI; d != nil && sameJS(d.box, box) {
+		return
+	}
+	doc := js.Global().Get("document")
+	el := func(tag, class, id string) js.Value {
+		e := doc.Call("createElement", tag)
+		if class != "" {
+			e.Set("className", class)
+		}
+		if id != "" {
+			e.Set("id", id)
+		}
+		return e
+	}
+	d := &tryDOM{box: box}
+	form := el("form", "try-form", "")
+	label := el("label", "", "")
+	label.Set("htmlFor", "try-prompt")
+	label.Set("textContent", "Try it")
+	d.input = el("input", "", "try-prompt")
+	for k, v := range map[string]string{"autocomplete": "off", "spellcheck": "false", "placeholder": "Type the start of a review"} {
+		d.input.Call("setAttribute", k, v)
+	}
+	d.button = el("button", "ctl", "try-go")
+	d.button.Set("type", "submit")
+	d.button.Set("textContent", "Continue")
+	form.Call("append", label, d.input, d.button)
+	d.out, d.read, d.cont = el("p", "try-out", "try-out"), el("span", "muted", ""), el("b", "", "")
+	d.out.Call("append", d.read, d.cont)
+	d.meta = el("p", "try-meta", "try-meta")
+	box.Call("replaceChildren", form, d.out, d.meta)
+	d.submit = js.FuncOf(func(_ js.Value, args []js.Value) any {
+		arg0(args).Call("preventDefault")
+		prompt := d.input.Get("value").String()
+		go a.update(func() { a.TryPrompt(prompt) })
+		return nil
+	})
+	form.Call("addEventListener", "submit", d.submit)
+	if old := a.tryUI; old != nil {
+		old.submit.Release()
+	}
+	a.tryUI = d
+	a.drawTry()
+}
+
+// drawTry shows the box's state. Call it under a lock.
+func (a *App) drawTry() {
+	d := a.tryUI
+	if d == nil {
+		return
+	}
+	t := a.Try
+	d.button.Set("disabled", t.Busy)
+	d.out.Set("hidden", t.Out == "")
+	d.read.Set("textContent", t.Prompt)
+	d.cont.Set("textContent", t.Out)
+	d.out.Call("setAttribute", "data-version", strconv.Itoa(t.Version))
+	d.out.Call("setAttribute", "data-ms", strconv.FormatFloat(t.MS, 'f', 1, 64))
+	d.out.Call("setAttribute", "data-count", strconv.Itoa(t.Count))
+	d.meta.Set("textContent", a.tryMeta())
+}
+
+// tryMeta is the line under the box: what is happening, or which policy wrote the answer.
+// Call it under a lock.
+func (a *App) tryMeta() string {
+	t := a.Try
+	switch {
+	case t.Busy:
+		return "Sampling…"
+	case t.Err != "":
+		return t.Err
+	case t.Out != "":
+		return "Policy v" + strconv.Itoa(t.Version) + " wrote this on your device in " + strconv.Itoa(int(t.MS+0.5)) + " ms. Press Continue again for another sample."
+	case a.PolicyVersion() > 0:
+		return "Type a prompt; policy v" + strconv.Itoa(a.PolicyVersion()) + ", the one the class is training, continues it on your device."
+	}
+	return "The policy being trained arrives from the hub after the trainer's first round."
 }
