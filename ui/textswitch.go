@@ -51,12 +51,6 @@ func (a *App) needPolicy() {}
 // CanTry is false: this build shows no Try-it box.
 func (a *App) CanTry() bool { return false }
 
-// PolicyVersion is 0: this build holds no policy.
-func (a *App) PolicyVersion() int { return 0 }
-
-// TryPrompt does nothing in this build.
-func (a *App) TryPrompt(string) {}
-
 // MarkFirstText does nothing: this build shows no text pair.
 func (a *App) MarkFirstText(js.Value) {}
 
