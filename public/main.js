@@ -7,12 +7,15 @@ if ("serviceWorker" in navigator) {
   navigator.serviceWorker.register("/sw.js").catch((e) => console.warn("prefer: no service worker:", e));
 }
 
-// runWasm instantiates a build with Go's wasm_exec.js and runs its main.
+// runWasm instantiates a build with Go's wasm_exec.js and runs its main. The page started
+// fetching its build already (index.html: preferFetch).
 async function runWasm(url) {
   const go = new Go();
+  const early = self.preferWasm === url && self.preferFetch;
+  self.preferFetch = null;
   let result;
   try {
-    result = await WebAssembly.instantiateStreaming(fetch(url), go.importObject);
+    result = await WebAssembly.instantiateStreaming(early || fetch(url), go.importObject);
   } catch (e) {
     // A server or cache that lost the application/wasm content type: compile from bytes.
     const resp = await fetch(url);

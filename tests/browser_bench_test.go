@@ -16,9 +16,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/prefer-rlhf/prefer/core/env"
+	"github.com/prefer-rlhf/prefer/core/lm"
 	"github.com/prefer-rlhf/prefer/core/prefs"
+	"github.com/prefer-rlhf/prefer/core/text"
+	"github.com/prefer-rlhf/prefer/core/wire"
+	"github.com/prefer-rlhf/prefer/server/store"
 	bt "github.com/prefer-rlhf/prefer/tests/browsertest"
 	"github.com/prefer-rlhf/prefer/wasm/fitter"
 )
@@ -28,7 +33,8 @@ var browserBenchJSON = flag.String("browser-bench-json", "", "run TestBrowserBen
 // TestBrowserBench measures the browser app and writes JSON: the app's size (raw, gzip,
 // brotli), the time from navigation to the first clip on screen (a returning rater, shell from
 // the service worker), the local model's refit time after one label at 50 and 500 labels (in a
-// real Web Worker), the playback frame rate, and task T1 on 1, 2 and 3 fit workers (benchT1). It runs only with -browser-bench-json FILE:
+// real Web Worker), the playback frame rate, task T1 on 1, 2 and 3 fit workers (benchT1), and
+// a text project's first text pair and Try it (benchText). It runs only with -browser-bench-json FILE:
 //
 //	go test ./tests -run TestBrowserBench -count=1 -timeout 20m -args -browser-bench-json /tmp/browser.json
 func TestBrowserBench(t *testing.T) {
@@ -69,6 +75,9 @@ func TestBrowserBench(t *testing.T) {
 	refit["what"] = "worker time to refit incrementally after one label (fit_ms), and page to worker to page (round_trip_ms)"
 	out["refit_after_one_label"] = refit
 	out["reward_t1"] = benchT1(t, ctx, srv, 5) // last: it leaves the app
+	for k, v := range benchText(t) {
+		out[k] = v
+	}
 
 	b, err := json.MarshalIndent(map[string]any{"browser": out}, "", "  ")
 	if err != nil {
@@ -191,4 +200,116 @@ func browserMedian(xs []float64) float64 {
 	s := append([]float64(nil), xs...)
 	sort.Float64s(s)
 	return s[len(s)/2]
+}
+
+var browserTextJSON = flag.String("browser-text-json", "", "run TestBrowserBenchText and write its figures to this JSON file")
+
+// TestBrowserBenchText runs benchText alone (TestBrowserBench runs it too):
+//
+//	go test ./tests -run TestBrowserBenchText -count=1 -timeout 10m -args -browser-text-json /tmp/text.json
+func TestBrowserBenchText(t *testing.T) {
+	if *browserTextJSON == "" {
+		t.Skip("a benchmark: run with -args -browser-text-json FILE")
+	}
+	b, err := json.MarshalIndent(map[string]any{"browser": benchText(t)}, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(*browserTextJSON, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s", b)
+}
+
+// benchText measures a text project in the browser (issue 13): the time from navigation
+// start to the first text pair painted (data-first-text, the animation frame that paints it)
+// for a returning rater (text.wasm from the service worker, tokenizer, pairs and policy from
+// IndexedDB), median of 5 reloads after one that is not counted, with where the time went
+// (text.wasm's response from the service worker, the app's first render) and a clip project's
+// first clip measured right after, for scale; and Try it's sampling time on the page for a
+// policy of core/lm's anchor shape (137k parameters).
+func benchText(t *testing.T) map[string]any {
+	dir := t.TempDir()
+	corpus := filepath.Join(dir, "reviews.txt")
+	reviewCorpus(t, corpus)
+	srv := bt.StartServer(t, "--corpus", corpus, "--no-trainer")
+	api := newHubClient().api(srv.URL, srv.TeacherToken)
+	pid, code, err := api.CreateProject(context.Background(), "TextPositive-v0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bundle wire.TextBundle
+	srv.GetJSON(t, "/api/v1/projects/"+pid+"/text", &bundle)
+	publishTextPairs(t, api, pid, bundle, 40)
+	tok, _ := text.LoadBPE(bundle.Tokenizer)
+	c := lm.DefaultConfig()
+	c.Vocab = tok.VocabSize()
+	m, err := lm.New(c, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _ := m.MarshalBinary()
+	if err := api.PublishRound(context.Background(), &store.Round{ProjectID: pid, Round: 2, Policy: &store.Policy{Version: 1, Weights: w}}); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx := bt.NewBrowser(t)
+	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: `window.preferTrace = true;`}); err != nil {
+		t.Fatal(err)
+	}
+	bt.Do(t, ctx, chromedp.Navigate(srv.URL+"/join?code="+code))
+	bt.Wait(t, ctx, "the join form", `!!document.getElementById('join-name')`, 30*time.Second)
+	bt.Do(t, ctx, chromedp.SendKeys(chromedp.ID("join-name"), "Bench"), chromedp.Click(chromedp.CSS(`form.join button[type=submit]`)))
+	waitAcrossReload(t, ctx, "the text build", `localStorage.getItem('prefer-app') === 'text' && !!document.getElementById('text-left')`, 60*time.Second)
+	bt.Wait(t, ctx, "the service worker", `!!navigator.serviceWorker.controller`, 30*time.Second)
+	bt.Wait(t, ctx, "the policy", `(document.getElementById('try-meta') || {}).textContent?.includes('policy v1')`, 60*time.Second)
+	type split struct {
+		First, WasmEnd, Render float64
+	}
+	const jsSplit = `(() => {
+  const wasm = performance.getEntriesByType('resource').find((e) => e.name.endsWith('/text.wasm'));
+  const render = performance.getEntriesByType('measure').find((e) => e.name === 'render');
+  return {First: +document.documentElement.dataset.firstText, WasmEnd: wasm ? wasm.responseEnd : -1, Render: render ? render.startTime : -1};
+})()`
+	var first, wasmEnd, render []float64
+	for i := 0; i < 6; i++ {
+		bt.Do(t, ctx, chromedp.Reload())
+		bt.Wait(t, ctx, "the first text pair", `document.documentElement.dataset.firstText !== undefined`, 30*time.Second)
+		s := bt.Eval[split](t, ctx, jsSplit)
+		if i == 0 {
+			continue // the first load after the switch to text.wasm: V8 caches its compiled code from the second
+		}
+		first, wasmEnd, render = append(first, s.First), append(wasmEnd, s.WasmEnd), append(render, s.Render)
+	}
+	bt.Wait(t, ctx, "the policy kept on the device", `(document.getElementById('try-meta') || {}).textContent?.includes('policy v1')`, 30*time.Second)
+	var try []float64
+	for i := 0; i < 5; i++ {
+		bt.Eval[string](t, ctx, `document.getElementById('try-prompt').value = 'The food we tried in town was great and'`)
+		bt.Do(t, ctx, chromedp.Click(chromedp.ID("try-go")))
+		bt.Wait(t, ctx, "a continuation", `+document.getElementById('try-out').dataset.count === `+strconv.Itoa(i+1), 30*time.Second)
+		ms, _ := strconv.ParseFloat(bt.Eval[string](t, ctx, `document.getElementById('try-out').dataset.ms`), 64)
+		try = append(try, ms)
+	}
+	// The same figure for a clip project in the same minutes: this machine's load moves both.
+	csrv := bt.StartServer(t)
+	cctx := bt.NewBrowser(t)
+	joinWithLink(t, cctx, csrv, "Bench")
+	bt.Wait(t, cctx, "the service worker", `!!navigator.serviceWorker.controller`, 30*time.Second)
+	var clip []float64
+	for i := 0; i < 6; i++ {
+		bt.Do(t, cctx, chromedp.Reload())
+		bt.Wait(t, cctx, "the first clip", `document.documentElement.dataset.firstClip !== undefined`, 30*time.Second)
+		if i > 0 {
+			v, _ := strconv.ParseFloat(bt.Eval[string](t, cctx, `document.documentElement.dataset.firstClip`), 64)
+			clip = append(clip, v)
+		}
+	}
+	return map[string]any{
+		"first_text_pair_ms": map[string]any{"median": browserMedian(first), "runs": first,
+			"first_clip_same_run_ms":    clip,
+			"text_wasm_response_end_ms": wasmEnd, "first_render_start_ms": render,
+			"what": "navigation start to the animation frame that paints the first text pair, returning rater (text.wasm from the service worker; tokenizer, pairs and a 137k-parameter policy in IndexedDB), localhost; text_wasm_response_end_ms: text.wasm's response from the service worker; first_render_start_ms: the app's first render; first_clip_same_run_ms: a clip project's first clip, measured right after"},
+		"tryit_ms": map[string]any{"median": browserMedian(try), "runs": try,
+			"what": "Try it: a continuation of 12 tokens after a 5-token prompt sampled on the page from a policy of core/lm's anchor shape (137k parameters), wall time including the hand-backs to the browser every 8 ms"},
+	}
 }

@@ -116,8 +116,9 @@ func TestBrowserOfflineFirst(t *testing.T) {
 	t.Log("scenario 2: 30 labels on the hub, each once, with the right choices")
 }
 
-// screenshots saves the page at phone and laptop sizes to tests/artifacts/name-WxH.png.
-func screenshots(t *testing.T, ctx context.Context, name string) {
+// screenshots saves the page at phone and laptop sizes to tests/artifacts/name-WxH.png,
+// running the scripts then (say, a scroll) at each size first.
+func screenshots(t *testing.T, ctx context.Context, name string, then ...string) {
 	t.Helper()
 	dir := "artifacts"
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -133,6 +134,9 @@ func screenshots(t *testing.T, ctx context.Context, name string) {
 		}
 		bt.Do(t, ctx, chromedp.EmulateViewport(s.w, s.h, opts...))
 		time.Sleep(700 * time.Millisecond) // a few frames of playback at the new size
+		for _, js := range then {
+			bt.Eval[any](t, ctx, js)
+		}
 		b, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
 		if err != nil {
 			t.Fatal(err)

@@ -176,6 +176,7 @@ func (c *Labeller) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 		if c.App.CurrentText() != nil {
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "div", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "text-pair"}}}
 			vgparent.AppendChild(vgn)
+			vgn.JSCreateHandler = vugu.JSValueFunc(func(value js.Value) { c.App.MarkFirstText(value) })
 			{
 				vgparent := vgn
 				_ = vgparent
@@ -445,6 +446,11 @@ func (c *Labeller) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 			vgout.Components = append(vgout.Components, vgcomp)
 			vgn = &vugu.VGNode{Component: vgcomp}
 			vgparent.AppendChild(vgn)
+		}
+		if c.App.CanTry() {
+			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "section", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "tryit card"}, vugu.VGAttribute{Namespace: "", Key: "aria-label", Val: "Try it"}}}
+			vgparent.AppendChild(vgn)
+			vgn.JSCreateHandler = vugu.JSValueFunc(func(value js.Value) { c.App.MountTryIt(value) })
 		}
 	}
 	return vgout

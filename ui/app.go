@@ -113,6 +113,17 @@ type App struct {
 	// has arrived; textBusy while it is being fetched.
 	text     *textBundle
 	textBusy bool
+	// Try is the Try-it box (tryit.go). policy is the text project's policy it samples from,
+	// nil until fetched or read from the device (the stored one is decoded after the first
+	// pair shows); policyBusy while either runs. PolicyWant is the newest policy version the
+	// last sync announced. firstText: the first text pair's paint was marked. tryUI is the
+	// box's elements (MountTryIt).
+	Try        TryState
+	tryUI      *tryDOM
+	policy     *heldPolicy
+	policyBusy bool
+	PolicyWant int
+	firstText  bool
 
 	Player *Player
 	// RedTeam is red-team mode's state (redteam.go), nil before it first opens; RedPlayer

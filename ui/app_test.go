@@ -33,6 +33,8 @@ type fakeHub struct {
 	redTeam  []wire.RedTeamRequest // red-team submissions received
 	bundle   *TextBundle           // a text project's bundle; nil: the project has none
 	texts    int                   // text bundle requests
+	policy   *storedPolicy         // a text project's latest policy (Try it); nil: none yet
+	policyIf []string              // the If-None-Match of each policy request
 }
 
 func (h *fakeHub) Text(r *Rater) (*TextBundle, error) {

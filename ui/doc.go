@@ -3,7 +3,8 @@
 // them with the hub exactly once, replays clips on canvases with core/env's shapes and talks to
 // the local reward model in a Web Worker. For crowd studies it joins with the platform's
 // participant id, shows the project's instructions, stops at the per-rater cap (also offline)
-// and ends on a thank-you screen with the completion link (study.go).
+// and ends on a thank-you screen with the completion link (study.go). In a text project,
+// Try it continues a typed prompt with the project's policy, sampled on the device (tryit.go).
 //
 // The .vugu files are compiled to Go by vugugen (go generate, run by build.sh); the generated
 // 0_components_gen.go is committed so the package builds without the tool. Code that touches the

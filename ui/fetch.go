@@ -70,9 +70,19 @@ func (h *FetchHub) SubmitRedTeam(r *Rater, req *wire.RedTeamRequest) (*wire.RedT
 // do sends one request and returns the body of a 2xx answer. A request that never got an answer
 // is ErrNetwork; an error answer is a *HubError.
 func (h *FetchHub) do(method, path, token string, body []byte) ([]byte, error) {
+	b, _, err := h.fetch(method, path, token, body, nil)
+	return b, err
+}
+
+// fetch is do with extra request headers, which also returns the answer's headers (a
+// Headers object).
+func (h *FetchHub) fetch(method, path, token string, body []byte, extra map[string]any) ([]byte, js.Value, error) {
 	headers := map[string]any{"Content-Type": "application/json"}
 	if token != "" {
 		headers["Authorization"] = "Bearer " + token
+	}
+	for k, v := range extra {
+		headers[k] = v
 	}
 	opts := map[string]any{"method": method, "headers": headers, "cache": "no-store"}
 	if body != nil {
@@ -80,17 +90,18 @@ func (h *FetchHub) do(method, path, token string, body []byte) ([]byte, error) {
 	}
 	resp, err := await(js.Global().Call("fetch", h.Base+path, opts))
 	if err != nil {
-		return nil, ErrNetwork
+		return nil, js.Value{}, ErrNetwork
 	}
 	buf, err := await(resp.Call("arrayBuffer"))
 	if err != nil {
-		return nil, ErrNetwork
+		return nil, js.Value{}, ErrNetwork
 	}
 	defer TraceEnd("fetch answer "+path, TraceStart())
 	b := bytesFromJS(js.Global().Get("Uint8Array").New(buf))
 	status := resp.Get("status").Int()
+	hdr := resp.Get("headers")
 	if status < 200 || status > 299 {
-		return nil, decodeHubError(status, b, resp.Get("headers").Call("get", "Retry-After").String())
+		return nil, hdr, decodeHubError(status, b, hdr.Call("get", "Retry-After").String())
 	}
-	return b, nil
+	return b, hdr, nil
 }

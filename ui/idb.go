@@ -12,7 +12,8 @@ type IDB struct {
 	db js.Value
 }
 
-const idbVersion = 1
+// idbVersion 2 added StoreBlobs.
+const idbVersion = 2
 
 // OpenIDB opens (creating or upgrading) the named database.
 func OpenIDB(name string) (*IDB, error) {
@@ -24,7 +25,7 @@ func OpenIDB(name string) (*IDB, error) {
 	upgrade := js.FuncOf(func(js.Value, []js.Value) any {
 		db := req.Get("result")
 		names := db.Get("objectStoreNames")
-		for _, s := range []string{StoreMeta, StoreLabels, StorePairs} {
+		for _, s := range []string{StoreMeta, StoreLabels, StorePairs, StoreBlobs} {
 			if !names.Call("contains", s).Bool() {
 				db.Call("createObjectStore", s, map[string]any{"keyPath": "k"})
 			}
@@ -59,6 +60,24 @@ func (d *IDB) Load() (Snapshot, error) {
 		*out[i] = records(r.Get("result"))
 	}
 	return s, nil
+}
+
+// Get reads one record, nil if there is none.
+func (d *IDB) Get(store, key string) (*Record, error) {
+	tx := d.db.Call("transaction", []any{store}, "readonly")
+	req := tx.Call("objectStore", store).Call("get", key)
+	if ev := waitEvent(tx, "complete", "error", "abort"); ev != "complete" {
+		return nil, jsError(tx.Get("error"))
+	}
+	v := req.Get("result")
+	if v.Type() != js.TypeObject {
+		return nil, nil
+	}
+	rs := records(js.Global().Get("Array").Call("of", v))
+	if len(rs) == 0 {
+		return nil, nil
+	}
+	return &rs[0], nil
 }
 
 // records converts an array of stored objects, keeping whatever has the record's shape; the

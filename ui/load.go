@@ -111,6 +111,7 @@ func (a *App) load(joinCode, participant string) {
 				" on this device did not check out and were dropped.")
 		}
 		a.Rater, a.Settings, a.Labels, a.text = rater, settings, labels, text
+		a.restorePolicy()
 		for _, l := range labels {
 			a.labelled[l.PairID] = true
 		}

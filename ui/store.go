@@ -13,6 +13,9 @@ const (
 	StoreMeta   = "meta"   // rater, settings, global and local model
 	StoreLabels = "labels" // every label made on this device, keyed by comparison id
 	StorePairs  = "pairs"  // prefetched pairs, keyed by pair id
+	// StoreBlobs holds large records that start-up does not read (Load), only Get when
+	// needed: a text project's policy (tryit.go), which would add its size to every start.
+	StoreBlobs = "blobs"
 )
 
 // Meta keys.
@@ -46,9 +49,11 @@ type Snapshot struct {
 }
 
 // Store keeps records on the device. Write applies all ops in one transaction: all or none.
-// The browser's is IndexedDB (idb.go); tests use a map.
+// Load reads every store but StoreBlobs; Get reads one record, nil if there is none. The
+// browser's is IndexedDB (idb.go); tests use a map.
 type Store interface {
 	Load() (Snapshot, error)
+	Get(store, key string) (*Record, error)
 	Write(ops ...Op) error
 }
 
@@ -96,7 +101,7 @@ type MemStore struct {
 
 // NewMemStore returns an empty MemStore.
 func NewMemStore() *MemStore {
-	return &MemStore{Data: map[string]map[string]Record{StoreMeta: {}, StoreLabels: {}, StorePairs: {}}}
+	return &MemStore{Data: map[string]map[string]Record{StoreMeta: {}, StoreLabels: {}, StorePairs: {}, StoreBlobs: {}}}
 }
 
 // Load returns every record.
@@ -112,6 +117,14 @@ func (m *MemStore) Load() (Snapshot, error) {
 		s.Pairs = append(s.Pairs, r)
 	}
 	return s, nil
+}
+
+// Get returns one record, nil if there is none.
+func (m *MemStore) Get(store, key string) (*Record, error) {
+	if r, ok := m.Data[store][key]; ok {
+		return &r, nil
+	}
+	return nil, nil
 }
 
 // Write applies ops.

@@ -251,6 +251,8 @@ func (a *App) syncOnce() (more bool, err error) {
 		if a.WaitingText() {
 			a.needText()
 		}
+		a.PolicyWant = resp.Project.PolicyVersion
+		a.needPolicy()
 		if haveModel {
 			a.model = resp.Model
 			a.ModelVer = modelVersion(resp.Model)

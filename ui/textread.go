@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/prefer-rlhf/prefer/core/text"
 	"github.com/prefer-rlhf/prefer/wasm/fitter"
+	"github.com/vugu/vugu/js"
 )
 
 // The full build's text reading (textpair.go): the text bundle's fetch and storage, and the
@@ -113,6 +115,7 @@ func (a *App) fetchText(r *Rater) {
 		if a.WaitingText() {
 			a.showCurrent()
 		}
+		a.needPolicy() // Try it's policy, if the last sync announced one
 	})
 }
 
@@ -174,4 +177,22 @@ func (a *App) MarksText(l *Label, p fitter.Prediction) string {
 		return ""
 	}
 	return " Words that moved it: " + strings.Join(parts, ", ") + "."
+}
+
+// MarkFirstText notes the time of the first text pair on this page: performance.now() at the
+// animation frame that paints it, as data-first-text on the document element (the browser
+// bench's first-text-pair figure, tests/browser_bench_test.go).
+func (a *App) MarkFirstText(js.Value) {
+	if a.firstText {
+		return
+	}
+	a.firstText = true
+	var f js.Func
+	f = js.FuncOf(func(js.Value, []js.Value) any {
+		f.Release()
+		ms := js.Global().Get("performance").Call("now").Float()
+		js.Global().Get("document").Get("documentElement").Call("setAttribute", "data-first-text", strconv.FormatFloat(ms, 'f', 1, 64))
+		return nil
+	})
+	js.Global().Call("requestAnimationFrame", f)
 }

@@ -32,6 +32,28 @@ func (a *App) TextGoal() string { return "" }
 // MarksText is "": this build shows no text pair.
 func (a *App) MarksText(*Label, fitter.Prediction) string { return "" }
 
+// heldPolicy and tryDOM are empty here: this build samples nothing and shows no Try-it box
+// (the full build's).
+type (
+	heldPolicy struct{}
+	tryDOM     struct{}
+)
+
+// MountTryIt does nothing: CanTry is false.
+func (a *App) MountTryIt(js.Value) {}
+
+// restorePolicy reads nothing: a stored policy stays on the device for the full build.
+func (a *App) restorePolicy() {}
+
+// needPolicy fetches nothing: this build has no Try it.
+func (a *App) needPolicy() {}
+
+// CanTry is false: this build shows no Try-it box.
+func (a *App) CanTry() bool { return false }
+
+// MarkFirstText does nothing: this build shows no text pair.
+func (a *App) MarkFirstText(js.Value) {}
+
 // needText switches to the full build once. If this page is already the fallback of a full
 // build that failed to load (offline before it was kept), it says so instead of reloading.
 func (a *App) needText() {

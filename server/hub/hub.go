@@ -53,6 +53,7 @@ type Store interface {
 
 	LatestModelVersion(ctx context.Context, projectID string) (int, error)
 	LatestPolicyVersion(ctx context.Context, projectID string) (int, error)
+	LatestPolicy(ctx context.Context, projectID string) (*store.Policy, error)
 	Model(ctx context.Context, projectID string, version int) (*store.Model, error)
 	ModelNumParams(ctx context.Context, projectID string, version int) (int, error)
 	AddModelUpdate(ctx context.Context, u *store.ModelUpdate) (duplicate bool, err error)
@@ -183,6 +184,7 @@ func (h *Hub) routes() {
 	h.api("GET /api/v1/projects/{pid}/models/{version}", h.getModel)
 	h.api("GET /api/v1/projects/{pid}/export", h.export)
 	h.api("GET /api/v1/projects/{pid}/text", h.getText)
+	h.api("GET /api/v1/projects/{pid}/policy", h.getPolicy)
 	h.api("POST /api/v1/projects/{pid}/pause", h.pause(true))
 	h.api("POST /api/v1/projects/{pid}/resume", h.pause(false))
 	h.api("PATCH /api/v1/projects/{pid}/settings", h.patchSettings)

@@ -896,6 +896,7 @@ func TestOpenAPIAndDocsCoverRoutes(t *testing.T) {
 		"POST /api/v1/projects/{pid}/resume", "PATCH /api/v1/projects/{pid}/settings", "GET /api/v1/projects/{pid}/raters",
 		"POST /api/v1/projects/{pid}/raters/{rid}/exclude", "POST /api/v1/projects/{pid}/raters/{rid}/restore",
 		"POST /api/v1/projects/{pid}/redteam", "GET /api/v1/projects/{pid}/text",
+		"GET /api/v1/projects/{pid}/policy",
 	}
 	for _, r := range routes {
 		method, path, _ := strings.Cut(r, " ")
