@@ -144,6 +144,24 @@ func testRemoteTextTrainer(t *testing.T, a *api) {
 	if proj.Counts.Pairs != 16 || proj.Counts.ActivePairs != 8 {
 		t.Fatalf("pairs after two rounds: %+v; want 16, of which the newest 8 active", proj.Counts)
 	}
+
+	// Try it: the rater downloads the latest policy as the app does (float32 weights, the
+	// version in a header), and revalidates it with its ETag.
+	pol := a.req(t, "GET", base+"/policy", r.Token, nil)
+	if pol.status != http.StatusOK || pol.header.Get("X-Policy-Version") != "2" || pol.header.Get("ETag") == "" {
+		t.Fatalf("GET /policy: %d, version %q, ETag %q: %.200s", pol.status, pol.header.Get("X-Policy-Version"), pol.header.Get("ETag"), pol.body)
+	}
+	if m, err := lm.Decode(pol.body); err != nil || m.Config.Vocab != tok.VocabSize() {
+		t.Fatalf("the downloaded policy does not decode as the project's LM: %v", err)
+	}
+	hr, _ := http.NewRequest("GET", a.s.url+base+"/policy", nil)
+	hr.Header.Set("Authorization", "Bearer "+r.Token)
+	hr.Header.Set("If-None-Match", pol.header.Get("ETag"))
+	if res, err := a.c.Do(hr); err != nil || res.StatusCode != http.StatusNotModified {
+		t.Fatalf("GET /policy with its ETag: %v %v, want 304", res, err)
+	} else {
+		res.Body.Close()
+	}
 }
 
 func countA(s string) int {
