@@ -38,6 +38,7 @@ type TextSource func() (*text.World, *lm.Model, error)
 func (t *Trainer) textConfig(id string) textrl.Config {
 	c := textrl.Defaults()
 	c.Features = text.DefaultFeatures
+	c.LogSigmoid, c.LogSigmoidMargin = true, 1
 	if t.cfg.TextLoop != nil {
 		c = *t.cfg.TextLoop
 	}
@@ -179,7 +180,8 @@ func (t *Trainer) textRound(ctx context.Context, p *project, pr *store.Project, 
 		}
 		t.log.Info("trainer: text policy", slog.String("project", p.id), slog.Int("version", p.policyVersion),
 			slog.String("method", set.TextMethod), slog.Float64("gold", m.Gold), slog.Float64("positive_share", m.PositiveShare),
-			slog.Float64("free_of_e", m.FreeOfE), slog.Float64("kl", m.KL), slog.Float64("learned", m.Learned), slog.Int("labels", p.data.Len()))
+			slog.Float64("free_of_e", m.FreeOfE), slog.Float64("kl", m.KL), slog.Float64("learned", m.Learned), slog.Int("labels", p.data.Len()),
+			slog.Float64("distinct_2", m.Distinct2), slog.Float64("valid_word_share", m.ValidWordShare), slog.Float64("beta", metrics["ppo/beta"]))
 	}
 
 	// 4. New pairs: two continuations of one prompt each (DPO needs one prompt per pair,
