@@ -50,8 +50,8 @@ type Config struct {
 	// LogSigmoid makes the Learner's PPO (the hub's text loop; Run ignores it) maximise
 	// log σ(z − LogSigmoidMargin) instead of the reward model's score r, where z is r
 	// standardised on the reference's continuations: the log-sigmoid transformation of Wang et
-	// al. 2024 ("Transforming and Combining Rewards for Aligning Large Language Models", §3,
-	// eq. 6). It saturates: once a continuation is clearly good, more reward buys nothing, so
+	// al. 2024 ("Transforming and Combining Rewards for Aligning Large Language Models"). It
+	// saturates: once a continuation is clearly good, more reward buys nothing, so
 	// the KL budget goes to the continuations still below the margin instead of piling more
 	// of the reward model's favourite words on the good ones, which is over-optimisation
 	// (Gao et al. 2022) and collapse.

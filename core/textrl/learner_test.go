@@ -89,8 +89,8 @@ func learnerRounds(t *testing.T, cfg Config) {
 }
 
 // TestLogSigmoidObjective: with LogSigmoid, PPO's objective is log σ(z − margin) of the score
-// standardised on the reference's continuations: 0 at the reference's mean (z = 0) is log σ(−1)
-// for a margin of 1, it rises with the score but saturates (two standard deviations more above
+// standardised on the reference's continuations: at the margin (z = 1) it is log σ(0) = log ½,
+// it rises with the score but saturates (two standard deviations more above
 // the margin buy less than a tenth of what the two around the mean buy), and it is
 // re-standardised when the reward model is refitted. Without, it is the score.
 func TestLogSigmoidObjective(t *testing.T) {

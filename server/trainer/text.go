@@ -34,7 +34,11 @@ type TextSource func() (*text.World, *lm.Model, error)
 
 // textConfig is the text loop's settings on the hub: textrl's defaults with the browser's
 // features (text.DefaultFeatures), so that the reward model the hub publishes reads what the
-// browser's fitter computes, and a cheaper measurement per round.
+// browser's fitter computes, a cheaper measurement per round, and PPO on the log-sigmoid of
+// the reward model's score one standard deviation above the reference's mean (Wang et al.
+// 2024): a class's many labels keep coming, and a saturating objective spends the KL budget
+// on making most continuations good rather than a few very good, which is what the positive
+// share measures and what keeps the text varied (README, "Text projects on the hub").
 func (t *Trainer) textConfig(id string) textrl.Config {
 	c := textrl.Defaults()
 	c.Features = text.DefaultFeatures
