@@ -13,6 +13,7 @@ package textrl
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/prefer-rlhf/prefer/core/dpo"
 	"github.com/prefer-rlhf/prefer/core/lmppo"
@@ -45,6 +46,17 @@ type Config struct {
 	N int // best-of-n's n
 
 	Features text.Features // the reward model's hashed features: 1024 buckets, as 256 (the browser's) collide too often on a 512-token vocabulary
+
+	// LogSigmoid makes the Learner's PPO (the hub's text loop; Run ignores it) maximise
+	// log σ(z − LogSigmoidMargin) instead of the reward model's score r, where z is r
+	// standardised on the reference's continuations: the log-sigmoid transformation of Wang et
+	// al. 2024 ("Transforming and Combining Rewards for Aligning Large Language Models"). It
+	// saturates: once a continuation is clearly good, more reward buys nothing, so
+	// the KL budget goes to the continuations still below the margin instead of piling more
+	// of the reward model's favourite words on the good ones, which is over-optimisation
+	// (Gao et al. 2022) and collapse.
+	LogSigmoid       bool
+	LogSigmoidMargin float64 // the margin, in the reference's standard deviations above its mean score
 
 	EvalPerPrompt int // continuations sampled per held-out prompt to measure a policy
 	Samples       int // prompts quoted in the report with continuations before and after
@@ -80,6 +92,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("textrl: %d feature buckets", c.Features.Dim)
 	case c.N < 1:
 		return fmt.Errorf("textrl: best-of-n needs n >= 1, got %d", c.N)
+	case math.IsNaN(c.LogSigmoidMargin) || math.IsInf(c.LogSigmoidMargin, 0):
+		return fmt.Errorf("textrl: log-sigmoid margin %v is not finite", c.LogSigmoidMargin)
 	case c.EvalPerPrompt < 1 || c.Samples < 0:
 		return fmt.Errorf("textrl: %d continuations per prompt, %d samples", c.EvalPerPrompt, c.Samples)
 	}

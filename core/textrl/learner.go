@@ -36,7 +36,14 @@ type Learner struct {
 	Policy *lm.Model
 	ppo    *lmppo.Trainer
 	gold   float64 // sum of the gold scores of PPO's last rollout
+	// The reward model's mean and standard deviation on the reference's continuations, and
+	// the model they were measured on: the standardisation of the log-sigmoid transform.
+	refMean, refStd float64
+	refModel        *reward.Model
 }
+
+// refSamples is how many continuations of the reference standardise the log-sigmoid transform.
+const refSamples = 256
 
 // NewLearner returns a Learner for task t of world w from the reference model ref (which it
 // does not change). cfg's Method, Labels, Iters and Rounds are the caller's business and are
@@ -101,6 +108,9 @@ func (l *Learner) Fit(data *reward.Dataset) (reward.Stats, error) {
 	}
 	l.Model = m
 	if l.ppo != nil {
+		if err := l.standardise(); err != nil {
+			return st, err
+		}
 		if err := l.ppo.Rewhiten(); err != nil {
 			return st, err
 		}
@@ -122,11 +132,14 @@ func (l *Learner) trainer() (*lmppo.Trainer, error) {
 	if l.Model == nil {
 		return nil, errors.New("textrl: PPO needs a reward model: Fit first")
 	}
+	if err := l.standardise(); err != nil {
+		return nil, err
+	}
 	pc := l.cfg.PPO
 	pc.Length, pc.Seed = l.task.Length, l.cfg.Seed
 	tr, err := lmppo.New(pc, l.ref, l.Train, func(p, c []int) float64 {
 		l.gold += l.w.Score(l.task, l.w.Tok.Decode(c))
-		return l.Score(p, c)
+		return l.objective(l.Score(p, c))
 	})
 	if err != nil {
 		return nil, err
@@ -134,6 +147,49 @@ func (l *Learner) trainer() (*lmppo.Trainer, error) {
 	l.ppo = tr
 	l.Policy = tr.Policy
 	return tr, nil
+}
+
+// objective is what PPO maximises of a reward-model score r: r itself, or with LogSigmoid
+// log σ(z − margin), z = (r − μ_ref)/σ_ref.
+func (l *Learner) objective(r float64) float64 {
+	if !l.cfg.LogSigmoid {
+		return r
+	}
+	x := (r-l.refMean)/l.refStd - l.cfg.LogSigmoidMargin
+	if x < 0 { // log σ(x) = −log(1 + e^−x), computed without overflow
+		return x - math.Log1p(math.Exp(x))
+	}
+	return -math.Log1p(math.Exp(-x))
+}
+
+// standardise measures, for the log-sigmoid transform, the reward model's mean and standard
+// deviation on refSamples continuations of the reference, once per model. The prompts and
+// continuations are the same for every model (one fixed seed), so successive models are
+// standardised on the same text.
+func (l *Learner) standardise() error {
+	if !l.cfg.LogSigmoid || l.refModel == l.Model {
+		return nil
+	}
+	rng := rand.New(rand.NewPCG(l.cfg.Seed, 0x7374640a))
+	prompts := make([][]int, refSamples)
+	for i := range prompts {
+		prompts[i] = l.Train[rng.IntN(len(l.Train))]
+	}
+	conts, err := l.Sample(l.ref, rng, prompts)
+	if err != nil {
+		return err
+	}
+	var sum, sq float64
+	for i, c := range conts {
+		r := l.Score(prompts[i], c)
+		sum += r
+		sq += r * r
+	}
+	n := float64(len(conts))
+	l.refMean = sum / n
+	l.refStd = max(math.Sqrt(max(sq/n-l.refMean*l.refMean, 0)), 1e-8)
+	l.refModel = l.Model
+	return nil
 }
 
 // PPO runs iters iterations of token-level PPO with the KL penalty (core/lmppo) on the

@@ -1,6 +1,7 @@
 package textrl
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -11,11 +12,21 @@ import (
 )
 
 // TestLearnerRounds: a Learner driven round by round, as the hub's trainer drives it with
-// labels from outside, raises the held-out gold by PPO; its checkpoint (policy, value head,
-// β) restores the same policy in a new Learner.
+// labels from outside, raises the held-out gold by PPO, on the reward model's score and on
+// its log-sigmoid transform (the hub's); its checkpoint (policy, value head, β) restores the
+// same policy in a new Learner.
 func TestLearnerRounds(t *testing.T) {
+	for _, ls := range []bool{false, true} {
+		t.Run(map[bool]string{false: "score", true: "logsigmoid"}[ls], func(t *testing.T) {
+			cfg := tinyConfig(PPO)
+			cfg.LogSigmoid, cfg.LogSigmoidMargin = ls, 1
+			learnerRounds(t, cfg)
+		})
+	}
+}
+
+func learnerRounds(t *testing.T, cfg Config) {
 	w, m := world(t)
-	cfg := tinyConfig(PPO)
 	l, err := NewLearner(cfg, w, task, m)
 	if err != nil {
 		t.Fatal(err)
@@ -74,5 +85,71 @@ func TestLearnerRounds(t *testing.T) {
 	}
 	if slices.Equal(m.Params, l.Policy.Params) {
 		t.Fatal("PPO changed nothing")
+	}
+}
+
+// TestLogSigmoidObjective: with LogSigmoid, PPO's objective is log σ(z − margin) of the score
+// standardised on the reference's continuations: at the margin (z = 1) it is log σ(0) = log ½,
+// it rises with the score but saturates (two standard deviations more above
+// the margin buy less than a tenth of what the two around the mean buy), and it is
+// re-standardised when the reward model is refitted. Without, it is the score.
+func TestLogSigmoidObjective(t *testing.T) {
+	w, m := world(t)
+	cfg := tinyConfig(PPO)
+	cfg.LogSigmoid, cfg.LogSigmoidMargin = true, 1
+	l, err := NewLearner(cfg, w, task, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(5, 5))
+	data := &reward.Dataset{}
+	gold := func(s string) float64 { return w.Score(task, s) }
+	fit := func(n int) {
+		qp := make([][]int, 0, 2*n)
+		for range n {
+			p := l.Train[rng.IntN(len(l.Train))]
+			qp = append(qp, p, p)
+		}
+		qc, err := l.Sample(m, rng, qp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := 0; k < len(qp); k += 2 {
+			c := text.Rate(rng, oracle.Rater{}, gold, w.Tok.Decode(qc[k]), w.Tok.Decode(qc[k+1]))
+			data.AddChoice(l.Features().Segment(qp[k], qc[k]), l.Features().Segment(qp[k+1], qc[k+1]), c)
+		}
+		if _, err := l.Fit(data); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := l.PPO(1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fit(60)
+	mu, sd := l.refMean, l.refStd
+	if !(sd > 1e-6) || l.refModel != l.Model {
+		t.Fatalf("reference standardisation mean %v, sd %v: not measured on the model", mu, sd)
+	}
+	z := func(z float64) float64 { return l.objective(mu + z*sd) }
+	if got, want := z(1), math.Log(0.5); math.Abs(got-want) > 1e-9 {
+		t.Errorf("objective at the margin %v, want log 0.5 = %v", got, want)
+	}
+	prev := z(-6)
+	for x := -5.5; x <= 6; x += 0.5 {
+		if v := z(x); !(v > prev) || !(v < 0) {
+			t.Fatalf("objective at z %v is %v after %v: not increasing and negative", x, v, prev)
+		}
+		prev = z(x)
+	}
+	if high, mid := z(5)-z(3), z(1)-z(-1); !(high < mid/10) {
+		t.Errorf("objective gains %v from z 3 to 5 and %v from -1 to 1: it does not saturate", high, mid)
+	}
+	fit(60)
+	if l.refModel != l.Model || (l.refMean == mu && l.refStd == sd) {
+		t.Error("a refit did not re-standardise the objective")
+	}
+	l.cfg.LogSigmoid = false
+	if got := l.objective(1.25); got != 1.25 {
+		t.Errorf("without LogSigmoid the objective of 1.25 is %v", got)
 	}
 }

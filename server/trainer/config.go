@@ -88,7 +88,7 @@ func DefaultConfig() Config {
 		RandomShare:       lc.RandomShare,
 		OldShare:          lc.OldShare,
 		Oversample:        10,
-		TextEvalPerPrompt: 4,
+		TextEvalPerPrompt: 8,
 		Workers:           max(1, runtime.GOMAXPROCS(0)-1),
 		Seed:              1,
 	}

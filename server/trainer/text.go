@@ -34,10 +34,15 @@ type TextSource func() (*text.World, *lm.Model, error)
 
 // textConfig is the text loop's settings on the hub: textrl's defaults with the browser's
 // features (text.DefaultFeatures), so that the reward model the hub publishes reads what the
-// browser's fitter computes, and a cheaper measurement per round.
+// browser's fitter computes, a cheaper measurement per round, and PPO on the log-sigmoid of
+// the reward model's score one standard deviation above the reference's mean (Wang et al.
+// 2024): a class's many labels keep coming, and a saturating objective spends the KL budget
+// on making most continuations good rather than a few very good, which is what the positive
+// share measures and what keeps the text varied (README, "Text projects on the hub").
 func (t *Trainer) textConfig(id string) textrl.Config {
 	c := textrl.Defaults()
 	c.Features = text.DefaultFeatures
+	c.LogSigmoid, c.LogSigmoidMargin = true, 1
 	if t.cfg.TextLoop != nil {
 		c = *t.cfg.TextLoop
 	}
@@ -182,7 +187,8 @@ func (t *Trainer) textRound(ctx context.Context, p *project, pr *store.Project, 
 		}
 		t.log.Info("trainer: text policy", slog.String("project", p.id), slog.Int("version", p.policyVersion),
 			slog.String("method", set.TextMethod), slog.Float64("gold", m.Gold), slog.Float64("positive_share", m.PositiveShare),
-			slog.Float64("free_of_e", m.FreeOfE), slog.Float64("kl", m.KL), slog.Float64("learned", m.Learned), slog.Int("labels", p.data.Len()))
+			slog.Float64("free_of_e", m.FreeOfE), slog.Float64("kl", m.KL), slog.Float64("learned", m.Learned), slog.Int("labels", p.data.Len()),
+			slog.Float64("distinct_2", m.Distinct2), slog.Float64("valid_word_share", m.ValidWordShare), slog.Float64("beta", metrics["ppo/beta"]))
 	}
 
 	// 4. New pairs: two continuations of one prompt each (DPO needs one prompt per pair,
