@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/prefer-rlhf/prefer/core/env"
 	"github.com/prefer-rlhf/prefer/core/ppo"
@@ -226,9 +227,14 @@ func (l *Learner) LearnedReturn(episodes int, seed uint64) float64 {
 	if err != nil {
 		return math.NaN()
 	}
+	return mean(rets)
+}
+
+// mean is the mean of xs.
+func mean(xs []float64) float64 {
 	s := 0.0
-	for _, r := range rets {
-		s += r / float64(len(rets))
+	for _, x := range xs {
+		s += x / float64(len(xs))
 	}
 	return s
 }
@@ -317,4 +323,69 @@ func (l *Learner) SelectPairs(rng *rand.Rand, pool []Clip, n int) ([]query.Pair,
 	}
 	pairs, err := query.SelectFrom(rng, len(pool), n, qc, in)
 	return pairs, in.Returns, err
+}
+
+// Kept is what TrainKept measured: the mean return under the reward PPO optimises of the
+// policy before and after the round's PPO, on the same fixed-horizon episodes, the standard
+// error of their paired differences, and whether the update was kept.
+type Kept struct {
+	Before, After, SE float64
+	Kept              bool
+}
+
+// TrainKept is Train for a run that never ends, with a guard: it keeps the round's PPO update
+// only if the policy's return under the reward PPO optimises (ppo.LearnedReturns, acting
+// deterministically, over episodes episodes from seed, before and after) did not fall by more
+// than one standard error of the paired differences (version, the current policy's, is 0 for
+// an untrained policy, which is always replaced). Otherwise it puts back the policy, its
+// observation normaliser, the optimiser's moments and the old policies; the env steps stay
+// spent.
+//
+// The guard is for the hub, whose PPO trains at its floor step size for as long as a project
+// lives, on a reward that may not change for many rounds while labels pause: there one
+// unlucky update can lower the very return it optimises, and the next refit, on clips of the
+// worse policy, builds on it. It reads only r̂, never the true reward.
+func (l *Learner) TrainKept(steps, version, episodes int, seed uint64, progress func(ppo.Stats)) (Kept, error) {
+	if version == 0 {
+		// An untrained policy has nothing to keep.
+		return Kept{Kept: true}, l.Train(steps, version, progress)
+	}
+	pol := l.ppo.Policy()
+	before, err := ppo.LearnedReturns(pol, l.current, l.cfg.Env, episodes, seed)
+	if err != nil {
+		return Kept{}, err
+	}
+	params := append([]float64(nil), pol.Params()...)
+	var norm *ppo.RunningStat
+	if pol.ObsNorm != nil {
+		norm = pol.ObsNorm.Clone()
+	}
+	state, old := l.ppo.State(), slices.Clone(l.Old)
+	if err := l.Train(steps, version, progress); err != nil {
+		return Kept{}, err
+	}
+	after, err := ppo.LearnedReturns(pol, l.current, l.cfg.Env, episodes, seed)
+	if err != nil {
+		return Kept{}, err
+	}
+	k := Kept{Before: mean(before), After: mean(after), Kept: true}
+	if n := len(before); n > 1 {
+		d := mean(after) - mean(before)
+		ss := 0.0
+		for i := range before {
+			e := after[i] - before[i] - d
+			ss += e * e
+		}
+		k.SE = math.Sqrt(ss / float64(n-1) / float64(n))
+	}
+	if k.After >= k.Before-k.SE {
+		return k, nil
+	}
+	k.Kept = false
+	copy(pol.Params(), params)
+	pol.ObsNorm = norm
+	now := l.ppo.State()
+	state.EnvSteps, state.Episodes, state.Iteration, state.Recent = now.EnvSteps, now.Episodes, now.Iteration, now.Recent
+	l.Old = old
+	return k, l.ppo.SetState(state)
 }

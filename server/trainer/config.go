@@ -30,6 +30,10 @@ type Config struct {
 	// while no new labels arrive, a round each Interval (as the paper's asynchronous processes
 	// do: the policy keeps training while raters pause), before it waits for labels again.
 	PausedSteps int64
+	// RejectedRounds is how many PPO updates in a row, not kept because they lowered the
+	// return under r̂ (loop.Learner.TrainKept), end a pause's training before PausedSteps: PPO
+	// has converged on this r̂ and waits for labels.
+	RejectedRounds int
 	// Poll is how often the trainer looks for due work.
 	Poll time.Duration
 	// RefitUpdates caps the warm-start passes (reward.Model.Update, UpdateSteps minibatch
@@ -79,6 +83,7 @@ func DefaultConfig() Config {
 		Interval:          10 * time.Second,
 		MinNewLabels:      10,
 		PausedSteps:       400000,
+		RejectedRounds:    3,
 		Poll:              500 * time.Millisecond,
 		RefitUpdates:      40,
 		Replays:           10,
@@ -103,11 +108,14 @@ func (c *Config) fill() error {
 	if c.RandomShare < 0 || c.OldShare < 0 || c.RandomShare+c.OldShare > 1 {
 		return errors.New("trainer: RandomShare and OldShare must be >= 0 and sum to at most 1")
 	}
-	if c.PausedSteps < 0 {
+	if c.PausedSteps < 0 || c.RejectedRounds < 0 {
 		return errors.New("trainer: negative setting")
 	}
 	if c.PausedSteps == 0 {
 		c.PausedSteps = d.PausedSteps
+	}
+	if c.RejectedRounds == 0 {
+		c.RejectedRounds = d.RejectedRounds
 	}
 	if c.Poll == 0 {
 		c.Poll = d.Poll

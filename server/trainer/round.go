@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/prefer-rlhf/prefer/core/loop"
 	"github.com/prefer-rlhf/prefer/core/merge"
 	"github.com/prefer-rlhf/prefer/core/ppo"
 	"github.com/prefer-rlhf/prefer/core/reward"
@@ -132,18 +133,44 @@ func (t *Trainer) round(ctx context.Context, p *project, pr *store.Project, labe
 
 	// 2-3. PPO on the learned reward (the project's objective on the ensemble: the members'
 	// mean unless its settings say min or uwo), then the returns and the KL.
+	trained, last := false, ppo.Stats{}
 	if l.Data.Len()+len(out.Merged) > 0 && set.PPOStepsPerRound > 0 {
 		before := l.Trainer().EnvSteps()
-		var last ppo.Stats
-		if err := l.Train(set.PPOStepsPerRound, p.policyVersion, func(s ppo.Stats) { last = s }); err != nil {
+		// A round on an unchanged r̂ (labels pause) keeps its update only if it did not lower
+		// the return PPO optimises; a round on a refitted r̂ follows it.
+		paused := len(labels) == p.labelsUsed && len(pending) == 0 && !modelChanged && !merged
+		kept := loop.Kept{Kept: true}
+		progress := func(s ppo.Stats) { last = s }
+		if paused && p.policyVersion > 0 {
+			kept, err = l.TrainKept(set.PPOStepsPerRound, p.policyVersion, t.cfg.EvalEpisodes, t.seed(p.id, next)^0x6b656570, progress)
+		} else {
+			err = l.Train(set.PPOStepsPerRound, p.policyVersion, progress)
+		}
+		if err != nil {
 			return err
 		}
-		p.envSteps += int64(l.Trainer().EnvSteps() - before)
-		if len(labels) == p.labelsUsed && len(pending) == 0 {
-			p.pausedSteps += int64(l.Trainer().EnvSteps() - before)
+		steps := int64(l.Trainer().EnvSteps() - before)
+		p.envSteps += steps
+		if paused {
+			p.pausedSteps += steps
 		} else {
 			p.pausedSteps = 0
 		}
+		trained = kept.Kept
+		if !kept.Kept {
+			// PPO lowered the return it optimises: the policy stays as it was, and nothing
+			// new is published. A few such rounds in a row mean PPO has converged on this
+			// r̂: it waits for labels.
+			p.rejected++
+			if p.rejected >= t.cfg.RejectedRounds {
+				p.pausedSteps = max(p.pausedSteps, t.cfg.PausedSteps)
+			}
+			t.log.Info("trainer: PPO update not kept", slog.String("project", p.id), slog.Int("round", next),
+				slog.Float64("learned_before", kept.Before), slog.Float64("learned_after", kept.After), slog.Float64("se", kept.SE))
+		}
+	}
+	if trained {
+		p.rejected = 0
 		p.policyVersion++
 		evalSeed := t.seed(p.id, next) ^ 0xe7a1
 		trueRet := l.TrueReturn(t.cfg.EvalEpisodes, evalSeed)

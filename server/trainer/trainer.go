@@ -65,6 +65,7 @@ type project struct {
 	envSteps      int64
 	labelsUsed    int
 	pausedSteps   int64 // PPO env steps trained since the last round with new labels
+	rejected      int   // PPO updates not kept in a row (loop.Learner.TrainKept)
 
 	// The dataset in label arrival order, and the label ids it holds, so a round can tell
 	// whether the labels only grew (warm start) or some were excluded or restored (full refit).

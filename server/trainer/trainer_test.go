@@ -2,6 +2,7 @@ package trainer
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"math"
@@ -256,19 +257,39 @@ func TestCadence(t *testing.T) {
 	st.AddComparisons(bg, p.ID, rater, []prefs.Comparison{{ID: uuid.NewString(), PairID: pairs[0].ID, Choice: prefs.Left, CreatedAt: now, ResponseMS: 1}}, now)
 	now = now.Add(time.Hour)
 	tr.Step(bg)
-	// Labels pause: PPO goes on on the same reward model, one round, until PausedSteps.
-	pol, _ := st.LatestPolicyVersion(bg, p.ID)
+	// Labels pause: PPO goes on on the same reward model, one round, until PausedSteps. (It
+	// publishes a policy only if the update did not lower the return under r̂: TrainKept.)
+	round, steps := checkpointed(t, st, p.ID)
 	if v, _ := st.LatestModelVersion(bg, p.ID); v != 2 {
 		t.Fatalf("round with too few labels refitted: model version %d", v)
 	}
 	now = now.Add(time.Hour)
 	tr.Step(bg)
-	if v, _ := st.LatestPolicyVersion(bg, p.ID); v != pol || pol < 2 {
-		t.Fatalf("policy versions %d after the paused round, %d after the budget", pol, v)
+	if r, s := checkpointed(t, st, p.ID); r != round || s != steps {
+		t.Fatalf("a round after the paused budget: round %d -> %d, env steps %d -> %d", round, r, steps, s)
+	}
+	if r, s := checkpointed(t, st, p.ID); r != 3 || s != 2*1024 {
+		t.Fatalf("after the first round, one with labels and one paused: round %d, env steps %d", r, s)
 	}
 	if v, _ := st.LatestModelVersion(bg, p.ID); v != 2 {
 		t.Fatalf("paused rounds refitted: model version %d", v)
 	}
+}
+
+// checkpointed is the round and the PPO env steps of project pid's last checkpoint.
+func checkpointed(t *testing.T, st *store.Store, pid string) (round int, envSteps int64) {
+	t.Helper()
+	round, b, err := st.Checkpoint(bg, pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c struct {
+		EnvSteps int64 `json:"env_steps"`
+	}
+	if err := json.Unmarshal(b, &c); err != nil {
+		t.Fatal(err)
+	}
+	return round, c.EnvSteps
 }
 
 func TestMergeAndReject(t *testing.T) {
