@@ -49,8 +49,11 @@ func TestHubLearnsText(t *testing.T) {
 	if testing.Short() {
 		t.Skip("pretrains a small language model and tunes it")
 	}
+	// The verdict is taken within a number of published policies, not a time: a loaded machine
+	// makes rounds slower, not fewer. hang only stops a run that has stopped publishing.
 	const (
-		budget    = 4 * time.Minute
+		policies  = 30 // it took 9 at a load of 7
+		hang      = 12 * time.Minute
 		margin    = 0.3 // gold (VADER compound, in [-1, 1]): the reference is near 0, tuned policies reach 0.7-0.85
 		minLabels = 100
 	)
@@ -100,7 +103,7 @@ func TestHubLearnsText(t *testing.T) {
 		return n >= 3 && hist[n-1].Labels >= minLabels && hist[0].Labels == 0 &&
 			deref(hist[n-1].TrueReturn) > deref(hist[0].TrueReturn)+margin && deref(hist[n-2].TrueReturn) > deref(hist[0].TrueReturn)+margin
 	}
-	for time.Since(start) < budget && !learned() {
+	for time.Since(start) < hang && len(hist) < policies && !learned() {
 		time.Sleep(3 * time.Second)
 		var p struct {
 			History []point `json:"history"`
@@ -116,8 +119,8 @@ func TestHubLearnsText(t *testing.T) {
 		seen = len(hist)
 	}
 	if !learned() {
-		t.Fatalf("no two policies in a row on %d labels or more with a gold score %.2f above the reference's in %v (%d policies):\n%s",
-			minLabels, margin, budget, len(hist), h.stderr)
+		t.Fatalf("no two policies in a row on %d labels or more with a gold score %.2f above the reference's in %d policies (%v):\n%s",
+			minLabels, margin, len(hist), time.Since(start).Round(time.Second), h.stderr)
 	}
 
 	// The pairs are text clips the bundle's tokenizer decodes.
