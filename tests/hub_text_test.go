@@ -52,7 +52,7 @@ func TestHubLearnsText(t *testing.T) {
 	// The verdict is taken within a number of published policies, not a time: a loaded machine
 	// makes rounds slower, not fewer. hang only stops a run that has stopped publishing.
 	const (
-		policies  = 30 // it took 9 at a load of 7
+		policies  = 30 // about three times what runs take
 		hang      = 12 * time.Minute
 		margin    = 0.3 // gold (VADER compound, in [-1, 1]): the reference is near 0, tuned policies reach 0.7-0.85
 		minLabels = 100
