@@ -21,11 +21,13 @@ import (
 // (a worker named "text", public/fitter.js).
 const ReadsText = true
 
-// textBundle is a bundle with its tokenizer loaded, and the project it belongs to.
+// textBundle is a bundle with its tokenizer loaded, the layout its clips are read with, and
+// the project it belongs to.
 type textBundle struct {
 	TextBundle
 	project string
 	tok     *text.BPE
+	layout  text.ClipLayout
 }
 
 // loadBundle checks a bundle and loads its tokenizer.
@@ -37,7 +39,9 @@ func loadBundle(project string, b TextBundle) (*textBundle, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &textBundle{TextBundle: b, project: project, tok: tok}, nil
+	// The continuation length is not checked: the hub checked it when the clips were published.
+	layout := text.ClipLayout{Prompt: b.PromptTokens, Vocab: tok.VocabSize()}
+	return &textBundle{TextBundle: b, project: project, tok: tok, layout: layout}, nil
 }
 
 // prepareText decodes a text pair with tok, once. The two continuations must follow the same
@@ -47,21 +51,16 @@ func (p *Pair) prepareText(b *textBundle) error {
 	if p.text != nil {
 		return nil
 	}
-	lp, lc, err := fitter.TextTokens(&p.Left)
+	lp, lc, err := b.layout.Tokens(&p.Left)
 	if err != nil {
 		return errors.New("left: " + err.Error())
 	}
-	rp, rc, err := fitter.TextTokens(&p.Right)
+	rp, rc, err := b.layout.Tokens(&p.Right)
 	if err != nil {
 		return errors.New("right: " + err.Error())
 	}
 	if !slices.Equal(lp, rp) {
 		return errors.New("the two continuations follow different prompts")
-	}
-	for _, id := range append(lc, rc...) {
-		if id >= tok.VocabSize() {
-			return errors.New("a token is outside the tokenizer's vocabulary")
-		}
 	}
 	p.text = &textView{Prompt: tok.Decode(lp), Left: "…" + tok.Decode(lc), Right: "…" + tok.Decode(rc)}
 	return nil
@@ -163,8 +162,8 @@ func (a *App) MarksText(l *Label, p fitter.Prediction) string {
 		if m.Side == 1 {
 			c, side = &l.Pair.Right, "right"
 		}
-		_, cont, err := fitter.TextTokens(c)
-		if err != nil || m.Token < 0 || m.Token >= len(cont) || cont[m.Token] >= a.text.tok.VocabSize() {
+		_, cont, err := a.text.layout.Tokens(c)
+		if err != nil || m.Token < 0 || m.Token >= len(cont) {
 			continue
 		}
 		dir := " (for "

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -87,7 +88,7 @@ func TestBPEDeterministicAndJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := testCorpus(50, 5)
-	if got, want := c.Encode(s), a.Encode(s); !slicesEqual(got, want) {
+	if got, want := c.Encode(s), a.Encode(s); !slices.Equal(got, want) {
 		t.Fatal("loaded tokenizer encodes differently")
 	}
 	for _, bad := range []string{`{`, `{"format":"x","version":1,"merges":[]}`, `{"format":"prefer-bpe","version":2,"merges":[]}`,
@@ -117,8 +118,6 @@ func TestChunksConcatenate(t *testing.T) {
 		t.Errorf("chunks = %q\nwant     %q", have, want)
 	}
 }
-
-func slicesEqual(a, b []int) bool { return equalInts(a, b) }
 
 func FuzzBPERoundTrip(f *testing.F) {
 	b := Train([]byte(testCorpus(300, 13)), 350)

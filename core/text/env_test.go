@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -168,13 +169,13 @@ func TestTextScoreClip(t *testing.T) {
 
 func TestClipSegment(t *testing.T) {
 	w := testWorld(t)
-	start := []float64{float64(w.Prompts[0][0]), float64(w.Prompts[0][1]), float64(w.Prompts[0][2])}
+	task, _ := TaskOf("TextPositive-v0")
 	cont := w.Tok.Encode(" was great.")
-	var actions [][]float64
-	for _, id := range cont {
-		actions = append(actions, []float64{float64(id)})
-	}
-	got, err := DefaultFeatures.ClipSegment(w, start, actions)
+	l := w.Layout()
+	l.Length = task.Length
+	start, actions := l.Clip(w.Prompts[0], cont)
+	c := prefs.Clip{Env: task.Name, StartState: start, Actions: actions}
+	got, err := DefaultFeatures.ClipSegment(l, &c)
 	want := DefaultFeatures.Segment(w.Prompts[0], cont)
 	if err != nil || got.Len != len(cont) || !reflect.DeepEqual(got, want) {
 		t.Fatalf("ClipSegment = %+v, %v", got, err)
@@ -188,7 +189,8 @@ func TestClipSegment(t *testing.T) {
 			t.Errorf("row %d has %v ones, want 2 (token and bigram)", i, n)
 		}
 	}
-	if _, err := DefaultFeatures.ClipSegment(w, start, [][]float64{{0.5}}); err == nil {
+	c.Actions = [][]float64{{0.5}}
+	if _, err := DefaultFeatures.ClipSegment(l, &c); err == nil {
 		t.Error("a fractional token was accepted")
 	}
 }
@@ -225,7 +227,7 @@ func TestDPOPair(t *testing.T) {
 		return c
 	}
 	p, ok, err := w.DPOPair(clip(" was great.", start), clip(" was bad.", start), prefs.Right)
-	if err != nil || !ok || p.Mu != 0 || !equalInts(p.Prompt, w.Prompts[0]) || w.Tok.Decode(p.Left) != " was great." || w.Tok.Decode(p.Right) != " was bad." {
+	if err != nil || !ok || p.Mu != 0 || !slices.Equal(p.Prompt, w.Prompts[0]) || w.Tok.Decode(p.Left) != " was great." || w.Tok.Decode(p.Right) != " was bad." {
 		t.Fatalf("DPOPair = %+v, %v, %v", p, ok, err)
 	}
 	if _, ok, err := w.DPOPair(clip(" a", start), clip(" b", start), prefs.CantTell); ok || err != nil {

@@ -52,10 +52,10 @@ func (f Features) Segment(prompt, cont []int) reward.Segment {
 	return s
 }
 
-// ClipSegment returns the segment of a text clip (its start state and one action per token),
-// the form in which clips reach the trainer and the browser.
-func (f Features) ClipSegment(w *World, start []float64, actions [][]float64) (reward.Segment, error) {
-	prompt, cont, err := w.clipTokens(prefs.Clip{StartState: start, Actions: actions})
+// ClipSegment returns the segment of text clip c, decoded with l (ClipLayout.Tokens): the form
+// in which clips reach the trainer and the browser.
+func (f Features) ClipSegment(l ClipLayout, c *prefs.Clip) (reward.Segment, error) {
+	prompt, cont, err := l.Tokens(c)
 	if err != nil {
 		return reward.Segment{}, err
 	}

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"strconv"
 	"sync"
@@ -226,30 +225,15 @@ func (h *Hub) putTrainerText(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// checkTextClip checks that a clip a trainer publishes to a text project is one: the prompt's
-// token ids, then length times -1, in its start state, and at most length token ids as its
-// actions (core/text's Env), all of the stored tokenizer. f is its field (clips[i]).
+// checkTextClip checks that a clip a trainer publishes to a text project is one of the stored
+// bundle (core/text's ClipLayout.Tokens with the bundle's prompt length, continuation length
+// and tokenizer): a 400 naming the clip's field, f (clips[i]) and start_state or actions.
 func checkTextClip(tr *textReader, c *prefs.Clip, f string) error {
-	n, p, vocab := tr.bundle.Length, tr.bundle.PromptTokens, tr.world.Tok.VocabSize()
-	isID := func(v float64) bool { return v == math.Trunc(v) && v >= 0 && v < float64(vocab) }
-	if len(c.StartState) != p+n {
-		return errInvalid(f+".start_state", fmt.Sprintf("%s.start_state must hold %d prompt token ids then %d times -1", f, p, n))
+	l := text.ClipLayout{Prompt: tr.bundle.PromptTokens, Length: tr.bundle.Length, Vocab: tr.world.Tok.VocabSize()}
+	_, _, err := l.Tokens(c)
+	var ce *text.ClipError
+	if errors.As(err, &ce) {
+		return errInvalid(f+"."+ce.Field, f+"."+ce.Message)
 	}
-	for i, v := range c.StartState {
-		if i < p && !isID(v) {
-			return errInvalid(f+".start_state", fmt.Sprintf("%s.start_state[%d] = %v is not a token id of the project's tokenizer (%d tokens)", f, i, v, vocab))
-		}
-		if i >= p && v != -1 {
-			return errInvalid(f+".start_state", fmt.Sprintf("%s.start_state[%d] must be -1 (a continuation slot)", f, i))
-		}
-	}
-	if len(c.Actions) > n {
-		return errInvalid(f+".actions", fmt.Sprintf("%s.actions may hold at most %d token ids", f, n))
-	}
-	for i, a := range c.Actions {
-		if len(a) != 1 || !isID(a[0]) {
-			return errInvalid(f+".actions", fmt.Sprintf("%s.actions[%d] must be one token id of the project's tokenizer (%d tokens)", f, i, vocab))
-		}
-	}
-	return nil
+	return err
 }

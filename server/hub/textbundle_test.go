@@ -33,17 +33,7 @@ func bundleOf(t *testing.T, vocab, promptTokens int) (wire.TextBundle, *text.BPE
 func textRound(round int, b wire.TextBundle, prompt []int, conts ...[]int) (map[string]any, string) {
 	var clips []map[string]any
 	for _, cont := range conts {
-		start := make([]float64, 0, b.PromptTokens+b.Length)
-		for _, id := range prompt {
-			start = append(start, float64(id))
-		}
-		for range b.Length {
-			start = append(start, -1)
-		}
-		acts := make([][]float64, len(cont))
-		for i, id := range cont {
-			acts[i] = []float64{float64(id)}
-		}
+		start, acts := text.ClipLayout{Length: b.Length}.Clip(prompt, cont)
 		clips = append(clips, map[string]any{"id": uuid.NewString(), "env": b.Env, "policy_version": 0, "start_state": start, "actions": acts})
 	}
 	pair := uuid.NewString()

@@ -277,7 +277,8 @@ func (t *Trainer) textPairs(p *project, set store.Settings, round int, rng *rand
 			return err
 		}
 	}
-	P := ts.w.PromptLen()
+	layout := ts.w.Layout()
+	layout.Length = ts.task.Length
 	clips := make([]prefs.Clip, 2*n)
 	for j := range clips {
 		var cont []int
@@ -288,17 +289,7 @@ func (t *Trainer) textPairs(p *project, set store.Settings, round int, rng *rand
 		} else {
 			cont, pc = pc[0], pc[1:]
 		}
-		start := make([]float64, P+ts.task.Length)
-		for k := range start {
-			start[k] = -1
-			if k < P {
-				start[k] = float64(prompts[j][k])
-			}
-		}
-		acts := make([][]float64, len(cont))
-		for k, id := range cont {
-			acts[k] = []float64{float64(id)}
-		}
+		start, acts := layout.Clip(prompts[j], cont)
 		clips[j] = prefs.Clip{ID: uuid.NewString(), Env: ts.task.Name, PolicyVersion: version, StartState: start, Actions: acts}
 		ts.tokens[clips[j].ID] = clipTokens{prompts[j], cont}
 	}

@@ -146,20 +146,14 @@ func (im *Import) fit(field string, ids []int, want int, exact bool) ([]int, err
 // clip is a text clip of the project's env: the prompt then Length empty slots, and one
 // action per continuation token.
 func (im *Import) clip(prompt, cont []int) prefs.Clip {
-	start := make([]float64, 0, len(prompt)+im.Task.Length)
+	start, actions := text.ClipLayout{Length: im.Task.Length}.Clip(prompt, cont)
 	var key strings.Builder
 	key.WriteString("clip\x00" + im.ProjectID + "\x00" + im.Task.Name)
 	for _, id := range prompt {
-		start = append(start, float64(id))
 		key.WriteString(" " + strconv.Itoa(id))
 	}
-	for range im.Task.Length {
-		start = append(start, -1)
-	}
 	key.WriteString(" |")
-	actions := make([][]float64, len(cont))
-	for i, id := range cont {
-		actions[i] = []float64{float64(id)}
+	for _, id := range cont {
 		key.WriteString(" " + strconv.Itoa(id))
 	}
 	return prefs.Clip{ID: uuid.NewSHA1(namespace, []byte(key.String())).String(), Env: im.Task.Name, StartState: start, Actions: actions}

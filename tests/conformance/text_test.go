@@ -55,17 +55,7 @@ func testBundle(t testing.TB, env string, vocab int) wire.TextBundle {
 // textClip is a text clip as a trainer publishes it: the prompt's ids then an empty slot per
 // continuation token in the start state, one token per action.
 func textClip(env string, b wire.TextBundle, prompt, cont []int) map[string]any {
-	start := make([]float64, 0, b.PromptTokens+b.Length)
-	for _, id := range prompt {
-		start = append(start, float64(id))
-	}
-	for range b.Length {
-		start = append(start, -1)
-	}
-	actions := make([][]float64, len(cont))
-	for i, id := range cont {
-		actions[i] = []float64{float64(id)}
-	}
+	start, actions := text.ClipLayout{Length: b.Length}.Clip(prompt, cont)
 	return map[string]any{"id": uuid.NewString(), "env": env, "policy_version": 0, "start_state": start, "actions": actions}
 }
 

@@ -3,7 +3,6 @@
 package fitter
 
 import (
-	"errors"
 	"math"
 
 	"github.com/prefer-rlhf/prefer/core/prefs"
@@ -11,51 +10,18 @@ import (
 	"github.com/prefer-rlhf/prefer/core/text"
 )
 
-// A text clip (core/text's envs) is not replayed: its start state is the prompt's token ids
-// followed by -1 in every continuation slot, its actions one token id each, and the text
-// reward model reads hashed tokens and bigrams of the ids (text.Features), so neither the env
-// (which needs the corpus's world) nor the tokenizer is needed to learn from it.
+// A text clip (core/text's envs) is not replayed: the text reward model reads hashed tokens
+// and bigrams of its token ids (text.Features), so neither the env (which needs the corpus's
+// world) nor the tokenizer is needed to learn from it. The worker has neither: it decodes a
+// clip with a layout that knows no prompt length and no vocabulary (text.ClipLayout's zero
+// value: the prompt ends at the first -1, ids are bounded by text.MaxVocab).
 //
 // The app's build for clip projects (tag notext) leaves this out (textswitch.go): it never
 // shows a text pair, and the page's full build starts its workers on text.wasm.
 
-// maxToken bounds a token id: far above any tokenizer's vocabulary, so a hostile clip cannot
-// make the hashing overflow or a decoder index far out.
-const maxToken = 1 << 24
-
-// TextTokens returns a text clip's prompt (its start state up to the first -1) and its
-// continuation (its actions), checking that both are token ids.
-func TextTokens(c *prefs.Clip) (prompt, cont []int, err error) {
-	if err := c.Validate(); err != nil {
-		return nil, nil, err
-	}
-	for _, v := range c.StartState {
-		if v == -1 {
-			break
-		}
-		prompt = append(prompt, int(v))
-		if float64(int(v)) != v || v < 0 || v >= maxToken {
-			return nil, nil, errNotToken
-		}
-	}
-	for _, a := range c.Actions {
-		if len(a) != 1 || float64(int(a[0])) != a[0] || a[0] < 0 || a[0] >= maxToken {
-			return nil, nil, errNotToken
-		}
-		cont = append(cont, int(a[0]))
-	}
-	return prompt, cont, nil
-}
-
-var errNotToken = errors.New("fitter: a text clip's start state and actions must be token ids")
-
 // textSegment is a text clip as the text reward model reads it.
 func textSegment(c *prefs.Clip) (reward.Segment, error) {
-	prompt, cont, err := TextTokens(c)
-	if err != nil {
-		return reward.Segment{}, err
-	}
-	return text.DefaultFeatures.Segment(prompt, cont), nil
+	return text.DefaultFeatures.ClipSegment(text.ClipLayout{}, c)
 }
 
 // MaxMarks is how many tokens a text prediction marks.

@@ -5,6 +5,7 @@ package fitter
 import (
 	"bytes"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -52,19 +53,22 @@ func textLabels(rng *rand.Rand, n int) []Label {
 	return ls
 }
 
-func TestTextTokens(t *testing.T) {
+// TestTextSegment: the worker reads a text clip with core/text's decoder, knowing neither the
+// prompt length nor the vocabulary, and refuses one that is not a text clip.
+func TestTextSegment(t *testing.T) {
 	c := prefs.Clip{Env: "TextPositive-v0", StartState: []float64{5, 6, 7, -1, -1}, Actions: [][]float64{{1}, {300}}}
-	p, k, err := TextTokens(&c)
-	if err != nil || len(p) != 3 || p[2] != 7 || len(k) != 2 || k[1] != 300 {
-		t.Fatalf("prompt %v continuation %v err %v", p, k, err)
+	seg, err := segment(&c)
+	if want := text.DefaultFeatures.Segment([]int{5, 6, 7}, []int{1, 300}); err != nil || !slices.Equal(seg.Obs, want.Obs) || seg.Len != 2 {
+		t.Fatalf("segment %+v, %v; want core/text's %+v", seg, err, want)
 	}
 	for _, bad := range []prefs.Clip{
 		{Env: "TextPositive-v0", StartState: []float64{5, 0.5, -1}, Actions: [][]float64{{1}}},
 		{Env: "TextPositive-v0", StartState: []float64{5, -1}, Actions: [][]float64{{-3}}},
 		{Env: "TextPositive-v0", StartState: []float64{5, -1}, Actions: [][]float64{{1, 2}}},
 		{Env: "TextPositive-v0", StartState: []float64{5, -1}},
+		{Env: "TextPositive-v0", StartState: []float64{5, -1, 4}, Actions: [][]float64{{1}}},
 	} {
-		if _, _, err := TextTokens(&bad); err == nil {
+		if _, err := segment(&bad); err == nil {
 			t.Errorf("%+v: no error", bad)
 		}
 	}
@@ -87,7 +91,13 @@ func TestFitterLearnsText(t *testing.T) {
 		t.Fatalf("model shape %+v, want core/text's %+v", f.model.Shape(), text.DefaultFeatures.Shape())
 	}
 	seg, _ := segment(&ls[0].Left)
-	p, k, _ := TextTokens(&ls[0].Left)
+	var p, k []int
+	for _, v := range ls[0].Left.StartState[:4] {
+		p = append(p, int(v))
+	}
+	for _, a := range ls[0].Left.Actions {
+		k = append(k, int(a[0]))
+	}
 	want := text.DefaultFeatures.Segment(p, k)
 	for i := range want.Obs {
 		if seg.Obs[i] != want.Obs[i] {
