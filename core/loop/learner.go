@@ -342,9 +342,10 @@ type Kept struct {
 // spent.
 //
 // The guard is for the hub, whose PPO trains at its floor step size for as long as a project
-// lives, on a reward that may not change for many rounds while labels pause: there one
-// unlucky update can lower the very return it optimises, and the next refit, on clips of the
-// worse policy, builds on it. It reads only r̂, never the true reward.
+// lives, on a reward refitted every few labels or not at all while labels pause: there one
+// update can lower the return under r̂ (PPO trains on shorter episodes than the task's, and
+// on its stochastic policy), and the next refit, on clips of the worse policy, builds on it.
+// It reads only r̂, never the true reward.
 func (l *Learner) TrainKept(steps, version, episodes int, seed uint64, progress func(ppo.Stats)) (Kept, error) {
 	if version == 0 {
 		// An untrained policy has nothing to keep.

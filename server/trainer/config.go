@@ -34,6 +34,10 @@ type Config struct {
 	// return under r̂ (loop.Learner.TrainKept), end a pause's training before PausedSteps: PPO
 	// has converged on this r̂ and waits for labels.
 	RejectedRounds int
+	// KeepWorse keeps every PPO update, even one that lowers the return under r̂ (no
+	// loop.Learner.TrainKept guard): for tests of a round's bookkeeping, whose tiny rounds
+	// make the guard's verdicts noise.
+	KeepWorse bool
 	// Poll is how often the trainer looks for due work.
 	Poll time.Duration
 	// RefitUpdates caps the warm-start passes (reward.Model.Update, UpdateSteps minibatch

@@ -136,12 +136,14 @@ func (t *Trainer) round(ctx context.Context, p *project, pr *store.Project, labe
 	trained, last := false, ppo.Stats{}
 	if l.Data.Len()+len(out.Merged) > 0 && set.PPOStepsPerRound > 0 {
 		before := l.Trainer().EnvSteps()
-		// A round on an unchanged r̂ (labels pause) keeps its update only if it did not lower
-		// the return PPO optimises; a round on a refitted r̂ follows it.
+		// Once a policy is published, a round keeps its update only if it did not lower the
+		// return under r̂ (the refitted r̂ judges both): the hub's PPO never stops at a step
+		// size annealed to 0, as an experiment's does, and one bad update, then the refit on
+		// clips of the worse policy, can take a policy that balanced far down.
 		paused := len(labels) == p.labelsUsed && len(pending) == 0 && !modelChanged && !merged
 		kept := loop.Kept{Kept: true}
 		progress := func(s ppo.Stats) { last = s }
-		if paused && p.policyVersion > 0 {
+		if p.policyVersion > 0 && !t.cfg.KeepWorse {
 			kept, err = l.TrainKept(set.PPOStepsPerRound, p.policyVersion, t.cfg.EvalEpisodes, t.seed(p.id, next)^0x6b656570, progress)
 		} else {
 			err = l.Train(set.PPOStepsPerRound, p.policyVersion, progress)
@@ -158,11 +160,11 @@ func (t *Trainer) round(ctx context.Context, p *project, pr *store.Project, labe
 		}
 		trained = kept.Kept
 		if !kept.Kept {
-			// PPO lowered the return it optimises: the policy stays as it was, and nothing
-			// new is published. A few such rounds in a row mean PPO has converged on this
-			// r̂: it waits for labels.
+			// PPO lowered the return under r̂: the policy stays as it was, and nothing new is
+			// published. While labels pause, a few such rounds in a row mean PPO has
+			// converged on this r̂: it waits for labels.
 			p.rejected++
-			if p.rejected >= t.cfg.RejectedRounds {
+			if paused && p.rejected >= t.cfg.RejectedRounds {
 				p.pausedSteps = max(p.pausedSteps, t.cfg.PausedSteps)
 			}
 			t.log.Info("trainer: PPO update not kept", slog.String("project", p.id), slog.Int("round", next),

@@ -54,7 +54,7 @@ func setup(t *testing.T, mod func(*store.Settings)) (*store.Store, *store.Projec
 
 func newTrainer(t *testing.T, st *store.Store) *Trainer {
 	t.Helper()
-	tr, err := New(st, Config{MinNewLabels: 1, EvalEpisodes: 5, RefitUpdates: 2, MinRefitSteps: 4, Workers: 1, Log: quiet()})
+	tr, err := New(st, Config{MinNewLabels: 1, EvalEpisodes: 5, RefitUpdates: 2, MinRefitSteps: 4, Workers: 1, Log: quiet(), KeepWorse: true})
 	if err != nil {
 		t.Fatal(err)
 	}
