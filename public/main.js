@@ -16,6 +16,7 @@ async function runWasm(url) {
   let result;
   try {
     result = await WebAssembly.instantiateStreaming(early || fetch(url), go.importObject);
+    performance.mark("prefer:instantiated");
   } catch (e) {
     // A server or cache that lost the application/wasm content type: compile from bytes.
     const resp = await fetch(url);

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"encoding/json"
+	"sync"
 	"time"
 
 	"github.com/prefer-rlhf/prefer/core/prefs"
@@ -14,29 +15,63 @@ import (
 // label would only resend nearly the same delta.
 const privateUpdateEvery = 10
 
-// WorkerFitter is the Fitter in a dedicated Web Worker running wasm/fitter.
+// WorkerFitter is the Fitter in a dedicated Web Worker running wasm/fitter. The worker starts
+// when Start is called: until then messages wait here, in order. The page starts it once the
+// first pair is on screen, so that the worker's download, compile and start (a second instance
+// of the app's wasm) do not compete with the page's own on a device with few cores.
 type WorkerFitter struct {
-	w js.Value
+	a         *App
+	url, name string
+	w         js.Value // the worker, undefined until Start
+	queue     []string // messages sent before Start
+	started   bool
+	startOnce sync.Once
+	mu        sync.Mutex // guards queue and started
 }
 
-// NewWorkerFitter starts the worker script at url, named name, and routes its messages to a.
+// NewWorkerFitter returns the fitter of a, the worker script at url named name; Start starts it.
 func NewWorkerFitter(a *App, url, name string) *WorkerFitter {
-	w := js.Global().Get("Worker").New(url, map[string]any{"name": name})
-	setProp(w, "onmessage", js.FuncOf(func(_ js.Value, args []js.Value) any {
-		if d := arg0(args).Get("data"); d.Type() == js.TypeString {
-			go a.FitterMessage(d.String())
+	return &WorkerFitter{a: a, url: url, name: name}
+}
+
+// Start starts the worker and hands it the messages sent so far. Later calls do nothing.
+func (f *WorkerFitter) Start() {
+	f.startOnce.Do(func() {
+		a := f.a
+		w := js.Global().Get("Worker").New(f.url, map[string]any{"name": f.name})
+		setProp(w, "onmessage", js.FuncOf(func(_ js.Value, args []js.Value) any {
+			if d := arg0(args).Get("data"); d.Type() == js.TypeString {
+				go a.FitterMessage(d.String())
+			}
+			return nil
+		}))
+		setProp(w, "onerror", js.FuncOf(func(_ js.Value, args []js.Value) any {
+			msg := "the model's worker failed"
+			if m := arg0(args).Get("message"); m.Type() == js.TypeString {
+				msg += ": " + m.String()
+			}
+			go a.FitterMessage(`{"type":"error","message":` + quoteJSON(msg) + `}`)
+			return nil
+		}))
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.w, f.started = w, true
+		for _, m := range f.queue {
+			w.Call("postMessage", m)
 		}
-		return nil
-	}))
-	setProp(w, "onerror", js.FuncOf(func(_ js.Value, args []js.Value) any {
-		msg := "the model's worker failed"
-		if m := arg0(args).Get("message"); m.Type() == js.TypeString {
-			msg += ": " + m.String()
-		}
-		go a.FitterMessage(`{"type":"error","message":` + quoteJSON(msg) + `}`)
-		return nil
-	}))
-	return &WorkerFitter{w: w}
+		f.queue = nil
+	})
+}
+
+// post sends one message to the worker, or keeps it until Start.
+func (f *WorkerFitter) post(msg string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.started {
+		f.queue = append(f.queue, msg)
+		return
+	}
+	f.w.Call("postMessage", msg)
 }
 
 func quoteJSON(s string) string {
@@ -49,7 +84,7 @@ func (f *WorkerFitter) send(in fitter.In) {
 	if err != nil {
 		return
 	}
-	f.w.Call("postMessage", string(b))
+	f.post(string(b))
 }
 
 func toFitter(l *Label) fitter.Label {
@@ -90,7 +125,7 @@ func (f *WorkerFitter) AddLabel(l *Label) {
 // SetGlobal sends a new global model. The model came as JSON from the hub; it is passed on
 // as it is, since re-encoding a few hundred kilobytes would hold up the page.
 func (f *WorkerFitter) SetGlobal(model []byte) {
-	f.w.Call("postMessage", `{"type":"`+fitter.TypeGlobal+`","global":`+string(model)+`}`)
+	f.post(`{"type":"` + fitter.TypeGlobal + `","global":` + string(model) + `}`)
 }
 
 // RequestUpdate asks for a private model update.
