@@ -269,7 +269,7 @@ func benchText(t *testing.T) map[string]any {
   const t = {};
   const nav = performance.getEntriesByType('navigation')[0];
   if (nav) t.page_response_end = nav.responseEnd;
-  const wasm = performance.getEntriesByType('resource').find((e) => e.name.endsWith('/text.wasm'));
+  const wasm = performance.getEntriesByType('resource').find((e) => e.name.includes('/text.wasm'));
   if (wasm) { t.wasm_fetch_start = wasm.fetchStart; t.wasm_worker_start = wasm.workerStart; t.wasm_response_start = wasm.responseStart; t.wasm_response_end = wasm.responseEnd; }
   for (const m of performance.getEntriesByType('mark')) if (m.name.startsWith('prefer:') && !(m.name.slice(7) in t)) t[m.name.slice(7)] = m.startTime;
   for (const m of performance.getEntriesByType('measure')) {
