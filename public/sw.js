@@ -29,7 +29,9 @@ const TEXT = "/text.wasm.gz";
 
 self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
-    const keys = (await caches.match(TEXT)) ? [...SHELL, TEXT] : SHELL;
+    // (A build before the gzip copies kept /text.wasm itself.)
+    const had = (await caches.match(TEXT)) || (await caches.match("/text.wasm"));
+    const keys = had ? [...SHELL, TEXT] : SHELL;
     const resps = await Promise.all(keys.map((k) => network(k, "reload")));
     const bad = resps.findIndex((r) => !r.ok);
     if (bad >= 0) throw new Error("sw: " + keys[bad] + ": " + resps[bad].status);
