@@ -9,15 +9,32 @@ importScripts("/wasm_exec.js");
 self.preferQueue = [];
 self.onmessage = (e) => self.preferQueue.push(e.data);
 
+// compile compiles the build at url. Under the service worker, it inflates the gzip copy the
+// worker keeps (public/sw.js), as the page does (index.html), so that the service worker's
+// thread, which also answers the page, never inflates it; "only-if-cached" makes the fetch
+// fail at once where no service worker answers it (a first visit), and the .wasm is fetched.
+async function compile(url) {
+  if (self.DecompressionStream) {
+    try {
+      const r = await fetch(url + ".gz", { cache: "only-if-cached", mode: "same-origin" });
+      if (r.ok) {
+        const wasm = r.body.pipeThrough(new DecompressionStream("gzip"));
+        return await WebAssembly.compileStreaming(new Response(wasm, { headers: { "content-type": "application/wasm" } }));
+      }
+    } catch (e) {}
+  }
+  return WebAssembly.compileStreaming(fetch(url));
+}
+
 (async () => {
   const go = new Go();
   const url = self.name === "text" ? "/text.wasm" : "/app.wasm";
-  let result;
+  let instance;
   try {
-    result = await WebAssembly.instantiateStreaming(fetch(url), go.importObject);
+    instance = await WebAssembly.instantiate(await compile(url), go.importObject);
   } catch (e) {
     const resp = await fetch(url);
-    result = await WebAssembly.instantiate(await resp.arrayBuffer(), go.importObject);
+    instance = (await WebAssembly.instantiate(await resp.arrayBuffer(), go.importObject)).instance;
   }
-  await go.run(result.instance);
+  await go.run(instance);
 })().catch((e) => self.postMessage(JSON.stringify({ type: "error", message: String(e) })));

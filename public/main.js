@@ -8,21 +8,22 @@ if ("serviceWorker" in navigator) {
 }
 
 // runWasm instantiates a build with Go's wasm_exec.js and runs its main. The page started
-// fetching its build already (index.html: preferFetch).
+// fetching and compiling its build already (index.html: preferModule).
 async function runWasm(url) {
   const go = new Go();
-  const early = self.preferWasm === url && self.preferFetch;
-  self.preferFetch = null;
-  let result;
+  const early = self.preferWasm === url && self.preferModule;
+  self.preferModule = null;
+  let instance;
   try {
-    result = await WebAssembly.instantiateStreaming(early || fetch(url), go.importObject);
+    instance = await WebAssembly.instantiate(await (early || self.preferCompile(url)), go.importObject);
   } catch (e) {
     // A server or cache that lost the application/wasm content type: compile from bytes.
     const resp = await fetch(url);
     if (!resp.ok) throw new Error(url + ": " + resp.status);
-    result = await WebAssembly.instantiate(await resp.arrayBuffer(), go.importObject);
+    instance = (await WebAssembly.instantiate(await resp.arrayBuffer(), go.importObject)).instance;
   }
-  await go.run(result.instance);
+  performance.mark("prefer:instantiated");
+  await go.run(instance);
 }
 
 let text = false;

@@ -158,6 +158,14 @@ func NewApp(env vugu.EventEnv, store Store, hub Hub, fit Fitter, now func() time
 	return a
 }
 
+// Loaded reports whether what is stored on the device has been read and the first view
+// chosen.
+func (a *App) Loaded() bool {
+	var v string
+	a.read(func() { v = a.View })
+	return v != ViewLoading
+}
+
 // SetFitter sets the local model's worker. Call it before Start.
 func (a *App) SetFitter(f Fitter) { a.fitter = f }
 

@@ -10,13 +10,29 @@ import (
 // record (meta, labels, pairs), each record an object {k, d, s} keyed by k.
 type IDB struct {
 	db js.Value
+	// pre is the stores Load reads, as index.html read them before the app started
+	// (self.preferIDB): an array of the meta, labels and pairs records, used by the first Load
+	// unless a Write came first; undefined otherwise.
+	pre js.Value
 }
 
 // idbVersion 2 added StoreBlobs.
 const idbVersion = 2
 
-// OpenIDB opens (creating or upgrading) the named database.
+// OpenIDB opens (creating or upgrading) the named database. The page may have opened it
+// already and read it (index.html's self.preferIDB, for the database "prefer"): that connection
+// and what it read are taken when the database is at this version.
 func OpenIDB(name string) (*IDB, error) {
+	if p := js.Global().Get("preferIDB"); name == "prefer" && p.Type() == js.TypeObject {
+		js.Global().Set("preferIDB", nil)
+		if v, err := await(p); err == nil && v.Type() == js.TypeObject {
+			db := v.Get("db")
+			if db.Get("version").Int() == idbVersion {
+				return &IDB{db: db, pre: v.Get("snap")}, nil
+			}
+			db.Call("close") // an older version: opened again below, and upgraded
+		}
+	}
 	factory := js.Global().Get("indexedDB")
 	if !factory.Truthy() {
 		return nil, errors.New("ui: this browser has no IndexedDB")
@@ -45,6 +61,10 @@ func OpenIDB(name string) (*IDB, error) {
 
 // Load reads every record of every store.
 func (d *IDB) Load() (Snapshot, error) {
+	if pre := d.pre; pre.Type() == js.TypeObject {
+		d.pre = js.Undefined()
+		return Snapshot{Meta: records(pre.Index(0)), Labels: records(pre.Index(1)), Pairs: records(pre.Index(2))}, nil
+	}
 	tx := d.db.Call("transaction", []any{StoreMeta, StoreLabels, StorePairs}, "readonly")
 	reqs := []js.Value{
 		tx.Call("objectStore", StoreMeta).Call("getAll"),
@@ -115,6 +135,7 @@ func (d *IDB) Write(ops ...Op) error {
 	if len(ops) == 0 {
 		return nil
 	}
+	d.pre = js.Undefined() // read before this write
 	var names []any
 	seen := map[string]bool{}
 	for _, o := range ops {

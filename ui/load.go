@@ -13,7 +13,10 @@ import (
 // unless this device has already joined with that code (and participant). A link with a
 // participant id joins at once: a crowd rater is asked for no name.
 func (a *App) load(joinCode, participant string) {
+	t0 := TraceStart()
 	snap, err := a.store.Load()
+	TraceEnd("idb load", t0)
+	defer TraceEnd("load", t0)
 	var (
 		drops         []Op
 		damaged       int

@@ -186,6 +186,7 @@ func (a *App) MarkFirstText(js.Value) {
 		return
 	}
 	a.firstText = true
+	TraceMark("prefer:text pair created")
 	var f js.Func
 	f = js.FuncOf(func(js.Value, []js.Value) any {
 		f.Release()

@@ -25,3 +25,10 @@ func TraceEnd(name string, start float64) {
 	perf := js.Global().Get("performance")
 	perf.Call("measure", name, map[string]any{"start": start, "end": perf.Call("now").Float()})
 }
+
+// TraceMark records a performance.mark named name at now.
+func TraceMark(name string) {
+	if traceOn {
+		js.Global().Get("performance").Call("mark", name)
+	}
+}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"encoding/json"
+	"sync"
 	"time"
 
 	"github.com/prefer-rlhf/prefer/core/prefs"
@@ -14,29 +15,93 @@ import (
 // label would only resend nearly the same delta.
 const privateUpdateEvery = 10
 
-// WorkerFitter is the Fitter in a dedicated Web Worker running wasm/fitter.
+// WorkerFitter is the Fitter in a dedicated Web Worker running wasm/fitter. The worker starts
+// when Start is called: until then what is sent waits here, in order, and an Init is not even
+// encoded. The page starts it once the first pair is on screen, so that the worker's download,
+// compile and start (a second instance of the app's wasm) and the encoding of every label on
+// the device do not hold up a returning rater's first pair.
 type WorkerFitter struct {
-	w js.Value
+	a         *App
+	url, name string
+	w         js.Value // the worker, set by Start
+	startOnce sync.Once
+	mu        sync.Mutex // guards queue and started
+	queue     []pending  // sent before the worker has everything sent earlier
+	started   bool       // the queue has been handed over: send straight to the worker
 }
 
-// NewWorkerFitter starts the worker script at url, named name, and routes its messages to a.
+// pending is a message or an Init waiting for the worker.
+type pending struct {
+	msg  string
+	init *initArgs
+}
+
+type initArgs struct {
+	labels        []*Label
+	global, local []byte
+}
+
+// NewWorkerFitter returns the fitter of a, the worker script at url named name; Start starts it.
 func NewWorkerFitter(a *App, url, name string) *WorkerFitter {
-	w := js.Global().Get("Worker").New(url, map[string]any{"name": name})
-	setProp(w, "onmessage", js.FuncOf(func(_ js.Value, args []js.Value) any {
-		if d := arg0(args).Get("data"); d.Type() == js.TypeString {
-			go a.FitterMessage(d.String())
+	return &WorkerFitter{a: a, url: url, name: name}
+}
+
+// Start starts the worker and hands it, in a goroutine, what was sent so far. Later calls do
+// nothing. It may be called from a JS callback.
+func (f *WorkerFitter) Start() {
+	f.startOnce.Do(func() {
+		a := f.a
+		w := js.Global().Get("Worker").New(f.url, map[string]any{"name": f.name})
+		setProp(w, "onmessage", js.FuncOf(func(_ js.Value, args []js.Value) any {
+			if d := arg0(args).Get("data"); d.Type() == js.TypeString {
+				go a.FitterMessage(d.String())
+			}
+			return nil
+		}))
+		setProp(w, "onerror", js.FuncOf(func(_ js.Value, args []js.Value) any {
+			msg := "the model's worker failed"
+			if m := arg0(args).Get("message"); m.Type() == js.TypeString {
+				msg += ": " + m.String()
+			}
+			go a.FitterMessage(`{"type":"error","message":` + quoteJSON(msg) + `}`)
+			return nil
+		}))
+		f.w = w
+		go f.drain()
+	})
+}
+
+// drain hands the worker what waits, in order, including what is sent meanwhile, and then
+// lets later messages go straight to it.
+func (f *WorkerFitter) drain() {
+	direct := func(m string) { f.w.Call("postMessage", m) }
+	for {
+		f.mu.Lock()
+		if len(f.queue) == 0 {
+			f.started = true
+			f.mu.Unlock()
+			return
 		}
-		return nil
-	}))
-	setProp(w, "onerror", js.FuncOf(func(_ js.Value, args []js.Value) any {
-		msg := "the model's worker failed"
-		if m := arg0(args).Get("message"); m.Type() == js.TypeString {
-			msg += ": " + m.String()
+		p := f.queue[0]
+		f.queue = f.queue[1:]
+		f.mu.Unlock()
+		if p.init != nil {
+			p.init.send(direct)
+		} else {
+			direct(p.msg)
 		}
-		go a.FitterMessage(`{"type":"error","message":` + quoteJSON(msg) + `}`)
-		return nil
-	}))
-	return &WorkerFitter{w: w}
+	}
+}
+
+// post sends one message to the worker, or queues it until the worker has what came before.
+func (f *WorkerFitter) post(msg string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.started {
+		f.queue = append(f.queue, pending{msg: msg})
+		return
+	}
+	f.w.Call("postMessage", msg)
 }
 
 func quoteJSON(s string) string {
@@ -45,11 +110,14 @@ func quoteJSON(s string) string {
 }
 
 func (f *WorkerFitter) send(in fitter.In) {
-	b, err := json.Marshal(in)
-	if err != nil {
-		return
+	if b, ok := encode(in); ok {
+		f.post(b)
 	}
-	f.w.Call("postMessage", string(b))
+}
+
+func encode(in fitter.In) (string, bool) {
+	b, err := json.Marshal(in)
+	return string(b), err == nil
 }
 
 func toFitter(l *Label) fitter.Label {
@@ -61,25 +129,46 @@ func toFitter(l *Label) fitter.Label {
 const initChunk = 25
 
 // Init sends the global model, the saved local model and then every label, in parts, each in a
-// task of its own, and asks for a fit. Call it from a goroutine, not a JS callback.
+// task of its own, and asks for a fit; before Start, it waits for the worker unencoded. Call
+// it from a goroutine, not a JS callback.
 func (f *WorkerFitter) Init(labels []*Label, global, local []byte) {
-	in := fitter.In{Type: fitter.TypeInit, Global: global}
-	if len(local) > 0 {
+	in := &initArgs{labels: labels, global: global, local: local}
+	f.mu.Lock()
+	if !f.started {
+		f.queue = append(f.queue, pending{init: in})
+		f.mu.Unlock()
+		return
+	}
+	f.mu.Unlock()
+	in.send(f.post)
+}
+
+// send encodes the init in parts and hands each to put.
+func (in *initArgs) send(put func(string)) {
+	first := fitter.In{Type: fitter.TypeInit, Global: in.global}
+	if len(in.local) > 0 {
 		var lm fitter.Local
-		if json.Unmarshal(local, &lm) == nil {
-			in.Local = &lm
+		if json.Unmarshal(in.local, &lm) == nil {
+			first.Local = &lm
 		}
 	}
-	f.send(in)
-	for lo := 0; lo < len(labels); lo += initChunk {
-		time.Sleep(time.Millisecond) // hand the thread back between parts
+	parts := []fitter.In{first}
+	for lo := 0; lo < len(in.labels); lo += initChunk {
 		part := fitter.In{Type: fitter.TypeAdd}
-		for _, l := range labels[lo:min(lo+initChunk, len(labels))] {
+		for _, l := range in.labels[lo:min(lo+initChunk, len(in.labels))] {
 			part.Labels = append(part.Labels, toFitter(l))
 		}
-		f.send(part)
+		parts = append(parts, part)
 	}
-	f.send(fitter.In{Type: fitter.TypeFit})
+	parts = append(parts, fitter.In{Type: fitter.TypeFit})
+	for i, p := range parts {
+		if i > 0 {
+			time.Sleep(time.Millisecond) // hand the thread back between parts
+		}
+		if b, ok := encode(p); ok {
+			put(b)
+		}
+	}
 }
 
 // AddLabel sends one new label.
@@ -90,7 +179,7 @@ func (f *WorkerFitter) AddLabel(l *Label) {
 // SetGlobal sends a new global model. The model came as JSON from the hub; it is passed on
 // as it is, since re-encoding a few hundred kilobytes would hold up the page.
 func (f *WorkerFitter) SetGlobal(model []byte) {
-	f.w.Call("postMessage", `{"type":"`+fitter.TypeGlobal+`","global":`+string(model)+`}`)
+	f.post(`{"type":"` + fitter.TypeGlobal + `","global":` + string(model) + `}`)
 }
 
 // RequestUpdate asks for a private model update.

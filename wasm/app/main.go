@@ -20,6 +20,7 @@ func main() {
 		fitter.Serve() // in the Web Worker
 		return
 	}
+	ui.TraceMark("prefer:go main")
 	// The page's live heap is small and most of what it allocates (render trees) dies young;
 	// collecting less often means fewer collector pauses on the page's only thread.
 	debug.SetGCPercent(400)
@@ -34,7 +35,9 @@ func main() {
 	}
 
 	var store ui.Store
+	t0 := ui.TraceStart()
 	idb, idbErr := ui.OpenIDB("prefer")
+	ui.TraceEnd("open idb", t0)
 	if idbErr != nil {
 		store = ui.NewMemStore()
 	} else {
@@ -45,7 +48,8 @@ func main() {
 	if ui.ReadsText {
 		worker = "text" // the workers run this build too (public/fitter.js)
 	}
-	app.SetFitter(ui.NewWorkerFitter(app, "/fitter.js", worker))
+	fit := ui.NewWorkerFitter(app, "/fitter.js", worker)
+	app.SetFitter(fit)
 	app.AfterJoin = func() { js.Global().Get("history").Call("replaceState", nil, "", "/") }
 	if idbErr != nil {
 		app.Warn("This browser cannot store labels (" + idbErr.Error() + "); they last only while the page is open.")
@@ -57,14 +61,39 @@ func main() {
 	code, participant := joinLink()
 	go app.Start(context.Background(), code, participant)
 
+	// The first render waits for what is stored on the device (app.Start's load): until then
+	// the page shows index.html's own "Loading…", and the first pair is the first render. The
+	// model's worker starts after the frame that paints the first view (the pair, or the join
+	// form), so that it does not compete with the page's start.
 	root := &ui.Root{App: app}
-	for ok := true; ok; ok = r.EventWait() {
+	workerDue := false
+	for r.EventWait() {
 		t0 := ui.TraceStart()
 		if err := r.Render(build.RunBuild(root)); err != nil {
 			panic(err)
 		}
 		ui.TraceEnd("render", t0)
+		if !workerDue && app.Loaded() {
+			workerDue = true
+			afterPaint(fit.Start)
+		}
 	}
+}
+
+// afterPaint runs f in a task after the next frame has been painted.
+func afterPaint(f func()) {
+	var frame, task js.Func
+	task = js.FuncOf(func(js.Value, []js.Value) any {
+		task.Release()
+		f()
+		return nil
+	})
+	frame = js.FuncOf(func(js.Value, []js.Value) any {
+		frame.Release()
+		js.Global().Call("setTimeout", task, 0)
+		return nil
+	})
+	js.Global().Call("requestAnimationFrame", frame)
 }
 
 // joinLink returns the code and participant id of a join link
