@@ -262,12 +262,12 @@ func benchT1(t *testing.T, ctx context.Context, srv *bt.Server, seeds int) map[s
 	res := map[string]any{
 		"seeds":                   seeds,
 		"hardware_concurrency":    cores,
-		"app_workers":             min(3, max(cores, 1)),
+		"app_workers":             min(3, 2*cores), // fitter.Message.Workers: up to two per core, one per member
 		"heldout_accuracy_median": browserMedian(acc),
 		"load_average_before":     strings.TrimSpace(string(load0)),
 		"load_average_after":      strings.TrimSpace(string(load1)),
 		"what": "task T1 (core/reward) in headless chromium Web Workers running fitter.js: members spread over k workers (member i on worker i mod k), " +
-			"from handing over the jobs to the last member back; the model's worker uses min(members, navigator.hardwareConcurrency)",
+			"from handing over the jobs to the last member back; the model's worker uses min(members, 2 × navigator.hardwareConcurrency) on two cores or more",
 	}
 	for _, k := range counts {
 		res[fmt.Sprintf("t1_seconds_workers_%d", k)] = browserMedian(secs[k])
