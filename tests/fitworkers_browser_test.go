@@ -262,7 +262,7 @@ func benchT1(t *testing.T, ctx context.Context, srv *bt.Server, seeds int) map[s
 	res := map[string]any{
 		"seeds":                   seeds,
 		"hardware_concurrency":    cores,
-		"app_workers":             min(3, 2*cores), // fitter.Message.Workers: up to two per core, one per member
+		"app_workers":             appWorkers(cores),
 		"heldout_accuracy_median": browserMedian(acc),
 		"load_average_before":     strings.TrimSpace(string(load0)),
 		"load_average_after":      strings.TrimSpace(string(load1)),
@@ -274,4 +274,13 @@ func benchT1(t *testing.T, ctx context.Context, srv *bt.Server, seeds int) map[s
 		res[fmt.Sprintf("t1_seconds_workers_%d_runs", k)] = secs[k]
 	}
 	return res
+}
+
+// appWorkers is how many workers the app's model fits T1's three members on (fitter.Message's
+// Workers): one per member, up to two per core, on two cores or more; one otherwise.
+func appWorkers(cores int) int {
+	if cores < 2 {
+		return 1
+	}
+	return min(3, 2*cores)
 }
