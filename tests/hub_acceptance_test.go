@@ -122,8 +122,8 @@ func TestHubLearnsAsTheExperiments(t *testing.T) {
 	if err := json.Unmarshal(out, &ev); err != nil {
 		t.Fatalf("prefer eval: %v: %s", err, out)
 	}
-	t.Logf("published policy: prefer eval %.1f over 100 episodes, after %v; %d PPO updates not kept", ev.EvalReturn,
-		time.Since(start).Round(time.Second), strings.Count(h.stderr.String(), "PPO update not kept"))
+	t.Logf("published policy: prefer eval %.1f over 100 episodes, after %v; %d PPO updates not kept, %d old policies back", ev.EvalReturn,
+		time.Since(start).Round(time.Second), strings.Count(h.stderr.String(), "PPO update not kept"), strings.Count(h.stderr.String(), "an old policy back"))
 	if ev.EvalReturn < target {
 		t.Fatalf("published policy evaluates %.1f, want >= %.0f", ev.EvalReturn, target)
 	}

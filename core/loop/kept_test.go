@@ -81,3 +81,47 @@ func TestTrainKept(t *testing.T) {
 		t.Fatalf("old policies %v after an update not kept", l.Old)
 	}
 }
+
+// TestTrainKeptBringsBack: when an update is not kept and r̂ ranks an old policy above the
+// policy before it, the old policy comes back.
+func TestTrainKeptBringsBack(t *testing.T) {
+	cfg := shortRun(6)
+	l, err := NewLearner(cfg, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// q is another policy; the reward is doing what q does. flipped(q), q with its actor's
+	// output layer negated, takes the other action of two everywhere: it earns nothing.
+	other, err := NewLearner(shortRun(7), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := other.Policy().Clone()
+	flip := func(p *ppo.Policy) {
+		a := p.Actor
+		n := a.Sizes[len(a.Sizes)-2]*a.Sizes[len(a.Sizes)-1] + a.Sizes[len(a.Sizes)-1]
+		for i := len(a.Params) - n; i < len(a.Params); i++ {
+			a.Params[i] = -a.Params[i]
+		}
+	}
+	r := imitate(q)
+	l.current = r
+	l.ppo.SetReward(r)
+	l.Old = []OldPolicy{{Version: 7, Policy: q}}
+	// The update turns the policy into flipped(q), below the policy before (which agrees with
+	// q somewhere): not kept, and q, above both, comes back.
+	toFlipped := func(ppo.Stats) {
+		copy(l.Policy().Params(), q.Params())
+		flip(l.Policy())
+	}
+	k, err := l.TrainKept(512, 3, 4, 9, toFlipped)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k.Kept || k.After != 0 || k.Back != 7 {
+		t.Fatalf("%+v: want not kept, after 0, policy 7 back", k)
+	}
+	if !slices.Equal(l.Policy().Params(), q.Params()) {
+		t.Fatal("the old policy's weights did not come back")
+	}
+}

@@ -230,6 +230,21 @@ func (l *Learner) LearnedReturn(episodes int, seed uint64) float64 {
 	return mean(rets)
 }
 
+// pairedSE is the standard error of the mean of the paired differences a[i] - b[i].
+func pairedSE(a, b []float64) float64 {
+	n := len(a)
+	if n < 2 {
+		return 0
+	}
+	d := mean(a) - mean(b)
+	ss := 0.0
+	for i := range a {
+		e := a[i] - b[i] - d
+		ss += e * e
+	}
+	return math.Sqrt(ss / float64(n-1) / float64(n))
+}
+
 // mean is the mean of xs.
 func mean(xs []float64) float64 {
 	s := 0.0
@@ -327,10 +342,12 @@ func (l *Learner) SelectPairs(rng *rand.Rand, pool []Clip, n int) ([]query.Pair,
 
 // Kept is what TrainKept measured: the mean return under the reward PPO optimises of the
 // policy before and after the round's PPO, on the same fixed-horizon episodes, the standard
-// error of their paired differences, and whether the update was kept.
+// error of their paired differences, and whether the update was kept; if it was not, Back is
+// the version of an old policy put back in its place (0: the policy before stays).
 type Kept struct {
 	Before, After, SE float64
 	Kept              bool
+	Back              int
 }
 
 // TrainKept is Train for a run that never ends, with a guard: it keeps the round's PPO update
@@ -338,8 +355,8 @@ type Kept struct {
 // deterministically, over episodes episodes from seed, before and after) did not fall by more
 // than one standard error of the paired differences (version, the current policy's, is 0 for
 // an untrained policy, which is always replaced). Otherwise it puts back the policy, its
-// observation normaliser, the optimiser's moments and the old policies; the env steps stay
-// spent.
+// observation normaliser, the optimiser's moments and the old policies, the env steps staying
+// spent; and if r̂ now ranks an old policy above the policy before, that one comes back.
 //
 // The guard is for the hub, whose PPO trains at its floor step size for as long as a project
 // lives, on a reward refitted every few labels or not at all while labels pause: there one
@@ -369,22 +386,30 @@ func (l *Learner) TrainKept(steps, version, episodes int, seed uint64, progress 
 	if err != nil {
 		return Kept{}, err
 	}
-	k := Kept{Before: mean(before), After: mean(after), Kept: true}
-	if n := len(before); n > 1 {
-		d := mean(after) - mean(before)
-		ss := 0.0
-		for i := range before {
-			e := after[i] - before[i] - d
-			ss += e * e
-		}
-		k.SE = math.Sqrt(ss / float64(n-1) / float64(n))
-	}
+	k := Kept{Before: mean(before), After: mean(after), Kept: true, SE: pairedSE(after, before)}
 	if k.After >= k.Before-k.SE {
 		return k, nil
 	}
 	k.Kept = false
 	copy(pol.Params(), params)
 	pol.ObsNorm = norm
+	// r̂ has changed since the old policies were current: one it now ranks above the policy
+	// before (by more than the noise) takes its place, so that a refit that has learned what
+	// a later policy got wrong can bring back an earlier one.
+	for _, op := range old {
+		rets, err := ppo.LearnedReturns(op.Policy, l.current, l.cfg.Env, episodes, seed)
+		if err != nil {
+			return Kept{}, err
+		}
+		if mean(rets) > mean(before)+pairedSE(rets, before) {
+			before, k.Back = rets, op.Version
+			copy(pol.Params(), op.Policy.Params())
+			pol.ObsNorm = nil
+			if op.Policy.ObsNorm != nil {
+				pol.ObsNorm = op.Policy.ObsNorm.Clone()
+			}
+		}
+	}
 	now := l.ppo.State()
 	state.EnvSteps, state.Episodes, state.Iteration, state.Recent = now.EnvSteps, now.Episodes, now.Iteration, now.Recent
 	l.Old = old

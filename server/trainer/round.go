@@ -158,8 +158,11 @@ func (t *Trainer) round(ctx context.Context, p *project, pr *store.Project, labe
 		} else {
 			p.pausedSteps = 0
 		}
-		trained = kept.Kept
-		if !kept.Kept {
+		trained = kept.Kept || kept.Back > 0
+		if kept.Back > 0 {
+			t.log.Info("trainer: an old policy back", slog.String("project", p.id), slog.Int("round", next), slog.Int("old_version", kept.Back))
+		}
+		if !trained {
 			// PPO lowered the return under r̂: the policy stays as it was, and nothing new is
 			// published. While labels pause, a few such rounds in a row mean PPO has
 			// converged on this r̂: it waits for labels.
