@@ -22,7 +22,6 @@ import (
 	"github.com/prefer-rlhf/prefer/core/lm"
 	"github.com/prefer-rlhf/prefer/core/prefs"
 	"github.com/prefer-rlhf/prefer/core/text"
-	"github.com/prefer-rlhf/prefer/core/wire"
 	"github.com/prefer-rlhf/prefer/server/store"
 	bt "github.com/prefer-rlhf/prefer/tests/browsertest"
 	"github.com/prefer-rlhf/prefer/wasm/fitter"
@@ -229,17 +228,7 @@ func TestBrowserBenchText(t *testing.T) {
 // first clip measured right after, for scale; and Try it's sampling time on the page for a
 // policy of core/lm's anchor shape (137k parameters).
 func benchText(t *testing.T) map[string]any {
-	dir := t.TempDir()
-	corpus := filepath.Join(dir, "reviews.txt")
-	reviewCorpus(t, corpus)
-	srv := bt.StartServer(t, "--corpus", corpus, "--no-trainer")
-	api := newHubClient().api(srv.URL, srv.TeacherToken)
-	pid, code, err := api.CreateProject(context.Background(), "TextPositive-v0", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var bundle wire.TextBundle
-	srv.GetJSON(t, "/api/v1/projects/"+pid+"/text", &bundle)
+	_, srv, api, pid, code, bundle := startTextProject(t)
 	publishTextPairs(t, api, pid, bundle, 40)
 	tok, _ := text.LoadBPE(bundle.Tokenizer)
 	c := lm.DefaultConfig()

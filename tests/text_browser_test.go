@@ -15,6 +15,7 @@ import (
 	"github.com/prefer-rlhf/prefer/core/prefs"
 	"github.com/prefer-rlhf/prefer/core/text"
 	"github.com/prefer-rlhf/prefer/core/wire"
+	"github.com/prefer-rlhf/prefer/server/hub"
 	"github.com/prefer-rlhf/prefer/server/store"
 	bt "github.com/prefer-rlhf/prefer/tests/browsertest"
 )
@@ -100,17 +101,7 @@ const jsText = `[...document.querySelectorAll('.prompt, #text-left, #text-right'
 // once, and the TRL export one line per left or right choice (prompt, chosen, rejected as
 // chosen). Screenshots of the text labeller are saved at phone and laptop sizes.
 func TestBrowserClassOfThree(t *testing.T) {
-	dir := t.TempDir()
-	corpus := filepath.Join(dir, "reviews.txt")
-	reviewCorpus(t, corpus)
-	srv := bt.StartServer(t, "--corpus", corpus, "--no-trainer")
-	api := newHubClient().api(srv.URL, srv.TeacherToken)
-	pid, code, err := api.CreateProject(context.Background(), "TextPositive-v0", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var bundle wire.TextBundle
-	srv.GetJSON(t, "/api/v1/projects/"+pid+"/text", &bundle)
+	_, srv, api, pid, code, bundle := startTextProject(t)
 	prompt, texts := publishTextPairs(t, api, pid, bundle, 40)
 	link := srv.URL + "/join?code=" + code
 
@@ -237,4 +228,20 @@ func TestBrowserClassOfThree(t *testing.T) {
 	if len(want) == 0 || fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("the TRL export has %d lines %q, want %d %q", len(got), got, len(want), want)
 	}
+}
+
+// startTextProject starts a hub without a trainer on a generated review corpus (the file
+// corpus, in a fresh directory) and creates a TextPositive-v0 project: its id, join code and
+// text bundle.
+func startTextProject(t *testing.T) (corpus string, srv *bt.Server, api *hub.Client, pid, code string, bundle wire.TextBundle) {
+	corpus = filepath.Join(t.TempDir(), "reviews.txt")
+	reviewCorpus(t, corpus)
+	srv = bt.StartServer(t, "--corpus", corpus, "--no-trainer")
+	api = newHubClient().api(srv.URL, srv.TeacherToken)
+	pid, code, err := api.CreateProject(context.Background(), "TextPositive-v0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.GetJSON(t, "/api/v1/projects/"+pid+"/text", &bundle)
+	return corpus, srv, api, pid, code, bundle
 }

@@ -3,7 +3,6 @@ package tests
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -64,17 +63,7 @@ const jsTry = `(() => { const o = document.getElementById('try-out'); return o &
 // with its version. Offline, after a reload, Try it still answers from the policy kept on the
 // device. Screenshots at phone and laptop sizes.
 func TestBrowserTryIt(t *testing.T) {
-	dir := t.TempDir()
-	corpus := filepath.Join(dir, "reviews.txt")
-	reviewCorpus(t, corpus)
-	srv := bt.StartServer(t, "--corpus", corpus, "--no-trainer")
-	api := newHubClient().api(srv.URL, srv.TeacherToken)
-	pid, code, err := api.CreateProject(context.Background(), "TextPositive-v0", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var bundle wire.TextBundle
-	srv.GetJSON(t, "/api/v1/projects/"+pid+"/text", &bundle)
+	corpus, srv, api, pid, code, bundle := startTextProject(t)
 	publishTextPairs(t, api, pid, bundle, 8)
 	publishTinyPolicy(t, api, pid, bundle, corpus, 2)
 
