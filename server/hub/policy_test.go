@@ -9,7 +9,6 @@ import (
 	"github.com/prefer-rlhf/prefer/core/lm"
 	"github.com/prefer-rlhf/prefer/core/text"
 	"github.com/prefer-rlhf/prefer/core/wire"
-	"github.com/prefer-rlhf/prefer/server/corpus"
 	"github.com/prefer-rlhf/prefer/server/store"
 )
 
@@ -18,16 +17,7 @@ import (
 // an ETag that answers 304; a newer version replaces it; a project with no policy yet and a
 // clip project are 404s naming pid; a token of another project is 403, none 401.
 func TestPolicyDownload(t *testing.T) {
-	e := newEnv(t, Config{Text: func() (*text.World, error) {
-		if w := text.Installed(); w != nil {
-			return w, nil
-		}
-		w, err := corpus.NewWorld(tinyCorpus())
-		if err != nil {
-			return nil, err
-		}
-		return w, text.Register(w)
-	}})
+	e := newEnv(t, Config{Text: tinyWorld})
 	var cr map[string]string
 	e.do("POST", "/api/v1/projects", e.teacher, map[string]any{"env": "TextPositive-v0"}, 201, &cr)
 	pid, path := cr["id"], "/api/v1/projects/"+cr["id"]+"/policy"

@@ -39,14 +39,7 @@ func TestTextProjects(t *testing.T) {
 	}
 	e := newEnv(t, Config{Text: func() (*text.World, error) {
 		loads.Add(1)
-		if w := text.Installed(); w != nil {
-			return w, nil
-		}
-		w, err := corpus.NewWorld(tinyCorpus())
-		if err != nil {
-			return nil, err
-		}
-		return w, text.Register(w)
+		return tinyWorld()
 	}})
 	for _, name := range []string{"TextPositive-v0", "TextNoE-v0"} {
 		var cr map[string]string
@@ -111,4 +104,16 @@ func TestTextProjects(t *testing.T) {
 	if loads.Load() > 3 {
 		t.Fatalf("the world was loaded %d times, want once after it succeeded", loads.Load())
 	}
+}
+
+// tinyWorld is the text world of tinyCorpus, registered once for the process (text.Installed).
+func tinyWorld() (*text.World, error) {
+	if w := text.Installed(); w != nil {
+		return w, nil
+	}
+	w, err := corpus.NewWorld(tinyCorpus())
+	if err != nil {
+		return nil, err
+	}
+	return w, text.Register(w)
 }

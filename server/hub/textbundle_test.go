@@ -12,7 +12,6 @@ import (
 	"github.com/prefer-rlhf/prefer/core/text"
 	"github.com/prefer-rlhf/prefer/core/text/texttest"
 	"github.com/prefer-rlhf/prefer/core/wire"
-	"github.com/prefer-rlhf/prefer/server/corpus"
 	"github.com/prefer-rlhf/prefer/server/store"
 )
 
@@ -159,17 +158,7 @@ func TestTextBundleUploaded(t *testing.T) {
 // project, and gives one to a text project an older database holds without (backfill); the
 // bundle it stores is the world's.
 func TestTextBundleFromWorld(t *testing.T) {
-	load := func() (*text.World, error) {
-		if w := text.Installed(); w != nil {
-			return w, nil
-		}
-		w, err := corpus.NewWorld(tinyCorpus())
-		if err != nil {
-			return nil, err
-		}
-		return w, text.Register(w)
-	}
-	e := newEnv(t, Config{Text: load})
+	e := newEnv(t, Config{Text: tinyWorld})
 	var cr map[string]string
 	e.do("POST", "/api/v1/projects", e.teacher, map[string]any{"env": "TextNoE-v0"}, 201, &cr)
 	w := text.Installed()
