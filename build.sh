@@ -120,8 +120,10 @@ run_tests() {
 	go vet ./...
 	log "go test (native)"
 	PREFER_BIN="$ROOT/bin/prefer" go test -count=1 -timeout 15m ./...
-	log "go test (core under wasm, Node)"
-	PATH="$GOROOT_DIR/lib/wasm:$PATH" GOOS=js GOARCH=wasm go test -count=1 -timeout 10m ./core/...
+	log "go test (core and the SIMD kernel under wasm, Node)"
+	# node_preload.js hands Go's memory to wasm/simd, as public/fitter.js does in the browser.
+	NODE_OPTIONS="--require=$ROOT/wasm/simd/node_preload.js" PATH="$GOROOT_DIR/lib/wasm:$PATH" \
+		GOOS=js GOARCH=wasm go test -count=1 -timeout 10m ./core/... ./wasm/simd/...
 }
 
 # run_bench measures what only a browser engine or wrangler can run (the reward fit compiled to
@@ -130,9 +132,9 @@ run_tests() {
 run_bench() {
 	local tmp extras=()
 	tmp=$(mktemp -d)
-	log "bench: reward model task T1 compiled to wasm, under Node $(node --version)"
+	log "bench: reward model task T1 compiled to wasm, under Node $(node --version), Go's kernels and wasm/simd's"
 	GOOS=js GOARCH=wasm go build -o "$tmp/t1.wasm" ./tests/wasmbench
-	if node "$GOROOT_DIR/lib/wasm/wasm_exec_node.js" "$tmp/t1.wasm" >"$tmp/t1.json"; then
+	if node --require ./wasm/simd/node_preload.js "$GOROOT_DIR/lib/wasm/wasm_exec_node.js" "$tmp/t1.wasm" >"$tmp/t1.json"; then
 		extras+=(--extra "$tmp/t1.json")
 	fi
 	install_test_deps

@@ -206,7 +206,7 @@ func benchT1(t *testing.T, ctx context.Context, srv *bt.Server, seeds int) map[s
   if (!self.t1Workers) {
     self.t1Workers = await Promise.all([0, 1, 2].map(() => new Promise((resolve) => {
       const w = new Worker('/fitter.js');
-      w.onmessage = (e) => { if (typeof e.data === 'string' && JSON.parse(e.data).type === 'ready') resolve(w); };
+      w.onmessage = (e) => { if (typeof e.data === 'string' && JSON.parse(e.data).type === 'ready') { (self.t1Kernels = self.t1Kernels || []).push(JSON.parse(e.data).message); resolve(w); } };
     })));
   }
   const k = %d;
@@ -257,10 +257,18 @@ func benchT1(t *testing.T, ctx context.Context, srv *bt.Server, seeds int) map[s
 		}
 	}
 	load1, _ := os.ReadFile("/proc/loadavg")
+	// Every chromium the tests run (150 and up) has WebAssembly SIMD.
+	kernels := bt.Eval[[]string](t, ctx, `self.t1Kernels`)
+	for _, k := range kernels {
+		if k != fitter.KernelSIMD {
+			t.Errorf("a fit worker's matrix kernel is %q, want %q", k, fitter.KernelSIMD)
+		}
+	}
 	_ = bt.Eval[bool](t, ctx, `(() => { for (const w of self.t1Workers || []) w.terminate(); self.t1Workers = null; return true; })()`)
 	cores := bt.Eval[int](t, ctx, `navigator.hardwareConcurrency`)
 	res := map[string]any{
 		"seeds":                   seeds,
+		"matrix_kernels":          kernels,
 		"hardware_concurrency":    cores,
 		"app_workers":             appWorkers(cores),
 		"heldout_accuracy_median": browserMedian(acc),
