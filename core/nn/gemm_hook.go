@@ -28,6 +28,46 @@ func SetGemm(g Gemm) {
 	kern = hooked(g)
 }
 
+// SetTanh makes the Tanh activation of Forward use f, which must replace every element of
+// its argument by tanhSlice's bits; nil restores tanhSlice.
+func SetTanh(f func(y []float64)) {
+	if f == nil {
+		f = tanhSlice
+	}
+	tanhApply = f
+}
+
+// tanhApply is the Tanh activation's loop (SetTanh).
+var tanhApply = tanhSlice
+
+// CheckTanh returns an error unless f gives tanhSlice's bits on inputs from every case of
+// tanh (±0, |x| < 0.625, [0.625, 22], > 22, ±Inf) and the edges between them, on slices of
+// every length from 0 to 9.
+func CheckTanh(f func(y []float64)) error {
+	rng := rand.New(rand.NewPCG(11, 17))
+	var xs []float64
+	for _, v := range []float64{0, 0.625, 22, 1e-300, 5e-324, math.Nextafter(0.625, 0), math.Nextafter(22, 23), 1, 3, 21.9, 44, math.Inf(1)} {
+		xs = append(xs, v, -v)
+	}
+	for range 500 {
+		xs = append(xs, rng.NormFloat64(), 0.5*rng.NormFloat64(), 10*rng.NormFloat64())
+	}
+	for n := 0; n <= 9; n++ {
+		for i := 0; i+n <= len(xs); i += n + 1 {
+			want := append([]float64(nil), xs[i:i+n]...)
+			got := append([]float64(nil), want...)
+			tanhSlice(want)
+			f(got)
+			for j := range want {
+				if math.Float64bits(got[j]) != math.Float64bits(want[j]) {
+					return fmt.Errorf("nn: tanh(%v) is %v, tanhSlice's %v", xs[i+j], got[j], want[j])
+				}
+			}
+		}
+	}
+	return nil
+}
+
 // goKern is this platform's Go kernel set, which SetGemm(nil) restores.
 var goKern = kern
 

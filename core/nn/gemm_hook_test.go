@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"math"
 	"strings"
 	"testing"
 )
@@ -43,5 +44,20 @@ func TestSetGemm(t *testing.T) {
 	m.Forward(&tape, make([]float64, 6), 2)
 	if calls != 2 {
 		t.Fatal("SetGemm(nil) left the Gemm in place")
+	}
+}
+
+// TestCheckTanh checks that CheckTanh accepts tanhSlice itself and rejects math.Tanh, which
+// differs from it by a few ulp.
+func TestCheckTanh(t *testing.T) {
+	if err := CheckTanh(tanhSlice); err != nil {
+		t.Fatal(err)
+	}
+	if CheckTanh(func(y []float64) {
+		for i, v := range y {
+			y[i] = math.Tanh(v)
+		}
+	}) == nil {
+		t.Fatal("CheckTanh accepted math.Tanh")
 	}
 }

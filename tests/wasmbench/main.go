@@ -19,7 +19,6 @@ import (
 	"runtime"
 	"sort"
 
-	"github.com/prefer-rlhf/prefer/core/nn"
 	"github.com/prefer-rlhf/prefer/core/reward"
 	"github.com/prefer-rlhf/prefer/wasm/simd"
 )
@@ -30,7 +29,7 @@ func main() {
 	if simdErr != nil && runtime.GOARCH == "wasm" {
 		fmt.Fprintln(os.Stderr, "t1: Go kernels only:", simdErr)
 	}
-	nn.SetGemm(nil)
+	simd.Uninstall()
 	var goSecs, simdSecs, accs []float64
 	sameBits := true
 	for s := uint64(1); s <= seeds; s++ {
@@ -51,7 +50,7 @@ func main() {
 				}
 			}
 			m, sec, acc := reward.T1Fit(s)
-			nn.SetGemm(nil)
+			simd.Uninstall()
 			b, err := m.MarshalBinary()
 			if err != nil {
 				panic(err)

@@ -11,45 +11,60 @@ import (
 	"github.com/prefer-rlhf/prefer/core/nn"
 )
 
-// Install instantiates the SIMD module on Go's memory and, if its products give the Go
-// kernels' bits (nn.CheckGemm), makes core/nn use it. It returns why not otherwise: no
-// memory handed over, an engine without SIMD (WebAssembly.validate false), or a failed check;
-// the Go kernels then stay.
+// Install instantiates the SIMD module on Go's memory and, if its products and tanh give the
+// Go kernels' bits (nn.CheckGemm, nn.CheckTanh), makes core/nn use them. It returns why not
+// otherwise: no memory handed over, an engine without SIMD (WebAssembly.validate false), or a
+// failed check; the Go kernels then stay.
 func Install() (err error) {
 	defer func() {
 		if r := recover(); r != nil { // a JavaScript exception from instantiation
 			err = fmt.Errorf("simd: %v", r)
 		}
 	}()
-	g, err := instantiate()
+	g, tanh, err := instantiate()
 	if err != nil {
 		return err
 	}
 	if err := nn.CheckGemm(g); err != nil {
 		return fmt.Errorf("simd: not used: %w", err)
 	}
+	if err := nn.CheckTanh(tanh); err != nil {
+		return fmt.Errorf("simd: not used: %w", err)
+	}
 	nn.SetGemm(g)
+	nn.SetTanh(tanh)
 	return nil
 }
 
-// instantiate returns the module's gemm as an nn.Gemm.
-func instantiate() (nn.Gemm, error) {
+// instantiate returns the module's gemm and tanh as core/nn's hooks take them.
+func instantiate() (nn.Gemm, func([]float64), error) {
 	mem := js.Global().Get(MemoryGlobal)
 	wa := js.Global().Get("WebAssembly")
 	if !mem.Truthy() || !wa.Truthy() {
-		return nil, fmt.Errorf("simd: no WebAssembly memory in globalThis.%s", MemoryGlobal)
+		return nil, nil, fmt.Errorf("simd: no WebAssembly memory in globalThis.%s", MemoryGlobal)
 	}
 	b := js.Global().Get("Uint8Array").New(len(module))
 	js.CopyBytesToJS(b, module)
 	if !wa.Call("validate", b).Bool() {
-		return nil, fmt.Errorf("simd: this engine has no WebAssembly SIMD")
+		return nil, nil, fmt.Errorf("simd: this engine has no WebAssembly SIMD")
 	}
 	imports := js.Global().Get("Object").New()
 	env := js.Global().Get("Object").New()
 	env.Set("mem", mem)
 	imports.Set("env", env)
 	inst := wa.Get("Instance").New(wa.Get("Module").New(b), imports)
-	f := inst.Get("exports").Get("gemm")
+	exports := inst.Get("exports")
+	f, ft := exports.Get("gemm"), exports.Get("tanh")
+	tanh := func(y []float64) {
+		n := len(y) &^ 1 // the module takes pairs
+		if n > 0 {
+			ft.Invoke(addr(y), n)
+			runtime.KeepAlive(y)
+		}
+		if n < len(y) {
+			y[n] = nn.FastTanh(y[n]) // tanhSlice's bits
+		}
+	}
 	return func(c []float64, ldc int, a []float64, sai, sap int, b []float64, ldb int, m, n, k int, first bool) {
 		// Go's heap objects do not move, so the addresses hold for the call; KeepAlive keeps
 		// the slices from being collected before it returns.
@@ -57,7 +72,13 @@ func instantiate() (nn.Gemm, error) {
 		runtime.KeepAlive(c)
 		runtime.KeepAlive(a)
 		runtime.KeepAlive(b)
-	}, nil
+	}, tanh, nil
+}
+
+// Uninstall restores core/nn's Go kernels.
+func Uninstall() {
+	nn.SetGemm(nil)
+	nn.SetTanh(nil)
 }
 
 // addr is the address of s's first element in Go's linear memory.

@@ -48,7 +48,7 @@ func forward() {
 func TestInstall(t *testing.T) {
 	needMemory(t)
 	calls := spy()
-	defer nn.SetGemm(nil)
+	defer Uninstall()
 	if err := Install(); err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestInstall(t *testing.T) {
 // has no SIMD (WebAssembly.validate false) or nothing handed Go's memory over.
 func TestFallback(t *testing.T) {
 	needMemory(t)
-	defer nn.SetGemm(nil)
+	defer Uninstall()
 	wa := js.Global().Get("WebAssembly")
 	validate := wa.Get("validate")
 	noSIMD := js.FuncOf(func(js.Value, []js.Value) any { return false })
@@ -94,7 +94,7 @@ func TestFallback(t *testing.T) {
 // the module as with the Go kernels.
 func TestSameFit(t *testing.T) {
 	needMemory(t)
-	defer nn.SetGemm(nil)
+	defer Uninstall()
 	const n = 3200
 	rng := rand.New(rand.NewPCG(3, 5))
 	net := nn.New([]int{4, 64, 64, 1}, nn.Tanh, nn.Identity)
@@ -113,7 +113,7 @@ func TestSameFit(t *testing.T) {
 		dx = append([]float64(nil), net.Backward(&tape, append([]float64(nil), dy...), grad)...)
 		return y, grad, dx
 	}
-	nn.SetGemm(nil)
+	Uninstall()
 	y0, g0, dx0 := step()
 	if err := Install(); err != nil {
 		t.Fatal(err)
@@ -137,7 +137,7 @@ func BenchmarkInstall(b *testing.B) {
 	if !js.Global().Get(MemoryGlobal).Truthy() {
 		b.Skip("no memory handed over")
 	}
-	defer nn.SetGemm(nil)
+	defer Uninstall()
 	for b.Loop() {
 		if err := Install(); err != nil {
 			b.Fatal(err)

@@ -246,22 +246,30 @@ func (k *kernel) step(rows, vecs int, first bool) {
 	k.addTo(k.pb, pLdb)
 }
 
-// module returns the binary module: it imports Go's memory as env.mem and exports gemm.
+// module returns the binary module: it imports Go's memory as env.mem and exports gemm and
+// tanh.
 func module() []byte {
 	k := newKernel()
 	k.build()
 	b := []byte{0x00, 'a', 's', 'm', 0x01, 0x00, 0x00, 0x00}
-	typ := []byte{1, 0x60, nParams}
-	for i := 0; i < nParams; i++ {
-		typ = append(typ, i32)
+	typ := []byte{2}
+	for _, params := range []int{nParams, nTanhParams} {
+		typ = append(typ, 0x60, byte(params))
+		for i := 0; i < params; i++ {
+			typ = append(typ, i32)
+		}
+		typ = append(typ, 0) // no results
 	}
-	typ = append(typ, 0) // no results
 	b = section(b, 1, typ)
 	imp := name(name([]byte{1}, "env"), "mem")
 	imp = append(imp, 0x02, 0x00, 0x00) // a memory with at least 0 pages and no maximum
 	b = section(b, 2, imp)
-	b = section(b, 3, []byte{1, 0}) // one function, of type 0
-	b = section(b, 7, append(name([]byte{1}, "gemm"), 0x00, 0))
-	b = section(b, 10, append([]byte{1}, k.body()...))
+	b = section(b, 3, []byte{2, 0, 1}) // two functions, of types 0 and 1
+	exp := append(name([]byte{2}, "gemm"), 0x00, 0)
+	exp = append(name(exp, "tanh"), 0x00, 1)
+	b = section(b, 7, exp)
+	code := append([]byte{2}, k.body()...)
+	code = append(code, tanhFn().body()...)
+	b = section(b, 10, code)
 	return b
 }
