@@ -137,7 +137,6 @@ func gemmRef(c []float64, ldc int, a []float64, sai, sap int, b []float64, ldb i
 // are not multiples of any tile, k = 1 and k = 4 (the sums that start from their first
 // product), weight gradients over several chunks of rows with a last chunk of 1 or 4, and
 // operands with signed zeros, whose sums differ only in the sign of a zero if started wrong.
-// A platform runs it before SetGemm(g), so that a faulty engine falls back to Go.
 func CheckGemm(g Gemm) error {
 	rng := rand.New(rand.NewPCG(7, 13))
 	draw := func(n int) []float64 {

@@ -43,8 +43,9 @@ func forward() {
 	nn.New([]int{3, 5, 1}, nn.Tanh, nn.Identity).Forward(&tape, make([]float64, 6), 2)
 }
 
-// TestInstall checks that the module installs (its products pass nn.CheckGemm, bit for bit
-// the Go kernels' on shapes with every edge) and that Forward then runs on it.
+// TestInstall checks that the module installs, that Forward then runs on it, and that its
+// products and tanh give the Go kernels' bits on shapes and inputs with every edge
+// (nn.CheckGemm, nn.CheckTanh).
 func TestInstall(t *testing.T) {
 	needMemory(t)
 	calls := spy()
@@ -55,6 +56,16 @@ func TestInstall(t *testing.T) {
 	forward()
 	if *calls != 0 {
 		t.Fatal("Install left the previous kernels in place")
+	}
+	g, tanh, err := instantiate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nn.CheckGemm(g); err != nil {
+		t.Error(err)
+	}
+	if err := nn.CheckTanh(tanh); err != nil {
+		t.Error(err)
 	}
 }
 
@@ -131,8 +142,7 @@ func TestSameFit(t *testing.T) {
 	}
 }
 
-// BenchmarkInstall measures what a fit worker spends at start on instantiating the module
-// and checking it.
+// BenchmarkInstall measures what a fit worker spends at start on instantiating the module.
 func BenchmarkInstall(b *testing.B) {
 	if !js.Global().Get(MemoryGlobal).Truthy() {
 		b.Skip("no memory handed over")
