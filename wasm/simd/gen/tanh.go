@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/binary"
 	"math"
+
+	"github.com/prefer-rlhf/prefer/core/nn"
 )
 
 // More SIMD instructions, after opSIMD, for tanh.
@@ -71,14 +73,8 @@ func tanhFn() *fn {
 	set(z, func() { f.get(x); f.simd(simdF64x2Abs) })
 	// |x| in [0.625, 22]: e = e^(-2|x|) by expNeg, then (1-e)/(1+e) with x's sign.
 	const (
-		ln2Hi = 6.93147180369123816490e-01
-		ln2Lo = 1.90821492927058770002e-10
-		log2e = 1.44269504088896338700e+00
-		e1    = 1.66666666666666657415e-01
-		e2    = -2.77777777770155933842e-03
-		e3    = 6.61375632143793436117e-05
-		e4    = -1.65339022054652515390e-06
-		e5    = 4.13813679705723846039e-08
+		ln2Hi, ln2Lo, log2e = nn.TanhLn2Hi, nn.TanhLn2Lo, nn.TanhLog2e
+		e1, e2, e3, e4, e5  = nn.TanhE1, nn.TanhE2, nn.TanhE3, nn.TanhE4, nn.TanhE5
 	)
 	set(v, mul(splat(-2), get(z)))
 	set(k, func() { sub(mul(splat(log2e), get(v)), splat(0.5))(); f.simd(simdTruncSat) }) // int(): toward zero
@@ -108,8 +104,8 @@ func tanhFn() *fn {
 	set(e, withSign(div(sub(splat(1), get(e)), add(splat(1), get(e)))))
 	// |x| < 0.625: Cephes' rational approximation.
 	const (
-		p0, p1, p2 = -9.64399179425052238628e-1, -9.92877231001918586564e1, -1.61468768441708447952e3
-		q0, q1, q2 = 1.12811678491632931402e2, 2.23548839060100448583e3, 4.84406305325125486048e3
+		p0, p1, p2 = nn.TanhP0, nn.TanhP1, nn.TanhP2
+		q0, q1, q2 = nn.TanhQ0, nn.TanhQ1, nn.TanhQ2
 	)
 	set(s, mul(get(x), get(x)))
 	num := mul(mul(get(x), get(s)), add(mul(add(mul(splat(p0), get(s)), splat(p1)), get(s)), splat(p2)))
