@@ -38,6 +38,10 @@ const (
 // WebAssembly SIMD (wasm/simd); otherwise it says "go" and why.
 const KernelSIMD = "simd"
 
+// GoKernelWorker is a worker name (new Worker(url, {name})) that keeps Go's kernels, so that a
+// benchmark can time both kernels in one browser run (TestBrowserBenchT1).
+const GoKernelWorker = "gokernel"
+
 // In is a message from the page.
 type In struct {
 	Type   string          `json:"type"`

@@ -19,7 +19,9 @@ func Serve() {
 	// The fits' matrix products in WebAssembly SIMD, the same bits as Go's kernels, which stay
 	// where the engine has no SIMD.
 	kernel := KernelSIMD
-	if err := simd.Install(); err != nil {
+	if self.Get("name").String() == GoKernelWorker {
+		kernel = "go (named " + GoKernelWorker + ")"
+	} else if err := simd.Install(); err != nil {
 		kernel = "go (" + err.Error() + ")"
 	}
 	inbox := make(chan string, 1024)
