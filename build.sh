@@ -22,10 +22,12 @@ wasm_one() {
 	# time and strconv. Inlining there cost 45 KB brotli of the 1.0 MB budget (18 KB in ui,
 	# 27 KB in the rest). The numerical packages the fitter runs (core/nn, core/reward) keep it.
 	# The same for what JSON, the wire types and JS calls run on (reflect, strings, bytes,
-	# sort, base64, syscall/js, core/prefs, core/wire): 10.7 KB brotli less.
+	# sort, base64, syscall/js, core/prefs, core/wire): 10.7 KB brotli less. And wasm/simd,
+	# which makes one JS call per matrix product: 0.45 KB less.
 	GOOS=js GOARCH=wasm go build -trimpath -tags="$3" \
 		-gcflags='github.com/prefer-rlhf/prefer/ui=-l' -gcflags='github.com/vugu/...=-l' \
-		-gcflags='github.com/prefer-rlhf/prefer/wasm/fitter=-l' -gcflags='encoding/json=-l' \
+		-gcflags='github.com/prefer-rlhf/prefer/wasm/fitter=-l' -gcflags='github.com/prefer-rlhf/prefer/wasm/simd=-l' \
+		-gcflags='encoding/json=-l' \
 		-gcflags='fmt=-l' -gcflags='time=-l' -gcflags='strconv=-l' \
 		-gcflags='reflect=-l' -gcflags='strings=-l' -gcflags='bytes=-l' -gcflags='sort=-l' \
 		-gcflags='encoding/base64=-l' -gcflags='internal/fmtsort=-l' -gcflags='syscall/js=-l' \
@@ -122,8 +124,10 @@ run_tests() {
 	# The timeout is a hang guard: on a loaded 2-core machine (load 15-24) tests/ alone took
 	# over 15 minutes; CI, idle, runs the whole suite in about 15.
 	PREFER_BIN="$ROOT/bin/prefer" go test -count=1 -timeout 30m ./...
-	log "go test (core under wasm, Node)"
-	PATH="$GOROOT_DIR/lib/wasm:$PATH" GOOS=js GOARCH=wasm go test -count=1 -timeout 10m ./core/...
+	log "go test (core and the SIMD kernel under wasm, Node)"
+	# node_preload.js hands Go's memory to wasm/simd, as public/fitter.js does in the browser.
+	NODE_OPTIONS="--require=$ROOT/wasm/simd/node_preload.js" PATH="$GOROOT_DIR/lib/wasm:$PATH" \
+		GOOS=js GOARCH=wasm go test -count=1 -timeout 10m ./core/... ./wasm/simd/...
 }
 
 # run_bench measures what only a browser engine or wrangler can run (the reward fit compiled to
@@ -132,9 +136,9 @@ run_tests() {
 run_bench() {
 	local tmp extras=()
 	tmp=$(mktemp -d)
-	log "bench: reward model task T1 compiled to wasm, under Node $(node --version)"
+	log "bench: reward model task T1 compiled to wasm, under Node $(node --version), Go's kernels and wasm/simd's"
 	GOOS=js GOARCH=wasm go build -o "$tmp/t1.wasm" ./tests/wasmbench
-	if node "$GOROOT_DIR/lib/wasm/wasm_exec_node.js" "$tmp/t1.wasm" >"$tmp/t1.json"; then
+	if node --require ./wasm/simd/node_preload.js "$GOROOT_DIR/lib/wasm/wasm_exec_node.js" "$tmp/t1.wasm" >"$tmp/t1.json"; then
 		extras+=(--extra "$tmp/t1.json")
 	fi
 	install_test_deps

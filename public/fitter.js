@@ -36,5 +36,7 @@ async function compile(url) {
     const resp = await fetch(url);
     instance = (await WebAssembly.instantiate(await resp.arrayBuffer(), go.importObject)).instance;
   }
+  // Go's memory, for the SIMD matrix kernel that Go instantiates on it (wasm/simd).
+  self.preferGoMemory = instance.exports.mem;
   await go.run(instance);
 })().catch((e) => self.postMessage(JSON.stringify({ type: "error", message: String(e) })));

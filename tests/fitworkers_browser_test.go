@@ -153,6 +153,7 @@ func TestBrowserBenchT1(t *testing.T) {
 func benchT1(t *testing.T, ctx context.Context, srv *bt.Server, seeds int) map[string]any {
 	bt.Do(t, ctx, chromedp.Navigate(srv.URL+"/app.css"))
 	counts := []int{1, 2, 3}
+	const goKernel = -1         // one worker with Go's kernels
 	jobs := map[string][]byte{} // seed/k/w
 	type seedRun struct {
 		m    *reward.Model
@@ -201,27 +202,30 @@ func benchT1(t *testing.T, ctx context.Context, srv *bt.Server, seeds int) map[s
 			order = []int{3, 2, 1}
 		}
 		var model0 []byte
-		for _, k := range order {
+		// goKernel: one worker named fitter.GoKernelWorker, which keeps Go's kernels, as the same
+		// run's anchor for the SIMD module; it must fit the same model.
+		for _, k := range append(order, goKernel) {
 			expr := fmt.Sprintf(`(async () => {
   if (!self.t1Workers) {
-    self.t1Workers = await Promise.all([0, 1, 2].map(() => new Promise((resolve) => {
-      const w = new Worker('/fitter.js');
-      w.onmessage = (e) => { if (typeof e.data === 'string' && JSON.parse(e.data).type === 'ready') resolve(w); };
+    self.t1Kernels = [];
+    self.t1Workers = await Promise.all(['', '', '', %q].map((name, i) => new Promise((resolve) => {
+      const w = new Worker('/fitter.js', {name});
+      w.onmessage = (e) => { if (typeof e.data === 'string' && JSON.parse(e.data).type === 'ready') { self.t1Kernels[i] = JSON.parse(e.data).message; resolve(w); } };
     })));
   }
-  const k = %d;
+  const goKernel = %d < 0, k = goKernel ? 1 : %d;
   const bufs = await Promise.all([...Array(k).keys()].map((w) =>
     fetch(%q + '/%d/' + k + '/' + w).then((r) => r.arrayBuffer())));
   const t0 = performance.now();
   const res = await Promise.all(bufs.map((b, w) => new Promise((resolve, reject) => {
-    const wk = self.t1Workers[w];
+    const wk = self.t1Workers[goKernel ? 3 : w];
     wk.onmessage = (e) => { if (typeof e.data === 'string') { const m = JSON.parse(e.data); if (m.type === 'error') reject(m.message); return; } resolve(e.data); };
     wk.postMessage(new Uint8Array(b), [b]);
   })));
   const ms = performance.now() - t0;
   const b64 = (u) => { let s = ''; for (let i = 0; i < u.length; i += 0x8000) s += String.fromCharCode.apply(null, u.subarray(i, i + 0x8000)); return btoa(s); };
   return JSON.stringify({ms, res: res.map(b64)});
-})()`, k, js.URL, s)
+})()`, fitter.GoKernelWorker, k, k, js.URL, s)
 			var out struct {
 				MS  float64
 				Res []string
@@ -251,28 +255,39 @@ func benchT1(t *testing.T, ctx context.Context, srv *bt.Server, seeds int) map[s
 				model0 = got
 				acc = append(acc, reward.Accuracy(&m, runs[s].test))
 			} else if string(got) != string(model0) {
-				t.Errorf("T1 seed %d: the model fitted on %d workers differs", s, k)
+				t.Errorf("T1 seed %d: the model fitted on %d workers (-1: Go's kernels) differs", s, k)
 			}
 			t.Logf("T1 seed %d, %d workers: %.3f s", s, k, out.MS/1000)
 		}
 	}
 	load1, _ := os.ReadFile("/proc/loadavg")
+	// Every chromium the tests run (150 and up) has WebAssembly SIMD.
+	kernels := bt.Eval[[]string](t, ctx, `self.t1Kernels`)
+	for i, k := range kernels {
+		if want := fitter.KernelSIMD; i < 3 && k != want || i == 3 && !strings.HasPrefix(k, "go") {
+			t.Errorf("fit worker %d's matrix kernel is %q, want %q (\"go\" for worker 3)", i, k, want)
+		}
+	}
 	_ = bt.Eval[bool](t, ctx, `(() => { for (const w of self.t1Workers || []) w.terminate(); self.t1Workers = null; return true; })()`)
 	cores := bt.Eval[int](t, ctx, `navigator.hardwareConcurrency`)
 	res := map[string]any{
 		"seeds":                   seeds,
+		"matrix_kernels":          kernels,
 		"hardware_concurrency":    cores,
 		"app_workers":             appWorkers(cores),
 		"heldout_accuracy_median": browserMedian(acc),
 		"load_average_before":     strings.TrimSpace(string(load0)),
 		"load_average_after":      strings.TrimSpace(string(load1)),
 		"what": "task T1 (core/reward) in headless chromium Web Workers running fitter.js: members spread over k workers (member i on worker i mod k), " +
-			"from handing over the jobs to the last member back; the model's worker uses min(members, 2 × navigator.hardwareConcurrency) on two cores or more",
+			"from handing over the jobs to the last member back; the model's worker uses min(members, 2 × navigator.hardwareConcurrency) on two cores or more; " +
+			"the workers run the SIMD module (wasm/simd) but for workers_1_go_kernel, one worker with Go's kernels, which fits the same model",
 	}
 	for _, k := range counts {
 		res[fmt.Sprintf("t1_seconds_workers_%d", k)] = browserMedian(secs[k])
 		res[fmt.Sprintf("t1_seconds_workers_%d_runs", k)] = secs[k]
 	}
+	res["t1_seconds_workers_1_go_kernel"] = browserMedian(secs[goKernel])
+	res["t1_seconds_workers_1_go_kernel_runs"] = secs[goKernel]
 	return res
 }
 

@@ -123,7 +123,7 @@ func (m *MLP) Forward(t *Tape, x []float64, n int) []float64 {
 func apply(a Activation, y []float64) {
 	switch a {
 	case Tanh:
-		tanhSlice(y)
+		tanhApply(y)
 	case ReLU:
 		for i, v := range y {
 			if v < 0 {

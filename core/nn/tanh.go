@@ -20,8 +20,8 @@ func tanh(x float64) float64 {
 	}
 	// Cephes' rational approximation x + x³P(x²)/Q(x²) on |x| < 0.625, as math.Tanh.
 	const (
-		p0, p1, p2 = -9.64399179425052238628e-1, -9.92877231001918586564e1, -1.61468768441708447952e3
-		q0, q1, q2 = 1.12811678491632931402e2, 2.23548839060100448583e3, 4.84406305325125486048e3
+		p0, p1, p2 = TanhP0, TanhP1, TanhP2
+		q0, q1, q2 = TanhQ0, TanhQ1, TanhQ2
 	)
 	s := x * x
 	return x + x*s*((p0*s+p1)*s+p2)/(((s+q0)*s+q1)*s+q2)
@@ -31,14 +31,8 @@ func tanh(x float64) float64 {
 // k·ln2 + r with |r| ≤ ln2/2, a Remez polynomial for e^r, and e^x = 2^k·e^r with k in [-64, -1].
 func expNeg(x float64) float64 {
 	const (
-		ln2Hi = 6.93147180369123816490e-01
-		ln2Lo = 1.90821492927058770002e-10
-		log2e = 1.44269504088896338700e+00
-		p1    = 1.66666666666666657415e-01
-		p2    = -2.77777777770155933842e-03
-		p3    = 6.61375632143793436117e-05
-		p4    = -1.65339022054652515390e-06
-		p5    = 4.13813679705723846039e-08
+		ln2Hi, ln2Lo, log2e = TanhLn2Hi, TanhLn2Lo, TanhLog2e
+		p1, p2, p3, p4, p5  = TanhE1, TanhE2, TanhE3, TanhE4, TanhE5
 	)
 	k := int(log2e*x - 0.5)
 	hi := x - float64(k)*ln2Hi
@@ -50,23 +44,36 @@ func expNeg(x float64) float64 {
 	return y * math.Float64frombits(uint64(1023+k)<<52)
 }
 
+// The coefficients of tanhSlice, exported for wasm/simd/gen, which writes the same
+// computation in WebAssembly SIMD: Cephes' rational approximation P/Q (as math.Tanh) and
+// expNeg's split of ln 2, 1/ln 2 and Remez polynomial E (as math.Exp).
+const (
+	TanhP0, TanhP1, TanhP2 = -9.64399179425052238628e-1, -9.92877231001918586564e1, -1.61468768441708447952e3
+	TanhQ0, TanhQ1, TanhQ2 = 1.12811678491632931402e2, 2.23548839060100448583e3, 4.84406305325125486048e3
+
+	TanhLn2Hi = 6.93147180369123816490e-01
+	TanhLn2Lo = 1.90821492927058770002e-10
+	TanhLog2e = 1.44269504088896338700e+00
+	TanhE1    = 1.66666666666666657415e-01
+	TanhE2    = -2.77777777770155933842e-03
+	TanhE3    = 6.61375632143793436117e-05
+	TanhE4    = -1.65339022054652515390e-06
+	TanhE5    = 4.13813679705723846039e-08
+)
+
 // tanhSlice replaces every element of y by its tanh, the same bits as tanh (TestTanhSlice).
 // It is tanh and expNeg written out in one loop that calls nothing: in wasm a call per
 // element costs as much as the arithmetic (Go's wasm functions that make calls carry
 // the machinery to unwind and resume goroutines), and tanh is too large to be inlined.
 func tanhSlice(y []float64) {
 	const (
-		p0, p1, p2 = -9.64399179425052238628e-1, -9.92877231001918586564e1, -1.61468768441708447952e3
-		q0, q1, q2 = 1.12811678491632931402e2, 2.23548839060100448583e3, 4.84406305325125486048e3
-
-		ln2Hi = 6.93147180369123816490e-01
-		ln2Lo = 1.90821492927058770002e-10
-		log2e = 1.44269504088896338700e+00
-		e1    = 1.66666666666666657415e-01
-		e2    = -2.77777777770155933842e-03
-		e3    = 6.61375632143793436117e-05
-		e4    = -1.65339022054652515390e-06
-		e5    = 4.13813679705723846039e-08
+		p0, p1, p2 = TanhP0, TanhP1, TanhP2
+		q0, q1, q2 = TanhQ0, TanhQ1, TanhQ2
+		ln2Hi      = TanhLn2Hi
+		ln2Lo      = TanhLn2Lo
+		log2e      = TanhLog2e
+		e1, e2, e3 = TanhE1, TanhE2, TanhE3
+		e4, e5     = TanhE4, TanhE5
 	)
 	for i, x := range y {
 		z := math.Abs(x)

@@ -41,7 +41,16 @@ func T1Config(seed uint64) Config {
 // The fit sees T1Comparisons training comparisons (each member's bootstrap resample is drawn
 // from them, so the work matches the task's statement) plus a validation share of 1/e of the
 // labelled data (291 comparisons) that only sets L2 and is evaluated, not fitted.
-func T1(seed uint64) (seconds, heldOutAccuracy float64) { return t1(seed, T1Config(seed).Members) }
+func T1(seed uint64) (seconds, heldOutAccuracy float64) {
+	_, seconds, heldOutAccuracy = T1Fit(seed)
+	return seconds, heldOutAccuracy
+}
+
+// T1Fit is T1 that also returns the fitted model, so that two kernels can be checked to fit
+// the same bits (tests/wasmbench).
+func T1Fit(seed uint64) (m *Model, seconds, heldOutAccuracy float64) {
+	return t1(seed, T1Config(seed).Members)
+}
 
 // T1Data returns task T1's data for a seed: the dataset the fit sees and the held-out
 // comparisons it is scored on.
@@ -60,7 +69,7 @@ func T1Data(seed uint64) (d *Dataset, heldOut []Comparison) {
 var T1Shape = Shape{ObsDim: 4, ActDim: 1, ActN: 2}
 
 // t1 runs task T1 with the given ensemble size.
-func t1(seed uint64, members int) (seconds, heldOutAccuracy float64) {
+func t1(seed uint64, members int) (m *Model, seconds, heldOutAccuracy float64) {
 	d, test := T1Data(seed)
 	cfg := T1Config(seed)
 	cfg.Members = members
@@ -73,7 +82,7 @@ func t1(seed uint64, members int) (seconds, heldOutAccuracy float64) {
 		panic(err)
 	}
 	seconds = time.Since(start).Seconds()
-	return seconds, Accuracy(m, test)
+	return m, seconds, Accuracy(m, test)
 }
 
 // Accuracy returns the share of comparisons with a strict preference (μ ≠ ½) on whose side

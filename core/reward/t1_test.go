@@ -17,7 +17,7 @@ func BenchmarkT1(b *testing.B) {
 // TestT1Small runs task T1 with one member instead of three, a third of the work: the fit
 // must learn the hidden reward. (The full task is the benchmark.)
 func TestT1Small(t *testing.T) {
-	_, acc := t1(1, 1)
+	_, _, acc := t1(1, 1)
 	t.Logf("held-out accuracy %.3f", acc)
 	if acc < 0.85 {
 		t.Errorf("held-out accuracy %.3f after T1's fit with one member, want > 0.85", acc)

@@ -25,7 +25,7 @@ const (
 	TypeScore  = "score"  // r̂ of Clips under the local model (red-team mode)
 
 	// Worker to page.
-	TypeReady      = "ready"      // the worker is running
+	TypeReady      = "ready"      // the worker is running; Message names its matrix kernel
 	TypePrediction = "prediction" // the model's preference for a pair, before it saw the answer
 	TypeFitted     = "fitted"     // a fit finished: Stats
 	TypeLocal      = "local"      // the local model to keep on the device
@@ -33,6 +33,14 @@ const (
 	TypeScores     = "scores" // the answer to a score message: Scores
 	TypeError      = "error"
 )
+
+// KernelSIMD is the ready message's Message when the worker's matrix products run in
+// WebAssembly SIMD (wasm/simd); otherwise it says "go" and why.
+const KernelSIMD = "simd"
+
+// GoKernelWorker is a worker name (new Worker(url, {name})) that keeps Go's kernels, so that a
+// benchmark can time both kernels in one browser run (TestBrowserBenchT1).
+const GoKernelWorker = "gokernel"
 
 // In is a message from the page.
 type In struct {

@@ -5,6 +5,8 @@ package fitter
 import (
 	"encoding/json"
 	"syscall/js"
+
+	"github.com/prefer-rlhf/prefer/wasm/simd"
 )
 
 // Serve runs the worker: it takes the page's messages (JSON strings) one at a time, answers
@@ -14,6 +16,14 @@ import (
 // bytes rather than strings, and answers each with RunJob's result.
 func Serve() {
 	self := js.Global()
+	// The fits' matrix products in WebAssembly SIMD, the same bits as Go's kernels, which stay
+	// where the engine has no SIMD.
+	kernel := KernelSIMD
+	if self.Get("name").String() == GoKernelWorker {
+		kernel = "go (named " + GoKernelWorker + ")"
+	} else if err := simd.Install(); err != nil {
+		kernel = "go (" + err.Error() + ")"
+	}
 	inbox := make(chan string, 1024)
 	jobs := make(chan []byte, 16)
 	take := func(d js.Value) {
@@ -41,7 +51,7 @@ func Serve() {
 		self.Set("preferQueue", js.Null())
 	}
 	f := New(DefaultConfig(), newPool())
-	post(Out{Type: TypeReady})
+	post(Out{Type: TypeReady, Message: kernel})
 	handle := func(msg string) {
 		var in In
 		if err := json.Unmarshal([]byte(msg), &in); err != nil {
