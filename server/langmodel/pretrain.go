@@ -38,12 +38,10 @@ type Result struct {
 }
 
 // Streams tokenizes a corpus as the text envs do (corpus.NewWorld: same tokenizer, same
-// held-out split), as token streams of sentences ending in newlines: train holds the task
-// text's training sentences and then the pretraining text's, held the task text's held-out
-// sentences.
+// held-out split), as token streams of sentences ending in newlines.
 func Streams(b []byte) (tok *text.BPE, train, held []int, err error) {
-	tok = corpus.Tokenizer(b)
-	tr, ho, _ := corpus.Sentences(b)
+	tok = text.Train(b, corpus.Vocab)
+	tr, ho := text.Split(text.Sentences(b))
 	if len(tr) == 0 || len(ho) == 0 {
 		return nil, nil, nil, errors.New("langmodel: the corpus has too few sentences for a held-out split")
 	}

@@ -86,19 +86,13 @@ func runCorpus(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "prefer corpus: %v\n", err)
 		return 1
 	}
-	task, pre := text.SplitCorpus(b)
-	sents := text.Sentences(task)
+	sents := text.Sentences(b)
 	train, held := text.Split(sents)
-	tokens := len(w.Tok.Encode(string(task)))
+	tokens := len(w.Tok.Encode(string(b)))
 	info := map[string]any{
-		"bytes": len(task), "sentences": len(sents), "train_sentences": len(train), "heldout_sentences": len(held),
+		"bytes": len(b), "sentences": len(sents), "train_sentences": len(train), "heldout_sentences": len(held),
 		"prompts": len(w.Prompts), "prompt_tokens": w.PromptLen(), "vocab": w.Tok.VocabSize(),
-		"tokens": tokens, "bytes_per_token": float64(len(task)) / float64(tokens),
-	}
-	if len(pre) > 0 {
-		pt := len(w.Tok.Encode(string(pre)))
-		info["pretraining_text"] = map[string]any{"bytes": len(pre), "sentences": len(text.Sentences(pre)), "tokens": pt,
-			"bytes_per_token": float64(len(pre)) / float64(pt)}
+		"tokens": tokens, "bytes_per_token": float64(len(b)) / float64(tokens),
 	}
 	if path, ok := corpus.Cached(); textCorpus == "" && ok {
 		info["path"] = path
