@@ -44,7 +44,8 @@ func loadPolicy(sp storedPolicy) (*heldPolicy, error) {
 	return &heldPolicy{project: sp.Project, etag: sp.ETag, version: sp.Version, m: m}, nil
 }
 
-// continueText continues prompt with a sample of length tokens from m at temperature 1, as
+// continueText continues prompt with a sample of length tokens from m at temperature 1 (the
+// policy carries the text tasks' temperature in its weights: lm.Model.Temper), as
 // the env's rollouts (core/text, core/textrl): prompt is tokenized with tok and its last
 // promptTokens tokens kept. A shorter prompt is fed as it is: the language model has no
 // padding token, and the env's prompts have no padding either (whole words, one length). The

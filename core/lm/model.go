@@ -77,6 +77,25 @@ func (m *Model) DecayMask() []bool {
 	return mask
 }
 
+// Temper divides the model's logits by temp for good: the final LayerNorm's gain and bias
+// feed nothing but the tied output layer, so dividing them by temp makes the logits z/temp
+// (up to rounding) and softmax of the result is temperature sampling at temp from m. A
+// tempered reference is then a model like any other: the sampler at temperature 1, LogProbs,
+// PPO's ratio and KL penalty and DPO all read the one softmax that is sampled from, with no
+// temperature to carry through them. The final hidden state (a value head's input) is divided
+// by temp too.
+func (m *Model) Temper(temp float64) error {
+	if !(temp > 0) || math.IsInf(temp, 0) {
+		return errorf("lm: temperature %v is not positive and finite", temp)
+	}
+	d := m.Config.Dim
+	for i := range m.Params[m.lay.lnfg : m.lay.lnfg+d] {
+		m.Params[m.lay.lnfg+i] /= temp
+		m.Params[m.lay.lnfb+i] /= temp
+	}
+	return nil
+}
+
 // Clone returns an independent copy of m: the same shape and parameters. RL fine-tuning
 // starts its policy as a clone of the frozen reference.
 func (m *Model) Clone() *Model {

@@ -163,3 +163,53 @@ func TestParallelSamplerMatches(t *testing.T) {
 		}
 	}
 }
+
+// TestTemperIsTemperatureSampling: a model tempered at T scores every token as the original
+// does at temperature T, and the sampler at temperature 1 draws from it what the original's
+// draws at T, token for token; a temperature that is not positive is refused.
+func TestTemperIsTemperatureSampling(t *testing.T) {
+	m := perturbed(t, 12)
+	const temp = 0.7
+	hot := m.Clone()
+	if err := hot.Temper(temp); err != nil {
+		t.Fatal(err)
+	}
+	nb, tp, n := 4, 2, 4
+	prompts := []int{1, 2, 3, 4, 5, 6, 7, 8}
+	want, wantLp, err := m.NewSampler(nb).Generate(rand.New(rand.NewPCG(3, 3)), prompts, n, temp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, gotLp, err := hot.NewSampler(nb).Generate(rand.New(rand.NewPCG(3, 3)), prompts, n, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		if got[i] != want[i] || math.Abs(gotLp[i]-wantLp[i]) > 1e-9 {
+			t.Fatalf("draw %d: tempered model %d (%v), original at %g %d (%v)", i, got[i], gotLp[i], temp, want[i], wantLp[i])
+		}
+	}
+	T := tp + n
+	flat := make([]int, 0, nb*T)
+	for i := range nb {
+		flat = append(append(flat, prompts[i*tp:(i+1)*tp]...), want[i*n:(i+1)*n]...)
+	}
+	var ws Workspace
+	a, b := make([]float64, nb*(T-1)), make([]float64, nb*(T-1))
+	if err := m.LogProbs(&ws, flat, nb, T, temp, a); err != nil {
+		t.Fatal(err)
+	}
+	if err := hot.LogProbs(&ws, flat, nb, T, 1, b); err != nil {
+		t.Fatal(err)
+	}
+	for i := range a {
+		if math.Abs(a[i]-b[i]) > 1e-9 {
+			t.Fatalf("token %d: log-prob %v at temperature %g, %v tempered", i, a[i], temp, b[i])
+		}
+	}
+	for _, bad := range []float64{0, -1, math.Inf(1), math.NaN()} {
+		if err := m.Clone().Temper(bad); err == nil {
+			t.Fatalf("Temper(%v) accepted", bad)
+		}
+	}
+}

@@ -111,7 +111,8 @@ type rollout struct {
 }
 
 // rollout samples one continuation of each of Batch prompts drawn uniformly from s at
-// temperature 1 (the softmax the policy scores), and scores them.
+// temperature 1 (the softmax the policy scores: a reference tempered with lm.Model.Temper
+// carries its temperature in its weights), and scores them.
 func (t *Trainer) rollout(s *lm.Sampler) (rollout, error) {
 	nb, L, P := t.cfg.Batch, t.cfg.Length, len(t.prompts[0])
 	prompts := make([]int, 0, nb*P)

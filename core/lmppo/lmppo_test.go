@@ -64,6 +64,34 @@ func TestRatioIsOneBeforeTheFirstUpdate(t *testing.T) {
 	}
 }
 
+// TestTemperedReference: a reference tempered at 0.7 (lm.Model.Temper, the default model's
+// temperature) is sampled and scored through the one softmax, so the ratio is exactly 1
+// before the first update and the first rollout's KL, the policy still equal to the
+// reference, is exactly 0.
+func TestTemperedReference(t *testing.T) {
+	ref, prompts := tiny(t)
+	if err := ref.Temper(0.7); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := New(tinyConfig(), ref, prompts, countThree)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := tr.Step()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.StartRatio != 0 || st.KL != 0 {
+		t.Fatalf("ratio off 1 by %g, KL %g nats before the first update", st.StartRatio, st.KL)
+	}
+	if st, err = tr.Step(); err != nil {
+		t.Fatal(err)
+	}
+	if st.StartRatio != 0 || st.KL == 0 {
+		t.Fatalf("second rollout: ratio off 1 by %g, KL %g after an update", st.StartRatio, st.KL)
+	}
+}
+
 func run(t *testing.T, c Config, iters int) (first, last Stats, tr *Trainer) {
 	t.Helper()
 	ref, prompts := tiny(t)

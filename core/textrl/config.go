@@ -47,14 +47,14 @@ type Config struct {
 
 	Features text.Features // the reward model's hashed features: 1024 buckets, as 256 (the browser's) collide too often on a 512-token vocabulary
 
-	// LogSigmoid makes the Learner's PPO (the hub's text loop; Run ignores it) maximise
-	// log σ(z − LogSigmoidMargin) instead of the reward model's score r, where z is r
-	// standardised on the reference's continuations: the log-sigmoid transformation of Wang et
-	// al. 2024 ("Transforming and Combining Rewards for Aligning Large Language Models"). It
-	// saturates: once a continuation is clearly good, more reward buys nothing, so
-	// the KL budget goes to the continuations still below the margin instead of piling more
-	// of the reward model's favourite words on the good ones, which is over-optimisation
-	// (Gao et al. 2022) and collapse.
+	// LogSigmoid makes PPO maximise log σ(z − LogSigmoidMargin) instead of the reward
+	// model's score r, where z is r standardised on the reference's continuations: the
+	// log-sigmoid transformation of Wang et al. 2024 ("Transforming and Combining Rewards for
+	// Aligning Large Language Models"). It saturates: once a continuation is clearly good,
+	// more reward buys nothing, so the KL budget goes to the continuations still below the
+	// margin instead of piling more of the reward model's favourite words on the good ones,
+	// which is over-optimisation (Gao et al. 2022) and collapse. The hub's text loop turns it
+	// on; `prefer experiment` with --log-sigmoid.
 	LogSigmoid       bool
 	LogSigmoidMargin float64 // the margin, in the reference's standard deviations above its mean score
 

@@ -80,7 +80,8 @@ func (l *Learner) Ref() *lm.Model { return l.ref }
 // Features are the reward model's features.
 func (l *Learner) Features() text.Features { return l.cfg.Features }
 
-// Sample draws one continuation of the task's length from m at temperature 1 for each prompt.
+// Sample draws one continuation of the task's length from m at temperature 1 for each prompt
+// (the reference's temperature is in its weights: lm.Model.Temper).
 func (l *Learner) Sample(m *lm.Model, rng *rand.Rand, prompts [][]int) ([][]int, error) {
 	return sample(m, rng, prompts, l.task.Length)
 }
@@ -155,41 +156,55 @@ func (l *Learner) objective(r float64) float64 {
 	if !l.cfg.LogSigmoid {
 		return r
 	}
-	x := (r-l.refMean)/l.refStd - l.cfg.LogSigmoidMargin
-	if x < 0 { // log σ(x) = −log(1 + e^−x), computed without overflow
+	return logSigmoid(r, l.refMean, l.refStd, l.cfg.LogSigmoidMargin)
+}
+
+// logSigmoid is log σ((r − mean)/std − margin), computed without overflow: the log-sigmoid
+// transformation of Wang et al. 2024 on a score standardised on the reference's continuations.
+func logSigmoid(r, mean, std, margin float64) float64 {
+	x := (r-mean)/std - margin
+	if x < 0 { // log σ(x) = x − log(1 + e^x)
 		return x - math.Log1p(math.Exp(x))
 	}
 	return -math.Log1p(math.Exp(-x))
 }
 
 // standardise measures, for the log-sigmoid transform, the reward model's mean and standard
-// deviation on refSamples continuations of the reference, once per model. The prompts and
-// continuations are the same for every model (one fixed seed), so successive models are
-// standardised on the same text.
+// deviation on the reference's continuations (refStats), once per model.
 func (l *Learner) standardise() error {
 	if !l.cfg.LogSigmoid || l.refModel == l.Model {
 		return nil
 	}
-	rng := rand.New(rand.NewPCG(l.cfg.Seed, 0x7374640a))
+	var err error
+	if l.refMean, l.refStd, err = refStats(l.cfg.Seed, l.ref, l.Train, l.task.Length, l.Score); err != nil {
+		return err
+	}
+	l.refModel = l.Model
+	return nil
+}
+
+// refStats is the mean and standard deviation of score on refSamples continuations of the
+// reference ref, of train prompts drawn with a fixed seed: the same prompts and continuations
+// for every reward model of a run, so successive models are standardised on the same text.
+func refStats(seed uint64, ref *lm.Model, train [][]int, L int, score func(p, c []int) float64) (mean, std float64, err error) {
+	rng := rand.New(rand.NewPCG(seed, 0x7374640a))
 	prompts := make([][]int, refSamples)
 	for i := range prompts {
-		prompts[i] = l.Train[rng.IntN(len(l.Train))]
+		prompts[i] = train[rng.IntN(len(train))]
 	}
-	conts, err := l.Sample(l.ref, rng, prompts)
+	conts, err := sample(ref, rng, prompts, L)
 	if err != nil {
-		return err
+		return 0, 0, err
 	}
 	var sum, sq float64
 	for i, c := range conts {
-		r := l.Score(prompts[i], c)
+		r := score(prompts[i], c)
 		sum += r
 		sq += r * r
 	}
 	n := float64(len(conts))
-	l.refMean = sum / n
-	l.refStd = max(math.Sqrt(max(sq/n-l.refMean*l.refMean, 0)), 1e-8)
-	l.refModel = l.Model
-	return nil
+	mean = sum / n
+	return mean, max(math.Sqrt(max(sq/n-mean*mean, 0)), 1e-8), nil
 }
 
 // PPO runs iters iterations of token-level PPO with the KL penalty (core/lmppo) on the

@@ -9,7 +9,8 @@ import (
 // chunk is the batch size of sampling and scoring.
 const chunk = 64
 
-// sample draws one continuation of length L from m at temperature 1 for each prompt (all of
+// sample draws one continuation of length L from m at temperature 1 (a tempered reference
+// carries its temperature in its weights, lm.Model.Temper) for each prompt (all of
 // one length), in batches.
 func sample(m *lm.Model, rng *rand.Rand, prompts [][]int, L int) ([][]int, error) {
 	out := make([][]int, 0, len(prompts))

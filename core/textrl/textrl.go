@@ -25,6 +25,10 @@ type Report struct {
 	Beta     float64 `json:"beta"`      // PPO's starting β, or DPO's β
 	KLTarget float64 `json:"kl_target"` // PPO's KL target (0: β fixed)
 	N        int     `json:"n"`         // best-of-n's n
+	// LogSigmoid is set when PPO maximised log σ(z − Margin) of the standardised score
+	// (Config.LogSigmoid) rather than the score.
+	LogSigmoid bool    `json:"log_sigmoid,omitempty"`
+	Margin     float64 `json:"margin,omitempty"`
 
 	LabelsUsed             int      `json:"labels_used"`
 	RewardModelValAccuracy *float64 `json:"reward_model_val_accuracy"` // nil when no validation label was strict
@@ -172,9 +176,24 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 		pc := cfg.PPO
 		pc.Length, pc.Seed = L, cfg.Seed
 		rep.Beta, rep.KLTarget = pc.Beta, pc.KLTarget
-		var goldSum float64
+		if cfg.LogSigmoid {
+			rep.LogSigmoid, rep.Margin = true, cfg.LogSigmoidMargin
+		}
+		var goldSum, refMean, refStd float64
+		standardise := func() (err error) { // LogSigmoid's standardisation on the reference, per reward model
+			if cfg.LogSigmoid {
+				refMean, refStd, err = refStats(cfg.Seed, ref, train, L, score)
+			}
+			return err
+		}
+		if err := standardise(); err != nil {
+			return nil, err
+		}
 		tr, err := lmppo.New(pc, ref, train, func(p, c []int) float64 {
 			goldSum += gold(w.Tok.Decode(c))
+			if cfg.LogSigmoid {
+				return logSigmoid(score(p, c), refMean, refStd, cfg.LogSigmoidMargin)
+			}
 			return score(p, c)
 		})
 		if err != nil {
@@ -188,6 +207,9 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 				}
 				labelled += n
 				if err := refit(); err != nil {
+					return nil, err
+				}
+				if err := standardise(); err != nil {
 					return nil, err
 				}
 				if err := tr.Rewhiten(); err != nil {

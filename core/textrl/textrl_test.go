@@ -86,6 +86,22 @@ func TestPPORaisesGold(t *testing.T) {
 	}
 }
 
+// TestPPOLogSigmoidRaisesGold: Run's PPO on the log-sigmoid of the standardised score (the
+// hub's objective) learns too, and the report says which objective it was.
+func TestPPOLogSigmoidRaisesGold(t *testing.T) {
+	w, m := world(t)
+	c := tinyConfig(PPO)
+	c.LogSigmoid, c.LogSigmoidMargin = true, 1
+	r, err := Run(c, w, task, m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("gold %.3f -> %.3f, positive %.3f -> %.3f, KL %.2f", r.GoldBefore, r.GoldAfter, r.PositiveShareBefore, r.PositiveShareAfter, r.KL)
+	if !(r.GoldAfter > r.GoldBefore+0.3) || !r.LogSigmoid || r.Margin != 1 {
+		t.Errorf("gold %.3f -> %.3f, log_sigmoid %v, margin %v", r.GoldBefore, r.GoldAfter, r.LogSigmoid, r.Margin)
+	}
+}
+
 // TestDPORaisesGold: DPO on the same labels moves the policy toward praise.
 func TestDPORaisesGold(t *testing.T) {
 	w, m := world(t)

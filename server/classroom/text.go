@@ -53,7 +53,8 @@ type PolicyText struct {
 }
 
 // Continuations continues each of the first n held-out prompts of w by Length tokens of
-// task, once from ref and once from pol, with core/lm's sampler at temperature 1 drawing from a
+// task, once from ref and once from pol, with core/lm's sampler at temperature 1 (the models carry the
+// text tasks' temperature in their weights, lm.Model.Temper) drawing from a
 // generator seeded with seed for each model (common random numbers: where pol has not moved
 // from ref, the two continuations are the same), and scores each with the task's gold score.
 // The held-out prompts are every fourth of w.Prompts, as core/textrl splits them: the trainer

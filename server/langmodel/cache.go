@@ -38,10 +38,27 @@ func DefaultModel(dataDir string, progress io.Writer) (*lm.Model, *text.BPE, err
 	return Cached(filepath.Join(dataDir, "lm"), b, DefaultSettings(), progress)
 }
 
-// Cached returns the model pretrained on corpus b with settings s: read from dir if an
-// earlier call saved it there, else pretrained and saved. The file's name carries a digest of
-// the corpus, the settings and the model's shape, so a change to any of them trains again.
+// Cached returns the model pretrained on corpus b with settings s, tempered at
+// s.Temperature: read from dir if an earlier call saved it there, else pretrained and saved.
+// The file's name carries a digest of the corpus, the pretraining settings and the model's
+// shape, so a change to any of them trains again; the file holds the weights as trained, so
+// another temperature does not.
 func Cached(dir string, b []byte, s Settings, progress io.Writer) (*lm.Model, *text.BPE, error) {
+	m, tok, err := cached(dir, b, s, progress)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := m.Temper(s.Temperature); err != nil {
+		return nil, nil, fmt.Errorf("langmodel: %w", err)
+	}
+	return m, tok, nil
+}
+
+// cached is Cached before tempering.
+func cached(dir string, b []byte, s Settings, progress io.Writer) (*lm.Model, *text.BPE, error) {
+	if !(s.Temperature > 0) {
+		return nil, nil, fmt.Errorf("langmodel: temperature %v is not positive", s.Temperature)
+	}
 	tok, _, _, err := Streams(b)
 	if err != nil {
 		return nil, nil, err

@@ -27,11 +27,12 @@ func tinyCorpus() []byte {
 }
 
 // TestCachedTrainsOnceThenLoads: the first call pretrains and saves, the second loads the same
-// weights without training, pretraining is reproducible, and it learned (held-out loss fell).
+// weights without training, pretraining is reproducible, it learned (held-out loss fell), and
+// another temperature tempers the same saved weights.
 func TestCachedTrainsOnceThenLoads(t *testing.T) {
 	dir := t.TempDir()
 	b := tinyCorpus()
-	s := Settings{Steps: 40, Seed: 2}
+	s := Settings{Steps: 40, Seed: 2, Temperature: 1}
 	var log bytes.Buffer
 	m1, tok1, err := Cached(dir, b, s, &log)
 	if err != nil {
@@ -70,15 +71,35 @@ func TestCachedTrainsOnceThenLoads(t *testing.T) {
 	if !(res.HeldOutLoss < l0-0.5) {
 		t.Fatalf("held-out loss %.3f, untrained %.3f: pretraining did not learn", res.HeldOutLoss, l0)
 	}
-	if FileName(b, Settings{Steps: 41, Seed: 2}) == FileName(b, s) {
+	if FileName(b, Settings{Steps: 41, Seed: 2, Temperature: 1}) == FileName(b, s) {
 		t.Fatal("other settings share the cache file")
+	}
+	// Another temperature reads the same file and tempers the same weights.
+	hot := s
+	hot.Temperature = 0.5
+	if FileName(b, hot) != FileName(b, s) {
+		t.Fatal("the temperature changed the cache file of the pretrained weights")
+	}
+	log.Reset()
+	m4, _, err := Cached(dir, b, hot, &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := m1.Clone()
+	want.Temper(0.5)
+	if log.Len() != 0 || !slices.Equal(m4.Params, want.Params) || slices.Equal(m4.Params, m1.Params) {
+		t.Fatalf("temperature 0.5: trained again (%q) or not the saved weights tempered", log.String())
 	}
 }
 
-// TestCachedRejectsBadInput: no steps, and a corpus too small to split, are errors.
+// TestCachedRejectsBadInput: no steps, no temperature, and a corpus too small to split, are
+// errors.
 func TestCachedRejectsBadInput(t *testing.T) {
-	if _, _, err := Cached(t.TempDir(), tinyCorpus(), Settings{Steps: 0, Seed: 1}, nil); err == nil {
+	if _, _, err := Cached(t.TempDir(), tinyCorpus(), Settings{Steps: 0, Seed: 1, Temperature: 1}, nil); err == nil {
 		t.Fatal("0 steps accepted")
+	}
+	if _, _, err := Cached(t.TempDir(), tinyCorpus(), Settings{Steps: 5, Seed: 1}, nil); err == nil {
+		t.Fatal("temperature 0 accepted")
 	}
 	if _, _, err := Cached(t.TempDir(), []byte("one sentence.\n"), DefaultSettings(), nil); err == nil {
 		t.Fatal("a one-sentence corpus accepted")

@@ -17,7 +17,7 @@ import (
 // project needs them): the model in the file modelPath (written by `prefer lm pretrain` on the
 // same corpus), or, when modelPath is empty, the model pretrained on src's corpus with
 // DefaultSettings, cached in the data directory's lm folder (pretrained there on first use,
-// progress lines to progress).
+// progress lines to progress); either tempered at DefaultSettings' temperature.
 func Loader(src *corpus.Source, modelPath string, progress io.Writer) func() (*text.World, *lm.Model, error) {
 	var mu sync.Mutex
 	var w *text.World
@@ -40,6 +40,11 @@ func Loader(src *corpus.Source, modelPath string, progress io.Writer) func() (*t
 			}
 			if model, err = lm.Decode(b); err != nil {
 				return nil, nil, fmt.Errorf("langmodel: %s: %w", modelPath, err)
+			}
+			// The file holds weights as `prefer lm pretrain` writes them: tempered as the
+			// default model is.
+			if err := model.Temper(DefaultSettings().Temperature); err != nil {
+				return nil, nil, fmt.Errorf("langmodel: %w", err)
 			}
 		} else {
 			b, err := src.Bytes()

@@ -53,6 +53,8 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	epochs := fs.Int("epochs", d.DPOEpochs, "DPO epochs over the comparisons")
 	n := fs.Int("n", d.N, "best-of-n's n")
 	dim := fs.Int("features", d.Features.Dim, "hash buckets of the reward model's token and bigram features")
+	logSig := fs.Bool("log-sigmoid", false, "PPO: maximise log σ(z − margin) of the reward model's score z standardised on the reference (Wang et al. 2024; the hub's objective) instead of the score")
+	margin := fs.Float64("margin", 1, "PPO with --log-sigmoid: the margin in the reference's standard deviations")
 	frontier := fs.Bool("frontier", false, "run ppo, dpo and bon at several KL budgets and draw gold against KL on one chart")
 	out := fs.String("out", "", "report file prefix: writes PREFIX.json and PREFIX.svg (default experiment-ENV-METHOD-SEED)")
 	asJSON := fs.Bool("json", false, "end with the JSON report on stdout")
@@ -73,6 +75,7 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	cfg.Rater.ErrorRate, cfg.Rater.Temperature = *noise, *temp
 	cfg.Features.Dim = *dim
 	cfg.PPO.KLTarget, cfg.PPO.KLRate = *klTarget, *klRate
+	cfg.LogSigmoid, cfg.LogSigmoidMargin = *logSig, *margin
 	if *beta >= 0 {
 		cfg.PPO.Beta, cfg.DPO.Beta = *beta, *beta
 	}

