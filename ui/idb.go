@@ -131,9 +131,15 @@ func records(arr js.Value) []Record {
 }
 
 // Write applies ops in one readwrite transaction and waits until it commits.
-func (d *IDB) Write(ops ...Op) error {
+func (d *IDB) Write(ops ...Op) error { return d.Begin(ops...)() }
+
+// Begin places ops in one readwrite transaction now; wait waits until it commits. IndexedDB
+// runs readwrite transactions over the same stores in the order they were created, and one
+// whose requests are placed commits even if the page goes away meanwhile (a reload, a closed
+// tab).
+func (d *IDB) Begin(ops ...Op) (wait func() error) {
 	if len(ops) == 0 {
-		return nil
+		return func() error { return nil }
 	}
 	d.pre = js.Undefined() // read before this write
 	var names []any
@@ -153,8 +159,11 @@ func (d *IDB) Write(ops ...Op) error {
 			st.Call("put", map[string]any{"k": o.Rec.Key, "d": o.Rec.Data, "s": float64(o.Rec.Sum)})
 		}
 	}
-	if ev := waitEvent(tx, "complete", "error", "abort"); ev != "complete" {
-		return jsError(tx.Get("error"))
+	done := onEvent(tx, "complete", "error", "abort")
+	return func() error {
+		if ev := done(); ev != "complete" {
+			return jsError(tx.Get("error"))
+		}
+		return nil
 	}
-	return nil
 }
