@@ -149,6 +149,8 @@ func TestBrowserClassOfThree(t *testing.T) {
 		bt.Do(t, ctx, chromedp.Reload())
 		bt.Wait(t, ctx, "the text labeller, offline", `!!document.getElementById('text-left') && (`+jsPairID+`) !== ''`, 30*time.Second)
 		t.Logf("a returning rater offline: a text pair on screen %v after the reload (a noisy figure on a shared machine)", time.Since(start).Round(time.Millisecond))
+		// A page started offline says so, with no offline event to hear.
+		bt.Wait(t, ctx, "the offline status after the reload", `document.getElementById('net').textContent.includes('Offline')`, 10*time.Second)
 		if bt.Eval[[]string](t, ctx, jsText)[0] == "" {
 			t.Fatal("the offline reload shows no prompt")
 		}

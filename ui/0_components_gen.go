@@ -1168,14 +1168,14 @@ type Status struct {
 }
 
 func (c *Status) netClass() string {
-	if c.App.Online {
+	if c.App.Online() {
 		return "on"
 	}
 	return "off"
 }
 
 func (c *Status) netText() string {
-	if !c.App.Online {
+	if !c.App.Online() {
 		return "Offline"
 	}
 	return "Online"

@@ -89,7 +89,13 @@ type App struct {
 	shownAt  time.Time
 	labelled map[string]bool // pair ids already answered, so a re-sent pair is not shown again
 
-	Online     bool
+	// NetDown: the last sync failed at the network (the hub did not answer), so the app is
+	// offline even where the browser says it is online. Online() is what the status shows.
+	NetDown bool
+	// browserOnline reads the browser's own view of the network (navigator.onLine; set by
+	// ListenNetwork), nil in tests: online.
+	browserOnline func() bool
+
 	SyncErr    string // why the last sync failed, when the hub answered with an error
 	Warnings   []string
 	ModelVer   int    // global model version held
@@ -142,8 +148,11 @@ type App struct {
 
 	kick      chan struct{} // wakes the sync loop
 	renderMu  sync.Mutex
-	renderDue bool       // a merged render is scheduled
-	mu        sync.Mutex // serialises store writes of labels, so their order on disk is the order made
+	renderDue bool // a merged render is scheduled
+	// mu serialises the store writes made from goroutines (a sync's answer, settings, the local
+	// model, the text bundle, the policy). A label's write begins in the answer's task instead
+	// (Choose), and IndexedDB commits writes in the order they began.
+	mu sync.Mutex
 }
 
 // NewApp returns an App over the given browser services. now may be nil (time.Now).
@@ -164,6 +173,16 @@ func (a *App) Loaded() bool {
 	var v string
 	a.read(func() { v = a.View })
 	return v != ViewLoading
+}
+
+// Online reports whether the app can reach the hub as far as it knows: the browser says it is
+// online and the last sync did not fail at the network. The browser's word is read now, not
+// remembered from its last online or offline event: an event is lost when it fires before the
+// app listens, and overwritten when a sync sent before the network went away is answered after
+// the event (the answer proves the hub was reachable, not that it still is). Call it under a
+// lock.
+func (a *App) Online() bool {
+	return !a.NetDown && (a.browserOnline == nil || a.browserOnline())
 }
 
 // SetFitter sets the local model's worker. Call it before Start.
@@ -233,9 +252,11 @@ func (a *App) PrivateCount() int {
 }
 
 // Choose records the rater's answer to the pair on screen and shows the next pair at once.
-// The label is written to the device in the background; it counts as waiting to sync (and the
-// sync loop is woken) only once it is stored, so closing the tab never loses a counted label.
-// Call it under the write lock (from an event handler).
+// The label's write to the device begins in the answer's own task, so a page reloaded or closed
+// right after the answer still keeps it (a write begun in a later task, after a timer or behind
+// another write, was lost then, and the answered pair came back after the reload); it counts as
+// waiting to sync (and the sync loop is woken) only once it is stored, so closing the tab never
+// loses a counted label. Call it under the write lock (from an event handler).
 func (a *App) Choose(c prefs.Choice) {
 	p := a.Current()
 	if p == nil || a.View != ViewLabel || a.Help || a.AtCap() || a.WaitingText() {
@@ -262,23 +283,27 @@ func (a *App) Choose(c prefs.Choice) {
 		a.saving++
 	}
 	a.LastChoice = l
+	wait := a.beginLabel(l)
 	a.showCurrent()
-	go a.saveLabel(l, p.ID)
+	go a.saveLabel(l, wait)
 }
 
-// saveLabel stores a new label and drops its pair from the stored queue in one transaction,
-// then counts it and hands it to the local model.
-func (a *App) saveLabel(l *Label, pairID string) {
-	// Let the browser finish the answer's task (the render of the next pair) first: a blocked
-	// goroutine hands the thread back, and this work runs in a task of its own.
-	time.Sleep(time.Millisecond)
-	defer TraceEnd("save label", TraceStart())
-	a.mu.Lock()
+// beginLabel begins the write of a new label and the drop of its pair from the stored queue,
+// in one transaction; wait waits until it commits.
+func (a *App) beginLabel(l *Label) (wait func() error) {
+	defer TraceEnd("begin label", TraceStart())
 	op, err := put(StoreLabels, l.ID, l)
-	if err == nil {
-		err = a.store.Write(op, del(StorePairs, pairID))
+	if err != nil {
+		return func() error { return err }
 	}
-	a.mu.Unlock()
+	return a.store.Begin(op, del(StorePairs, l.PairID))
+}
+
+// saveLabel waits until a new label is stored (beginLabel's wait), then counts it and hands it
+// to the local model. Waiting hands the thread back, so the answer's task (the render of the
+// next pair) ends first.
+func (a *App) saveLabel(l *Label, wait func() error) {
+	err := wait()
 	a.update(func() {
 		if err != nil {
 			a.warn("Could not save a label on this device: " + err.Error())

@@ -34,7 +34,12 @@ func await(p js.Value) (js.Value, error) {
 }
 
 // waitEvent waits for whichever of the named events target fires first and returns its name.
-func waitEvent(target js.Value, names ...string) string {
+func waitEvent(target js.Value, names ...string) string { return onEvent(target, names...)() }
+
+// onEvent listens at once for whichever of the named events target fires first, and returns
+// the wait for it, which returns its name: an event that fires before the wait begins is not
+// missed. Call the wait once, and not from a JS callback.
+func onEvent(target js.Value, names ...string) (wait func() string) {
 	ch := make(chan string, len(names))
 	fns := make([]js.Func, len(names))
 	for i, n := range names {
@@ -45,12 +50,14 @@ func waitEvent(target js.Value, names ...string) string {
 		})
 		setProp(target, "on"+n, fns[i])
 	}
-	got := <-ch
-	for i, n := range names {
-		setProp(target, "on"+n, js.Null())
-		fns[i].Release()
+	return func() string {
+		got := <-ch
+		for i, n := range names {
+			setProp(target, "on"+n, js.Null())
+			fns[i].Release()
+		}
+		return got
 	}
-	return got
 }
 
 func arg0(args []js.Value) js.Value {

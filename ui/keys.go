@@ -65,19 +65,19 @@ func (a *App) ListenKeys() {
 	}))
 }
 
-// ListenNetwork follows the browser's online and offline events.
+// ListenNetwork follows the browser's online and offline events. The status reads
+// navigator.onLine itself when it renders (App.Online), so an event only asks for a render,
+// and coming back online wakes the sync loop: a sync's answer cannot overwrite the browser's
+// word, and an event that fired before this listener existed is not lost.
 func (a *App) ListenNetwork() {
 	w := js.Global()
-	set := func(on bool) {
-		a.update(func() { a.Online = on })
-		if on {
-			a.Wake()
-		}
-	}
-	w.Call("addEventListener", "online", js.FuncOf(func(js.Value, []js.Value) any { go set(true); return nil }))
-	w.Call("addEventListener", "offline", js.FuncOf(func(js.Value, []js.Value) any { go set(false); return nil }))
-	on := w.Get("navigator").Get("onLine")
-	a.update(func() { a.Online = on.Bool() })
+	nav := w.Get("navigator")
+	a.quietly(func() { a.browserOnline = func() bool { return nav.Get("onLine").Bool() } })
+	w.Call("addEventListener", "online", js.FuncOf(func(js.Value, []js.Value) any {
+		go func() { a.update(func() {}); a.Wake() }()
+		return nil
+	}))
+	w.Call("addEventListener", "offline", js.FuncOf(func(js.Value, []js.Value) any { go a.update(func() {}); return nil }))
 }
 
 // typing reports whether el takes typed text, where the arrow keys move the caret. A checkbox,

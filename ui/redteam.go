@@ -199,7 +199,7 @@ func (a *App) SubmitRedTeam() {
 	if rt == nil || rt.Submitting || a.Rater == nil {
 		return
 	}
-	if !a.Online {
+	if !a.Online() {
 		rt.SubmitErr = "Submitting needs the hub: you are offline. Your edit stays here; submit when you are back online."
 		return
 	}

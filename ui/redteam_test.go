@@ -68,7 +68,6 @@ func TestRedTeamMode(t *testing.T) {
 	var orig prefs.Clip
 	a.update(func() {
 		orig = a.Current().Left
-		a.Online = true
 		a.OpenRedTeam()
 	})
 	rt := a.RedTeam
@@ -126,7 +125,7 @@ func TestRedTeamMode(t *testing.T) {
 	}
 
 	// Offline: nothing is sent, and the page says why.
-	a.update(func() { a.Online = false; a.SubmitRedTeam() })
+	a.update(func() { a.NetDown = true; a.SubmitRedTeam() })
 	if rt.SubmitErr == "" || rt.Submitting || !rendersIn(a, &RedTeamMode{App: a}, "class", "rt-result error") {
 		t.Fatal("offline submit: no message")
 	}

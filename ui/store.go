@@ -6,6 +6,7 @@ import (
 	"hash/crc32"
 	"math"
 	"strconv"
+	"sync"
 )
 
 // The object stores on the device.
@@ -49,12 +50,15 @@ type Snapshot struct {
 }
 
 // Store keeps records on the device. Write applies all ops in one transaction: all or none.
-// Load reads every store but StoreBlobs; Get reads one record, nil if there is none. The
-// browser's is IndexedDB (idb.go); tests use a map.
+// Begin is Write in two steps: the ops are handed to the store before it returns (from a JS
+// callback too), after every write begun before, and wait waits until they are applied (not
+// from a JS callback). Load reads every store but StoreBlobs; Get reads one record, nil if there
+// is none. The browser's is IndexedDB (idb.go); tests use a map.
 type Store interface {
 	Load() (Snapshot, error)
 	Get(store, key string) (*Record, error)
 	Write(ops ...Op) error
+	Begin(ops ...Op) (wait func() error)
 }
 
 func checksum(key, data string) uint32 {
@@ -95,6 +99,7 @@ func del(store, key string) Op { return Op{Store: store, Key: key} }
 // MemStore is a Store in memory, for tests and for browsers without IndexedDB (labels then last
 // only as long as the page).
 type MemStore struct {
+	mu   sync.Mutex
 	Data map[string]map[string]Record // store -> key -> record
 	Fail error                        // when set, Write fails with it
 }
@@ -106,6 +111,8 @@ func NewMemStore() *MemStore {
 
 // Load returns every record.
 func (m *MemStore) Load() (Snapshot, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	var s Snapshot
 	for _, r := range m.Data[StoreMeta] {
 		s.Meta = append(s.Meta, r)
@@ -121,6 +128,8 @@ func (m *MemStore) Load() (Snapshot, error) {
 
 // Get returns one record, nil if there is none.
 func (m *MemStore) Get(store, key string) (*Record, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	if r, ok := m.Data[store][key]; ok {
 		return &r, nil
 	}
@@ -129,6 +138,8 @@ func (m *MemStore) Get(store, key string) (*Record, error) {
 
 // Write applies ops.
 func (m *MemStore) Write(ops ...Op) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	if m.Fail != nil {
 		return m.Fail
 	}
@@ -145,4 +156,10 @@ func (m *MemStore) Write(ops ...Op) error {
 		}
 	}
 	return nil
+}
+
+// Begin applies ops now.
+func (m *MemStore) Begin(ops ...Op) (wait func() error) {
+	err := m.Write(ops...)
+	return func() error { return err }
 }

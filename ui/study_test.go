@@ -147,7 +147,7 @@ func waitSaved(t *testing.T, st *MemStore, ok func(Settings) bool) {
 	t.Helper()
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
 		var s Settings
-		if r, found := st.Data[StoreMeta][metaSettings]; found && open(r, &s) == nil && ok(s) {
+		if r, _ := st.Get(StoreMeta, metaSettings); r != nil && open(*r, &s) == nil && ok(s) {
 			return
 		}
 		if time.Now().After(deadline) {

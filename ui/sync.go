@@ -134,10 +134,10 @@ func (a *App) syncOnce() (more bool, err error) {
 				a.pendingUpdate = upd // retry it unless a newer one replaced it
 			}
 			if errors.Is(err, ErrNetwork) {
-				a.Online, a.SyncErr = false, ""
+				a.NetDown, a.SyncErr = true, ""
 				return
 			}
-			a.Online, a.SyncErr = true, syncErrText(err)
+			a.NetDown, a.SyncErr = false, syncErrText(err)
 		})
 		return false, err
 	}
@@ -212,7 +212,7 @@ func (a *App) syncOnce() (more bool, err error) {
 	a.mu.Unlock()
 
 	a.update(func() {
-		a.Online, a.SyncErr = true, ""
+		a.NetDown, a.SyncErr = false, ""
 		if werr != nil {
 			a.warn("Could not save the sync result on this device: " + werr.Error())
 		}
