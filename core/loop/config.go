@@ -38,6 +38,14 @@ type Config struct {
 	// PPO.FixedHorizon: a policy that balances for a training episode shorter than the task's
 	// can still drift off the track after it.
 	FinalHorizon int
+	// KeepEpisodes, if positive, guards every PPO update after the first as the hub's trainer
+	// does (Learner.TrainKept): an update that lowers the policy's return under r̂, measured on
+	// KeepEpisodes deterministic fixed-horizon episodes before and after, is put back, and an
+	// old policy that the refitted r̂ ranks higher comes back. The final steps are guarded in
+	// chunks of a round's steps, so that PPO on the final r̂ cannot lose a policy r̂ ranks
+	// higher than what it ends with. 0 trains without the guard, as `prefer experiment` did
+	// before the hub had it.
+	KeepEpisodes int
 	// Rounds is how many times the loop alternates PPO on the current reward model with asking
 	// for labels and refitting. The paper runs these asynchronously; rounds are the
 	// synchronous, reproducible version of that.
@@ -214,6 +222,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("loop: Steps must be at least 1, got %d", c.Steps)
 	case !(c.FinalShare >= 0):
 		return fmt.Errorf("loop: FinalShare must not be negative, got %v", c.FinalShare)
+	case c.KeepEpisodes < 0:
+		return fmt.Errorf("loop: KeepEpisodes must not be negative, got %d", c.KeepEpisodes)
 	case c.FinalHorizon < 0:
 		return fmt.Errorf("loop: FinalHorizon must not be negative, got %d", c.FinalHorizon)
 	case c.Rounds < 1:

@@ -33,7 +33,12 @@ type Report struct {
 	RandomReturn           float64 `json:"random_return"`             // a uniformly random policy's, same episodes
 	RewardModelValAccuracy float64 `json:"reward_model_val_accuracy"` // on the held-out 1/e of the comparisons
 	WallSeconds            float64 `json:"wall_seconds"`
-	Curve                  []Point `json:"curve"`
+	// Guarded, NotKept and Back count the PPO updates the guard checked and put back and the
+	// old policies it brought back (Config.KeepEpisodes).
+	Guarded int     `json:"updates_guarded,omitempty"`
+	NotKept int     `json:"updates_not_kept,omitempty"`
+	Back    int     `json:"policies_back,omitempty"`
+	Curve   []Point `json:"curve"`
 	// Policy is the trained policy at the end.
 	Policy *ppo.Policy `json:"-"`
 	// Model is the reward model at the end.
@@ -109,11 +114,28 @@ func Run(cfg Config, progress func(Point)) (*Report, error) {
 		return nil, err
 	}
 
+	// train runs PPO for steps as the policy of version (0: untrained or not to be kept among
+	// the old policies), through the guard when cfg asks for it.
+	train := func(steps, version int) error {
+		if cfg.KeepEpisodes == 0 || version == 0 {
+			return l.Train(steps, version, nil)
+		}
+		k, err := l.TrainKept(steps, version, cfg.KeepEpisodes, cfg.Seed^uint64(version)<<8^0x6b656570, nil)
+		rep.Guarded++
+		if !k.Kept {
+			rep.NotKept++
+		}
+		if k.Back > 0 {
+			rep.Back++
+		}
+		return err
+	}
+
 	perRound := schedule(cfg.Labels-rep.LabelsUsed, cfg.Rounds, cfg.LabelDecay)
 	for k := 0; k < cfg.Rounds; k++ {
 		// PPO on the current r̂; the policy of round k has version k (0: untrained).
 		steps := (k+1)*cfg.Steps/cfg.Rounds - k*cfg.Steps/cfg.Rounds
-		if err := l.Train(steps, k, nil); err != nil {
+		if err := train(steps, k); err != nil {
 			return nil, err
 		}
 		if n := perRound[k]; n > 0 {
@@ -138,14 +160,23 @@ func Run(cfg Config, progress func(Point)) (*Report, error) {
 		}
 		if k == cfg.Rounds-1 {
 			// PPO on the final r̂, which the last labels have just refitted; no clips follow,
-			// so there is no old policy to keep (version 0).
+			// so there is no old policy to keep (version 0) unless the guard needs them.
 			if cfg.FinalHorizon > 0 && cfg.finalSteps() > 0 {
 				if err := l.SetHorizon(cfg.FinalHorizon); err != nil {
 					return nil, err
 				}
 			}
-			if err := l.Train(cfg.finalSteps(), 0, nil); err != nil {
-				return nil, err
+			if cfg.KeepEpisodes == 0 {
+				if err := l.Train(cfg.finalSteps(), 0, nil); err != nil {
+					return nil, err
+				}
+			}
+			for done, v := 0, k+1; cfg.KeepEpisodes > 0 && done < cfg.finalSteps(); v++ {
+				chunk := min(max(cfg.Steps/cfg.Rounds, 1), cfg.finalSteps()-done)
+				if err := train(chunk, v); err != nil {
+					return nil, err
+				}
+				done += chunk
 			}
 		}
 		pt := Point{

@@ -97,6 +97,7 @@ func TestValidate(t *testing.T) {
 		"query":   func(c *Config) { c.Query.Strategy = "best" },
 		"horizon": func(c *Config) { c.PPO.FixedHorizon = -1 },
 		"final":   func(c *Config) { c.FinalShare = -1 },
+		"keep":    func(c *Config) { c.KeepEpisodes = -1 },
 	} {
 		c := Defaults("CartPole-v1")
 		f(&c)
@@ -193,6 +194,43 @@ func TestFinalSteps(t *testing.T) {
 	if got := c.PPOConfig(spec, false).TotalSteps; got != c.Steps {
 		t.Errorf("FinalShare 0: PPO anneals over %d steps, want Steps %d", got, c.Steps)
 	}
+}
+
+// TestKeepGuardsEveryUpdate: with KeepEpisodes the guard checks every PPO update after the
+// first round's (an untrained policy has nothing to keep) and the final steps in chunks of a
+// round's steps; without it none. A run is still fixed by its seed.
+func TestKeepGuardsEveryUpdate(t *testing.T) {
+	c := small(2)
+	c.Labels, c.Steps, c.Rounds, c.FinalShare = 12, 3000, 3, 0.5
+	c.Reward.MinSteps = 5
+	c.CurveEpisodes, c.EvalEpisodes = 2, 2
+	plain, err := Run(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain.Guarded != 0 {
+		t.Errorf("without KeepEpisodes %d updates were guarded", plain.Guarded)
+	}
+	c.KeepEpisodes = 2
+	a, err := Run(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Rounds 2 and 3, then the final 1,500 steps in chunks of 1,000 and 500.
+	if a.Guarded != 4 || a.NotKept > a.Guarded || a.Back > a.NotKept {
+		t.Errorf("guarded %d updates (%d not kept, %d policies back), want 4", a.Guarded, a.NotKept, a.Back)
+	}
+	if a.EnvSteps < c.Steps+1500 {
+		t.Errorf("%d env steps, want at least %d: a put-back update's steps stay spent", a.EnvSteps, c.Steps+1500)
+	}
+	b, err := Run(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.EvalReturn != b.EvalReturn || a.NotKept != b.NotKept || a.Back != b.Back {
+		t.Errorf("two runs of one seed differ: %v/%d/%d against %v/%d/%d", a.EvalReturn, a.NotKept, a.Back, b.EvalReturn, b.NotKept, b.Back)
+	}
+	t.Logf("guarded %d, not kept %d, back %d; eval %.1f (plain %.1f)", a.Guarded, a.NotKept, a.Back, a.EvalReturn, plain.EvalReturn)
 }
 
 // TestLearnsCartPoleLateLabels holds the Oracle teacher with disagreement queries, seed 4, to

@@ -35,6 +35,7 @@ func runExperiment(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	teacher := fs.String("teacher", "", "a B-Pref teacher instead of the --noise/--temperature rater: oracle, stoc, mistake, skip, myopic or equal")
 	robust := fs.Bool("robust", false, "fit the reward model with R3M's robust loss")
 	objective := fs.String("objective", "mean", "PPO's objective on the ensemble: mean, min or uwo")
+	keep := fs.Int("keep", 0, "guard PPO as the hub does: keep an update only if the return under r̂ over this many episodes did not fall (0: off)")
 	steps := fs.Int("steps", 0, "PPO env steps in all (0: the env's default)")
 	rounds := fs.Int("rounds", 0, "train/label rounds (0: default)")
 	clip := fs.Int("clip-steps", 0, "clip length in env steps (0: the env's default, about 1.5 s of env time unless tuned)")
@@ -76,6 +77,11 @@ func runExperiment(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg.Reward.Robust = *robust
+	if *keep < 0 {
+		fmt.Fprintf(stderr, "prefer experiment: --keep must not be negative, got %d\n", *keep)
+		return 2
+	}
+	cfg.KeepEpisodes = *keep
 	if *labels != 0 {
 		cfg.Labels = *labels
 	}
@@ -164,6 +170,9 @@ func runExperiment(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			"labels_used": rep.LabelsUsed, "env_steps": rep.EnvSteps, "eval_return": rep.EvalReturn,
 			"random_return": rep.RandomReturn, "reward_model_val_accuracy": nullable(rep.RewardModelValAccuracy),
 			"wall_seconds": rep.WallSeconds, "teacher": *teacher, "robust": *robust, "objective": *objective,
+		}
+		if *keep > 0 {
+			m["keep"], m["updates_not_kept"], m["policies_back"] = *keep, rep.NotKept, rep.Back
 		}
 		if a := rep.Adversarial; a != nil {
 			m["rounds"], m["failures_found"], m["effort_before"], m["effort_after"] = a.Rounds, a.FailuresFound, a.EffortBefore, a.EffortAfter
