@@ -208,7 +208,7 @@ func benchT1(t *testing.T, ctx context.Context, srv *bt.Server, seeds int) map[s
 			expr := fmt.Sprintf(`(async () => {
   if (!self.t1Workers) {
     self.t1Kernels = [];
-    self.t1Workers = await Promise.all(['', '', '', %q].map((name, i) => new Promise((resolve) => {
+    self.t1Workers = await Promise.all([%q, %q, %q, %q].map((name, i) => new Promise((resolve) => {
       const w = new Worker('/fitter.js', {name});
       w.onmessage = (e) => { if (typeof e.data === 'string' && JSON.parse(e.data).type === 'ready') { self.t1Kernels[i] = JSON.parse(e.data).message; resolve(w); } };
     })));
@@ -225,7 +225,7 @@ func benchT1(t *testing.T, ctx context.Context, srv *bt.Server, seeds int) map[s
   const ms = performance.now() - t0;
   const b64 = (u) => { let s = ''; for (let i = 0; i < u.length; i += 0x8000) s += String.fromCharCode.apply(null, u.subarray(i, i + 0x8000)); return btoa(s); };
   return JSON.stringify({ms, res: res.map(b64)});
-})()`, fitter.GoKernelWorker, k, k, js.URL, s)
+})()`, fitter.SIMDWorker, fitter.SIMDWorker, fitter.SIMDWorker, fitter.GoKernelWorker, k, k, js.URL, s)
 			var out struct {
 				MS  float64
 				Res []string

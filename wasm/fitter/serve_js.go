@@ -4,6 +4,7 @@ package fitter
 
 import (
 	"encoding/json"
+	"strconv"
 	"syscall/js"
 
 	"github.com/prefer-rlhf/prefer/wasm/simd"
@@ -16,11 +17,12 @@ import (
 // bytes rather than strings, and answers each with RunJob's result.
 func Serve() {
 	self := js.Global()
-	// The fits' matrix products in WebAssembly SIMD, the same bits as Go's kernels, which stay
-	// where the engine has no SIMD.
+	// The fits' matrix products in WebAssembly SIMD, the same bits as Go's kernels, in a worker
+	// named SIMDWorker (the benchmark's; see SIMDWorker for why not the app's); Go's kernels
+	// elsewhere and where the engine has no SIMD.
 	kernel := KernelSIMD
-	if self.Get("name").String() == GoKernelWorker {
-		kernel = "go (named " + GoKernelWorker + ")"
+	if name := self.Get("name").String(); name != SIMDWorker {
+		kernel = "go (named " + strconv.Quote(name) + ")"
 	} else if err := simd.Install(); err != nil {
 		kernel = "go (" + err.Error() + ")"
 	}
