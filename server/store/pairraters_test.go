@@ -1,6 +1,7 @@
 package store
 
 import (
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -86,5 +87,31 @@ func TestPairRatersOnePerRater(t *testing.T) {
 	}
 	if n := f.raters(t, f.pair); n != 1 {
 		t.Fatalf("a label refused for the quota counted: raters %d, want 1", n)
+	}
+}
+
+// TestMigrateRecountsPairRaters: a file at schema version 9 whose pair counts a rater twice
+// (as the old count could) is recounted from its labels on opening.
+func TestMigrateRecountsPairRaters(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v9.db")
+	old, err := Open(path, Options{MaxMigration: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO projects (id, env, settings, join_code, created_at) VALUES ('p1', 'CartPole-v1', '{}', 'OLD999', 1)`,
+		`INSERT INTO clips (id, project_id, env, policy_version, data, created_at) VALUES ('c1', 'p1', 'CartPole-v1', 0, '{}', 1), ('c2', 'p1', 'CartPole-v1', 0, '{}', 1)`,
+		`INSERT INTO pairs (id, project_id, left_clip, right_clip, priority, active, created_at, raters) VALUES ('a', 'p1', 'c1', 'c2', 0, 1, 1, 3), ('b', 'p1', 'c2', 'c1', 0, 1, 1, 0)`,
+		`INSERT INTO comparisons (id, project_id, rater_id, pair_id, choice, created_at, response_ms, received_at) VALUES
+			('x1', 'p1', 'r1', 'a', 'left', 1, 900, 5), ('x2', 'p1', 'r1', 'a', 'right', 1, 900, 5), ('x3', 'p1', 'r2', 'a', 'left', 1, 900, 6)`,
+	} {
+		if _, err := old.w.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old.Close()
+	f := &fixture{s: open(t, path, Options{})}
+	if a, b := f.raters(t, "a"), f.raters(t, "b"); a != 2 || b != 0 {
+		t.Fatalf("pair raters after upgrade: %d, %d; want 2, 0", a, b)
 	}
 }
