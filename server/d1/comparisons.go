@@ -17,8 +17,9 @@ func (s *Store) AddComparisons(ctx context.Context, projectID, raterID string, c
 
 // AddComparisonsCapped stores a rater's comparisons exactly once each, keyed by their UUIDs,
 // in order until the rater holds max (0: no cap), in one D1 batch (one transaction): the
-// insert reports which ids were new (RETURNING), a select after it finds which of the others
-// are stored and whose, and a count gives the rater's total. It returns after D1 has committed
+// pairs' rater counts grow first (store.SQLCountPairRaters), the insert reports which ids were
+// new (RETURNING), a select after it finds which of the others are stored and whose, and a
+// count gives the rater's total. It returns after D1 has committed
 // the batch. The caller has validated the comparisons and checked their pairs; ids are
 // distinct within cs.
 func (s *Store) AddComparisonsCapped(ctx context.Context, projectID, raterID string, cs []prefs.Comparison, received time.Time, max int) (store.SyncResult, error) {
@@ -30,15 +31,17 @@ func (s *Store) AddComparisonsCapped(ctx context.Context, projectID, raterID str
 	if max > 0 {
 		insert = Stmt{store.SQLInsertComparisonsCapped, []any{projectID, raterID, ms(received), items, max}}
 	}
-	rs, err := s.db.Batch(ctx, insert,
+	rs, err := s.db.Batch(ctx,
+		Stmt{store.SQLCountPairRaters, []any{raterID, items, max}}, // before the insert
+		insert,
 		Stmt{store.SQLAddRaterLabels, []any{raterID}}, // right after the insert: changes()
 		Stmt{store.SQLStoredComparisons, []any{items, raterID}},
 		Stmt{store.SQLTouchRater, []any{ms(received), raterID}},
-		Stmt{store.SQLCountPairRaters, []any{raterID, ms(received), items}},
 	)
 	if err != nil {
 		return store.SyncResult{}, fmt.Errorf("d1: insert comparisons: %w", err)
 	}
+	rs = rs[1:] // the count returns nothing
 	inserted := make([]string, 0, len(rs[0].Rows))
 	for _, row := range rs[0].Rows {
 		inserted = append(inserted, asString(row[0]))

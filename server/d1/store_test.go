@@ -415,3 +415,53 @@ func TestPairsExist(t *testing.T) {
 }
 
 var _ hub.PairLister = (*Store)(nil)
+
+// TestPairRatersOnePerRater: on both stores, a rater's second request on a pair in the same
+// millisecond (its re-send and a new label) does not count the rater twice, and labels
+// refused for the cap count no one (store's TestPairRatersOnePerRater has the native cases).
+func TestPairRatersOnePerRater(t *testing.T) {
+	for i, s := range []both{openNative(t), openD1(t)} {
+		name := []string{"native", "d1"}[i]
+		pid, ada, bob := uuid.NewString(), uuid.NewString(), uuid.NewString()
+		if err := s.CreateProject(ctx, &store.Project{ID: pid, Env: "CartPole-v1", Settings: store.DefaultSettings(), JoinCode: "J1"}); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range []string{ada, bob} {
+			if err := s.CreateRater(ctx, &store.Rater{ID: r, ProjectID: pid, Name: r}, "hash-"+r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		clips := []prefs.Clip{
+			{ID: uuid.NewString(), Env: "CartPole-v1", StartState: []float64{0, 0, 0, 0}, Actions: [][]float64{{0}}},
+			{ID: uuid.NewString(), Env: "CartPole-v1", StartState: []float64{0, 0, 0, 0}, Actions: [][]float64{{1}}},
+		}
+		p1, p2 := uuid.NewString(), uuid.NewString()
+		if err := s.AddClipsAndPairs(ctx, pid, clips, []store.NewPair{{ID: p1, Left: clips[0].ID, Right: clips[1].ID},
+			{ID: p2, Left: clips[1].ID, Right: clips[0].ID}}, false); err != nil {
+			t.Fatal(err)
+		}
+		now := time.UnixMilli(1_800_000_000_000)
+		label := func(pair string) prefs.Comparison {
+			return prefs.Comparison{ID: uuid.NewString(), PairID: pair, Choice: prefs.Left, CreatedAt: now.Add(-time.Minute), ResponseMS: 900}
+		}
+		first := label(p1)
+		calls := []struct {
+			rater string
+			cs    []prefs.Comparison
+			max   int
+		}{
+			{ada, []prefs.Comparison{first}, 0},
+			{ada, []prefs.Comparison{first, label(p1)}, 0},     // the same millisecond
+			{bob, []prefs.Comparison{label(p2), label(p1)}, 1}, // p1's label is over the cap
+		}
+		for _, c := range calls {
+			if _, err := s.AddComparisonsCapped(ctx, pid, c.rater, c.cs, now, c.max); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// p1: Ada only; p2: Bob only.
+		if l, full, err := s.PairCoverage(ctx, pid, 2); err != nil || l != 2 || full != 0 {
+			t.Fatalf("%s: coverage at overlap 2: %d labelled, %d full, %v; want 2, 0", name, l, full, err)
+		}
+	}
+}

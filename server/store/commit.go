@@ -187,9 +187,14 @@ func (c *committer) write(group []*commitReq) ([]commitRes, error) {
 	return out, nil
 }
 
-// insertOne inserts one request's comparisons inside tx (up to its cap) and learns which of
-// the others are stored already.
+// insertOne inserts one request's comparisons inside tx (up to its cap), counting the pairs
+// the rater labels for the first time, and learns which of the others are stored already.
 func (c *committer) insertOne(ctx context.Context, tx *sql.Tx, r *commitReq, out *commitRes) error {
+	// Before the insert: the count finds the rater's first labels on pairs among the rows the
+	// insert is about to add (SQLCountPairRaters).
+	if _, err := tx.StmtContext(ctx, c.pairRaters).ExecContext(ctx, r.raterID, r.items, r.max); err != nil {
+		return fmt.Errorf("store: count pair raters: %w", err)
+	}
 	var rows *sql.Rows
 	var err error
 	if r.max > 0 {
@@ -218,11 +223,6 @@ func (c *committer) insertOne(ctx context.Context, tx *sql.Tx, r *commitReq, out
 	// Right after the insert: its changes() are the rows it inserted.
 	if err := tx.StmtContext(ctx, c.count).QueryRowContext(ctx, r.raterID).Scan(&out.labels); err != nil {
 		return fmt.Errorf("store: count rater labels: %w", err)
-	}
-	if len(out.inserted) > 0 {
-		if _, err := tx.StmtContext(ctx, c.pairRaters).ExecContext(ctx, r.raterID, r.received, r.items); err != nil {
-			return fmt.Errorf("store: count pair raters: %w", err)
-		}
 	}
 	if len(out.inserted) == r.n {
 		return nil

@@ -106,9 +106,9 @@ const (
 	RETURNING id`
 	// SQLInsertComparisonsCapped is SQLInsertComparisons for a project with a cap: new ids are
 	// taken in array order until the rater holds ?5. (Ids already stored are left out before
-	// the limit, so a retry never meets the cap.) It reads the table it writes, which makes
-	// SQLite run the select whole before inserting, so projects without a cap use the plain
-	// insert.
+	// the limit, so a retry never meets the cap; SQLCountPairRaters repeats this selection.) It
+	// reads the table it writes, which makes SQLite run the select whole before inserting, so
+	// projects without a cap use the plain insert.
 	SQLInsertComparisonsCapped = `INSERT INTO comparisons (id, project_id, rater_id, pair_id, choice, created_at, response_ms, received_at)
 	SELECT json_extract(value, '$.id'), ?1, ?2, json_extract(value, '$.pair_id'), json_extract(value, '$.choice'),
 	       json_extract(value, '$.created_at'), json_extract(value, '$.response_ms'), ?3
@@ -119,14 +119,20 @@ const (
 	ON CONFLICT(id) DO NOTHING
 	RETURNING id`
 	// SQLCountPairRaters adds one to the rater count (pairs.raters) of each pair that rater ?1
-	// labelled for the first time in the request received at ?2: the pairs of ?3 (the
-	// request's JSON array) on which all of the rater's comparisons were received at ?2. It
-	// runs after the insert, in its transaction, and reads the comparisons by the (rater,
-	// pair) index.
+	// is about to label for the first time: the pairs of the comparisons of ?2 (the request's
+	// JSON array) that the insert will store, on which the rater holds no comparison yet. It
+	// runs right before SQLInsertComparisons (?3 = 0) or SQLInsertComparisonsCapped (?3, the
+	// cap), in its transaction, and selects the rows that insert will store as it does: the
+	// ids not stored yet, in array order, up to the cap (LIMIT -1: none). Before the insert
+	// is the one time the request's new rows can be told from the rater's older ones; their
+	// received_at cannot tell them (an earlier request of the same millisecond counted the
+	// rater twice).
 	SQLCountPairRaters = `UPDATE pairs SET raters = raters + 1
-		WHERE id IN (SELECT json_extract(value, '$.pair_id') FROM json_each(?3))
-		  AND EXISTS (SELECT 1 FROM comparisons c WHERE c.rater_id = ?1 AND c.pair_id = pairs.id AND c.received_at = ?2)
-		  AND NOT EXISTS (SELECT 1 FROM comparisons c WHERE c.rater_id = ?1 AND c.pair_id = pairs.id AND c.received_at <> ?2)`
+		WHERE id IN (SELECT json_extract(value, '$.pair_id') FROM json_each(?2)
+			WHERE NOT EXISTS (SELECT 1 FROM comparisons c WHERE c.id = json_extract(value, '$.id'))
+			ORDER BY key
+			LIMIT CASE WHEN ?3 > 0 THEN max(0, ?3 - (SELECT labels FROM raters WHERE id = ?1)) ELSE -1 END)
+		  AND NOT EXISTS (SELECT 1 FROM comparisons c WHERE c.rater_id = ?1 AND c.pair_id = pairs.id)`
 	// SQLStoredComparisons tells, of the ids in ?1 (the same JSON array), which are stored and
 	// whether under rater ?2.
 	SQLStoredComparisons = `SELECT id, rater_id = ?2 AS mine FROM comparisons WHERE id IN (SELECT json_extract(value, '$.id') FROM json_each(?1))`
