@@ -216,14 +216,14 @@ func (a *App) FitterMessage(msg string) {
 	switch o.Type {
 	case fitter.TypePrediction:
 		if o.Prediction != nil {
-			a.update(func() { a.Predicted[o.Prediction.PairID] = *o.Prediction })
+			a.later(func() { a.Predicted[o.Prediction.PairID] = *o.Prediction })
 		}
 	case fitter.TypeFitted:
 		if o.Stats == nil {
 			return
 		}
 		var ask bool
-		a.update(func() {
+		a.later(func() {
 			a.Model, a.ModelBusy, a.ModelErr = *o.Stats, false, ""
 			if a.Settings.Private && o.Stats.Global > 0 && a.sinceUpd >= privateUpdateEvery {
 				a.sinceUpd, ask = 0, true
