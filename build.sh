@@ -17,21 +17,19 @@ log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 # gzip and brotli forms.
 wasm_one() {
 	log "wasm: $1"
-	# Code that runs once per event, render, sync or message is compiled without inlining:
-	# the UI, vugu, the worker's message handling, and the standard library's JSON, fmt,
-	# time and strconv. Inlining there cost 45 KB brotli of the 1.0 MB budget (18 KB in ui,
-	# 27 KB in the rest). The numerical packages the fitter runs (core/nn, core/reward) keep it.
-	# The same for what JSON, the wire types and JS calls run on (reflect, strings, bytes,
-	# sort, base64, syscall/js, core/prefs, core/wire): 10.7 KB brotli less. And wasm/simd,
-	# which makes one JS call per matrix product: 0.45 KB less.
+	# Everything is compiled without inlining but Go's runtime and the numerical code that runs
+	# in loops: the fits (core/nn, core/reward), the player's physics (core/env), Try it's
+	# sampling (core/lm) and math. The rest runs once per event, render, sync or message, where a
+	# call costs nothing one would notice, and brotli packs calls far better than inlined
+	# bodies: inlining in ui, vugu, JSON, fmt, time, strconv and the rest cost 55 KB brotli of
+	# the 1.0 MB budget before (18 KB in ui, 27 KB in the standard library, 10.7 KB in what
+	# JSON, the wire types and JS calls run on), and 7.9 KB in the packages left after that
+	# (sync, slices, errors, utf8, os, crc32, core/merge, ...). The runtime keeps it:
+	# without it every allocation, map access and write barrier would be a call.
 	GOOS=js GOARCH=wasm go build -trimpath -tags="$3" \
-		-gcflags='github.com/prefer-rlhf/prefer/ui=-l' -gcflags='github.com/vugu/...=-l' \
-		-gcflags='github.com/prefer-rlhf/prefer/wasm/fitter=-l' -gcflags='github.com/prefer-rlhf/prefer/wasm/simd=-l' \
-		-gcflags='encoding/json=-l' \
-		-gcflags='fmt=-l' -gcflags='time=-l' -gcflags='strconv=-l' \
-		-gcflags='reflect=-l' -gcflags='strings=-l' -gcflags='bytes=-l' -gcflags='sort=-l' \
-		-gcflags='encoding/base64=-l' -gcflags='internal/fmtsort=-l' -gcflags='syscall/js=-l' \
-		-gcflags='github.com/prefer-rlhf/prefer/core/prefs=-l' -gcflags='github.com/prefer-rlhf/prefer/core/wire=-l' \
+		-gcflags='all=-l' -gcflags='runtime=' -gcflags='internal/runtime/...=' -gcflags='math=' \
+		-gcflags='github.com/prefer-rlhf/prefer/core/nn=' -gcflags='github.com/prefer-rlhf/prefer/core/reward=' \
+		-gcflags='github.com/prefer-rlhf/prefer/core/env=' -gcflags='github.com/prefer-rlhf/prefer/core/lm=' \
 		-ldflags='-s -w' -o "public/$1.wasm" "./$2"
 	gzip -9 -k -f "public/$1.wasm"
 	if command -v brotli >/dev/null; then brotli -f -q 11 -o "public/$1.wasm.br" "public/$1.wasm"; fi

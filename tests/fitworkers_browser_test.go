@@ -145,7 +145,8 @@ func TestBrowserBenchT1(t *testing.T) {
 
 // benchT1 runs task T1 (core/reward: 500 comparisons, ensemble of 3) in chromium's Web
 // Workers, each running fitter.js, for seeds 1..seeds, with the members spread over 1, 2 and
-// 3 workers as the model's worker does (member i on worker i mod k). The time is from handing
+// 3 workers as the model's worker does (member i on worker i mod k), workers named as the
+// app's (fitter.AppWorker), so running its matrix kernel. The time is from handing
 // the workers their jobs (model, member states, data, already fetched) to the last member's
 // state back; the workers are started and ready before, on a page of the server's origin that
 // runs nothing else (the app would be playing clips). The members come back and are assembled
@@ -225,7 +226,7 @@ func benchT1(t *testing.T, ctx context.Context, srv *bt.Server, seeds int) map[s
   const ms = performance.now() - t0;
   const b64 = (u) => { let s = ''; for (let i = 0; i < u.length; i += 0x8000) s += String.fromCharCode.apply(null, u.subarray(i, i + 0x8000)); return btoa(s); };
   return JSON.stringify({ms, res: res.map(b64)});
-})()`, fitter.SIMDWorker, fitter.SIMDWorker, fitter.SIMDWorker, fitter.GoKernelWorker, k, k, js.URL, s)
+})()`, fitter.AppWorker, fitter.AppWorker, fitter.AppWorker, fitter.GoKernelWorker, k, k, js.URL, s)
 			var out struct {
 				MS  float64
 				Res []string

@@ -148,7 +148,7 @@ type App struct {
 
 	kick      chan struct{} // wakes the sync loop
 	renderMu  sync.Mutex
-	renderDue bool // a merged render is scheduled
+	renderDue bool // a background render is scheduled (renderLater)
 	// mu serialises the store writes made from goroutines (a sync's answer, settings, the local
 	// model, the text bundle, the policy). A label's write begins in the answer's task instead
 	// (Choose), and IndexedDB commits writes in the order they began.
@@ -196,6 +196,33 @@ func (a *App) update(f func()) {
 	a.env.Lock()
 	defer a.env.UnlockRender()
 	f()
+}
+
+// backgroundRender is how long a render asked for by a background message (the model's
+// worker, a sync's answer) waits for others to join it. While a rater labels, every answer
+// brings a prediction, a fitted model, idle refits and a sync or two, each of which rendered the
+// whole page (about 100 renders in 16 labels, TestBrowserNoLongTasks); a render takes 10-15 ms
+// of the page's thread, 40-70 ms when fits share its core. The rater's own actions still
+// render at once.
+const backgroundRender = 150 * time.Millisecond
+
+// later runs f under the write lock and renders within backgroundRender, together with any
+// other background change made meanwhile. Call it from a goroutine.
+func (a *App) later(f func()) {
+	a.quietly(f)
+	a.renderMu.Lock()
+	due := a.renderDue
+	a.renderDue = true
+	a.renderMu.Unlock()
+	if due {
+		return
+	}
+	time.AfterFunc(backgroundRender, func() {
+		a.renderMu.Lock()
+		a.renderDue = false
+		a.renderMu.Unlock()
+		a.update(func() {})
+	})
 }
 
 // quietly runs f under the write lock without a render, for state the page does not show.

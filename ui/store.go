@@ -75,7 +75,12 @@ func seal(key string, v any) (*Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Record{Key: key, Data: string(b), Sum: checksum(key, string(b))}, nil
+	return sealRaw(key, string(b)), nil
+}
+
+// sealRaw makes a record of data, JSON already encoded, under key.
+func sealRaw(key, data string) *Record {
+	return &Record{Key: key, Data: data, Sum: checksum(key, data)}
 }
 
 // errTampered is returned by open for a record whose checksum does not match.

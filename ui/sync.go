@@ -211,7 +211,8 @@ func (a *App) syncOnce() (more bool, err error) {
 	werr := a.store.Write(ops...)
 	a.mu.Unlock()
 
-	a.update(func() {
+	shown := false // the answer brought the pair to show: render it now, not later
+	a.quietly(func() {
 		a.NetDown, a.SyncErr = false, ""
 		if werr != nil {
 			a.warn("Could not save the sync result on this device: " + werr.Error())
@@ -247,6 +248,7 @@ func (a *App) syncOnce() (more bool, err error) {
 		a.Queue = append(a.Queue, fresh...)
 		if wasEmpty && len(fresh) > 0 {
 			a.showCurrent()
+			shown = true
 		}
 		if a.WaitingText() {
 			a.needText()
@@ -262,6 +264,11 @@ func (a *App) syncOnce() (more bool, err error) {
 		more = a.Pending() > 0 && len(done) > 0 ||
 			req.WantPairs > 0 && len(resp.Pairs) == req.WantPairs && len(a.Queue) < QueueTarget
 	})
+	if shown {
+		a.update(func() {})
+	} else {
+		a.later(func() {})
+	}
 	if haveModel && a.fitter != nil {
 		a.fitter.SetGlobal(resp.Model)
 	}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"encoding/json"
+	"strings"
 	"sync"
 	"time"
 
@@ -190,9 +191,24 @@ func (f *WorkerFitter) Score(seq int, clips []prefs.Clip) {
 	f.send(fitter.In{Type: fitter.TypeScore, Seq: seq, Clips: clips})
 }
 
+// localPrefix starts the worker's local-model message (fitter.Out with only Type and Local
+// set, as encoding/json writes it), whose Local the page keeps without decoding.
+const localPrefix = `{"type":"` + fitter.TypeLocal + `","local":`
+
 // FitterMessage takes one message from the model's worker.
 func (a *App) FitterMessage(msg string) {
 	defer TraceEnd("fitter message", TraceStart())
+	if raw, ok := strings.CutPrefix(msg, localPrefix); ok && strings.HasSuffix(raw, "}") && json.Valid([]byte(raw[:len(raw)-1])) {
+		// The local model, every few labels: kept on the device as the worker encoded it. Its
+		// model, a few hundred kilobytes of base64, took the page's thread 90-160 ms to decode
+		// and encode again with encoding/json (TestBrowserNoLongTasks), while the labeller
+		// waited behind it; checking that it is JSON is a scan, a few milliseconds.
+		op := Op{Store: StoreMeta, Key: metaLocal, Rec: sealRaw(metaLocal, raw[:len(raw)-1])}
+		a.mu.Lock()
+		a.store.Write(op)
+		a.mu.Unlock()
+		return
+	}
 	var o fitter.Out
 	if err := json.Unmarshal([]byte(msg), &o); err != nil {
 		return
@@ -200,14 +216,14 @@ func (a *App) FitterMessage(msg string) {
 	switch o.Type {
 	case fitter.TypePrediction:
 		if o.Prediction != nil {
-			a.update(func() { a.Predicted[o.Prediction.PairID] = *o.Prediction })
+			a.later(func() { a.Predicted[o.Prediction.PairID] = *o.Prediction })
 		}
 	case fitter.TypeFitted:
 		if o.Stats == nil {
 			return
 		}
 		var ask bool
-		a.update(func() {
+		a.later(func() {
 			a.Model, a.ModelBusy, a.ModelErr = *o.Stats, false, ""
 			if a.Settings.Private && o.Stats.Global > 0 && a.sinceUpd >= privateUpdateEvery {
 				a.sinceUpd, ask = 0, true
@@ -215,15 +231,6 @@ func (a *App) FitterMessage(msg string) {
 		})
 		if ask && a.fitter != nil {
 			a.fitter.RequestUpdate()
-		}
-	case fitter.TypeLocal:
-		if o.Local == nil {
-			return
-		}
-		if op, err := put(StoreMeta, metaLocal, o.Local); err == nil {
-			a.mu.Lock()
-			a.store.Write(op)
-			a.mu.Unlock()
 		}
 	case fitter.TypeModelDelta:
 		if len(o.Update) > 0 {

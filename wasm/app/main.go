@@ -44,7 +44,7 @@ func main() {
 		store = idb
 	}
 	app := ui.NewApp(r.EventEnv(), store, &ui.FetchHub{}, nil, nil)
-	worker := "app"
+	worker := fitter.AppWorker
 	if ui.ReadsText {
 		worker = "text" // the workers run this build too (public/fitter.js)
 	}

@@ -38,18 +38,15 @@ const (
 // WebAssembly SIMD (wasm/simd); otherwise it says "go" and why.
 const KernelSIMD = "simd"
 
-// GoKernelWorker is a worker name (new Worker(url, {name})) that keeps Go's kernels, so that a
-// benchmark can time both kernels in one browser run (TestBrowserBenchT1).
-const GoKernelWorker = "gokernel"
+// AppWorker is the name (new Worker(url, {name})) of the clip app's model worker and of the fit
+// workers it starts; a text project's are named "text" (public/fitter.js: the name picks the
+// build). Every fit worker runs its matrix products in WebAssembly SIMD where the engine has it,
+// but one named GoKernelWorker.
+const AppWorker = "app"
 
-// SIMDWorker is the worker name under which the matrix products run in WebAssembly SIMD
-// (wasm/simd). The app's own workers (named "" or "text") keep Go's kernels for now: on a
-// 2-core machine, fits in SIMD made the page's own tasks (a keypress, the render of the next
-// pair) run past 50 ms (TestBrowserNoLongTasks: 2 of 3 runs and a fresh-clone suite failed with
-// the module, 3 of 3 passed without it, with 1 or 3 workers alike), though T1 took 1.21 s
-// against 5.45 s (README). Until the page's tasks are cheap enough to share the machine with
-// them, the module is the benchmark's only.
-const SIMDWorker = "simd"
+// GoKernelWorker is a worker name that keeps Go's kernels, so that a benchmark can time both
+// kernels in one browser run (TestBrowserBenchT1).
+const GoKernelWorker = "gokernel"
 
 // In is a message from the page.
 type In struct {

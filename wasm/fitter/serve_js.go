@@ -17,11 +17,10 @@ import (
 // bytes rather than strings, and answers each with RunJob's result.
 func Serve() {
 	self := js.Global()
-	// The fits' matrix products in WebAssembly SIMD, the same bits as Go's kernels, in a worker
-	// named SIMDWorker (the benchmark's; see SIMDWorker for why not the app's); Go's kernels
-	// elsewhere and where the engine has no SIMD.
+	// The fits' matrix products in WebAssembly SIMD, the same bits as Go's kernels; Go's kernels
+	// in a worker named GoKernelWorker (a benchmark's anchor) and where the engine has no SIMD.
 	kernel := KernelSIMD
-	if name := self.Get("name").String(); name != SIMDWorker {
+	if name := self.Get("name").String(); name == GoKernelWorker {
 		kernel = "go (named " + strconv.Quote(name) + ")"
 	} else if err := simd.Install(); err != nil {
 		kernel = "go (" + err.Error() + ")"
