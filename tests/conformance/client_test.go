@@ -33,13 +33,20 @@ type resp struct {
 // raw is a request body sent as is.
 type raw string
 
-// req sends one request. body is nil (no body), raw (sent as is) or any value (sent as JSON).
-// A 429 is waited out (Retry-After) and retried, as a client does: only the rate-limit test
-// looks at 429s, through send.
+// req sends one request with a JSON content type. body is nil (no body), raw (sent as is) or
+// any value (sent as JSON). A 429 is waited out and retried (send).
 func (a *api) req(t testing.TB, method, path, token string, body any) resp {
 	t.Helper()
+	return a.send(t, method, path, token, "application/json", body)
+}
+
+// send is req with any content type ("": none). A 429 is waited out (Retry-After) and
+// retried, as a client does, so that a test's verdict never depends on how fast the requests
+// before it went: only the rate-limit test looks at 429s, through sendOnce.
+func (a *api) send(t testing.TB, method, path, token, contentType string, body any) resp {
+	t.Helper()
 	for try := 0; ; try++ {
-		r := a.send(t, method, path, token, "application/json", body)
+		r := a.sendOnce(t, method, path, token, contentType, body)
 		if r.status != http.StatusTooManyRequests || try == 20 {
 			return r
 		}
@@ -48,7 +55,8 @@ func (a *api) req(t testing.TB, method, path, token string, body any) resp {
 	}
 }
 
-func (a *api) send(t testing.TB, method, path, token, contentType string, body any) resp {
+// sendOnce sends one request and returns its answer, a 429 included.
+func (a *api) sendOnce(t testing.TB, method, path, token, contentType string, body any) resp {
 	t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
