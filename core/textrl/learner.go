@@ -46,7 +46,7 @@ type Learner struct {
 const refSamples = 256
 
 // NewLearner returns a Learner for task t of world w from the reference model ref (which it
-// does not change). cfg's Method, Labels, Iters and Rounds are the caller's business and are
+// does not change). cfg's Method, Labels, Iters, Rounds and FinalShare are the caller's business and are
 // not read.
 func NewLearner(cfg Config, w *text.World, t text.Task, ref *lm.Model) (*Learner, error) {
 	if err := cfg.Validate(); err != nil {

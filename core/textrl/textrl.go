@@ -199,8 +199,9 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 		if err != nil {
 			return nil, err
 		}
-		for i := range cfg.Iters {
-			if r := i * rounds / cfg.Iters; i > 0 && r > (i-1)*rounds/cfg.Iters {
+		total := cfg.Iters + cfg.finalIters()
+		for i := range total {
+			if r := i * rounds / cfg.Iters; i > 0 && i < cfg.Iters && r > (i-1)*rounds/cfg.Iters {
 				n := cfg.Labels/rounds + min(1, r/(rounds-1))*(cfg.Labels%rounds) // the last round takes the remainder
 				if err := label(tr.Policy, n); err != nil {
 					return nil, err
@@ -223,9 +224,9 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 			}
 			pt := Point{Iter: i + 1, Reward: st.Score, Gold: goldSum / float64(pc.Batch), KL: st.KL, Beta: st.Beta}
 			rep.Curve = append(rep.Curve, pt)
-			if (i+1)%10 == 0 || i+1 == cfg.Iters {
+			if (i+1)%10 == 0 || i+1 == total {
 				log(fmt.Sprintf("ppo %3d/%d  reward %6.3f  gold %6.3f  kl %5.2f  beta %.3f  clip %.3f  %4.0fs",
-					i+1, cfg.Iters, pt.Reward, pt.Gold, pt.KL, pt.Beta, st.ClipFrac, time.Since(start).Seconds()))
+					i+1, total, pt.Reward, pt.Gold, pt.KL, pt.Beta, st.ClipFrac, time.Since(start).Seconds()))
 			}
 		}
 		policy = tr.Policy

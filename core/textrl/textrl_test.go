@@ -54,6 +54,7 @@ func newWorld() (*text.World, *lm.Model, error) {
 func tinyConfig(method string) Config {
 	c := Defaults()
 	c.Method, c.Labels, c.Iters, c.EvalPerPrompt = method, 300, 30, 16
+	c.Rounds, c.FinalShare, c.LogSigmoid = 1, 0, false
 	c.PPO.Batch, c.PPO.Minibatch, c.PPO.LR, c.PPO.KLTarget, c.PPO.Beta = 32, 8, 1e-3, 0, 0.05
 	c.Features = text.Features{Dim: 256}
 	c.DPOEpochs, c.DPOLR = 4, 1e-3
@@ -149,12 +150,36 @@ func TestBestOfNReport(t *testing.T) {
 	}
 }
 
+// TestFinalShare: FinalShare·Iters more PPO iterations follow the Iters on the reward model of
+// the last round, asking no labels: two rounds over 10 iterations and a final share of 0.5 fit
+// the reward model twice and train 15 iterations.
+func TestFinalShare(t *testing.T) {
+	w, m := world(t)
+	c := tinyConfig(PPO)
+	c.Iters, c.Rounds, c.FinalShare = 10, 2, 0.5
+	fits := 0
+	r, err := Run(c, w, task, m, func(s string) {
+		if strings.Contains(s, "reward model:") {
+			fits++
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Curve) != 15 || fits != 2 || r.LabelsUsed != c.Labels {
+		t.Errorf("%d curve points (want 15), %d reward-model fits (want 2), %d labels (want %d)", len(r.Curve), fits, r.LabelsUsed, c.Labels)
+	}
+}
+
 func TestValidate(t *testing.T) {
 	for _, f := range []func(*Config){
 		func(c *Config) { c.Method = "reinforce" },
 		func(c *Config) { c.Labels = 1 },
 		func(c *Config) { c.N = 0 },
 		func(c *Config) { c.Rounds = 0 },
+		func(c *Config) { c.FinalShare = -0.5 },
+		func(c *Config) { c.FinalShare = math.NaN() },
+		func(c *Config) { c.FinalShare = math.Inf(1) },
 		func(c *Config) { c.Rater.ErrorRate = 2 },
 		func(c *Config) { c.PPO.ClipEps = 0 },
 	} {

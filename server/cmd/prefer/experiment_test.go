@@ -121,6 +121,7 @@ func TestTextExperimentFlagErrors(t *testing.T) {
 		{"experiment", "--env", "TextNoE-v0", "--noise", "2"},
 		{"experiment", "--env", "TextPositive-v0", "--kl-target", "-1"},
 		{"experiment", "--env", "TextPositive-v0", "--rounds", "0"},
+		{"experiment", "--env", "TextPositive-v0", "--final-share", "-1"},
 		{"experiment", "--env", "TextPositive-v0", "extra"},
 	} {
 		var stdout, stderr bytes.Buffer

@@ -49,12 +49,13 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	klRate := fs.Float64("kl-rate", d.PPO.KLRate, "PPO: K_β, how fast β adapts toward --kl-target")
 	iters := fs.Int("iters", d.Iters, "PPO iterations")
 	rounds := fs.Int("rounds", d.Rounds, "PPO: labelling rounds; rounds after the first label the policy's samples and refit the reward model")
+	final := fs.Float64("final-share", d.FinalShare, "PPO: iterations after --iters on the final reward model, as a share of --iters")
 	lr := fs.Float64("lr", 0, "step size of PPO or DPO (0: the method's default)")
 	epochs := fs.Int("epochs", d.DPOEpochs, "DPO epochs over the comparisons")
 	n := fs.Int("n", d.N, "best-of-n's n")
 	dim := fs.Int("features", d.Features.Dim, "hash buckets of the reward model's token and bigram features")
-	logSig := fs.Bool("log-sigmoid", false, "PPO: maximise log σ(z − margin) of the reward model's score z standardised on the reference (Wang et al. 2024; the hub's objective) instead of the score")
-	margin := fs.Float64("margin", 1, "PPO with --log-sigmoid: the margin in the reference's standard deviations")
+	logSig := fs.Bool("log-sigmoid", d.LogSigmoid, "PPO: maximise log σ(z − margin) of the reward model's score z standardised on the reference (Wang et al. 2024; the hub's objective) instead of the score")
+	margin := fs.Float64("margin", d.LogSigmoidMargin, "PPO with --log-sigmoid: the margin in the reference's standard deviations")
 	frontier := fs.Bool("frontier", false, "run ppo, dpo and bon at several KL budgets and draw gold against KL on one chart")
 	out := fs.String("out", "", "report file prefix: writes PREFIX.json and PREFIX.svg (default experiment-ENV-METHOD-SEED)")
 	asJSON := fs.Bool("json", false, "end with the JSON report on stdout")
@@ -73,6 +74,7 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	cfg := d
 	cfg.Method, cfg.Labels, cfg.Seed, cfg.Iters, cfg.Rounds, cfg.N, cfg.DPOEpochs = *method, *labels, *seed, *iters, *rounds, *n, *epochs
 	cfg.Rater.ErrorRate, cfg.Rater.Temperature = *noise, *temp
+	cfg.FinalShare = *final
 	cfg.Features.Dim = *dim
 	cfg.PPO.KLTarget, cfg.PPO.KLRate = *klTarget, *klRate
 	cfg.LogSigmoid, cfg.LogSigmoidMargin = *logSig, *margin
