@@ -31,6 +31,7 @@ type Summary struct {
 	Query          string  `json:"query"`
 	Labels         int     `json:"labels"`
 	Robust         bool    `json:"robust"`
+	RobustMode     string  `json:"robust_mode,omitempty"`
 	Objective      string  `json:"objective"`
 	Runs           int     `json:"runs"`
 	NormalizedMean float64 `json:"normalized_mean"`
@@ -59,7 +60,7 @@ func Summarize(rng *rand.Rand, results []Result) []Summary {
 		xs := by[c.Key()]
 		lo, hi := BootstrapCI(rng, xs, Resamples, 0.95)
 		out = append(out, Summary{
-			Env: c.Env, Teacher: c.Teacher, Query: c.Query, Labels: c.Labels, Robust: c.Robust, Objective: c.Objective,
+			Env: c.Env, Teacher: c.Teacher, Query: c.Query, Labels: c.Labels, Robust: c.Robust, RobustMode: c.RobustMode, Objective: c.Objective,
 			Runs: len(xs), NormalizedMean: mean(xs), CILow: lo, CIHigh: hi,
 		})
 	}

@@ -7,7 +7,7 @@ import (
 )
 
 func TestGridOrderAndKeys(t *testing.T) {
-	runs := Grid("CartPole-v1", []string{"oracle", "mistake"}, []string{"uniform", "entropy"}, 200, 3, false, "mean")
+	runs := Grid("CartPole-v1", []string{"oracle", "mistake"}, []string{"uniform", "entropy"}, 200, 3, "", "mean")
 	if len(runs) != 12 {
 		t.Fatalf("%d runs, want 12", len(runs))
 	}
@@ -80,7 +80,7 @@ func TestBootstrapCI(t *testing.T) {
 
 func TestSummarize(t *testing.T) {
 	var rs []Result
-	for _, r := range Grid("E", []string{"a", "b"}, []string{"q"}, 10, 4, false, "mean") {
+	for _, r := range Grid("E", []string{"a", "b"}, []string{"q"}, 10, 4, "", "mean") {
 		v := 0.5
 		if r.Teacher == "b" {
 			v = float64(r.Seed) / 4 // 0.25 .. 1

@@ -182,7 +182,7 @@ func (t *Trainer) loopConfig(id, envName string, set store.Settings) (loop.Confi
 		return lc, fmt.Errorf("trainer: project settings: %w", err)
 	}
 	lc.Query.Oversample = t.cfg.Oversample
-	lc.Reward.Robust = set.Robust
+	lc.Reward.Robust, lc.Reward.RobustMode = set.Robust, reward.DefaultRobust
 	if lc.Objective, err = reward.ParseObjective(set.Objective); err != nil {
 		return lc, fmt.Errorf("trainer: project settings: %w", err)
 	}
