@@ -26,6 +26,17 @@ func TestGridOrderAndKeys(t *testing.T) {
 	if a.Key() == b.Key() {
 		t.Error("robust and plain runs share a key")
 	}
+	// R3M's runs keep the keys of the runs before the modes, so old directories resume; a
+	// learned-ε run has its own.
+	plain := Grid("E", []string{"t"}, []string{"q"}, 10, 1, "", "mean")[0]
+	r3m := Grid("E", []string{"t"}, []string{"q"}, 10, 1, "r3m", "mean")[0]
+	eps := Grid("E", []string{"t"}, []string{"q"}, 10, 1, "epsilon", "mean")[0]
+	if r3m.Key() != "E|t|q|10|true|mean|1" || plain.Key() != "E|t|q|10|false|mean|1" {
+		t.Errorf("keys %q and %q changed", r3m.Key(), plain.Key())
+	}
+	if !eps.Robust || eps.RobustMode != "epsilon" || eps.Key() == r3m.Key() || eps.Cell.Key() == r3m.Cell.Key() {
+		t.Errorf("learned-ε run %+v, key %q", eps, eps.Key())
+	}
 }
 
 func TestNormalize(t *testing.T) {

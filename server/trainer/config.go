@@ -164,7 +164,7 @@ func (c *Config) fill() error {
 }
 
 // loopConfig is the loop's configuration for project id of env with settings set: the loop's
-// defaults for env with the project's query strategy, robust fit (R3M), PPO objective on the
+// defaults for env with the project's query strategy, robust fit (reward.DefaultRobust), PPO objective on the
 // ensemble (issue 14) and clip length, the trainer's clip sources, old policies, oversampling
 // and PPO workers, and the project's seed. Every round reads its learning choices from it, as
 // `prefer experiment` reads its flags into one loop.Config.
