@@ -119,10 +119,10 @@ func (mb *member) epsilon(m *Model) float64 {
 	return m.cfg.Epsilon
 }
 
-// fitEpsilon returns the ε in [epsMin, epsMax] that maximises, over comparisons cs with logits
-// deltas, Σ μ log P + (1-μ) log(1-P) with
-// P = (1-ε)·σ(Δ) + ε/2. Each term is the log of a function affine in ε, so the sum is concave
-// and its derivative Σ (μ/P - (1-μ)/(1-P))·(½ - σ(Δ)) falls with ε: bisection finds its zero.
+// fitEpsilon returns the ε in [epsMin, epsMax] that maximises Σ μ log P + (1-μ) log(1-P) with
+// P = (1-ε)·σ(Δ) + ε/2 over the comparisons cs, whose logits are deltas. Each term is the log of
+// a function affine in ε, so the sum is concave and its derivative
+// Σ (μ/P - (1-μ)/(1-P))·(½ - σ(Δ)) falls with ε: bisection finds its zero.
 func fitEpsilon(deltas []float64, cs []Comparison) float64 {
 	slope := func(eps float64) float64 {
 		g := 0.0
