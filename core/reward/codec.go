@@ -58,6 +58,7 @@ type configJSON struct {
 	// The robust fit (robust.go); absent from files written before it.
 	Robust       bool    `json:"robust,omitempty"`
 	RobustLambda float64 `json:"robust_lambda,omitempty"`
+	RobustMode   string  `json:"robust_mode,omitempty"` // absent: R3M, the only robust fit before the modes
 }
 
 type shapeJSON struct {
@@ -82,7 +83,7 @@ func (m *Model) header(nets bool) modelJSON {
 		Format: Format, Version: Version,
 		Config: configJSON{c.Hidden, c.Activation, c.Features, c.Epsilon, c.LR, c.Batch, c.Epochs, c.MinSteps,
 			c.UpdateSteps, c.ValEvery, c.L2, c.RatioLow, c.RatioHigh, c.L2Factor, c.L2Min, c.L2Max,
-			c.MaxGradNorm, c.NormSample, c.Seed, c.Parallel, c.ObsScale, c.Robust, c.RobustLambda},
+			c.MaxGradNorm, c.NormSample, c.Seed, c.Parallel, c.ObsScale, c.Robust, c.RobustLambda, string(c.RobustMode)},
 		Shape: shapeJSON{m.shape.ObsDim, m.shape.ActDim, m.shape.ActN},
 	}
 	for _, mb := range m.members {
@@ -179,7 +180,8 @@ func (m *Model) set(v modelJSON) error {
 		Epsilon: j.Epsilon, LR: j.LR, Batch: j.Batch, Epochs: j.Epochs, MinSteps: j.MinSteps, UpdateSteps: j.UpdateSteps,
 		ValEvery: j.ValEvery, L2: j.L2, RatioLow: j.RatioLow, RatioHigh: j.RatioHigh, L2Factor: j.L2Factor,
 		L2Min: j.L2Min, L2Max: j.L2Max, MaxGradNorm: j.MaxGradNorm, NormSample: j.NormSample, Seed: j.Seed,
-		Parallel: j.Parallel, ObsScale: j.ObsScale, Robust: j.Robust, RobustLambda: j.RobustLambda}
+		Parallel: j.Parallel, ObsScale: j.ObsScale, Robust: j.Robust, RobustLambda: j.RobustLambda,
+		RobustMode: RobustMode(j.RobustMode)}
 	n, err := New(cfg, Shape{v.Shape.ObsDim, v.Shape.ActDim, v.Shape.ActN})
 	if err != nil {
 		return err

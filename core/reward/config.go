@@ -65,9 +65,12 @@ type Config struct {
 	ObsScale []float64
 	// Parallel fits members in concurrent goroutines (natively; wasm runs them in turn).
 	Parallel bool
-	// Robust fits with R3M's sparse per-label perturbations (robust.go; Bukharin et al. 2024)
-	// instead of trusting every label: off by default until measured to help in the loop.
+	// Robust fits with a loss meant to withstand wrong labels, of kind RobustMode
+	// (robust.go): off by default until measured to help in the loop.
 	Robust bool
+	// RobustMode is the robust fit: RobustR3M (also the zero value, as in files written
+	// before the modes) or RobustEpsilon.
+	RobustMode RobustMode
 	// RobustLambda is R3M's L1 penalty λ on the perturbations, in (0, ½): a comparison pulls
 	// on the network with a gradient of at most λ in its logit.
 	RobustLambda float64
@@ -125,7 +128,9 @@ func (c *Config) validate() error {
 		return fmt.Errorf("reward: L2Factor must be at least 1, got %v", c.L2Factor)
 	case c.MaxGradNorm < 0:
 		return fmt.Errorf("reward: MaxGradNorm must not be negative")
-	case c.Robust && !(c.RobustLambda > 0 && c.RobustLambda < 0.5):
+	case c.RobustMode != "" && c.RobustMode != RobustR3M && c.RobustMode != RobustEpsilon:
+		return fmt.Errorf("reward: RobustMode must be %q or %q, got %q", RobustR3M, RobustEpsilon, c.RobustMode)
+	case c.RobustFit() == RobustR3M && !(c.RobustLambda > 0 && c.RobustLambda < 0.5):
 		return fmt.Errorf("reward: RobustLambda must be in (0, 0.5), got %v", c.RobustLambda)
 	case c.NormSample < 2:
 		return fmt.Errorf("reward: NormSample must be at least 2, got %d", c.NormSample)

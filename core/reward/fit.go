@@ -67,6 +67,7 @@ func (mb *member) fit(m *Model, d *Dataset) (steps int) {
 	if nb := (len(order) + m.cfg.Batch - 1) / m.cfg.Batch; m.cfg.MinSteps > 0 && nb > 0 {
 		epochs = max(epochs, (m.cfg.MinSteps+nb-1)/nb)
 	}
+	mb.eps = m.cfg.Epsilon
 	loss := 0.0
 	for e := 0; e < epochs; e++ {
 		mb.rng.Shuffle(len(order), func(a, b int) { order[a], order[b] = order[b], order[a] })
@@ -314,8 +315,8 @@ func (mb *member) lossGrad(m *Model, train []Comparison, idx []int32, grad, delt
 		if deltas != nil {
 			deltas[k] = delta
 		}
-		loss, g := btLoss(delta, c.Mu, m.cfg.Epsilon)
-		if m.cfg.Robust {
+		loss, g := btLoss(delta, c.Mu, mb.epsilon(m))
+		if m.cfg.RobustFit() == RobustR3M {
 			g = robustGrad(delta, c.Mu, m.cfg.RobustLambda) // robust.go; the loss reported stays the plain one
 		}
 		total += loss
@@ -380,6 +381,9 @@ func (mb *member) adapt(m *Model, val []Comparison, trainLoss float64) {
 		total += mb.lossGrad(m, val, idx, nil, mb.valDelta[lo:hi]) * float64(hi-lo)
 	}
 	mb.valLoss = total / float64(len(val))
+	if m.learnsEpsilon() {
+		mb.eps = fitEpsilon(mb.valDelta, val) // robust.go
+	}
 	if !(trainLoss > 0) {
 		return // no training loss to compare with (no steps yet)
 	}

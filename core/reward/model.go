@@ -46,6 +46,7 @@ type member struct {
 	trainLoss float64    // mean minibatch loss of the last epoch or Update
 	valLoss   float64    // loss on the validation share at the last check; NaN without one
 	valDelta  []float64  // Δ = R(left) - R(right) of each validation comparison at the last check
+	eps       float64    // the learned random-response ε (RobustEpsilon; robust.go)
 	tape      nn.Tape
 	x, dy     []float64 // batch scratch
 	grad      []float64
@@ -84,6 +85,7 @@ func New(cfg Config, shape Shape) (*Model, error) {
 		mb := &member{
 			net:  nn.New(sizes, cfg.Activation, nn.Identity),
 			l2:   cfg.L2,
+			eps:  cfg.Epsilon,
 			std:  1,
 			rng:  rand.New(src),
 			src:  src,

@@ -12,12 +12,15 @@ import (
 
 // Cell is one setting of a sweep; its runs differ only in the seed.
 type Cell struct {
-	Env       string `json:"env"`
-	Teacher   string `json:"teacher"`
-	Query     string `json:"query"`
-	Labels    int    `json:"labels"`
-	Robust    bool   `json:"robust"`
-	Objective string `json:"objective"`
+	Env     string `json:"env"`
+	Teacher string `json:"teacher"`
+	Query   string `json:"query"`
+	Labels  int    `json:"labels"`
+	Robust  bool   `json:"robust"`
+	// RobustMode names the robust fit when it is not R3M (reward.RobustMode): empty for R3M,
+	// so that R3M's runs keep the keys they had before the modes.
+	RobustMode string `json:"robust_mode,omitempty"`
+	Objective  string `json:"objective"`
 }
 
 // Run is one run of a cell.
@@ -29,21 +32,35 @@ type Run struct {
 // Key identifies a run across invocations: a sweep that finds a result with the same key
 // does not run it again.
 func (r Run) Key() string {
-	return fmt.Sprintf("%s|%s|%s|%d|%t|%s|%d", r.Env, r.Teacher, r.Query, r.Labels, r.Robust, r.Objective, r.Seed)
+	return fmt.Sprintf("%s|%s|%s|%d|%s|%s|%d", r.Env, r.Teacher, r.Query, r.Labels, r.robust(), r.Objective, r.Seed)
 }
 
 // Key identifies a cell.
 func (c Cell) Key() string {
-	return c.Env + "|" + c.Teacher + "|" + c.Query + "|" + strconv.Itoa(c.Labels) + "|" + strconv.FormatBool(c.Robust) + "|" + c.Objective
+	return c.Env + "|" + c.Teacher + "|" + c.Query + "|" + strconv.Itoa(c.Labels) + "|" + c.robust() + "|" + c.Objective
+}
+
+// robust is the robust fit's part of a key: "true" or "false" as before the modes, with the
+// mode after it when there is one.
+func (c Cell) robust() string {
+	if c.RobustMode == "" {
+		return strconv.FormatBool(c.Robust)
+	}
+	return strconv.FormatBool(c.Robust) + "-" + c.RobustMode
 }
 
 // Grid lists the runs of every teacher × query on one env, seeds 1..seeds, cell by cell
 // (teachers outer, queries inner, seeds innermost), so that a grid cut short has whole cells.
-func Grid(env string, teachers, queries []string, labels, seeds int, robust bool, objective string) []Run {
+// robust is the robust fit's mode: "" for the plain fit, "r3m" or another reward.RobustMode.
+func Grid(env string, teachers, queries []string, labels, seeds int, robust, objective string) []Run {
 	var runs []Run
+	mode := robust
+	if mode == "r3m" {
+		mode = ""
+	}
 	for _, t := range teachers {
 		for _, q := range queries {
-			c := Cell{Env: env, Teacher: t, Query: q, Labels: labels, Robust: robust, Objective: objective}
+			c := Cell{Env: env, Teacher: t, Query: q, Labels: labels, Robust: robust != "", RobustMode: mode, Objective: objective}
 			for s := 1; s <= seeds; s++ {
 				runs = append(runs, Run{Cell: c, Seed: uint64(s)})
 			}

@@ -26,12 +26,7 @@ func Normalize(ret, random, expert float64) float64 {
 // Summary is one cell of a sweep: its mean normalised return over seeds with a 95%
 // bootstrap confidence interval.
 type Summary struct {
-	Env            string  `json:"env"`
-	Teacher        string  `json:"teacher"`
-	Query          string  `json:"query"`
-	Labels         int     `json:"labels"`
-	Robust         bool    `json:"robust"`
-	Objective      string  `json:"objective"`
+	Cell
 	Runs           int     `json:"runs"`
 	NormalizedMean float64 `json:"normalized_mean"`
 	CILow          float64 `json:"ci_low"`
@@ -59,7 +54,7 @@ func Summarize(rng *rand.Rand, results []Result) []Summary {
 		xs := by[c.Key()]
 		lo, hi := BootstrapCI(rng, xs, Resamples, 0.95)
 		out = append(out, Summary{
-			Env: c.Env, Teacher: c.Teacher, Query: c.Query, Labels: c.Labels, Robust: c.Robust, Objective: c.Objective,
+			Cell: c,
 			Runs: len(xs), NormalizedMean: mean(xs), CILow: lo, CIHigh: hi,
 		})
 	}

@@ -7,7 +7,7 @@ import (
 )
 
 func TestGridOrderAndKeys(t *testing.T) {
-	runs := Grid("CartPole-v1", []string{"oracle", "mistake"}, []string{"uniform", "entropy"}, 200, 3, false, "mean")
+	runs := Grid("CartPole-v1", []string{"oracle", "mistake"}, []string{"uniform", "entropy"}, 200, 3, "", "mean")
 	if len(runs) != 12 {
 		t.Fatalf("%d runs, want 12", len(runs))
 	}
@@ -25,6 +25,17 @@ func TestGridOrderAndKeys(t *testing.T) {
 	b.Robust = true
 	if a.Key() == b.Key() {
 		t.Error("robust and plain runs share a key")
+	}
+	// R3M's runs keep the keys of the runs before the modes, so old directories resume; a
+	// learned-ε run has its own.
+	plain := Grid("E", []string{"t"}, []string{"q"}, 10, 1, "", "mean")[0]
+	r3m := Grid("E", []string{"t"}, []string{"q"}, 10, 1, "r3m", "mean")[0]
+	eps := Grid("E", []string{"t"}, []string{"q"}, 10, 1, "epsilon", "mean")[0]
+	if r3m.Key() != "E|t|q|10|true|mean|1" || plain.Key() != "E|t|q|10|false|mean|1" {
+		t.Errorf("keys %q and %q changed", r3m.Key(), plain.Key())
+	}
+	if !eps.Robust || eps.RobustMode != "epsilon" || eps.Key() == r3m.Key() || eps.Cell.Key() == r3m.Cell.Key() {
+		t.Errorf("learned-ε run %+v, key %q", eps, eps.Key())
 	}
 }
 
@@ -80,7 +91,7 @@ func TestBootstrapCI(t *testing.T) {
 
 func TestSummarize(t *testing.T) {
 	var rs []Result
-	for _, r := range Grid("E", []string{"a", "b"}, []string{"q"}, 10, 4, false, "mean") {
+	for _, r := range Grid("E", []string{"a", "b"}, []string{"q"}, 10, 4, "", "mean") {
 		v := 0.5
 		if r.Teacher == "b" {
 			v = float64(r.Seed) / 4 // 0.25 .. 1

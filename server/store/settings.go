@@ -23,8 +23,9 @@ type Settings struct {
 	// "random" or "uniform" (the baseline), "entropy", "infogain", "kcenter",
 	// "kcenter_disagreement" or "kcenter_entropy" (B-Pref, Lee et al. 2021, §4).
 	Query string `json:"query"`
-	// Robust fits the reward model with R3M's sparse per-label perturbations (Bukharin et al.
-	// 2024; core/reward/robust.go), which absorb wrong labels; off by default as in the CLI.
+	// Robust fits the reward model robustly to wrong labels with reward.DefaultRobust (a
+	// learned random-response rate; core/reward/robust.go), as a bare `--robust` does; off by
+	// default as in the CLI.
 	Robust bool `json:"robust"`
 	// Objective is what PPO maximises of the ensemble's members (Coste et al. 2023;
 	// core/reward/objective.go): "mean" (the paper's r̂), "min" (worst case) or "uwo"

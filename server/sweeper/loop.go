@@ -180,6 +180,9 @@ func LoopConfig(r sweep.Run, set Settings) (loop.Config, error) {
 		return cfg, err
 	}
 	cfg.Reward.Robust = r.Robust
+	if cfg.Reward.RobustMode, err = reward.ParseRobustMode(r.RobustMode); err != nil {
+		return cfg, err
+	}
 	if r.Objective != "" {
 		if cfg.Objective, err = reward.ParseObjective(r.Objective); err != nil {
 			return cfg, err

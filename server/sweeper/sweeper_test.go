@@ -32,7 +32,7 @@ func (f *fake) run(r sweep.Run) (sweep.Result, error) {
 
 func TestRunnerResumesWhatIsMissing(t *testing.T) {
 	dir := t.TempDir()
-	grid := sweep.Grid("E", []string{"oracle", "mistake"}, []string{"uniform", "entropy"}, 50, 3, false, "mean")
+	grid := sweep.Grid("E", []string{"oracle", "mistake"}, []string{"uniform", "entropy"}, 50, 3, "", "mean")
 	f := &fake{calls: map[string]int{}, fail: grid[7].Key()}
 	rn := &Runner{Dir: dir, Jobs: 3, Run: f.run}
 	if _, err := rn.Do(grid); err == nil || !strings.Contains(err.Error(), "boom") {

@@ -164,7 +164,7 @@ func (c *Config) fill() error {
 }
 
 // loopConfig is the loop's configuration for project id of env with settings set: the loop's
-// defaults for env with the project's query strategy, robust fit (R3M), PPO objective on the
+// defaults for env with the project's query strategy, robust fit (reward.DefaultRobust), PPO objective on the
 // ensemble (issue 14) and clip length, the trainer's clip sources, old policies, oversampling
 // and PPO workers, and the project's seed. Every round reads its learning choices from it, as
 // `prefer experiment` reads its flags into one loop.Config.
@@ -182,7 +182,7 @@ func (t *Trainer) loopConfig(id, envName string, set store.Settings) (loop.Confi
 		return lc, fmt.Errorf("trainer: project settings: %w", err)
 	}
 	lc.Query.Oversample = t.cfg.Oversample
-	lc.Reward.Robust = set.Robust
+	lc.Reward.Robust, lc.Reward.RobustMode = set.Robust, reward.DefaultRobust
 	if lc.Objective, err = reward.ParseObjective(set.Objective); err != nil {
 		return lc, fmt.Errorf("trainer: project settings: %w", err)
 	}

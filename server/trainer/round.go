@@ -262,7 +262,7 @@ func (t *Trainer) refit(ctx context.Context, p *project, labels []store.Label, m
 	l := p.clip
 	// The first round publishes the untrained model, version 1.
 	changed, full = p.modelVersion == 0, p.modelVersion == 0
-	if l.Model.Config().Robust != l.Config().Reward.Robust {
+	if l.Model.Config().RobustFit() != l.Config().Reward.RobustFit() {
 		if err := l.ResetModel(); err != nil {
 			return false, false, err
 		}

@@ -29,8 +29,8 @@ func TestLoopConfigFromSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if lc.Query.Strategy != query.KCenterEntropy || !lc.Reward.Robust || lc.Objective != reward.ObjectiveUWO || lc.ObjectiveLambda != 1.5 {
-		t.Fatalf("settings: query %s robust %v objective %s λ %v", lc.Query.Strategy, lc.Reward.Robust, lc.Objective, lc.ObjectiveLambda)
+	if lc.Query.Strategy != query.KCenterEntropy || lc.Reward.RobustFit() != reward.DefaultRobust || lc.Objective != reward.ObjectiveUWO || lc.ObjectiveLambda != 1.5 {
+		t.Fatalf("settings: query %s robust %q objective %s λ %v", lc.Query.Strategy, lc.Reward.RobustFit(), lc.Objective, lc.ObjectiveLambda)
 	}
 	if err := lc.Validate(); err != nil {
 		t.Fatal(err)

@@ -33,7 +33,8 @@ func runExperiment(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	temp := fs.Float64("temperature", 0, "rater Boltzmann temperature (0: always the better clip)")
 	q := fs.String("query", "disagreement", "pair selection: random (uniform), disagreement, entropy, infogain, kcenter, kcenter_disagreement or kcenter_entropy")
 	teacher := fs.String("teacher", "", "a B-Pref teacher instead of the --noise/--temperature rater: oracle, stoc, mistake, skip, myopic or equal")
-	robust := fs.Bool("robust", false, "fit the reward model with R3M's robust loss")
+	var robust robustFlag
+	fs.Var(&robust, "robust", robustUsage)
 	objective := fs.String("objective", "mean", "PPO's objective on the ensemble: mean, min or uwo")
 	keep := fs.Int("keep", 0, "guard PPO as the hub does: keep an update only if the return under r̂ over this many episodes did not fall (0: off)")
 	steps := fs.Int("steps", 0, "PPO env steps in all (0: the env's default)")
@@ -76,7 +77,7 @@ func runExperiment(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "prefer experiment: --objective: %v\n", err)
 		return 2
 	}
-	cfg.Reward.Robust = *robust
+	cfg.Reward.Robust, cfg.Reward.RobustMode = robust.on, robust.mode
 	if *keep < 0 {
 		fmt.Fprintf(stderr, "prefer experiment: --keep must not be negative, got %d\n", *keep)
 		return 2
@@ -169,7 +170,7 @@ func runExperiment(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			"env": rep.Env, "seed": rep.Seed, "query": rep.Query, "noise": rep.Noise,
 			"labels_used": rep.LabelsUsed, "env_steps": rep.EnvSteps, "eval_return": rep.EvalReturn,
 			"random_return": rep.RandomReturn, "reward_model_val_accuracy": nullable(rep.RewardModelValAccuracy),
-			"wall_seconds": rep.WallSeconds, "teacher": *teacher, "robust": *robust, "objective": *objective,
+			"wall_seconds": rep.WallSeconds, "teacher": *teacher, "robust": robust.on, "robust_mode": robust.gridMode(), "objective": *objective,
 		}
 		if *keep > 0 {
 			m["keep"], m["updates_not_kept"], m["policies_back"] = *keep, rep.NotKept, rep.Back

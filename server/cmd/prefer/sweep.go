@@ -35,7 +35,8 @@ func runSweep(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	queries := fs.String("queries", "uniform,disagreement", "query strategies, comma-separated")
 	labels := fs.Int("labels", 0, "label budget per run (0: the env's default)")
 	seeds := fs.Int("seeds", 3, "seeds 1..K per cell")
-	robust := fs.Bool("robust", false, "fit the reward model with R3M's robust loss")
+	var robust robustFlag
+	fs.Var(&robust, "robust", robustUsage)
 	objective := fs.String("objective", "mean", "PPO's objective on the ensemble: mean, min or uwo")
 	out := fs.String("out", "", "directory for runs.jsonl, anchors.jsonl, summary.jsonl and chart.svg (default sweep-ENV)")
 	jobs := fs.Int("jobs", 0, "runs at a time (0: one per CPU)")
@@ -85,7 +86,7 @@ func runSweep(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	if *out == "" {
 		*out = "sweep-" + *envName
 	}
-	grid := sweep.Grid(*envName, ts, qs, *labels, *seeds, *robust, *objective)
+	grid := sweep.Grid(*envName, ts, qs, *labels, *seeds, robust.gridMode(), *objective)
 	set := sweeper.Settings{Steps: *steps, Rounds: *rounds}
 	if _, err := sweeper.LoopConfig(grid[0], set); err != nil {
 		return bad("labels", err)
