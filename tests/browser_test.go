@@ -6,8 +6,10 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -207,9 +209,10 @@ new PerformanceObserver((list) => {
 // label, no main-thread task takes more than 50 ms.
 //
 // A task's duration is wall time, so on a machine whose other work keeps every core busy a 10
-// ms task reads as 80. The test therefore measures how much of a core this process gets
-// (CPU time over wall time of a busy loop) before and after, and only reports, not fails, when
-// it got less than two thirds, as a benchmark would (PREFER_LONGTASKS=1 fails regardless). The
+// ms task reads as 80. The test therefore measures how much of the machine's cores this process
+// gets (CPU time over wall time of a busy loop on each) before and after, and only reports, not
+// fails, when it got less than two thirds, as a benchmark would (PREFER_LONGTASKS=1 fails
+// regardless). The
 // hub's trainer is held to its first round, so it does not compete with the page.
 func TestBrowserNoLongTasks(t *testing.T) {
 	share0 := cpuShare()
@@ -241,15 +244,19 @@ func TestBrowserNoLongTasks(t *testing.T) {
 			over++
 		}
 	}
+	type span struct {
+		Name            string
+		Start, Duration float64
+	}
+	spans := bt.Eval[[]span](t, ctx, `performance.getEntriesByType('measure').map(m => ({name: m.name, start: m.startTime, duration: m.duration}))`)
+	if txt := bt.Eval[string](t, ctx, `document.getElementById('model-labels').textContent`); !strings.Contains(txt, "fitted on") {
+		t.Errorf("the model panel says %q", txt)
+	}
+	chromedp.Cancel(ctx) // the browser closes, so that it does not count as other work
 	share1 := cpuShare()
-	t.Logf("scenario 4: longest main-thread task while fitting: %.0f ms, %d over 50 ms (this process got %.0f%% and %.0f%% of a core before and after)",
+	t.Logf("scenario 4: longest main-thread task while fitting: %.0f ms, %d over 50 ms (this process got %.0f%% and %.0f%% of the cores before and after)",
 		worst, over, 100*share0, 100*share1)
 	if over > 0 {
-		type span struct {
-			Name            string
-			Start, Duration float64
-		}
-		spans := bt.Eval[[]span](t, ctx, `performance.getEntriesByType('measure').map(m => ({name: m.name, start: m.startTime, duration: m.duration}))`)
 		for _, lt := range tasks {
 			if lt.Start < start || lt.Duration <= 50 {
 				continue
@@ -263,32 +270,43 @@ func TestBrowserNoLongTasks(t *testing.T) {
 			t.Logf("long task %.0f ms at %.0f: %v", lt.Duration, lt.Start, in)
 		}
 		if min(share0, share1) < 2.0/3 && os.Getenv("PREFER_LONGTASKS") != "1" {
-			t.Skipf("the machine is too busy for long-task timing (%.0f%% of a core): %d tasks over 50 ms not counted", 100*min(share0, share1), over)
+			t.Skipf("the machine is too busy for long-task timing (%.0f%% of its cores): %d tasks over 50 ms not counted", 100*min(share0, share1), over)
 		}
 		t.Errorf("%d main-thread tasks over 50 ms while the model fitted (longest %.0f ms)", over, worst)
 	}
-	if txt := bt.Eval[string](t, ctx, `document.getElementById('model-labels').textContent`); !strings.Contains(txt, "fitted on") {
-		t.Errorf("the model panel says %q", txt)
-	}
 }
 
-// cpuShare spins for 200 ms of wall time and returns the share of it this process ran: about
-// 1 on an idle core, less when other work competes for the cores.
+// cpuShare spins on every core for 200 ms of wall time and returns the share of that time this
+// process ran: about 1 on an idle machine, less when other work holds a core. Spinning on one
+// core only would miss a machine whose other core is taken: the page and its fit workers need
+// both (a fresh-clone suite beside a text experiment got 97% of one core and still saw renders
+// past 50 ms).
 func cpuShare() float64 {
+	n := runtime.NumCPU()
 	var r0, r1 syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &r0)
 	start := time.Now()
-	x := 0.0
-	for time.Since(start) < 200*time.Millisecond {
-		for i := 0; i < 10000; i++ {
-			x += float64(i) * 1e-9
-		}
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			x := 0.0
+			for time.Since(start) < 200*time.Millisecond {
+				for i := 0; i < 10000; i++ {
+					x += float64(i) * 1e-9
+				}
+			}
+			_ = x
+		}()
 	}
+	wg.Wait()
 	wall := time.Since(start)
-	_ = x
 	syscall.Getrusage(syscall.RUSAGE_SELF, &r1)
 	cpu := time.Duration(r1.Utime.Nano() + r1.Stime.Nano() - r0.Utime.Nano() - r0.Stime.Nano())
-	return min(1, float64(cpu)/float64(wall))
+	return min(1, float64(cpu)/float64(wall)/float64(n))
 }
 
 // tamper rewrites one stored label's response time in IndexedDB, as a rater with developer
