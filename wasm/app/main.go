@@ -67,24 +67,12 @@ func main() {
 	// form), so that it does not compete with the page's start.
 	root := &ui.Root{App: app}
 	workerDue := false
-	// rendered is whether a render ran in the browser's task now running: a microtask, which
-	// runs when the task's script returns, clears it.
-	rendered := false
-	clear := js.FuncOf(func(js.Value, []js.Value) any {
-		rendered = false
-		return nil
-	})
 	for r.EventWait() {
-		if rendered {
-			nextTask()
-		}
 		t0 := ui.TraceStart()
 		if err := r.Render(build.RunBuild(root)); err != nil {
 			panic(err)
 		}
 		ui.TraceEnd("render", t0)
-		rendered = true
-		js.Global().Call("queueMicrotask", clear)
 		if !workerDue && app.Loaded() {
 			workerDue = true
 			afterPaint(fit.Start)
@@ -92,37 +80,20 @@ func main() {
 	}
 }
 
-// nextTask returns in a later task of the browser's. Go's wasm runs every goroutine that is
-// ready before it hands the thread back, so a render asked for while another ran (the model's
-// worker answering during an answer's render) ran in the same task, and two or three renders
-// made one task of 50-75 ms (TestBrowserNoLongTasks); a second render in a task now waits for
-// the next one, while the first, an answer's next pair, still shows at once.
-func nextTask() {
-	done := make(chan struct{})
-	inTask(func() { close(done) })
-	<-done
-}
-
 // afterPaint runs f in a task after the next frame has been painted.
 func afterPaint(f func()) {
-	var frame js.Func
-	frame = js.FuncOf(func(js.Value, []js.Value) any {
-		frame.Release()
-		inTask(f)
-		return nil
-	})
-	js.Global().Call("requestAnimationFrame", frame)
-}
-
-// inTask runs f in a task of its own (setTimeout 0).
-func inTask(f func()) {
-	var task js.Func
+	var frame, task js.Func
 	task = js.FuncOf(func(js.Value, []js.Value) any {
 		task.Release()
 		f()
 		return nil
 	})
-	js.Global().Call("setTimeout", task, 0)
+	frame = js.FuncOf(func(js.Value, []js.Value) any {
+		frame.Release()
+		js.Global().Call("setTimeout", task, 0)
+		return nil
+	})
+	js.Global().Call("requestAnimationFrame", frame)
 }
 
 // joinLink returns the code and participant id of a join link
