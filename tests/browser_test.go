@@ -212,8 +212,8 @@ new PerformanceObserver((list) => {
 // ms task reads as 80. The test therefore measures how much of the machine's cores this process
 // gets (CPU time over wall time of a busy loop on each) before and after, and only reports, not
 // fails, when it got less than two thirds, as a benchmark would (PREFER_LONGTASKS=1 fails
-// regardless). The
-// hub's trainer is held to its first round, so it does not compete with the page.
+// regardless). The hub's trainer is held to its first round, so it does not compete with the
+// page.
 func TestBrowserNoLongTasks(t *testing.T) {
 	share0 := cpuShare()
 	srv := bt.StartServer(t, "--round-labels", "1000000")

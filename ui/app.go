@@ -206,10 +206,16 @@ func (a *App) update(f func()) {
 // render at once.
 const backgroundRender = 150 * time.Millisecond
 
-// later runs f under the write lock and renders within backgroundRender, together with any
-// other background change made meanwhile. Call it from a goroutine.
+// later runs f under the write lock and renders within backgroundRender (renderLater). Call it
+// from a goroutine.
 func (a *App) later(f func()) {
 	a.quietly(f)
+	a.renderLater()
+}
+
+// renderLater renders within backgroundRender, together with any other background change made
+// meanwhile.
+func (a *App) renderLater() {
 	a.renderMu.Lock()
 	due := a.renderDue
 	a.renderDue = true

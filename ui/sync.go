@@ -267,7 +267,7 @@ func (a *App) syncOnce() (more bool, err error) {
 	if shown {
 		a.update(func() {})
 	} else {
-		a.later(func() {})
+		a.renderLater()
 	}
 	if haveModel && a.fitter != nil {
 		a.fitter.SetGlobal(resp.Model)

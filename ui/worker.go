@@ -198,12 +198,12 @@ const localPrefix = `{"type":"` + fitter.TypeLocal + `","local":`
 // FitterMessage takes one message from the model's worker.
 func (a *App) FitterMessage(msg string) {
 	defer TraceEnd("fitter message", TraceStart())
-	if raw, ok := strings.CutPrefix(msg, localPrefix); ok && strings.HasSuffix(raw, "}") && json.Valid([]byte(raw[:len(raw)-1])) {
-		// The local model, every few labels: kept on the device as the worker encoded it. Its
-		// model, a few hundred kilobytes of base64, took the page's thread 90-160 ms to decode
-		// and encode again with encoding/json (TestBrowserNoLongTasks), while the labeller
-		// waited behind it; checking that it is JSON is a scan, a few milliseconds.
-		op := Op{Store: StoreMeta, Key: metaLocal, Rec: sealRaw(metaLocal, raw[:len(raw)-1])}
+	// The local model, every few labels, is kept on the device as the worker encoded it. Its
+	// model, a few hundred kilobytes of base64, took the page's thread 90-160 ms to decode and
+	// encode again with encoding/json (TestBrowserNoLongTasks), while the labeller waited behind
+	// it; checking that it is JSON is a scan, a few milliseconds.
+	if rest, ok := strings.CutPrefix(msg, localPrefix); ok && strings.HasSuffix(rest, "}") && json.Valid([]byte(rest[:len(rest)-1])) {
+		op := Op{Store: StoreMeta, Key: metaLocal, Rec: sealRaw(metaLocal, rest[:len(rest)-1])}
 		a.mu.Lock()
 		a.store.Write(op)
 		a.mu.Unlock()
