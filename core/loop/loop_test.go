@@ -98,6 +98,7 @@ func TestValidate(t *testing.T) {
 		"horizon": func(c *Config) { c.PPO.FixedHorizon = -1 },
 		"final":   func(c *Config) { c.FinalShare = -1 },
 		"keep":    func(c *Config) { c.KeepEpisodes = -1 },
+		"fresh":   func(c *Config) { c.FinalFresh = -1 },
 	} {
 		c := Defaults("CartPole-v1")
 		f(&c)

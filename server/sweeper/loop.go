@@ -180,6 +180,7 @@ func LoopConfig(r sweep.Run, set Settings) (loop.Config, error) {
 		return cfg, err
 	}
 	cfg.Reward.Robust = r.Robust
+	cfg.FinalFresh = r.FinalFresh
 	if cfg.Reward.RobustMode, err = reward.ParseRobustMode(r.RobustMode); err != nil {
 		return cfg, err
 	}
