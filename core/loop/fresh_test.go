@@ -80,10 +80,7 @@ func TestTrainFresh(t *testing.T) {
 // TestRunFinalFresh: with FinalFresh the run reports the choice, counts both policies' env
 // steps and ends with the policy it chose; without it there is no report.
 func TestRunFinalFresh(t *testing.T) {
-	c := small(2)
-	c.Labels, c.Steps, c.Rounds, c.FinalShare = 12, 2048, 2, 0.5
-	c.Reward.MinSteps = 5
-	c.CurveEpisodes, c.EvalEpisodes = 2, 2
+	c := quick(2048, 2)
 	plain, err := Run(c, nil)
 	if err != nil {
 		t.Fatal(err)
