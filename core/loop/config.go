@@ -38,6 +38,10 @@ type Config struct {
 	// PPO.FixedHorizon: a policy that balances for a training episode shorter than the task's
 	// can still drift off the track after it.
 	FinalHorizon int
+	// FinalFresh, if positive, is how many env steps a fresh policy trains on the final r̂
+	// after the final steps, from PPO's initial state; the run ends with whichever of it and
+	// the loop's policy r̂ ranks higher (Learner.TrainFresh, fresh.go). 0: off.
+	FinalFresh int
 	// KeepEpisodes, if positive, guards every PPO update after the first as the hub's trainer
 	// does (Learner.TrainKept): an update that lowers the policy's return under r̂, measured on
 	// KeepEpisodes deterministic fixed-horizon episodes before and after, is put back, and an
@@ -226,6 +230,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("loop: KeepEpisodes must not be negative, got %d", c.KeepEpisodes)
 	case c.FinalHorizon < 0:
 		return fmt.Errorf("loop: FinalHorizon must not be negative, got %d", c.FinalHorizon)
+	case c.FinalFresh < 0:
+		return fmt.Errorf("loop: FinalFresh must not be negative, got %d", c.FinalFresh)
 	case c.Rounds < 1:
 		return fmt.Errorf("loop: Rounds must be at least 1, got %d", c.Rounds)
 	case !(c.LabelDecay > 0):

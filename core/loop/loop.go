@@ -39,6 +39,8 @@ type Report struct {
 	NotKept int     `json:"updates_not_kept,omitempty"`
 	Back    int     `json:"policies_back,omitempty"`
 	Curve   []Point `json:"curve"`
+	// Fresh is what the fresh policy on the final r̂ did (Config.FinalFresh > 0).
+	Fresh *Fresh `json:"final_fresh,omitempty"`
 	// Policy is the trained policy at the end.
 	Policy *ppo.Policy `json:"-"`
 	// Model is the reward model at the end.
@@ -131,6 +133,7 @@ func Run(cfg Config, progress func(Point)) (*Report, error) {
 		return err
 	}
 
+	spent := 0 // env steps of a trainer no longer the Learner's (Config.FinalFresh)
 	perRound := schedule(cfg.Labels-rep.LabelsUsed, cfg.Rounds, cfg.LabelDecay)
 	for k := 0; k < cfg.Rounds; k++ {
 		// PPO on the current r̂; the policy of round k has version k (0: untrained).
@@ -178,6 +181,19 @@ func Run(cfg Config, progress func(Point)) (*Report, error) {
 				}
 				done += chunk
 			}
+			if cfg.FinalFresh > 0 {
+				before := l.Trainer().EnvSteps()
+				f, err := l.TrainFresh(cfg.FinalFresh, cfg.Seed)
+				if err != nil {
+					return nil, err
+				}
+				// Both policies' env steps are spent, whichever trainer is kept.
+				spent = f.Steps
+				if f.Kept {
+					spent = before
+				}
+				rep.Fresh = &f
+			}
 		}
 		pt := Point{
 			Round: k + 1, EnvSteps: l.Trainer().EnvSteps(), Labels: rep.LabelsUsed,
@@ -201,7 +217,7 @@ func Run(cfg Config, progress func(Point)) (*Report, error) {
 			return nil, err
 		}
 	}
-	rep.EnvSteps = l.Trainer().EnvSteps()
+	rep.EnvSteps = l.Trainer().EnvSteps() + spent
 	rep.EvalReturn = l.TrueReturn(cfg.EvalEpisodes, cfg.Seed^0xe7a1)
 	rep.RandomReturn = RandomReturn(cfg.Env, cfg.EvalEpisodes, cfg.Seed^0xe7a1)
 	rep.RewardModelValAccuracy = st.ValAccuracy

@@ -20,6 +20,16 @@ func small(seed uint64) Config {
 	return c
 }
 
+// quick returns small(2) cut down to 12 labels over rounds rounds of steps PPO env steps in
+// all, with half as many final steps: a run that tests what the loop does, not what it learns.
+func quick(steps, rounds int) Config {
+	c := small(2)
+	c.Labels, c.Steps, c.Rounds, c.FinalShare = 12, steps, rounds, 0.5
+	c.Reward.MinSteps = 5
+	c.CurveEpisodes, c.EvalEpisodes = 2, 2
+	return c
+}
+
 // TestLearnsCartPole: with a noiseless synthetic rater and 80 labels, PPO on the learned reward
 // balances the pole far longer than a random policy does (about 22 steps), measured on the
 // standard task with its true reward.
@@ -98,6 +108,7 @@ func TestValidate(t *testing.T) {
 		"horizon": func(c *Config) { c.PPO.FixedHorizon = -1 },
 		"final":   func(c *Config) { c.FinalShare = -1 },
 		"keep":    func(c *Config) { c.KeepEpisodes = -1 },
+		"fresh":   func(c *Config) { c.FinalFresh = -1 },
 	} {
 		c := Defaults("CartPole-v1")
 		f(&c)
@@ -170,10 +181,7 @@ func TestLearnsCartPoleAsTheREADME(t *testing.T) {
 // TestFinalSteps: FinalShare of Steps more PPO follows the last labels, the step size anneals
 // over both, the last round's point comes after them, and a share of 0 adds nothing.
 func TestFinalSteps(t *testing.T) {
-	c := small(2)
-	c.Labels, c.Steps, c.Rounds, c.FinalShare = 12, 2048, 2, 0.5
-	c.Reward.MinSteps = 5
-	c.CurveEpisodes, c.EvalEpisodes = 2, 2
+	c := quick(2048, 2)
 	spec := env.NewCartPole().Spec()
 	if got := c.PPOConfig(spec, false).TotalSteps; got != 3072 {
 		t.Errorf("PPO anneals over %d steps, want Steps + FinalShare·Steps = 3072", got)
@@ -200,10 +208,7 @@ func TestFinalSteps(t *testing.T) {
 // first round's (an untrained policy has nothing to keep) and the final steps in chunks of a
 // round's steps; without it none. A run is still fixed by its seed.
 func TestKeepGuardsEveryUpdate(t *testing.T) {
-	c := small(2)
-	c.Labels, c.Steps, c.Rounds, c.FinalShare = 12, 3000, 3, 0.5
-	c.Reward.MinSteps = 5
-	c.CurveEpisodes, c.EvalEpisodes = 2, 2
+	c := quick(3000, 3)
 	plain, err := Run(c, nil)
 	if err != nil {
 		t.Fatal(err)

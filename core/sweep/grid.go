@@ -21,6 +21,9 @@ type Cell struct {
 	// so that R3M's runs keep the keys they had before the modes.
 	RobustMode string `json:"robust_mode,omitempty"`
 	Objective  string `json:"objective"`
+	// FinalFresh is the loop's Config.FinalFresh: env steps of a fresh policy on the final r̂
+	// (0: off, and then absent from the key, so runs without it keep their keys).
+	FinalFresh int `json:"final_fresh,omitempty"`
 }
 
 // Run is one run of a cell.
@@ -32,12 +35,20 @@ type Run struct {
 // Key identifies a run across invocations: a sweep that finds a result with the same key
 // does not run it again.
 func (r Run) Key() string {
-	return fmt.Sprintf("%s|%s|%s|%d|%s|%s|%d", r.Env, r.Teacher, r.Query, r.Labels, r.robust(), r.Objective, r.Seed)
+	return fmt.Sprintf("%s|%s|%s|%d|%s|%s%s|%d", r.Env, r.Teacher, r.Query, r.Labels, r.robust(), r.Objective, r.fresh(), r.Seed)
 }
 
 // Key identifies a cell.
 func (c Cell) Key() string {
-	return c.Env + "|" + c.Teacher + "|" + c.Query + "|" + strconv.Itoa(c.Labels) + "|" + c.robust() + "|" + c.Objective
+	return c.Env + "|" + c.Teacher + "|" + c.Query + "|" + strconv.Itoa(c.Labels) + "|" + c.robust() + "|" + c.Objective + c.fresh()
+}
+
+// fresh is the fresh policy's part of a key: empty when it is off.
+func (c Cell) fresh() string {
+	if c.FinalFresh == 0 {
+		return ""
+	}
+	return "|fresh" + strconv.Itoa(c.FinalFresh)
 }
 
 // robust is the robust fit's part of a key: "true" or "false" as before the modes, with the

@@ -15,6 +15,8 @@ type Result struct {
 	Normalized   float64 `json:"normalized"`    // Normalize(EvalReturn, RandomReturn, ExpertReturn)
 	LabelsUsed   int     `json:"labels_used"`   // labels the teacher answered, skipped ones included
 	WallSeconds  float64 `json:"wall_seconds"`
+	// FreshKept says, for a run with Cell.FinalFresh, whether the fresh policy was kept.
+	FreshKept *bool `json:"fresh_kept,omitempty"`
 }
 
 // Normalize scores a return on B-Pref's scale: 0 for a random policy, 1 for PPO trained on

@@ -37,6 +37,12 @@ func TestGridOrderAndKeys(t *testing.T) {
 	if !eps.Robust || eps.RobustMode != "epsilon" || eps.Key() == r3m.Key() || eps.Cell.Key() == r3m.Cell.Key() {
 		t.Errorf("learned-ε run %+v, key %q", eps, eps.Key())
 	}
+	// A run with a fresh final policy has its own key and cell; without one the key is as before.
+	fresh := eps
+	fresh.FinalFresh = 150000
+	if fresh.Key() == eps.Key() || fresh.Cell.Key() == eps.Cell.Key() || fresh.Key() != "E|t|q|10|true-epsilon|mean|fresh150000|1" {
+		t.Errorf("fresh run's key %q, cell %q", fresh.Key(), fresh.Cell.Key())
+	}
 }
 
 func TestNormalize(t *testing.T) {

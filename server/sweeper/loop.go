@@ -150,11 +150,15 @@ func LoopFunc(anchors *Anchors, set Settings) Func {
 		if err != nil {
 			return sweep.Result{}, err
 		}
-		return sweep.Result{
+		res := sweep.Result{
 			Run: r, EvalReturn: rep.EvalReturn, RandomReturn: rep.RandomReturn, ExpertReturn: exp,
 			Normalized: sweep.Normalize(rep.EvalReturn, rep.RandomReturn, exp),
 			LabelsUsed: rep.LabelsUsed, WallSeconds: rep.WallSeconds,
-		}, nil
+		}
+		if rep.Fresh != nil {
+			res.FreshKept = &rep.Fresh.Kept
+		}
+		return res, nil
 	}
 }
 
@@ -180,6 +184,7 @@ func LoopConfig(r sweep.Run, set Settings) (loop.Config, error) {
 		return cfg, err
 	}
 	cfg.Reward.Robust = r.Robust
+	cfg.FinalFresh = r.FinalFresh
 	if cfg.Reward.RobustMode, err = reward.ParseRobustMode(r.RobustMode); err != nil {
 		return cfg, err
 	}

@@ -125,3 +125,22 @@ func TestAnchorsReadBeforeMeasuring(t *testing.T) {
 		t.Error("an anchor for an unknown env was measured")
 	}
 }
+
+// TestLoopConfigCarriesTheCell: a run's loop configuration has the cell's teacher, query,
+// labels, robust fit and fresh final policy, and the loop's defaults otherwise.
+func TestLoopConfigCarriesTheCell(t *testing.T) {
+	r := sweep.Grid("CartPole-v1", []string{"mistake"}, []string{"entropy"}, 50, 2, "epsilon", "mean")[1]
+	r.FinalFresh = 1000
+	cfg, err := LoopConfig(r, Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Seed != 2 || cfg.Labels != 50 || cfg.Teacher == nil || cfg.Teacher.Mistake != 0.1 || cfg.Query.Strategy != "entropy" ||
+		!cfg.Reward.Robust || cfg.Reward.RobustMode != "epsilon" || cfg.FinalFresh != 1000 {
+		t.Errorf("config %+v does not carry run %+v", cfg, r)
+	}
+	r.FinalFresh = 0
+	if cfg, err = LoopConfig(r, Settings{}); err != nil || cfg.FinalFresh != 0 {
+		t.Errorf("a run without a fresh policy got FinalFresh %d (%v)", cfg.FinalFresh, err)
+	}
+}

@@ -36,6 +36,7 @@ func runExperiment(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	var robust robustFlag
 	fs.Var(&robust, "robust", robustUsage)
 	objective := fs.String("objective", "mean", "PPO's objective on the ensemble: mean, min or uwo")
+	fresh := fs.Int("final-fresh", 0, "after the final steps, train a fresh policy for this many env steps on the final reward model and keep whichever of it and the loop's policy the model ranks higher (0: off)")
 	keep := fs.Int("keep", 0, "guard PPO as the hub does: keep an update only if the return under r̂ over this many episodes did not fall (0: off)")
 	steps := fs.Int("steps", 0, "PPO env steps in all (0: the env's default)")
 	rounds := fs.Int("rounds", 0, "train/label rounds (0: default)")
@@ -83,6 +84,11 @@ func runExperiment(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg.KeepEpisodes = *keep
+	if *fresh < 0 {
+		fmt.Fprintf(stderr, "prefer experiment: --final-fresh must not be negative, got %d\n", *fresh)
+		return 2
+	}
+	cfg.FinalFresh = *fresh
 	if *labels != 0 {
 		cfg.Labels = *labels
 	}
@@ -174,6 +180,9 @@ func runExperiment(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		}
 		if *keep > 0 {
 			m["keep"], m["updates_not_kept"], m["policies_back"] = *keep, rep.NotKept, rep.Back
+		}
+		if rep.Fresh != nil {
+			m["final_fresh"] = rep.Fresh
 		}
 		if a := rep.Adversarial; a != nil {
 			m["rounds"], m["failures_found"], m["effort_before"], m["effort_after"] = a.Rounds, a.FailuresFound, a.EffortBefore, a.EffortAfter

@@ -37,6 +37,7 @@ func runSweep(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	seeds := fs.Int("seeds", 3, "seeds 1..K per cell")
 	var robust robustFlag
 	fs.Var(&robust, "robust", robustUsage)
+	fresh := fs.Int("final-fresh", 0, "after the final steps, train a fresh policy for this many env steps on the final reward model and keep whichever the model ranks higher (0: off)")
 	objective := fs.String("objective", "mean", "PPO's objective on the ensemble: mean, min or uwo")
 	out := fs.String("out", "", "directory for runs.jsonl, anchors.jsonl, summary.jsonl and chart.svg (default sweep-ENV)")
 	jobs := fs.Int("jobs", 0, "runs at a time (0: one per CPU)")
@@ -77,8 +78,8 @@ func runSweep(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	if *seeds < 1 {
 		return bad("seeds", fmt.Errorf("must be at least 1, got %d", *seeds))
 	}
-	if *labels < 0 || *steps < 0 || *rounds < 0 || *jobs < 0 {
-		return bad("labels", fmt.Errorf("--labels, --steps, --rounds and --jobs must not be negative"))
+	if *labels < 0 || *steps < 0 || *rounds < 0 || *jobs < 0 || *fresh < 0 {
+		return bad("labels", fmt.Errorf("--labels, --steps, --rounds, --jobs and --final-fresh must not be negative"))
 	}
 	if *labels == 0 {
 		*labels = loop.Defaults(*envName).Labels
@@ -87,6 +88,9 @@ func runSweep(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		*out = "sweep-" + *envName
 	}
 	grid := sweep.Grid(*envName, ts, qs, *labels, *seeds, robust.gridMode(), *objective)
+	for i := range grid {
+		grid[i].FinalFresh = *fresh
+	}
 	set := sweeper.Settings{Steps: *steps, Rounds: *rounds}
 	if _, err := sweeper.LoopConfig(grid[0], set); err != nil {
 		return bad("labels", err)
