@@ -55,7 +55,11 @@ func Loader(src *corpus.Source, modelPath string, progress io.Writer) func() (*t
 			if err != nil {
 				return nil, nil, err
 			}
-			if model, _, err = Cached(filepath.Join(filepath.Dir(d), "lm"), b, DefaultSettings(), progress); err != nil {
+			broad, err := broadText(d, DefaultSettings())
+			if err != nil {
+				return nil, nil, err
+			}
+			if model, _, err = Cached(filepath.Join(filepath.Dir(d), "lm"), b, broad, DefaultSettings(), progress); err != nil {
 				return nil, nil, err
 			}
 		}

