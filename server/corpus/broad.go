@@ -173,15 +173,4 @@ func Book(tgz io.Reader) ([]byte, error) {
 
 // LoadBroad reads a broad pretraining text: the file at path, or the default one (fetched if
 // need be, into the default corpus's directory) when path is empty.
-func LoadBroad(path string) ([]byte, error) {
-	if path == "" {
-		dir, err := Dir()
-		if err != nil {
-			return nil, err
-		}
-		if path, err = FetchBroad(dir); err != nil {
-			return nil, err
-		}
-	}
-	return Load(path)
-}
+func LoadBroad(path string) ([]byte, error) { return load(path, FetchBroad) }

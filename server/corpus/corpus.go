@@ -160,13 +160,16 @@ func Reviews(tgz io.Reader) ([]byte, error) {
 
 // Load reads a corpus: the file at path, or the default corpus (fetched if need be) when path
 // is empty.
-func Load(path string) ([]byte, error) {
+func Load(path string) ([]byte, error) { return load(path, Fetch) }
+
+// load reads the file at path, or, when path is empty, the one fetch gives in Dir.
+func load(path string, fetch func(dir string) (string, error)) ([]byte, error) {
 	if path == "" {
 		dir, err := Dir()
 		if err != nil {
 			return nil, err
 		}
-		if path, err = Fetch(dir); err != nil {
+		if path, err = fetch(dir); err != nil {
 			return nil, err
 		}
 	}

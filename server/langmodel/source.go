@@ -15,8 +15,8 @@ import (
 // Loader returns a function that gives the text world of src and its reference language
 // model, loading them on its first successful call (a server calls it when the first text
 // project needs them): the model in the file modelPath (written by `prefer lm pretrain` on the
-// same corpus), or, when modelPath is empty, the model pretrained on src's corpus with
-// DefaultSettings, cached in the data directory's lm folder (pretrained there on first use,
+// same corpus), or, when modelPath is empty, the model pretrained on src's corpus (and the
+// default broad text, fetched on first use) with DefaultSettings, cached in the data directory's lm folder (pretrained there on first use,
 // progress lines to progress); either tempered at DefaultSettings' temperature.
 func Loader(src *corpus.Source, modelPath string, progress io.Writer) func() (*text.World, *lm.Model, error) {
 	var mu sync.Mutex
