@@ -154,6 +154,9 @@ func TestPretrainBroadThenFineTune(t *testing.T) {
 	if !(rf.HeldOutLoss < rm.HeldOutLoss-0.1) {
 		t.Errorf("fine-tuning moved the held-out loss %.3f → %.3f, want a drop of more than 0.1", rm.HeldOutLoss, rf.HeldOutLoss)
 	}
+	if n := ft.Narrow(); n.Broad || n.FineTune != 0 || n.Steps != ft.Steps || n.Dim != ft.Dim {
+		t.Errorf("Narrow = %+v: want no broad text and no fine-tuning, the rest as before", n)
+	}
 	bad := ft
 	bad.FineTuneLR = 0
 	if _, _, _, err := Pretrain(b, broad, bad, nil); err == nil {

@@ -15,8 +15,9 @@ import (
 // Loader returns a function that gives the text world of src and its reference language
 // model, loading them on its first successful call (a server calls it when the first text
 // project needs them): the model in the file modelPath (written by `prefer lm pretrain` on the
-// same corpus), or, when modelPath is empty, the model pretrained on src's corpus (and the
-// default broad text, fetched on first use) with DefaultSettings, cached in the data directory's lm folder (pretrained there on first use,
+// same corpus), or, when modelPath is empty, the model pretrained on src's corpus with
+// DefaultSettings (Narrow for a corpus file; the default corpus also reads the default broad
+// text, fetched on first use), cached in the data directory's lm folder (pretrained there on first use,
 // progress lines to progress); either tempered at DefaultSettings' temperature.
 func Loader(src *corpus.Source, modelPath string, progress io.Writer) func() (*text.World, *lm.Model, error) {
 	var mu sync.Mutex
@@ -55,11 +56,15 @@ func Loader(src *corpus.Source, modelPath string, progress io.Writer) func() (*t
 			if err != nil {
 				return nil, nil, err
 			}
-			broad, err := broadText(d, DefaultSettings())
+			s := DefaultSettings()
+			if src.Path != "" {
+				s = s.Narrow()
+			}
+			broad, err := broadText(d, s)
 			if err != nil {
 				return nil, nil, err
 			}
-			if model, _, err = Cached(filepath.Join(filepath.Dir(d), "lm"), b, broad, DefaultSettings(), progress); err != nil {
+			if model, _, err = Cached(filepath.Join(filepath.Dir(d), "lm"), b, broad, s, progress); err != nil {
 				return nil, nil, err
 			}
 		}

@@ -22,7 +22,7 @@ var lmDefaultSteps = langmodel.DefaultSettings().Steps
 
 func runLM(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 || (args[0] != "pretrain" && args[0] != "sample") {
-		fmt.Fprintln(stderr, "usage: prefer lm pretrain --out FILE [--corpus F --broad F | --no-broad --steps N --fine-tune N --seed S]\n       prefer lm sample --model FILE [--corpus F --prompt TEXT --n N --tokens T --temp X --seed S]")
+		fmt.Fprintln(stderr, "usage: prefer lm pretrain --out FILE [--corpus F --broad F|none --steps N --fine-tune N --seed S]\n       prefer lm sample --model FILE [--corpus F --prompt TEXT --n N --tokens T --temp X --seed S]")
 		return 2
 	}
 	if args[0] == "sample" {
@@ -34,9 +34,8 @@ func runLM(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	out := fs.String("out", "", "file to write the model to (the binary weights format of core/lm; the weights as trained, which the text tasks temper)")
 	def := langmodel.DefaultSettings()
 	steps := fs.Int("steps", lmDefaultSteps, "AdamW steps of batch 32 × 64 tokens on the corpus and the broad text")
-	fineTune := fs.Int("fine-tune", def.FineTune, "AdamW steps on the corpus alone after them")
-	broadPath := fs.String("broad", "", "broad English text read before the corpus (default: the fortunes and Moby-Dick, fetched on first use, if the default model reads them)")
-	noBroad := fs.Bool("no-broad", !def.Broad, "pretrain on the corpus alone")
+	fineTune := fs.Int("fine-tune", -1, fmt.Sprintf("AdamW steps on the corpus alone after them (default: %d when a broad text is read, else 0)", def.FineTune))
+	broadPath := fs.String("broad", "", "broad English text read with the corpus: a file, or none (default: the fortunes and Moby-Dick, fetched on first use, with the default corpus; none with --corpus)")
 	seed := fs.Uint64("seed", langmodel.DefaultSettings().Seed, "seed of the initialisation and of the batches")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -49,7 +48,7 @@ func runLM(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	case *steps < 1:
 		fmt.Fprintf(stderr, "prefer lm pretrain: --steps: %d is not a positive number of steps\n", *steps)
 		return 2
-	case *fineTune < 0:
+	case *fineTune < -1:
 		fmt.Fprintf(stderr, "prefer lm pretrain: --fine-tune: %d is not a number of steps\n", *fineTune)
 		return 2
 	}
@@ -58,15 +57,26 @@ func runLM(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "prefer lm pretrain:", err)
 		return 1
 	}
+	s := def
+	if *corpusPath != "" {
+		s = s.Narrow()
+	}
 	var broad []byte
-	if !*noBroad {
+	if *broadPath != "none" && (*broadPath != "" || s.Broad) {
 		if broad, err = corpus.LoadBroad(*broadPath); err != nil {
 			fmt.Fprintln(stderr, "prefer lm pretrain:", err)
 			return 1
 		}
 	}
-	s := def
-	s.Steps, s.FineTune, s.Seed = *steps, *fineTune, *seed
+	switch {
+	case *fineTune >= 0:
+		s.FineTune = *fineTune
+	case broad == nil:
+		s.FineTune = 0
+	default:
+		s.FineTune = def.FineTune
+	}
+	s.Steps, s.Seed = *steps, *seed
 	res, m, _, err := langmodel.Pretrain(b, broad, s, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "prefer lm pretrain:", err)
