@@ -6,6 +6,25 @@ import "math"
 // calls progress (if non-nil) after each with the step number (from 1) and the batch's loss
 // before the step. The same model, stream and seed give the same result.
 func Pretrain(m *Model, stream []int, steps int, seed uint64, progress func(step int, loss float64)) error {
+	return train(m, stream, steps, seed, m.Config, progress)
+}
+
+// FineTune continues training m on stream for steps AdamW steps with a fresh optimiser and a
+// schedule of its own: warm-up over a tenth of the steps (at most m.Config.Warmup) to lr, then
+// cosine decay to lr/10. It is the second stage of pretraining broad then narrow (as GPT's
+// fine-tuning, Radford et al. 2018, §3.2, without a task head): the model keeps what the broad
+// text taught and moves its distribution to stream's.
+func FineTune(m *Model, stream []int, steps int, lr float64, seed uint64, progress func(step int, loss float64)) error {
+	if !(lr > 0) {
+		return errorf("lm: fine-tuning step size %v is not positive", lr)
+	}
+	c := m.Config
+	c.LR, c.MinLR, c.Warmup = lr, lr/10, max(1, min(c.Warmup, steps/10))
+	return train(m, stream, steps, seed, c, progress)
+}
+
+// train is Pretrain with the step sizes of schedule c.
+func train(m *Model, stream []int, steps int, seed uint64, c Config, progress func(step int, loss float64)) error {
 	if len(stream) < 2 {
 		return errorf("lm: a stream of %d tokens has nothing to predict", len(stream))
 	}
@@ -14,7 +33,7 @@ func Pretrain(m *Model, stream []int, steps int, seed uint64, progress func(step
 	}
 	tr := NewTrainer(m, seed)
 	for s := 1; s <= steps; s++ {
-		tr.Opt.LR = Schedule(m.Config, s, steps)
+		tr.Opt.LR = Schedule(c, s, steps)
 		in, tg := tr.Batch(stream)
 		t := len(in) / m.Config.Batch
 		loss, _, err := tr.Step(in, tg, m.Config.Batch, t)

@@ -22,7 +22,17 @@ type Config struct {
 	KLTarget  float64 // target of the summed KL per continuation in nats for adaptive β; 0 keeps β fixed
 	KLRate    float64 // K_β, how fast β adapts toward KLTarget (Ziegler et al. §2.2: 0.1)
 	GradClip  float64 // global gradient-norm clip; 0 turns it off
-	Seed      uint64  // seed of prompts, samples and minibatch order
+	// PtxCoef is γ of PPO-ptx (Ouyang et al. 2022, eq. 2): each update also descends γ times
+	// the next-token loss of PtxBatch windows of the stream Trainer.SetPretrain gives, which holds the policy to
+	// the pretraining text's distribution (the held-out NLL guard). 0 turns it off.
+	PtxCoef  float64
+	PtxBatch int // windows of the model's context per update when PtxCoef > 0
+	// PtxTemp is the temperature at which PPO-ptx scores the pretraining text: the inverse of
+	// the temperature the reference was tempered at (lm.Model.Temper), so that the loss reads
+	// the weights as pretrained and is near its minimum at the reference, rather than pulling a
+	// tempered policy back to temperature 1. 0 counts as 1.
+	PtxTemp float64
+	Seed    uint64 // seed of prompts, samples and minibatch order
 }
 
 // Defaults are those of Ziegler et al. 2019 and TRL's PPO for GPT-2 scaled to a small model:
@@ -31,7 +41,7 @@ type Config struct {
 func Defaults() Config {
 	return Config{
 		Batch: 64, Length: 12, Epochs: 4, Minibatch: 16, LR: 3e-5, ClipEps: 0.2, ValueCoef: 0.1,
-		Gamma: 1, Lambda: 0.95, Beta: 0.2, KLTarget: 6, KLRate: 0.1, GradClip: 1, Seed: 1,
+		Gamma: 1, Lambda: 0.95, Beta: 0.2, KLTarget: 6, KLRate: 0.1, GradClip: 1, Seed: 1, PtxBatch: 4,
 	}
 }
 
@@ -48,6 +58,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("lmppo: value coefficient %v, γ %v or λ %v out of range", c.ValueCoef, c.Gamma, c.Lambda)
 	case !(c.Beta >= 0) || !(c.KLTarget >= 0) || !(c.KLRate >= 0) || !(c.GradClip >= 0):
 		return fmt.Errorf("lmppo: β %v, KL target %v, KL rate %v and gradient clip %v must not be negative", c.Beta, c.KLTarget, c.KLRate, c.GradClip)
+	case !(c.PtxCoef >= 0) || (c.PtxCoef > 0 && c.PtxBatch < 1) || !(c.PtxTemp >= 0):
+		return fmt.Errorf("lmppo: ptx coefficient %v with %d windows at temperature %v", c.PtxCoef, c.PtxBatch, c.PtxTemp)
 	}
 	return nil
 }

@@ -33,9 +33,12 @@ type Trainer struct {
 	// mean 0 and variance 1 on samples of the reference).
 	scoreMean, scoreStd float64
 
+	pretrain []int // PPO-ptx's token stream (SetPretrain)
+
 	adamP, adamH *nn.Adam
 	grad         []float64 // trunk then head
 	ws, wsRef    lm.Workspace
+	wsPtx        lm.Workspace
 }
 
 // Stats describe one Step.
@@ -250,6 +253,9 @@ type update struct {
 // update takes one Adam step on the minibatch idx of the rollout (lossGrad's loss).
 func (t *Trainer) update(seqs, idx []int, T, P int, oldLogp, adv, ret []float64, first bool) update {
 	u := t.lossGrad(seqs, idx, T, P, oldLogp, adv, ret, first)
+	if err := t.ptx(); err != nil {
+		panic(err) // unreachable: SetPretrain checked the stream's tokens
+	}
 	if t.cfg.GradClip > 0 {
 		nn.ClipGradNorm(t.grad, t.cfg.GradClip)
 	}
@@ -257,6 +263,47 @@ func (t *Trainer) update(seqs, idx []int, T, P int, oldLogp, adv, ret []float64,
 	t.adamP.Step(t.Policy.Params, t.grad[:n])
 	t.adamH.Step(t.Head, t.grad[n:])
 	return u
+}
+
+// SetPretrain sets the token stream PPO-ptx's loss reads when Config.PtxCoef > 0 (nil: none).
+func (t *Trainer) SetPretrain(stream []int) error {
+	for _, id := range stream {
+		if id < 0 || id >= t.Policy.Config.Vocab {
+			return fmt.Errorf("lmppo: pretraining token %d outside [0, %d)", id, t.Policy.Config.Vocab)
+		}
+	}
+	t.pretrain = stream
+	return nil
+}
+
+// ptx adds PtxCoef times the gradient of the mean next-token loss of PtxBatch random windows
+// of the SetPretrain stream to the trunk's gradient: PPO-ptx's pretraining term (Ouyang et al. 2022, eq. 2).
+func (t *Trainer) ptx() error {
+	c, m := t.cfg, t.Policy
+	if c.PtxCoef == 0 || len(t.pretrain) < 2 {
+		return nil
+	}
+	T := min(m.Config.Ctx, len(t.pretrain))
+	seqs := make([]int, 0, c.PtxBatch*T)
+	for range c.PtxBatch {
+		o := t.rng.IntN(len(t.pretrain) - T + 1)
+		seqs = append(seqs, t.pretrain[o:o+T]...)
+	}
+	temp := c.PtxTemp
+	if temp == 0 {
+		temp = 1
+	}
+	n := c.PtxBatch * (T - 1)
+	lp := make([]float64, n)
+	if err := m.LogProbs(&t.wsPtx, seqs, c.PtxBatch, T, temp, lp); err != nil {
+		return err
+	}
+	// t.grad is the gradient of a loss: γ·mean(−log p) enters as −γ/n on each log p.
+	d := make([]float64, n)
+	for i := range d {
+		d[i] = -c.PtxCoef / float64(n)
+	}
+	return m.LogProbsBackward(&t.wsPtx, temp, d, nil, t.grad[:len(m.Params)])
 }
 
 // lossGrad sets t.grad (trunk, then head) to the gradient of the minibatch idx's loss: the

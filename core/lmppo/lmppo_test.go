@@ -232,3 +232,56 @@ func TestLossGradient(t *testing.T) {
 		}
 	}
 }
+
+// TestPtxHoldsToThePretrainingText: with PPO-ptx's term (a stream without token 3, which the
+// reward asks for), the policy's next-token loss on that stream ends lower than without it,
+// and the policy still learns; a token outside the vocabulary and a negative γ are errors.
+func TestPtxHoldsToThePretrainingText(t *testing.T) {
+	stream := make([]int, 400)
+	rng := rand.New(rand.NewPCG(2, 2))
+	for i := range stream {
+		stream[i] = []int{1, 2, 4, 5}[rng.IntN(4)]
+	}
+	train := func(coef float64) (float64, Stats) {
+		c := tinyConfig()
+		c.Beta, c.PtxCoef = 0.05, coef
+		ref, prompts := tiny(t)
+		tr, err := New(c, ref, prompts, countThree)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := tr.SetPretrain(stream); err != nil {
+			t.Fatal(err)
+		}
+		var st Stats
+		for range 15 {
+			if st, err = tr.Step(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		nll, err := lm.HeldOutLoss(tr.Policy, stream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return nll, st
+	}
+	without, a := train(0)
+	with, b := train(2)
+	t.Logf("NLL on the pretraining stream: %.3f without ptx (score %.2f), %.3f with γ 2 (score %.2f)", without, a.Score, with, b.Score)
+	if !(with < without-0.1) {
+		t.Errorf("NLL %.3f with ptx, %.3f without: the term did not hold the policy to the stream", with, without)
+	}
+	if !(b.Score > 1) {
+		t.Errorf("score %.2f with ptx: PPO did not learn", b.Score)
+	}
+	ref, prompts := tiny(t)
+	tr, _ := New(tinyConfig(), ref, prompts, countThree)
+	if err := tr.SetPretrain([]int{1, 11}); err == nil {
+		t.Error("a token outside the vocabulary accepted")
+	}
+	bad := tinyConfig()
+	bad.PtxCoef = -1
+	if err := bad.Validate(); err == nil {
+		t.Error("a negative ptx coefficient accepted")
+	}
+}

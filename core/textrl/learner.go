@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 
 	"github.com/prefer-rlhf/prefer/core/dpo"
 	"github.com/prefer-rlhf/prefer/core/lm"
@@ -124,6 +125,15 @@ func (l *Learner) Score(prompt, cont []int) float64 {
 	return l.Model.Return(l.cfg.Features.Segment(prompt, cont))
 }
 
+// setPretrain gives PPO-ptx (lmppo.Config.PtxCoef) the world's training sentences, the text
+// the reference was pretrained on last, when its coefficient is set.
+func setPretrain(tr *lmppo.Trainer, w *text.World, coef float64) error {
+	if coef == 0 || len(w.Train) == 0 {
+		return nil
+	}
+	return tr.SetPretrain(w.Tok.Encode(strings.Join(w.Train, "\n") + "\n"))
+}
+
 // trainer returns PPO's trainer, made on first use: its policy starts as a copy of the
 // reference and continues the train prompts, scored by the reward model.
 func (l *Learner) trainer() (*lmppo.Trainer, error) {
@@ -143,6 +153,9 @@ func (l *Learner) trainer() (*lmppo.Trainer, error) {
 		return l.objective(l.Score(p, c))
 	})
 	if err != nil {
+		return nil, err
+	}
+	if err := setPretrain(tr, l.w, pc.PtxCoef); err != nil {
 		return nil, err
 	}
 	l.ppo = tr

@@ -29,6 +29,7 @@ type Report struct {
 	// (Config.LogSigmoid) rather than the score.
 	LogSigmoid bool    `json:"log_sigmoid,omitempty"`
 	Margin     float64 `json:"margin,omitempty"`
+	Ptx        float64 `json:"ptx,omitempty"` // PPO-ptx's γ (lmppo.Config.PtxCoef)
 
 	LabelsUsed             int      `json:"labels_used"`
 	RewardModelValAccuracy *float64 `json:"reward_model_val_accuracy"` // nil when no validation label was strict
@@ -175,7 +176,7 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 	case PPO:
 		pc := cfg.PPO
 		pc.Length, pc.Seed = L, cfg.Seed
-		rep.Beta, rep.KLTarget = pc.Beta, pc.KLTarget
+		rep.Beta, rep.KLTarget, rep.Ptx = pc.Beta, pc.KLTarget, pc.PtxCoef
 		if cfg.LogSigmoid {
 			rep.LogSigmoid, rep.Margin = true, cfg.LogSigmoidMargin
 		}
@@ -197,6 +198,9 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 			return score(p, c)
 		})
 		if err != nil {
+			return nil, err
+		}
+		if err := setPretrain(tr, w, pc.PtxCoef); err != nil {
 			return nil, err
 		}
 		total := cfg.Iters + cfg.finalIters()

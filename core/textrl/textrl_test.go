@@ -190,3 +190,24 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestPPOPtxHoldsNLL: PPO-ptx in Run (its stream is the world's training sentences) ends with
+// a held-out NLL at most that of plain PPO on the same seed, still raises the gold score, and
+// the report records γ.
+func TestPPOPtxHoldsNLL(t *testing.T) {
+	w, m := world(t)
+	c := tinyConfig(PPO)
+	plain, err := Run(c, w, task, m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.PPO.PtxCoef = 2
+	r, err := Run(c, w, task, m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("held-out NLL %.3f → %.3f plain, → %.3f with ptx; gold %.3f → %.3f with ptx", plain.HeldOutNLLBefore, plain.HeldOutNLLAfter, r.HeldOutNLLAfter, r.GoldBefore, r.GoldAfter)
+	if !(r.HeldOutNLLAfter <= plain.HeldOutNLLAfter) || !(r.GoldAfter > r.GoldBefore+0.2) || r.Ptx != 2 {
+		t.Errorf("NLL %.3f with ptx against %.3f plain, gold %.3f → %.3f, ptx %v", r.HeldOutNLLAfter, plain.HeldOutNLLAfter, r.GoldBefore, r.GoldAfter, r.Ptx)
+	}
+}

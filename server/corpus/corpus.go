@@ -66,37 +66,49 @@ func Fetch(dir string) (string, error) {
 	if _, err := os.Stat(path); err == nil {
 		return path, nil
 	}
-	tmp, err := os.MkdirTemp("", "prefer-corpus-")
-	if err != nil {
-		return "", fmt.Errorf("corpus: %w", err)
-	}
-	defer os.RemoveAll(tmp)
-	cmd := exec.Command("npm", "pack", "--silent", Package)
-	cmd.Dir = tmp
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("corpus: npm pack %s (is npm installed and the registry reachable?): %w", Package, err)
-	}
-	f, err := os.Open(filepath.Join(tmp, strings.TrimSpace(string(out))))
-	if err != nil {
-		return "", fmt.Errorf("corpus: %w", err)
-	}
-	defer f.Close()
-	reviews, err := Reviews(f)
+	reviews, err := pack(Package, Reviews)
 	if err != nil {
 		return "", err
 	}
+	return path, writeAtomic(dir, path, reviews)
+}
+
+// pack downloads the npm package pkg with `npm pack` into a temporary directory and returns
+// what read makes of its tarball.
+func pack(pkg string, read func(io.Reader) ([]byte, error)) ([]byte, error) {
+	tmp, err := os.MkdirTemp("", "prefer-corpus-")
+	if err != nil {
+		return nil, fmt.Errorf("corpus: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	cmd := exec.Command("npm", "pack", "--silent", pkg)
+	cmd.Dir = tmp
+	out, err := cmd.Output()
+	if err != nil {
+		return nil, fmt.Errorf("corpus: npm pack %s (is npm installed and the registry reachable?): %w", pkg, err)
+	}
+	f, err := os.Open(filepath.Join(tmp, strings.TrimSpace(string(out))))
+	if err != nil {
+		return nil, fmt.Errorf("corpus: %w", err)
+	}
+	defer f.Close()
+	return read(f)
+}
+
+// writeAtomic writes b to path (in dir, made if need be) through a temporary file, so that a
+// reader never sees half a file.
+func writeAtomic(dir, path string, b []byte) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("corpus: %w", err)
+		return fmt.Errorf("corpus: %w", err)
 	}
 	part := path + ".part"
-	if err := os.WriteFile(part, reviews, 0o644); err != nil {
-		return "", fmt.Errorf("corpus: %w", err)
+	if err := os.WriteFile(part, b, 0o644); err != nil {
+		return fmt.Errorf("corpus: %w", err)
 	}
 	if err := os.Rename(part, path); err != nil {
-		return "", fmt.Errorf("corpus: %w", err)
+		return fmt.Errorf("corpus: %w", err)
 	}
-	return path, nil
+	return nil
 }
 
 // Reviews reads the package tarball of Package and returns its review sentences, one a line.
@@ -148,13 +160,16 @@ func Reviews(tgz io.Reader) ([]byte, error) {
 
 // Load reads a corpus: the file at path, or the default corpus (fetched if need be) when path
 // is empty.
-func Load(path string) ([]byte, error) {
+func Load(path string) ([]byte, error) { return load(path, Fetch) }
+
+// load reads the file at path, or, when path is empty, the one fetch gives in Dir.
+func load(path string, fetch func(dir string) (string, error)) ([]byte, error) {
 	if path == "" {
 		dir, err := Dir()
 		if err != nil {
 			return nil, err
 		}
-		if path, err = Fetch(dir); err != nil {
+		if path, err = fetch(dir); err != nil {
 			return nil, err
 		}
 	}

@@ -100,3 +100,52 @@ func TestSourceLoadsOnNeed(t *testing.T) {
 		t.Fatalf("Bytes %q, %v after the file appeared", b, err)
 	}
 }
+
+// TestFortunes: fortunes are joined one a line, attributions and skipped files and indexes
+// left out, and text that is mostly not letters dropped.
+func TestFortunes(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) { os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644) }
+	write("wisdom", "Never trust a cat\n  with your  lunch.\n\t\t-- Anonymous\n%\n1234 5678 9012 3456 !!!\n%\nA short one.\n")
+	write("wisdom.dat", "binary index")
+	write("perl", "print 'Just another Perl hacker, of course';\n")
+	got, err := Fortunes(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "Never trust a cat with your lunch.\nA short one.\n"; string(got) != want {
+		t.Fatalf("Fortunes = %q, want %q", got, want)
+	}
+	if _, err := Fortunes(t.TempDir()); err == nil {
+		t.Error("an empty directory gave fortunes")
+	}
+}
+
+// TestBook: the novel's paragraphs one a line, short ones (headings) left out.
+func TestBook(t *testing.T) {
+	body := "CHAPTER 1. Loomings.\n\nCall me Ishmael. Some years ago, never mind how\nlong precisely, I went to sea.\n\nShort.\n"
+	got, err := Book(bytes.NewReader(tarball(t, map[string]string{"package/data/data.txt": body, "package/README.md": "x"})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "Call me Ishmael. Some years ago, never mind how long precisely, I went to sea.\n"; string(got) != want {
+		t.Fatalf("Book = %q, want %q", got, want)
+	}
+	if _, err := Book(bytes.NewReader(tarball(t, map[string]string{"package/README.md": "x"}))); err == nil {
+		t.Error("a package without the book gave a book")
+	}
+}
+
+// TestLoadBroadFromFile: a broad text given as a file is read as it is, with no download.
+func TestLoadBroadFromFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "b.txt")
+	os.WriteFile(path, []byte("Some English text.\n"), 0o644)
+	if b, err := LoadBroad(path); err != nil || string(b) != "Some English text.\n" {
+		t.Fatalf("LoadBroad = %q, %v", b, err)
+	}
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, BroadFileName), []byte("x\n"), 0o644)
+	if p, err := FetchBroad(dir); err != nil || p != filepath.Join(dir, BroadFileName) {
+		t.Fatalf("FetchBroad of a cached text = %q, %v", p, err)
+	}
+}

