@@ -19,5 +19,5 @@ package ui
 
 // vugugen imports "log" into every component to keep the import used; nothing here logs, but
 // the import alone links the log package's formatting into the app (6.4 KB brotli of the
-// first-load budget). Drop it.
-//go:generate sh -c "sed -i -e '/^var _ log.Logger/d' -e '/^import \"log\"/d' *_gen.go && sed -i '1i //go:build !notext\\n' red-team-mode_gen.go"
+// first-load budget). Drop it. vg-content goes through setContent (content.go), not innerHTML.
+//go:generate sh -c "sed -i -e '/^var _ log.Logger/d' -e '/^import \"log\"/d' -e 's/vgn\\.SetInnerHTML(/setContent(vgn, /' *_gen.go && sed -i '1i //go:build !notext\\n' red-team-mode_gen.go"

@@ -84,14 +84,14 @@ func (c *ModelPanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 					vgparent.AppendChild(vgn)
 					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "b", Attr: []vugu.VGAttribute(nil)}
 					vgparent.AppendChild(vgn)
-					vgn.SetInnerHTML(choiceText(c.App.LastChoice.Choice))
+					setContent(vgn, choiceText(c.App.LastChoice.Choice))
 					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: "."}
 					vgparent.AppendChild(vgn)
 				}
 				if c.App.ShowPrediction() {
 					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "pred"}}}
 					vgparent.AppendChild(vgn)
-					vgn.SetInnerHTML(c.prediction())
+					setContent(vgn, c.prediction())
 				}
 			}
 		}
@@ -107,10 +107,10 @@ func (c *ModelPanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 				_ = vgparent
 				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "dt", Attr: []vugu.VGAttribute(nil)}
 				vgparent.AppendChild(vgn)
-				vgn.SetInnerHTML(vugu.HTML("Your model"))
+				setContent(vgn, vugu.HTML("Your model"))
 				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "dd", Attr: []vugu.VGAttribute{{Namespace: "", Key: "id", Val: "model-labels"}}}
 				vgparent.AppendChild(vgn)
-				vgn.SetInnerHTML(c.fitted())
+				setContent(vgn, c.fitted())
 			}
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "div", Attr: []vugu.VGAttribute(nil)}
 			vgparent.AppendChild(vgn)
@@ -119,10 +119,10 @@ func (c *ModelPanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 				_ = vgparent
 				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "dt", Attr: []vugu.VGAttribute(nil)}
 				vgparent.AppendChild(vgn)
-				vgn.SetInnerHTML(vugu.HTML("Accuracy on your held-out labels"))
+				setContent(vgn, vugu.HTML("Accuracy on your held-out labels"))
 				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "dd", Attr: []vugu.VGAttribute{{Namespace: "", Key: "id", Val: "model-accuracy"}}}
 				vgparent.AppendChild(vgn)
-				vgn.SetInnerHTML(c.accuracy())
+				setContent(vgn, c.accuracy())
 			}
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "div", Attr: []vugu.VGAttribute(nil)}
 			vgparent.AppendChild(vgn)
@@ -131,10 +131,10 @@ func (c *ModelPanel) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 				_ = vgparent
 				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "dt", Attr: []vugu.VGAttribute(nil)}
 				vgparent.AppendChild(vgn)
-				vgn.SetInnerHTML(vugu.HTML("Agreement with the class model"))
+				setContent(vgn, vugu.HTML("Agreement with the class model"))
 				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "dd", Attr: []vugu.VGAttribute{{Namespace: "", Key: "id", Val: "model-agreement"}}}
 				vgparent.AppendChild(vgn)
-				vgn.SetInnerHTML(c.agreement())
+				setContent(vgn, c.agreement())
 			}
 		}
 		vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "div", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "switches"}}}

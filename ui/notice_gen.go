@@ -45,7 +45,7 @@ func (c *Notice) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 				_ = vgparent
 				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "h2", Attr: []vugu.VGAttribute(nil)}
 				vgparent.AppendChild(vgn)
-				vgn.SetInnerHTML(vugu.HTML("Instructions"))
+				setContent(vgn, vugu.HTML("Instructions"))
 				for vgiterkeyt, p := range Paragraphs(c.App.Study.Instructions) {
 					var vgiterkey interface{} = vgiterkeyt
 					_ = vgiterkey
@@ -53,7 +53,7 @@ func (c *Notice) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 					_ = p
 					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "p", Attr: []vugu.VGAttribute(nil)}
 					vgparent.AppendChild(vgn)
-					vgn.SetInnerHTML(p)
+					setContent(vgn, p)
 				}
 				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "button", Attr: []vugu.VGAttribute{{Namespace: "", Key: "id", Val: "start"}, vugu.VGAttribute{Namespace: "", Key: "class", Val: "primary"}}}
 				vgparent.AppendChild(vgn)
@@ -79,15 +79,15 @@ func (c *Notice) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 				_ = vgparent
 				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "h2", Attr: []vugu.VGAttribute(nil)}
 				vgparent.AppendChild(vgn)
-				vgn.SetInnerHTML(vugu.HTML("Thank you!"))
+				setContent(vgn, vugu.HTML("Thank you!"))
 				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "p", Attr: []vugu.VGAttribute(nil)}
 				vgparent.AppendChild(vgn)
-				vgn.SetInnerHTML(c.doneText())
+				setContent(vgn, c.doneText())
 				if c.App.Pending() == 0 && c.App.CompletionLink() != "" {
 					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "a", Attr: []vugu.VGAttribute{{Namespace: "", Key: "id", Val: "complete"}, vugu.VGAttribute{Namespace: "", Key: "class", Val: "primary"}}}
 					vgparent.AppendChild(vgn)
 					vgn.AddAttrInterface("href", c.App.CompletionLink())
-					vgn.SetInnerHTML("Complete the study on " + c.App.CompletionHost())
+					setContent(vgn, "Complete the study on "+c.App.CompletionHost())
 				}
 			}
 		}

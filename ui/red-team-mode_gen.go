@@ -109,10 +109,10 @@ func (c *RedTeamMode) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 			_ = vgparent
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "h2", Attr: []vugu.VGAttribute(nil)}
 			vgparent.AppendChild(vgn)
-			vgn.SetInnerHTML(vugu.HTML("Red team"))
+			setContent(vgn, vugu.HTML("Red team"))
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "p", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "hint"}}}
 			vgparent.AppendChild(vgn)
-			vgn.SetInnerHTML(vugu.HTML("Find a clip your model overrates: change the actions step by step, watch your model\x26#39;s r̂, and submit a clip you think it rates too well. The hub scores it with the task\x26#39;s true reward."))
+			setContent(vgn, vugu.HTML("Find a clip your model overrates: change the actions step by step, watch your model\x26#39;s r̂, and submit a clip you think it rates too well. The hub scores it with the task\x26#39;s true reward."))
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "button", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "ctl"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "rt-close"}}}
 			vgparent.AppendChild(vgn)
 			vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
@@ -139,7 +139,7 @@ func (c *RedTeamMode) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 				_ = vgparent
 				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "figcaption", Attr: []vugu.VGAttribute{{Namespace: "", Key: "id", Val: "rt-step-label"}}}
 				vgparent.AppendChild(vgn)
-				vgn.SetInnerHTML(c.stepText())
+				setContent(vgn, c.stepText())
 				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "div", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "canvas-box"}}}
 				vgparent.AppendChild(vgn)
 				vgn.JSCreateHandler = vugu.JSValueFunc(func(value js.Value) { c.App.RedPlayer.Mount(0, value, "Edited clip") })
@@ -160,7 +160,7 @@ func (c *RedTeamMode) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 				})
 				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "p", Attr: []vugu.VGAttribute{{Namespace: "", Key: "id", Val: "rt-action"}}}
 				vgparent.AppendChild(vgn)
-				vgn.SetInnerHTML(c.action())
+				setContent(vgn, c.action())
 				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "div", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "rt-nudge"}}}
 				vgparent.AppendChild(vgn)
 				{
@@ -177,7 +177,7 @@ func (c *RedTeamMode) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 						vgparent.AppendChild(vgn)
 						vgn.AddAttrInterface("class", c.ctlClass(i))
 						vgn.AddAttrInterface("id", "rt-ctl-"+strconv.Itoa(i))
-						vgn.SetInnerHTML(l)
+						setContent(vgn, l)
 						vgn.DOMEventHandlerSpecList = append(vgn.DOMEventHandlerSpecList, vugu.DOMEventHandlerSpec{
 							EventType: "click",
 							Func:      func(event vugu.DOMEvent) { c.App.RedTeamControl(i) },
@@ -194,19 +194,19 @@ func (c *RedTeamMode) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 					vgparent.AppendChild(vgn)
 					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "b", Attr: []vugu.VGAttribute{{Namespace: "", Key: "id", Val: "rt-rhat"}}}
 					vgparent.AppendChild(vgn)
-					vgn.SetInnerHTML(c.rhat(c.App.RedTeam.RHat))
+					setContent(vgn, c.rhat(c.App.RedTeam.RHat))
 					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: " for your edit, "}
 					vgparent.AppendChild(vgn)
 					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "b", Attr: []vugu.VGAttribute{{Namespace: "", Key: "id", Val: "rt-rhat-orig"}}}
 					vgparent.AppendChild(vgn)
-					vgn.SetInnerHTML(c.rhat(c.App.RedTeam.RHatOrig))
+					setContent(vgn, c.rhat(c.App.RedTeam.RHatOrig))
 					vgn = &vugu.VGNode{Type: vugu.VGNodeType(1), Data: " for the original"}
 					vgparent.AppendChild(vgn)
 				}
 				if c.App.RedTeam.Note != "" {
 					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "p", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "muted"}, vugu.VGAttribute{Namespace: "", Key: "id", Val: "rt-note"}}}
 					vgparent.AppendChild(vgn)
-					vgn.SetInnerHTML(c.App.RedTeam.Note)
+					setContent(vgn, c.App.RedTeam.Note)
 				}
 				vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "div", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "rt-submit"}}}
 				vgparent.AppendChild(vgn)
@@ -245,7 +245,7 @@ func (c *RedTeamMode) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 					vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "p", Attr: []vugu.VGAttribute{{Namespace: "", Key: "id", Val: "rt-result"}}}
 					vgparent.AppendChild(vgn)
 					vgn.AddAttrInterface("class", c.resultClass())
-					vgn.SetInnerHTML(c.result())
+					setContent(vgn, c.result())
 				}
 			}
 		}

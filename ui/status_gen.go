@@ -48,26 +48,26 @@ func (c *Status) Build(vgin *vugu.BuildIn) (vgout *vugu.BuildOut) {
 		vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute{{Namespace: "", Key: "id", Val: "net"}}}
 		vgparent.AppendChild(vgn)
 		vgn.AddAttrInterface("class", "net "+c.netClass())
-		vgn.SetInnerHTML(c.netText())
+		setContent(vgn, c.netText())
 		vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute{{Namespace: "", Key: "id", Val: "pending"}, vugu.VGAttribute{Namespace: "", Key: "class", Val: "pending"}}}
 		vgparent.AppendChild(vgn)
 		vgn.AddAttrInterface("data-pending", c.App.Pending())
 		vgn.AddAttrInterface("data-stored", len(c.App.Labels))
-		vgn.SetInnerHTML(c.pendingText())
+		setContent(vgn, c.pendingText())
 		if c.App.PrivateCount() > 0 {
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "private"}}}
 			vgparent.AppendChild(vgn)
-			vgn.SetInnerHTML(plural(c.App.PrivateCount(), "label", "labels") + " kept on this device")
+			setContent(vgn, plural(c.App.PrivateCount(), "label", "labels")+" kept on this device")
 		}
 		if c.App.SyncErr != "" {
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "syncerr"}}}
 			vgparent.AppendChild(vgn)
-			vgn.SetInnerHTML(c.App.SyncErr)
+			setContent(vgn, c.App.SyncErr)
 		}
 		if c.App.Rater != nil && c.App.Rater.Name != "" {
 			vgn = &vugu.VGNode{Type: vugu.VGNodeType(3), Namespace: "", Data: "span", Attr: []vugu.VGAttribute{{Namespace: "", Key: "class", Val: "who"}}}
 			vgparent.AppendChild(vgn)
-			vgn.SetInnerHTML(c.App.Rater.Name)
+			setContent(vgn, c.App.Rater.Name)
 		}
 	}
 	return vgout
