@@ -294,7 +294,11 @@ func TestBrowserNoLongTasks(t *testing.T) {
 		if min(share0, share1) < 2.0/3 && os.Getenv("PREFER_LONGTASKS") != "1" {
 			t.Skipf("the machine is too busy for long-task timing (%.0f%% of its cores): %d tasks over 50 ms not counted", 100*min(share0, share1), over)
 		}
-		t.Errorf("%d main-thread tasks over 50 ms while the model fitted (longest %.0f ms)", over, worst)
+		hint := ""
+		if endTrace == nil {
+			hint = "; PREFER_LONGTASKS_TRACE=1 logs what ran in each, native work included, and its CPU time"
+		}
+		t.Errorf("%d main-thread tasks over 50 ms while the model fitted (longest %.0f ms)%s", over, worst, hint)
 	}
 }
 
