@@ -26,9 +26,13 @@ wasm_one() {
 	# the 1.0 MB budget before (18 KB in ui, 27 KB in the standard library, 10.7 KB in what
 	# JSON, the wire types and JS calls run on), and 7.9 KB in the packages left after that
 	# (sync, slices, errors, utf8, os, crc32, core/merge, ...). The runtime keeps it:
-	# without it every allocation, map access and write barrier would be a call.
+	# without it every allocation, map access and write barrier would be a call (runtime
+	# without inlining: 40 KB brotli less, but the page's render, ui's BenchmarkRender under
+	# Node, took 1.43-2.6 ms against 1.08-1.5; internal/runtime/... without: 10.5 KB less,
+	# 1.21-1.6 ms). Only the maps' own code goes without: 4.5 KB less, renders unchanged
+	# (1.07-1.45 ms; five alternating runs each, load 6).
 	GOOS=js GOARCH=wasm go build -trimpath -tags="$3" \
-		-gcflags='all=-l' -gcflags='runtime=' -gcflags='internal/runtime/...=' -gcflags='math=' \
+		-gcflags='all=-l' -gcflags='runtime=' -gcflags='internal/runtime/...=' -gcflags='internal/runtime/maps=-l' -gcflags='math=' \
 		-gcflags='github.com/prefer-rlhf/prefer/core/nn=' -gcflags='github.com/prefer-rlhf/prefer/core/reward=' \
 		-gcflags='github.com/prefer-rlhf/prefer/core/lm=' \
 		-ldflags='-s -w' -o "public/$1.wasm" "./$2"

@@ -1,6 +1,6 @@
 // main.js starts the app: it registers the service worker that keeps the app shell for offline
 // use, then runs the app (wasm/app) on the page: app.wasm, or text.wasm (the full build, which
-// also reads text pairs) once the app has switched to it for a text project (ui/textswitch.go).
+// also reads text pairs and has red-team mode) once the app has switched to it (ui/fullswitch.go).
 "use strict";
 
 if ("serviceWorker" in navigator) {

@@ -23,8 +23,8 @@ try {
 }
 const CACHE = "prefer-shell-" + (self.preferVersion || "dev");
 const SHELL = ["/", "/app.css", "/main.js", "/fitter.js", "/wasm_exec.js", "/app.wasm.gz"];
-// TEXT is the full build, which only text projects load (ui/textswitch.go): kept when first
-// fetched, and again by every new build on a device that had it.
+// TEXT is the full build, which text projects and red-team mode load (ui/fullswitch.go): kept
+// when first fetched, and again by every new build on a device that had it.
 const TEXT = "/text.wasm.gz";
 
 self.addEventListener("install", (event) => {

@@ -42,11 +42,20 @@ func TestBrowserRedTeam(t *testing.T) {
 
 	screenshots(t, student, "redteam-labeller") // the labeller with its Red team button
 
-	// Red-team mode from the keyboard, on the left clip of the pair on screen.
+	// Red-team mode from the keyboard, on the left clip of the pair on screen. The clip build
+	// has no red-team mode: it reloads the page into the full build, which opens the mode on
+	// the same pair and scores it once its worker has the local model again.
+	if b := bt.Eval[string](t, student, `String(localStorage.getItem('prefer-app'))`); b != "null" {
+		t.Fatalf("a clip project's rater runs build %q before red-team mode, want app.wasm (prefer-app unset)", b)
+	}
 	bt.Do(t, student, chromedp.KeyEvent("r"))
-	bt.Wait(t, student, "red-team mode with r̂ of both clips", `!!document.querySelector('.redteam') &&
+	waitAcrossReload(t, student, "the full build in red-team mode with r̂ of both clips", `localStorage.getItem('prefer-app') === 'text' &&
+		!!document.querySelector('.redteam') &&
 		/^-?\d+\.\d\d$/.test(document.getElementById('rt-rhat').textContent) &&
-		/^-?\d+\.\d\d$/.test(document.getElementById('rt-rhat-orig').textContent)`, 30*time.Second)
+		/^-?\d+\.\d\d$/.test(document.getElementById('rt-rhat-orig').textContent)`, 90*time.Second)
+	if !bt.Eval[bool](t, student, `performance.getEntriesByType('resource').some((e) => e.name.includes('/text.wasm'))`) {
+		t.Fatal("red-team mode opened without loading text.wasm, the full build")
+	}
 	orig := bt.Eval[string](t, student, `document.getElementById('rt-rhat-orig').textContent`)
 	if got := bt.Eval[string](t, student, `document.getElementById('rt-rhat').textContent`); got != orig {
 		t.Fatalf("before any nudge r̂ of the edit %s != the original's %s", got, orig)
@@ -127,4 +136,34 @@ func TestBrowserRedTeam(t *testing.T) {
 func redTeamScreenshots(t *testing.T, ctx context.Context) {
 	t.Helper()
 	screenshots(t, ctx, "redteam")
+}
+
+// TestBrowserRedTeamOffline: a rater who opens red-team mode offline, before the device has
+// kept the full build, is not stuck. The clip build switches (prefer-app), the full build
+// cannot load, public/main.js falls back to app.wasm, and the rater labels on; opening the mode
+// again says why it cannot open instead of reloading again.
+func TestBrowserRedTeamOffline(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test")
+	}
+	srv := bt.StartServer(t)
+	browser := bt.NewBrowser(t)
+	ctx, _ := bt.NewTab(t, browser)
+	joinWithLink(t, ctx, srv, "Ada")
+	bt.Wait(t, ctx, "the service worker", `!!navigator.serviceWorker.controller`, 90*time.Second)
+	// Offline: the page's requests fail (SetOffline), and so do the service worker's, which
+	// DevTools' offline switch does not reach: the hub is gone.
+	srv.Native.Stop()
+	bt.SetOffline(t, ctx, true)
+	bt.Do(t, ctx, chromedp.KeyEvent("r"))
+	waitAcrossReload(t, ctx, "the clip build back after the switch", `localStorage.getItem('prefer-app') === 'text' &&
+		performance.getEntriesByType('navigation')[0].type === 'reload' && (`+jsPairID+`) !== ''`, 60*time.Second)
+	id := bt.Eval[string](t, ctx, jsPairID)
+	bt.Do(t, ctx, chromedp.KeyEvent(kb.ArrowLeft))
+	bt.Wait(t, ctx, "the next pair", fmt.Sprintf(`document.querySelector('.labeller').dataset.lastPair === %q`, id), 10*time.Second)
+	bt.Do(t, ctx, chromedp.KeyEvent("r"))
+	bt.Wait(t, ctx, "the warning", `document.querySelector('.warnings').textContent.includes('not kept red-team mode yet')`, 10*time.Second)
+	if bt.Eval[bool](t, ctx, `!!document.querySelector('.redteam') || performance.getEntriesByType('resource').some((e) => e.name.includes('/text.wasm') && e.responseStatus === 200)`) {
+		t.Fatal("red-team mode opened offline without the full build")
+	}
 }

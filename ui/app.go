@@ -119,6 +119,8 @@ type App struct {
 	// has arrived; textBusy while it is being fetched.
 	text     *textBundle
 	textBusy bool
+	// switching: the clip build is reloading the page into the full build (fullswitch.go).
+	switching bool
 	// Try is the Try-it box (tryit.go). policy is the text project's policy it samples from,
 	// nil until fetched or read from the device (the stored one is decoded after the first
 	// pair shows); policyBusy while either runs. PolicyWant is the newest policy version the

@@ -37,6 +37,22 @@ type fakeHub struct {
 	policyIf []string              // the If-None-Match of each policy request
 }
 
+// SubmitRedTeam scores a submission with the env's true return, as the hub does.
+func (h *fakeHub) SubmitRedTeam(r *Rater, req *wire.RedTeamRequest) (*wire.RedTeamResponse, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.offline {
+		return nil, ErrNetwork
+	}
+	h.redTeam = append(h.redTeam, *req)
+	truth, err := env.ScoreClip("CartPole-v1", req.StartState, req.Actions)
+	if err != nil {
+		return nil, &HubError{Status: 400, Code: "invalid", Field: "actions", Message: err.Error()}
+	}
+	return &wire.RedTeamResponse{ID: "s1", Env: "CartPole-v1", Steps: len(req.Actions), TrueReturn: truth,
+		Threshold: 0.5 * float64(len(req.Actions)), Failure: truth < 0.5*float64(len(req.Actions))}, nil
+}
+
 func (h *fakeHub) Text(r *Rater) (*TextBundle, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -128,7 +144,7 @@ func newTestApp(store Store, hub Hub) *App {
 }
 
 // joinAndFill joins and syncs once, so the queue holds pairs.
-func joinAndFill(t *testing.T, a *App, h *fakeHub) {
+func joinAndFill(t testing.TB, a *App, h *fakeHub) {
 	t.Helper()
 	a.load("", "")
 	r, _ := h.Join("CODE", "Ada", "")

@@ -6,15 +6,18 @@
 // and ends on a thank-you screen with the completion link (study.go). In a text project,
 // Try it continues a typed prompt with the project's policy, sampled on the device (tryit.go).
 //
-// The .vugu files are compiled to Go by vugugen (go generate, run by build.sh); the generated
-// 0_components_gen.go is committed so the package builds without the tool. Code that touches the
+// The .vugu files are compiled to Go by vugugen (go generate, run by build.sh), one
+// <component>_gen.go each, committed so the package builds without the tool. Red-team mode's,
+// red-team-mode_gen.go, is built only into the full build (tag !notext, fullswitch.go). Code that touches the
 // browser goes through github.com/vugu/vugu/js, which compiles natively as stubs, so the logic
 // here is tested with plain `go test`.
 package ui
 
-//go:generate go tool vugugen -skip-go-mod -s .
+// One file per component (not vugugen's -s, one file for all), so that red-team mode's can
+// carry a build constraint: the clip build leaves it out.
+//go:generate go tool vugugen -skip-go-mod .
 
 // vugugen imports "log" into every component to keep the import used; nothing here logs, but
 // the import alone links the log package's formatting into the app (6.4 KB brotli of the
-// first-load budget). Drop it.
-//go:generate sed -i -e "/^var _ log.Logger/d" -e "/^import \"log\"/d" 0_components_gen.go
+// first-load budget). Drop it. vg-content goes through setContent (content.go), not innerHTML.
+//go:generate sh -c "sed -i -e '/^var _ log.Logger/d' -e '/^import \"log\"/d' -e 's/vgn\\.SetInnerHTML(/setContent(vgn, /' *_gen.go && sed -i '1i //go:build !notext\\n' red-team-mode_gen.go"

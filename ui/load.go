@@ -144,6 +144,7 @@ func (a *App) load(joinCode, participant string) {
 	if a.fitter != nil && rater != nil {
 		a.fitter.Init(a.ownLabels(), global, local)
 	}
+	a.openAfterSwitch()
 	a.Kick()
 }
 

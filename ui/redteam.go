@@ -1,3 +1,5 @@
+//go:build !notext
+
 package ui
 
 import (
@@ -8,12 +10,14 @@ import (
 	"github.com/prefer-rlhf/prefer/core/env"
 	"github.com/prefer-rlhf/prefer/core/prefs"
 	"github.com/prefer-rlhf/prefer/core/wire"
+	"github.com/vugu/vugu/js"
 )
 
-// ViewRedTeam is red-team mode (issue 15, red-teaming by hand): the rater edits a clip's
-// actions step by step, watches r̂ of their local model change, and submits a clip they think
-// the model overrates; the hub scores it with the task's true reward.
-const ViewRedTeam = "redteam"
+// Red-team mode (issue 15, red-teaming by hand): the rater edits a clip's actions step by step,
+// watches r̂ of their local model change, and submits a clip they think the model overrates;
+// the hub scores it with the task's true reward. It is in the full build only: the clip build
+// switches to it when the rater opens the mode (fullswitch.go), and the full build opens the
+// mode once it has loaded (openAfterSwitch).
 
 // RedTeam is red-team mode's state: the clip the rater started from and their edit of it.
 type RedTeam struct {
@@ -32,20 +36,6 @@ type RedTeam struct {
 	spec   env.Spec
 	scenes clipScenes
 	seq    int // the last score request, so a late answer to an older one is ignored
-}
-
-// RedTeamBlocked says why red-team mode cannot open now, or "" when it can. r̂ is model
-// assistance: when the teacher hides it, the mode is off too. Call it under a lock.
-func (a *App) RedTeamBlocked() string {
-	switch {
-	case a.AssistOff:
-		return "Red-team mode is off: it shows your model's r̂, and your teacher has turned model assistance off for this session."
-	case a.Current() == nil:
-		return "Red-team mode starts from a clip you have seen: wait for pairs to arrive."
-	case a.Current().isText():
-		return "Red-team mode edits clips of control tasks, not text."
-	}
-	return ""
 }
 
 // OpenRedTeam starts red-team mode on the left clip of the pair on screen. Call it under the
@@ -72,10 +62,24 @@ func (a *App) OpenRedTeam() {
 	a.scoreRedTeam()
 }
 
-// CloseRedTeam goes back to labelling.
-func (a *App) CloseRedTeam() {
-	if a.View == ViewRedTeam {
-		a.View = ViewLabel
+// openAfterSwitch opens red-team mode when the clip build switched to this one for it
+// (fullswitch.go leaves ViewRedTeam under sessionStorage's openKey): the rater asked for the
+// mode once. Call it without a lock, after the load has chosen the view and started the worker.
+func (a *App) openAfterSwitch() {
+	ss := js.Global().Get("sessionStorage")
+	if !ss.Truthy() || ss.Call("getItem", openKey).String() != ViewRedTeam {
+		return
+	}
+	ss.Call("removeItem", openKey)
+	a.update(a.OpenRedTeam)
+}
+
+// redTeamRefresh asks for r̂ again when the mode shows none yet: opened before the worker had
+// fitted (as right after the switch to this build), it shows r̂ once the model is there. Call
+// it under the write lock.
+func (a *App) redTeamRefresh() {
+	if rt := a.RedTeam; rt != nil && a.View == ViewRedTeam && !rt.Scoring && math.IsNaN(rt.RHat) {
+		a.scoreRedTeam()
 	}
 }
 

@@ -1,3 +1,5 @@
+//go:build !notext
+
 package ui
 
 import (
@@ -9,24 +11,7 @@ import (
 
 	"github.com/prefer-rlhf/prefer/core/env"
 	"github.com/prefer-rlhf/prefer/core/prefs"
-	"github.com/prefer-rlhf/prefer/core/wire"
 )
-
-// SubmitRedTeam scores a submission with the env's true return, as the hub does.
-func (h *fakeHub) SubmitRedTeam(r *Rater, req *wire.RedTeamRequest) (*wire.RedTeamResponse, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.offline {
-		return nil, ErrNetwork
-	}
-	h.redTeam = append(h.redTeam, *req)
-	truth, err := env.ScoreClip("CartPole-v1", req.StartState, req.Actions)
-	if err != nil {
-		return nil, &HubError{Status: 400, Code: "invalid", Field: "actions", Message: err.Error()}
-	}
-	return &wire.RedTeamResponse{ID: "s1", Env: "CartPole-v1", Steps: len(req.Actions), TrueReturn: truth,
-		Threshold: 0.5 * float64(len(req.Actions)), Failure: truth < 0.5*float64(len(req.Actions))}, nil
-}
 
 // scoreFitter answers score requests with a made-up r̂ (the number of actions equal to 1), so
 // that the page's handling of the worker's answers is tested without a worker.

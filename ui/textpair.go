@@ -16,7 +16,7 @@ import (
 // storage), which the first load of a clip project cannot afford (its goal is 1.0 MB): the
 // build for clip projects (app.wasm, tag notext) carries only what shows a text pair, and on
 // the first text pair it switches the page to the full build (text.wasm, kept by the service
-// worker for offline use) with textswitch.go. This file is both builds'; textread.go is the
+// worker for offline use) with fullswitch.go. This file is both builds'; textread.go is the
 // full build's.
 
 // metaText is the meta key of the text bundle.

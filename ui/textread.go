@@ -15,7 +15,7 @@ import (
 )
 
 // The full build's text reading (textpair.go): the text bundle's fetch and storage, and the
-// tokenizer. The build for clip projects has textswitch.go instead.
+// tokenizer. The build for clip projects has fullswitch.go instead.
 
 // ReadsText is true in the full build, whose fit workers must be text.wasm too
 // (a worker named "text", public/fitter.js).

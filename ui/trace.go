@@ -1,6 +1,10 @@
 package ui
 
-import "github.com/vugu/vugu/js"
+import (
+	"runtime"
+
+	"github.com/vugu/vugu/js"
+)
 
 // Trace is off unless the page sets window.preferTrace before the app starts (the browser
 // tests do). Spans then show as performance.measure entries, beside the long tasks they explain.
@@ -8,6 +12,19 @@ var traceOn = func() bool {
 	defer func() { recover() }() // natively there is no window
 	return js.Global().Get("preferTrace").Truthy()
 }()
+
+// TraceGC marks the end of each of Go's garbage collections ("go gc") while tracing is on: a
+// finalizer on an object that nothing keeps runs once per cycle, and sets another. Go's collector shares the page's one thread with everything else.
+func TraceGC() {
+	if !traceOn {
+		return
+	}
+	type sentinel struct{ _ [16]byte }
+	runtime.SetFinalizer(new(sentinel), func(*sentinel) {
+		TraceMark("go gc")
+		TraceGC()
+	})
+}
 
 // TraceStart returns a start time for TraceEnd, or 0 when tracing is off.
 func TraceStart() float64 {

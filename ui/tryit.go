@@ -6,7 +6,7 @@ package ui
 // when the project opens and again when a sync announces a newer version, and kept on the
 // device, so Try it works offline. This file is both builds'; tryread.go (the full build) has
 // the fetch, the storage and the sampling; the build for clip projects keeps a stored policy
-// for the full build and shows no box (textswitch.go).
+// for the full build and shows no box (fullswitch.go).
 //
 // The box is not model assistance in the sense of the teacher's "hide model predictions":
 // it judges neither continuation of the pair on screen and shows no reward, only what the

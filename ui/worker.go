@@ -225,6 +225,7 @@ func (a *App) FitterMessage(msg string) {
 		var ask bool
 		a.later(func() {
 			a.Model, a.ModelBusy, a.ModelErr = *o.Stats, false, ""
+			a.redTeamRefresh()
 			if a.Settings.Private && o.Stats.Global > 0 && a.sinceUpd >= privateUpdateEvery {
 				a.sinceUpd, ask = 0, true
 			}

@@ -66,6 +66,7 @@ func main() {
 	// model's worker starts after the frame that paints the first view (the pair, or the join
 	// form), so that it does not compete with the page's start.
 	root := &ui.Root{App: app}
+	ui.TraceGC()
 	workerDue := false
 	for r.EventWait() {
 		t0 := ui.TraceStart()

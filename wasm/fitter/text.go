@@ -16,7 +16,7 @@ import (
 // clip with a layout that knows no prompt length and no vocabulary (text.ClipLayout's zero
 // value: the prompt ends at the first -1, ids are bounded by text.MaxVocab).
 //
-// The app's build for clip projects (tag notext) leaves this out (textswitch.go): it never
+// The app's build for clip projects (tag notext) leaves this out (fullswitch.go): it never
 // shows a text pair, and the page's full build starts its workers on text.wasm.
 
 // textSegment is a text clip as the text reward model reads it.
