@@ -75,7 +75,13 @@ build() {
 	log "go build bin/prefer"
 	go build -trimpath -o bin/prefer ./server/cmd/prefer
 	# The text tasks' corpus comes from npm, never from the repository (server/corpus).
-	bin/prefer corpus >/dev/null || log "corpus: not fetched (npm unreachable?); text tasks fetch it on first use"
+	# So is the default language model's broad text: Debian's fortunes (apt-get download, which
+	# needs apt's package lists) and npm's Moby-Dick.
+	if [ "$(id -u)" = 0 ] && ! ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1; then
+		log "apt-get update (the fortunes' package lists)"
+		apt-get update -qq || true
+	fi
+	bin/prefer corpus --broad >/dev/null || log "corpus: not fetched (npm or Debian unreachable?); text tasks fetch it on first use"
 }
 
 # MIN_CHROMIUM is the oldest chromium the browser tests are checked against (bookworm's main

