@@ -3,8 +3,26 @@
 // also reads text pairs and has red-team mode) once the app has switched to it (ui/fullswitch.go).
 "use strict";
 
+// keepShell registers the service worker, and registers it again later when its install
+// failed (sw.js fetches the whole shell; one failed fetch on a flaky network or a busy server
+// throws the install away): without it the page would keep no offline copy until the rater's
+// next visit. delay doubles from 5 s to 5 minutes.
+function keepShell(delay) {
+  const again = () => setTimeout(() => keepShell(Math.min(2 * delay, 300000)), delay);
+  navigator.serviceWorker.register("/sw.js").then((reg) => {
+    const w = reg.installing;
+    if (w) {
+      w.addEventListener("statechange", () => {
+        if (w.state === "redundant" && !reg.active) again();
+      });
+    }
+  }, (e) => {
+    console.warn("prefer: no service worker:", e);
+    again();
+  });
+}
 if ("serviceWorker" in navigator) {
-  navigator.serviceWorker.register("/sw.js").catch((e) => console.warn("prefer: no service worker:", e));
+  keepShell(5000);
 }
 
 // runWasm instantiates a build with Go's wasm_exec.js and runs its main. The page started

@@ -45,7 +45,7 @@ func TestBrowserBench(t *testing.T) {
 	srv := bt.StartServer(t)
 	ctx := bt.NewBrowser(t)
 	joinWithLink(t, ctx, srv, "Bench")
-	bt.Wait(t, ctx, "the service worker", `!!navigator.serviceWorker.controller`, 90*time.Second)
+	bt.WaitServiceWorker(t, ctx)
 	var first []float64
 	for i := 0; i < 7; i++ {
 		bt.Do(t, ctx, chromedp.Reload())
@@ -250,7 +250,7 @@ func benchText(t *testing.T) map[string]any {
 	bt.Wait(t, ctx, "the join form", `!!document.getElementById('join-name')`, 30*time.Second)
 	bt.Do(t, ctx, chromedp.SendKeys(chromedp.ID("join-name"), "Bench"), chromedp.Click(chromedp.CSS(`form.join button[type=submit]`)))
 	waitAcrossReload(t, ctx, "the text build", `localStorage.getItem('prefer-app') === 'text' && !!document.getElementById('text-left')`, 60*time.Second)
-	bt.Wait(t, ctx, "the service worker", `!!navigator.serviceWorker.controller`, 90*time.Second)
+	bt.WaitServiceWorker(t, ctx)
 	bt.Wait(t, ctx, "the policy", `(document.getElementById('try-meta') || {}).textContent?.includes('policy v1')`, 60*time.Second)
 	// The timeline of one load, in ms from navigation start: where the time before the first
 	// pair goes. The marks and measures are the page's (public/main.js, wasm/app, ui/trace.go).
@@ -292,7 +292,7 @@ func benchText(t *testing.T) map[string]any {
 	csrv := bt.StartServer(t)
 	cctx := bt.NewBrowser(t)
 	joinWithLink(t, cctx, csrv, "Bench")
-	bt.Wait(t, cctx, "the service worker", `!!navigator.serviceWorker.controller`, 90*time.Second)
+	bt.WaitServiceWorker(t, cctx)
 	var clip []float64
 	for i := 0; i < 6; i++ {
 		bt.Do(t, cctx, chromedp.Reload())

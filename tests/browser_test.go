@@ -91,7 +91,7 @@ func TestBrowserOfflineFirst(t *testing.T) {
 	screenshots(t, ctx, "labelling")
 
 	// Offline. The service worker must control the page first.
-	bt.Wait(t, ctx, "the service worker", `!!navigator.serviceWorker.controller`, 90*time.Second)
+	bt.WaitServiceWorker(t, ctx)
 	bt.SetOffline(t, ctx, true)
 	bt.Do(t, ctx, chromedp.Reload())
 	bt.Wait(t, ctx, "the app, offline", jsPairID+` !== ''`, 30*time.Second)
@@ -360,7 +360,7 @@ func TestBrowserTamperedStorage(t *testing.T) {
 	srv := bt.StartServer(t)
 	ctx := bt.NewBrowser(t)
 	joinWithLink(t, ctx, srv, "Eve")
-	bt.Wait(t, ctx, "the service worker", `!!navigator.serviceWorker.controller`, 90*time.Second)
+	bt.WaitServiceWorker(t, ctx)
 	bt.SetOffline(t, ctx, true) // keep the labels waiting on the device
 	bt.Do(t, ctx, chromedp.Reload())
 	bt.Wait(t, ctx, "the app, offline", jsPairID+` !== ''`, 30*time.Second)

@@ -150,7 +150,7 @@ func TestBrowserRedTeamOffline(t *testing.T) {
 	browser := bt.NewBrowser(t)
 	ctx, _ := bt.NewTab(t, browser)
 	joinWithLink(t, ctx, srv, "Ada")
-	bt.Wait(t, ctx, "the service worker", `!!navigator.serviceWorker.controller`, 90*time.Second)
+	bt.WaitServiceWorker(t, ctx)
 	// Offline: the page's requests fail (SetOffline), and so do the service worker's, which
 	// DevTools' offline switch does not reach: the hub is gone.
 	srv.Native.Stop()

@@ -141,7 +141,7 @@ func TestBrowserClassOfThree(t *testing.T) {
 		}
 		labelWithKeys(t, ctx, 4, s, students[s])
 		bt.Wait(t, ctx, "4 labels synced", jsStored+` === '4' && `+jsPending+` === '0'`, 30*time.Second)
-		bt.Wait(t, ctx, "the service worker", `!!navigator.serviceWorker.controller`, 90*time.Second)
+		bt.WaitServiceWorker(t, ctx)
 		bt.SetOffline(t, ctx, true)
 		bt.Wait(t, ctx, "the offline status", `document.getElementById('net').textContent.includes('Offline')`, 10*time.Second)
 		labelWithKeys(t, ctx, 3, s+4, students[s])

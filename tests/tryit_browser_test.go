@@ -94,7 +94,7 @@ func TestBrowserTryIt(t *testing.T) {
 	try("The food was great and")
 	screenshots(t, ctx, "text-tryit", `document.querySelector('.tryit').scrollIntoView({block: 'end'}), true`)
 
-	bt.Wait(t, ctx, "the service worker", `!!navigator.serviceWorker.controller`, 90*time.Second)
+	bt.WaitServiceWorker(t, ctx)
 	bt.SetOffline(t, ctx, true)
 	bt.Do(t, ctx, chromedp.Reload())
 	bt.Wait(t, ctx, "the text labeller, offline", `!!document.getElementById('text-left') && (`+jsPairID+`) !== ''`, 30*time.Second)

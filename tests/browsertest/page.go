@@ -20,6 +20,20 @@ func Wait(t testing.TB, ctx context.Context, what, expr string, timeout time.Dur
 	}
 }
 
+// WaitServiceWorker waits until the app's service worker controls the page (sw.js installed
+// the shell and claimed it). On a timeout it reports the registration's workers and their
+// states, so that a failed install (no worker left) reads apart from a slow one.
+func WaitServiceWorker(t testing.TB, ctx context.Context) {
+	t.Helper()
+	const timeout = 150 * time.Second
+	expr := `!!navigator.serviceWorker.controller`
+	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](expr,
+		chromedp.WithPollingTimeout(timeout), chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+		state, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`navigator.serviceWorker.getRegistration().then((r) => JSON.stringify(r ? {installing: r.installing && r.installing.state, waiting: r.waiting && r.waiting.state, active: r.active && r.active.state} : "no registration"))`, chromedp.EvalAwaitPromise))
+		t.Fatalf("browsertest: waiting %v for the service worker: %v; registration: %s", timeout, err, state)
+	}
+}
+
 // Eval evaluates a JavaScript expression (awaiting a promise) and decodes its value.
 func Eval[T any](t testing.TB, ctx context.Context, expr string) T {
 	t.Helper()
