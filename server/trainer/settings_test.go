@@ -93,29 +93,27 @@ func TestSettingsReachRounds(t *testing.T) {
 			t.Fatalf("%s: %d of %d pairs with a disagreement priority", q, scored, len(pairs))
 		}
 	}
+	// step stores set, labels a batch and runs a round; it returns the project after.
+	step := func(set store.Settings) *project {
+		t.Helper()
+		if err := st.SetSettings(bg, p.ID, set); err != nil {
+			t.Fatal(err)
+		}
+		label(t, st, p.ID, rater, rng)
+		if err := tr.Step(bg); err != nil {
+			t.Fatal(err)
+		}
+		return tr.projects[p.ID]
+	}
 	set.Query = "kcenter"
 	set.Robust = false
-	if err := st.SetSettings(bg, p.ID, set); err != nil {
-		t.Fatal(err)
-	}
-	label(t, st, p.ID, rater, rng)
-	if err := tr.Step(bg); err != nil {
-		t.Fatal(err)
-	}
-	pr = tr.projects[p.ID]
+	pr = step(set)
 	if pr.model.Config().Robust || pr.lineage != pr.modelVersion || pr.data.Len() != 30 {
 		t.Fatalf("after robust off: robust %v, lineage %d of version %d, %d labels", pr.model.Config().Robust, pr.lineage, pr.modelVersion, pr.data.Len())
 	}
 	// Random priors are the model's too: turning them on makes it afresh and refits it.
 	set.RewardPrior = 3
-	if err := st.SetSettings(bg, p.ID, set); err != nil {
-		t.Fatal(err)
-	}
-	label(t, st, p.ID, rater, rng)
-	if err := tr.Step(bg); err != nil {
-		t.Fatal(err)
-	}
-	pr = tr.projects[p.ID]
+	pr = step(set)
 	if pr.model.Config().Prior != 3 || pr.lineage != pr.modelVersion || pr.data.Len() != 40 {
 		t.Fatalf("after reward_prior 3: prior %v, lineage %d of version %d, %d labels", pr.model.Config().Prior, pr.lineage, pr.modelVersion, pr.data.Len())
 	}
