@@ -7,8 +7,9 @@
 // segment.go holds the data (Segment, Comparison, Dataset), config.go the hyperparameters,
 // model.go the ensemble and what it predicts, fit.go how it learns (Fit, Update), split.go
 // how one member's share of a fit runs elsewhere (in another Web Worker),
-// normalize.go how each member's output is scaled, codec.go how it is stored, and t1.go the
-// speed benchmark, task T1.
+// normalize.go how each member's output is scaled, codec.go how it is stored, prior.go the
+// members' optional random priors (off the data they disagree), and t1.go the speed
+// benchmark, task T1.
 package reward
 
 import (
@@ -38,7 +39,7 @@ type member struct {
 	net        *nn.MLP
 	opt        *nn.Adam
 	l2         float64
-	mean, std  float64    // normalisation: r̂ᵢ = (net(x) - mean) / std, std > 0
+	mean, std  float64    // normalisation: r̂ᵢ = (raw(x) - mean) / std, std > 0; raw = net + β_p·prior
 	rng        *rand.Rand // initialisation, bootstrap counts, minibatch order
 	src        *rand.PCG  // rng's source, whose state MemberState carries
 	counts     []int32    // bootstrap multiplicity of each Train comparison: Poisson(1) each
