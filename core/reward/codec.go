@@ -59,6 +59,8 @@ type configJSON struct {
 	Robust       bool    `json:"robust,omitempty"`
 	RobustLambda float64 `json:"robust_lambda,omitempty"`
 	RobustMode   string  `json:"robust_mode,omitempty"` // absent: R3M, the only robust fit before the modes
+	// The random priors' scale β_p (prior.go); absent: none. The priors follow from Seed.
+	Prior float64 `json:"prior,omitempty"`
 }
 
 type shapeJSON struct {
@@ -83,7 +85,7 @@ func (m *Model) header(nets bool) modelJSON {
 		Format: Format, Version: Version,
 		Config: configJSON{c.Hidden, c.Activation, c.Features, c.Epsilon, c.LR, c.Batch, c.Epochs, c.MinSteps,
 			c.UpdateSteps, c.ValEvery, c.L2, c.RatioLow, c.RatioHigh, c.L2Factor, c.L2Min, c.L2Max,
-			c.MaxGradNorm, c.NormSample, c.Seed, c.Parallel, c.ObsScale, c.Robust, c.RobustLambda, string(c.RobustMode)},
+			c.MaxGradNorm, c.NormSample, c.Seed, c.Parallel, c.ObsScale, c.Robust, c.RobustLambda, string(c.RobustMode), c.Prior},
 		Shape: shapeJSON{m.shape.ObsDim, m.shape.ActDim, m.shape.ActN},
 	}
 	for _, mb := range m.members {
@@ -181,7 +183,7 @@ func (m *Model) set(v modelJSON) error {
 		ValEvery: j.ValEvery, L2: j.L2, RatioLow: j.RatioLow, RatioHigh: j.RatioHigh, L2Factor: j.L2Factor,
 		L2Min: j.L2Min, L2Max: j.L2Max, MaxGradNorm: j.MaxGradNorm, NormSample: j.NormSample, Seed: j.Seed,
 		Parallel: j.Parallel, ObsScale: j.ObsScale, Robust: j.Robust, RobustLambda: j.RobustLambda,
-		RobustMode: RobustMode(j.RobustMode)}
+		RobustMode: RobustMode(j.RobustMode), Prior: j.Prior}
 	n, err := New(cfg, Shape{v.Shape.ObsDim, v.Shape.ActDim, v.Shape.ActN})
 	if err != nil {
 		return err

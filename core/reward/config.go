@@ -74,6 +74,10 @@ type Config struct {
 	// RobustLambda is R3M's L1 penalty λ on the perturbations, in (0, ½): a comparison pulls
 	// on the network with a gradient of at most λ in its logit.
 	RobustLambda float64
+	// Prior is β_p, the scale of each member's fixed random prior network (prior.go; Osband
+	// et al. 2018, eq. 4), which makes the members disagree away from the labelled data. 0,
+	// the default: no prior.
+	Prior float64
 }
 
 // Defaults returns the paper's reward-model settings where it gives them, and ours otherwise.
@@ -132,6 +136,8 @@ func (c *Config) validate() error {
 		return fmt.Errorf("reward: RobustMode must be %q or %q, got %q", RobustR3M, RobustEpsilon, c.RobustMode)
 	case c.RobustFit() == RobustR3M && !(c.RobustLambda > 0 && c.RobustLambda < 0.5):
 		return fmt.Errorf("reward: RobustLambda must be in (0, 0.5), got %v", c.RobustLambda)
+	case !(c.Prior >= 0) || math.IsInf(c.Prior, 0):
+		return fmt.Errorf("reward: Prior must be finite and >= 0, got %v", c.Prior)
 	case c.NormSample < 2:
 		return fmt.Errorf("reward: NormSample must be at least 2, got %d", c.NormSample)
 	}

@@ -300,7 +300,7 @@ func (mb *member) lossGrad(m *Model, train []Comparison, idx []int32, grad, delt
 		m.shape.features(f, m.cfg.ObsScale, c.Right.Obs, c.Right.Act, c.Right.Next, c.Right.Len, mb.x[r*w:])
 		r += c.Right.Len
 	}
-	y := mb.net.Forward(&mb.tape, mb.x, rows)
+	y := mb.forward(&mb.tape, &mb.ptape, mb.x, rows)
 	if grad != nil {
 		mb.dy = grow(mb.dy, rows)
 	}

@@ -7,8 +7,9 @@
 // segment.go holds the data (Segment, Comparison, Dataset), config.go the hyperparameters,
 // model.go the ensemble and what it predicts, fit.go how it learns (Fit, Update), split.go
 // how one member's share of a fit runs elsewhere (in another Web Worker),
-// normalize.go how each member's output is scaled, codec.go how it is stored, and t1.go the
-// speed benchmark, task T1.
+// normalize.go how each member's output is scaled, codec.go how it is stored, prior.go the
+// members' optional random priors (off the data they disagree), and t1.go the speed
+// benchmark, task T1.
 package reward
 
 import (
@@ -35,27 +36,31 @@ type Model struct {
 // member is one network of the ensemble with its own optimiser, L2 coefficient, bootstrap
 // resample and random stream, so members can be fitted concurrently and deterministically.
 type member struct {
-	net       *nn.MLP
-	opt       *nn.Adam
-	l2        float64
-	mean, std float64    // normalisation: r̂ᵢ = (net(x) - mean) / std, std > 0
-	rng       *rand.Rand // initialisation, bootstrap counts, minibatch order
-	src       *rand.PCG  // rng's source, whose state MemberState carries
-	counts    []int32    // bootstrap multiplicity of each Train comparison: Poisson(1) each
-	fitted    int        // Train comparisons taken in by the last Fit or Update
-	trainLoss float64    // mean minibatch loss of the last epoch or Update
-	valLoss   float64    // loss on the validation share at the last check; NaN without one
-	valDelta  []float64  // Δ = R(left) - R(right) of each validation comparison at the last check
-	eps       float64    // the learned random-response ε (RobustEpsilon; robust.go)
-	tape      nn.Tape
-	x, dy     []float64 // batch scratch
-	grad      []float64
+	net        *nn.MLP
+	opt        *nn.Adam
+	l2         float64
+	mean, std  float64    // normalisation: r̂ᵢ = (raw(x) - mean) / std, std > 0; raw = net + β_p·prior
+	rng        *rand.Rand // initialisation, bootstrap counts, minibatch order
+	src        *rand.PCG  // rng's source, whose state MemberState carries
+	counts     []int32    // bootstrap multiplicity of each Train comparison: Poisson(1) each
+	fitted     int        // Train comparisons taken in by the last Fit or Update
+	trainLoss  float64    // mean minibatch loss of the last epoch or Update
+	valLoss    float64    // loss on the validation share at the last check; NaN without one
+	valDelta   []float64  // Δ = R(left) - R(right) of each validation comparison at the last check
+	eps        float64    // the learned random-response ε (RobustEpsilon; robust.go)
+	prior      *nn.MLP    // the fixed random prior p_k, or nil (prior.go)
+	priorScale float64    // β_p: the raw output is net(x) + β_p·prior(x)
+	tape       nn.Tape
+	ptape      nn.Tape   // the prior's forward pass
+	x, dy      []float64 // batch scratch
+	grad       []float64
 }
 
 type scratch struct {
-	tape nn.Tape
-	x    []float64
-	acc  []float64
+	tape  nn.Tape
+	ptape nn.Tape // the members' priors
+	x     []float64
+	acc   []float64
 }
 
 // New returns an untrained ensemble for transitions of the given shape. Its members start
@@ -91,6 +96,9 @@ func New(cfg Config, shape Shape) (*Model, error) {
 			src:  src,
 			opt:  nn.NewAdam(nn.NumParams(sizes), cfg.LR),
 			mean: 0,
+		}
+		if cfg.Prior > 0 {
+			mb.prior, mb.priorScale = newPrior(cfg, sizes, i), cfg.Prior
 		}
 		mb.init()
 		m.members = append(m.members, mb)
@@ -149,7 +157,7 @@ func (m *Model) Rewards(obs, act, next []float64, n int, out []float64) {
 	clear(out)
 	inv := 1 / float64(len(m.members))
 	for _, mb := range m.members {
-		y := mb.net.Forward(&s.tape, s.x, n)
+		y := mb.forward(&s.tape, &s.ptape, s.x, n)
 		a, b := inv/mb.std, -inv*mb.mean/mb.std
 		for i, v := range y {
 			out[i] += a*v + b
@@ -182,7 +190,7 @@ func (m *Model) MemberReturns(s Segment, out []float64) {
 	sc.x = grow(sc.x, s.Len*m.width)
 	m.shape.features(m.cfg.Features, m.cfg.ObsScale, s.Obs, s.Act, s.Next, s.Len, sc.x)
 	for i, mb := range m.members {
-		y := mb.net.Forward(&sc.tape, sc.x, s.Len)
+		y := mb.forward(&sc.tape, &sc.ptape, sc.x, s.Len)
 		sum := 0.0
 		for _, v := range y {
 			sum += v

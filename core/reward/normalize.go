@@ -93,8 +93,8 @@ func (m *Model) normalizeRows(x []float64, n int) {
 		return
 	}
 	m.each(func(_ int, mb *member) {
-		var tape nn.Tape
-		mb.mean, mb.std = meanStdOf(mb.net.Forward(&tape, x, n))
+		var tape, ptape nn.Tape
+		mb.mean, mb.std = meanStdOf(mb.forward(&tape, &ptape, x, n))
 	})
 }
 

@@ -69,7 +69,7 @@ func (c *Conservative) Rewards(obs, act, next []float64, n int, out []float64) {
 	k := len(m.members)
 	s.acc = grow(s.acc, n*k) // member i's reward of transition j at j·k+i
 	for i, mb := range m.members {
-		y := mb.net.Forward(&s.tape, s.x, n)
+		y := mb.forward(&s.tape, &s.ptape, s.x, n)
 		for j, v := range y {
 			s.acc[j*k+i] = (v - mb.mean) / mb.std
 		}

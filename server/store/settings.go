@@ -50,6 +50,11 @@ type Settings struct {
 	// it in 2 minutes but wrote "the best best best" (distinct-2 0.27-0.35; README, "Text
 	// projects on the hub").
 	TextKLTarget float64 `json:"text_kl_target"`
+	// RewardPrior is β_p, the scale of each reward-model member's fixed random prior network
+	// (Osband et al. 2018; core/reward/prior.go), which makes the members disagree away from
+	// the labelled clips, as `--prior` does; 0, the default, is none. Changing it makes the
+	// model afresh and refits it on every label.
+	RewardPrior float64 `json:"reward_prior"`
 	// UWOLambda is the weight of the members' standard deviation under "uwo" (the CLI's 0.5).
 	UWOLambda float64 `json:"uwo_lambda"`
 	// PairsPerRound is how many new pairs the trainer publishes each round.
@@ -92,6 +97,7 @@ const (
 	MaxCompletionURLLen  = 2048
 	MaxInstructionsChars = 4000
 	MaxUWOLambda         = 100
+	MaxRewardPrior       = 100
 )
 
 // DefaultSettings returns the settings of a new project.
@@ -135,6 +141,8 @@ func (s Settings) Validate() error {
 		return &SettingsError{"text_kl_target", "must be between 0 (a fixed penalty) and 100"}
 	case !finite(s.UWOLambda) || s.UWOLambda < 0 || s.UWOLambda > MaxUWOLambda:
 		return &SettingsError{"uwo_lambda", "must be between 0 and 100"}
+	case !finite(s.RewardPrior) || s.RewardPrior < 0 || s.RewardPrior > MaxRewardPrior:
+		return &SettingsError{"reward_prior", "must be between 0 (none) and 100"}
 	case s.PairsPerRound < 1 || s.PairsPerRound > 1000:
 		return &SettingsError{"pairs_per_round", "must be between 1 and 1000"}
 	case s.PPOStepsPerRound < 0 || s.PPOStepsPerRound > 10_000_000:

@@ -229,6 +229,7 @@ func TestSettingsValidate(t *testing.T) {
 		"text_method":          func(s *Settings) { s.TextMethod = "bon" },
 		"text_kl_target":       func(s *Settings) { s.TextKLTarget = -1 },
 		"uwo_lambda":           func(s *Settings) { s.UWOLambda = -0.1 },
+		"reward_prior":         func(s *Settings) { s.RewardPrior = math.NaN() },
 	} {
 		s := DefaultSettings()
 		mut(&s)

@@ -187,5 +187,6 @@ func (t *Trainer) loopConfig(id, envName string, set store.Settings) (loop.Confi
 		return lc, fmt.Errorf("trainer: project settings: %w", err)
 	}
 	lc.ObjectiveLambda = set.UWOLambda
+	lc.Reward.Prior = set.RewardPrior
 	return lc, nil
 }

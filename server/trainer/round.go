@@ -257,12 +257,13 @@ func (t *Trainer) publish(ctx context.Context, p *project, out *store.Round, lab
 // refit brings the reward model up to date with the labels. It reports whether the model
 // changed and whether it was refitted from scratch (which breaks the lineage that private
 // updates are computed against). A model is made afresh, and refitted on every label, when
-// the project's robust setting no longer matches the model's fit (the loss is the model's).
+// the project's robust or reward_prior setting no longer matches the model's (the loss and
+// the random priors are the model's).
 func (t *Trainer) refit(ctx context.Context, p *project, labels []store.Label, metrics map[string]float64) (changed, full bool, err error) {
 	l := p.clip
 	// The first round publishes the untrained model, version 1.
 	changed, full = p.modelVersion == 0, p.modelVersion == 0
-	if l.Model.Config().RobustFit() != l.Config().Reward.RobustFit() {
+	if l.Model.Config().RobustFit() != l.Config().Reward.RobustFit() || l.Model.Config().Prior != l.Config().Reward.Prior {
 		if err := l.ResetModel(); err != nil {
 			return false, false, err
 		}

@@ -9,7 +9,7 @@ import (
 	"github.com/prefer-rlhf/prefer/server/store"
 )
 
-// TestLoopConfigFromSettings: a project's query, robust, objective and uwo_lambda settings
+// TestLoopConfigFromSettings: a project's query, robust, objective, uwo_lambda and reward_prior settings
 // become the loop's configuration the trainer runs, and the defaults are today's.
 func TestLoopConfigFromSettings(t *testing.T) {
 	tr, err := New(nil, Config{Oversample: 7, Log: quiet()})
@@ -20,17 +20,17 @@ func TestLoopConfigFromSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if def.Query.Strategy != query.Disagreement || def.Reward.Robust || def.Objective != reward.ObjectiveMean || def.Query.Oversample != 7 {
-		t.Fatalf("defaults: query %s robust %v objective %s oversample %d", def.Query.Strategy, def.Reward.Robust, def.Objective, def.Query.Oversample)
+	if def.Query.Strategy != query.Disagreement || def.Reward.Robust || def.Objective != reward.ObjectiveMean || def.Query.Oversample != 7 || def.Reward.Prior != 0 {
+		t.Fatalf("defaults: query %s robust %v objective %s oversample %d prior %v", def.Query.Strategy, def.Reward.Robust, def.Objective, def.Query.Oversample, def.Reward.Prior)
 	}
 	set := store.DefaultSettings()
-	set.Query, set.Robust, set.Objective, set.UWOLambda = "kcenter_entropy", true, "uwo", 1.5
+	set.Query, set.Robust, set.Objective, set.UWOLambda, set.RewardPrior = "kcenter_entropy", true, "uwo", 1.5, 3
 	lc, err := tr.loopConfig("p", "CartPole-v1", set)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if lc.Query.Strategy != query.KCenterEntropy || lc.Reward.RobustFit() != reward.DefaultRobust || lc.Objective != reward.ObjectiveUWO || lc.ObjectiveLambda != 1.5 {
-		t.Fatalf("settings: query %s robust %q objective %s λ %v", lc.Query.Strategy, lc.Reward.RobustFit(), lc.Objective, lc.ObjectiveLambda)
+	if lc.Query.Strategy != query.KCenterEntropy || lc.Reward.RobustFit() != reward.DefaultRobust || lc.Objective != reward.ObjectiveUWO || lc.ObjectiveLambda != 1.5 || lc.Reward.Prior != 3 {
+		t.Fatalf("settings: query %s robust %q objective %s λ %v prior %v", lc.Query.Strategy, lc.Reward.RobustFit(), lc.Objective, lc.ObjectiveLambda, lc.Reward.Prior)
 	}
 	if err := lc.Validate(); err != nil {
 		t.Fatal(err)
@@ -93,17 +93,28 @@ func TestSettingsReachRounds(t *testing.T) {
 			t.Fatalf("%s: %d of %d pairs with a disagreement priority", q, scored, len(pairs))
 		}
 	}
+	// step stores set, labels a batch and runs a round; it returns the project after.
+	step := func(set store.Settings) *project {
+		t.Helper()
+		if err := st.SetSettings(bg, p.ID, set); err != nil {
+			t.Fatal(err)
+		}
+		label(t, st, p.ID, rater, rng)
+		if err := tr.Step(bg); err != nil {
+			t.Fatal(err)
+		}
+		return tr.projects[p.ID]
+	}
 	set.Query = "kcenter"
 	set.Robust = false
-	if err := st.SetSettings(bg, p.ID, set); err != nil {
-		t.Fatal(err)
-	}
-	label(t, st, p.ID, rater, rng)
-	if err := tr.Step(bg); err != nil {
-		t.Fatal(err)
-	}
-	pr = tr.projects[p.ID]
+	pr = step(set)
 	if pr.model.Config().Robust || pr.lineage != pr.modelVersion || pr.data.Len() != 30 {
 		t.Fatalf("after robust off: robust %v, lineage %d of version %d, %d labels", pr.model.Config().Robust, pr.lineage, pr.modelVersion, pr.data.Len())
+	}
+	// Random priors are the model's too: turning them on makes it afresh and refits it.
+	set.RewardPrior = 3
+	pr = step(set)
+	if pr.model.Config().Prior != 3 || pr.lineage != pr.modelVersion || pr.data.Len() != 40 {
+		t.Fatalf("after reward_prior 3: prior %v, lineage %d of version %d, %d labels", pr.model.Config().Prior, pr.lineage, pr.modelVersion, pr.data.Len())
 	}
 }

@@ -36,6 +36,7 @@ func runExperiment(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	var robust robustFlag
 	fs.Var(&robust, "robust", robustUsage)
 	objective := fs.String("objective", "mean", "PPO's objective on the ensemble: mean, min or uwo")
+	prior := fs.Float64("prior", 0, priorUsage)
 	fresh := fs.Int("final-fresh", 0, "after the final steps, train a fresh policy for this many env steps on the final reward model and keep whichever of it and the loop's policy the model ranks higher (0: off)")
 	keep := fs.Int("keep", 0, "guard PPO as the hub does: keep an update only if the return under r̂ over this many episodes did not fall (0: off)")
 	steps := fs.Int("steps", 0, "PPO env steps in all (0: the env's default)")
@@ -79,6 +80,11 @@ func runExperiment(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg.Reward.Robust, cfg.Reward.RobustMode = robust.on, robust.mode
+	if err := checkPrior(*prior); err != nil {
+		fmt.Fprintf(stderr, "prefer experiment: --prior: %v\n", err)
+		return 2
+	}
+	cfg.Reward.Prior = *prior
 	if *keep < 0 {
 		fmt.Fprintf(stderr, "prefer experiment: --keep must not be negative, got %d\n", *keep)
 		return 2
@@ -180,6 +186,9 @@ func runExperiment(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		}
 		if *keep > 0 {
 			m["keep"], m["updates_not_kept"], m["policies_back"] = *keep, rep.NotKept, rep.Back
+		}
+		if *prior > 0 {
+			m["prior"] = *prior
 		}
 		if rep.Fresh != nil {
 			m["final_fresh"] = rep.Fresh

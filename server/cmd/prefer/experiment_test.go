@@ -17,6 +17,7 @@ func TestExperimentFlagErrors(t *testing.T) {
 		{"experiment", "--query", "best"},
 		{"experiment", "--teacher", "lazy"},
 		{"experiment", "--objective", "max"},
+		{"experiment", "--prior", "-0.5"},
 		{"experiment", "--noise", "1.5"},
 		{"experiment", "--labels", "-3"},
 		{"experiment", "--rounds", "-1", "--steps", "-1", "--clip-steps", "-2"},

@@ -40,6 +40,7 @@ func runOveropt(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	objective := fs.String("objective", "", "one objective (instead of --objectives)")
 	lambda := fs.Float64("lambda", 0.5, "λ of the uwo objective")
 	members := fs.Int("members", 0, "reward-model ensemble size (0: the default)")
+	prior := fs.Float64("prior", 0, priorUsage)
 	teacher := fs.String("teacher", "", "B-Pref teacher who labels for the reward model ("+strings.Join(oracle.TeacherNames, ", ")+"; empty: the noiseless rater)")
 	klEpisodes := fs.Int("kl-episodes", 8, "fresh episodes per point for the KL and the learned return")
 	out := fs.String("out", "", "file prefix: writes PREFIX.json, PREFIX.svg and PREFIX-OBJECTIVE.svg (default overopt-ENV-SEED)")
@@ -90,6 +91,8 @@ func runOveropt(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		return bad("lambda", fmt.Errorf("must be finite and >= 0, got %v", *lambda))
 	case *members < 0:
 		return bad("members", fmt.Errorf("must not be negative, got %d", *members))
+	case checkPrior(*prior) != nil:
+		return bad("prior", checkPrior(*prior))
 	case *klEpisodes < 1:
 		return bad("kl-episodes", fmt.Errorf("must be at least 1, got %d", *klEpisodes))
 	}
@@ -124,6 +127,7 @@ func runOveropt(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		if *members > 0 {
 			cfg.Reward.Members = *members
 		}
+		cfg.Reward.Prior = *prior
 		cfg.Teacher, ensemble = tch, cfg.Reward.Members
 		fmt.Fprintf(stderr, "overopt %s seed %d: the loop with %d labels, then %d PPO steps on the frozen model per objective\n", *envName, cfg.Seed, cfg.Labels, *steps)
 		lr, err := loop.Run(cfg, nil)
@@ -168,7 +172,7 @@ func runOveropt(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	res["env"], res["seeds"], res["labels"], res["steps"], res["points"] = *envName, seedList, used, *steps, *points
 	res["teacher"] = *teacher
 	res["lambda"], res["window"], res["horizon"], res["kl_episodes"] = *lambda, overopt.Window, horizon, *klEpisodes
-	res["members"] = ensemble
+	res["members"], res["prior"] = ensemble, *prior
 	b, err := json.Marshal(res)
 	if err != nil {
 		return fail(err)

@@ -23,6 +23,8 @@ func TestOveroptFlagErrors(t *testing.T) {
 		{"overopt", "--labels", "-1"},
 		{"overopt", "--loop-steps", "-1"},
 		{"overopt", "--members", "-1"},
+		{"overopt", "--prior", "-1"},
+		{"overopt", "--prior", "NaN"},
 		{"overopt", "--kl-episodes", "0"},
 		{"overopt", "--teacher", "lazy"},
 		{"overopt", "extra"},
@@ -36,13 +38,13 @@ func TestOveroptFlagErrors(t *testing.T) {
 	}
 }
 
-// TestOveroptJSON runs a tiny over-optimisation run, two seeds and two objectives, and checks
-// its JSON report and files.
+// TestOveroptJSON runs a tiny over-optimisation run, two seeds and two objectives, with random
+// priors on the members, and checks its JSON report and files.
 func TestOveroptJSON(t *testing.T) {
 	prefix := filepath.Join(t.TempDir(), "oo")
 	var stdout, stderr bytes.Buffer
 	code := run([]string{"overopt", "--labels", "12", "--loop-steps", "2048", "--steps", "4096", "--points", "3",
-		"--seeds", "2", "--objectives", "mean,min", "--kl-episodes", "2", "--json", "--out", prefix},
+		"--seeds", "2", "--objectives", "mean,min", "--kl-episodes", "2", "--prior", "1.5", "--json", "--out", prefix},
 		strings.NewReader(""), &stdout, &stderr)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr.String())
@@ -57,6 +59,7 @@ func TestOveroptJSON(t *testing.T) {
 	var got struct {
 		Seeds      []uint64 `json:"seeds"`
 		Window     int      `json:"window"`
+		Prior      float64  `json:"prior"`
 		Objectives []struct {
 			Objective  string                     `json:"objective"`
 			Points     []point                    `json:"points"`
@@ -79,7 +82,7 @@ func TestOveroptJSON(t *testing.T) {
 	if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
 		t.Fatalf("stdout %q: %v", stdout.String(), err)
 	}
-	if len(got.Seeds) != 2 || got.Seeds[0] != 1 || got.Seeds[1] != 2 || got.Window != 3 || len(got.Objectives) != 2 {
+	if len(got.Seeds) != 2 || got.Seeds[0] != 1 || got.Seeds[1] != 2 || got.Window != 3 || got.Prior != 1.5 || len(got.Objectives) != 2 {
 		t.Fatalf("report %s", stdout.String())
 	}
 	for i, o := range got.Objectives {

@@ -1,0 +1,18 @@
+package main
+
+import (
+	"fmt"
+	"math"
+)
+
+// priorUsage describes --prior, the reward model's random priors (core/reward/prior.go), for
+// `prefer experiment` and `prefer overopt`.
+const priorUsage = "scale β_p of each reward-model member's fixed random prior network (Osband et al. 2018, eq. 4), which makes the members disagree away from the labels (0: none)"
+
+// checkPrior validates --prior's value.
+func checkPrior(v float64) error {
+	if !(v >= 0) || math.IsInf(v, 0) {
+		return fmt.Errorf("must be finite and >= 0, got %v", v)
+	}
+	return nil
+}
