@@ -249,13 +249,21 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 			return nil, errors.New("textrl: no labelled pair to train DPO on")
 		}
 		rep.Beta, rep.DPORounds, rep.KLBudget = cfg.DPO.Beta, rounds, cfg.DPOKLBudget
-		relabel := func(m *lm.Model, r int) error {
-			n := roundLabels(r)
-			if err := label(m, n); err != nil {
-				return err
+		from := 0
+		roundPairs := func(m *lm.Model, r int) ([]dpo.Pair, error) {
+			if r > 0 {
+				n := roundLabels(r)
+				if err := label(m, n); err != nil {
+					return nil, err
+				}
+				labelled += n
+				if err := refit(); err != nil {
+					return nil, err
+				}
 			}
-			labelled += n
-			return refit()
+			round := pairs[from:]
+			from = len(pairs)
+			return round, nil
 		}
 		check := func(pt Point, prompts, conts [][]int) { // the KL budget's checks, on training prompts, for the curve
 			for i, c := range conts {
@@ -265,7 +273,7 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 			rep.Curve = append(rep.Curve, pt)
 			log(fmt.Sprintf("dpo step %4d  kl on training prompts %5.2f  gold %6.3f  %4.0fs", pt.Iter, pt.KL, pt.Gold, time.Since(start).Seconds()))
 		}
-		if policy, err = dpoRounds(cfg, ref, train, L, rounds, func() []dpo.Pair { return pairs }, relabel,
+		if policy, err = dpoRounds(cfg, ref, train, L, rounds, roundPairs,
 			func(s string) { log(fmt.Sprintf("%s  %4.0fs", s, time.Since(start).Seconds())) }, check); err != nil {
 			return nil, err
 		}
