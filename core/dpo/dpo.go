@@ -104,9 +104,16 @@ func New(cfg Config, model Model, ref Scorer, pairs []Pair) (*Trainer, error) {
 // which applies the optimiser and clears the gradient. The stats are of the policy as it was
 // when each pair was visited.
 func (t *Trainer) Epoch(step func()) Stats {
+	return t.EpochUntil(func() bool { step(); return false })
+}
+
+// EpochUntil is Epoch with a step that may end the pass early: when step returns true no
+// further minibatch is visited, as an early stop at a KL budget needs (core/textrl). The
+// stats are of the pairs visited.
+func (t *Trainer) EpochUntil(step func() (stop bool)) Stats {
 	order := t.rng.Perm(len(t.pairs))
 	var st Stats
-	strict := 0
+	strict, visited := 0, 0
 	for b := 0; b < len(order); b += t.cfg.Batch {
 		batch := order[b:min(b+t.cfg.Batch, len(order))]
 		w := 1 / float64(len(batch))
@@ -129,9 +136,12 @@ func (t *Trainer) Epoch(step func()) Stats {
 				}
 			}
 		}
-		step()
+		visited += len(batch)
+		if step() {
+			break
+		}
 	}
-	st.Loss /= float64(len(order))
+	st.Loss /= float64(visited)
 	if strict > 0 {
 		st.Accuracy /= float64(strict)
 		st.Margin /= float64(strict)

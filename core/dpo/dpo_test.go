@@ -119,3 +119,29 @@ func TestNewRejects(t *testing.T) {
 		}
 	}
 }
+
+// TestEpochUntilStops: a step that asks to stop ends the pass after that minibatch, and the
+// stats are of the pairs visited only.
+func TestEpochUntilStops(t *testing.T) {
+	ref := &tabular{theta: []float64{0, 0}}
+	m := &tabular{theta: []float64{0, 0}, grad: make([]float64, 2)}
+	pairs := make([]Pair, 10)
+	for i := range pairs {
+		pairs[i] = Pair{Left: []int{0}, Right: []int{1}, Mu: 1}
+	}
+	tr, err := New(Config{Beta: 1, Batch: 3, Seed: 1}, m, ref, pairs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := 0
+	st := tr.EpochUntil(func() bool { steps++; clear(m.grad); return steps == 2 })
+	// Two batches of 3 pairs at θ = ref: every loss is log 2 and every margin 0.
+	if steps != 2 || math.Abs(st.Loss-math.Ln2) > 1e-12 || st.Accuracy != 0 {
+		t.Errorf("%d steps, stats %+v", steps, st)
+	}
+	steps = 0
+	tr.Epoch(func() { steps++ })
+	if steps != 4 {
+		t.Errorf("Epoch made %d steps over 10 pairs in batches of 3, want 4", steps)
+	}
+}

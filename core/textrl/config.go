@@ -46,6 +46,18 @@ type Config struct {
 	DPO       dpo.Config // DPO's β and batch
 	DPOEpochs int        // passes over the comparisons
 	DPOLR     float64    // Adam step size of DPO
+	// DPORounds makes DPO online and iterative (Xiong et al. 2024, "Iterative Preference
+	// Learning from Human Feedback"; Guo et al. 2024, "Direct Language Model Alignment from
+	// Online AI Feedback"): the labels are split evenly over the rounds, round k > 0 labels
+	// pairs of the DPO policy's own continuations, and the policy trains DPOEpochs epochs on
+	// that round's pairs, continuing from where it is, with the reference as the KL anchor in
+	// every round. 1 is offline DPO on the reference's pairs (Rafailov et al. 2023).
+	DPORounds int
+	// DPOKLBudget, when positive, stops DPO's training at a KL budget in nats per
+	// continuation, measured every dpoCheckEvery steps on continuations of the training
+	// prompts (never the held-out ones that the report measures): the policy goes back to the
+	// last check within the budget and the round ends; later rounds still label and train.
+	DPOKLBudget float64
 
 	N int // best-of-n's n
 
@@ -82,7 +94,7 @@ func Defaults() Config {
 		Method: PPO, Labels: 1000, Seed: 1,
 		PPO: p, Iters: 300, Rounds: 8, FinalShare: 0.5,
 		LogSigmoid: true, LogSigmoidMargin: 1,
-		DPO: d, DPOEpochs: 3, DPOLR: 3e-4,
+		DPO: d, DPOEpochs: 3, DPOLR: 3e-4, DPORounds: 1,
 		N:             16,
 		Features:      text.Features{Dim: 1024},
 		EvalPerPrompt: 8, Samples: 5,
@@ -101,6 +113,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("textrl: %d labels, want at least 2", c.Labels)
 	case c.Iters < 0 || c.Rounds < 1 || !(c.FinalShare >= 0) || math.IsInf(c.FinalShare, 1) || c.DPOEpochs < 1 || !(c.DPOLR > 0):
 		return fmt.Errorf("textrl: iterations %d, rounds %d, final share %v, DPO epochs %d, DPO step size %v out of range", c.Iters, c.Rounds, c.FinalShare, c.DPOEpochs, c.DPOLR)
+	case c.DPORounds < 1 || !(c.DPOKLBudget >= 0) || math.IsInf(c.DPOKLBudget, 1):
+		return fmt.Errorf("textrl: DPO rounds %d, DPO KL budget %v out of range", c.DPORounds, c.DPOKLBudget)
 	case c.Features.Dim < 1:
 		return fmt.Errorf("textrl: %d feature buckets", c.Features.Dim)
 	case c.N < 1:

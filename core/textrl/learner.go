@@ -10,7 +10,6 @@ import (
 	"github.com/prefer-rlhf/prefer/core/dpo"
 	"github.com/prefer-rlhf/prefer/core/lm"
 	"github.com/prefer-rlhf/prefer/core/lmppo"
-	"github.com/prefer-rlhf/prefer/core/nn"
 	"github.com/prefer-rlhf/prefer/core/query"
 	"github.com/prefer-rlhf/prefer/core/reward"
 	"github.com/prefer-rlhf/prefer/core/text"
@@ -251,31 +250,6 @@ func (l *Learner) DPO(pairs []dpo.Pair) (dpo.Stats, error) {
 	}
 	l.Policy, l.ppo = pol, nil
 	return st, nil
-}
-
-// tuneDPO returns a copy of ref tuned by DPO on pairs, logging each epoch to log (if non-nil).
-func tuneDPO(cfg Config, ref *lm.Model, pairs []dpo.Pair, log func(e int, st dpo.Stats)) (*lm.Model, dpo.Stats, error) {
-	dc := cfg.DPO
-	dc.Seed = cfg.Seed
-	policy := ref.Clone()
-	dm := &dpoModel{m: policy, grad: make([]float64, len(policy.Params))}
-	tr, err := dpo.New(dc, dm, &dpoModel{m: ref}, pairs)
-	if err != nil {
-		return nil, dpo.Stats{}, err
-	}
-	opt := nn.NewAdam(len(policy.Params), cfg.DPOLR)
-	var st dpo.Stats
-	for e := range cfg.DPOEpochs {
-		st = tr.Epoch(func() {
-			nn.ClipGradNorm(dm.grad, 1)
-			opt.Step(policy.Params, dm.grad)
-			clear(dm.grad)
-		})
-		if log != nil {
-			log(e, st)
-		}
-	}
-	return policy, st, nil
 }
 
 // Measurement is a policy measured on the held-out prompts: the gold measures of its

@@ -28,6 +28,10 @@ func (r *Report) Chart() *plot.Chart {
 		gold = append(gold, p.Gold)
 	}
 	c.Series = []plot.Series{{Name: "reward model (what PPO maximises)", X: x, Y: rm}, {Name: "gold score", X: x, Y: gold}}
+	if r.Method == DPO { // the KL budget's checks, on training prompts
+		c.XLabel = "DPO step"
+		c.Series[0].Name = "reward model (DPO does not read it)"
+	}
 	return c
 }
 

@@ -30,6 +30,10 @@ type Report struct {
 	LogSigmoid bool    `json:"log_sigmoid,omitempty"`
 	Margin     float64 `json:"margin,omitempty"`
 	Ptx        float64 `json:"ptx,omitempty"` // PPO-ptx's γ (lmppo.Config.PtxCoef)
+	// DPORounds and KLBudget are DPO's labelling rounds and KL budget on the training prompts
+	// (Config.DPORounds, Config.DPOKLBudget; 0: none).
+	DPORounds int     `json:"dpo_rounds,omitempty"`
+	KLBudget  float64 `json:"kl_budget,omitempty"`
 
 	LabelsUsed             int      `json:"labels_used"`
 	RewardModelValAccuracy *float64 `json:"reward_model_val_accuracy"` // nil when no validation label was strict
@@ -51,7 +55,7 @@ type Report struct {
 	ValidWordShareAfter  float64 `json:"valid_word_share_after"`
 
 	Samples     []Sample `json:"samples"`
-	Curve       []Point  `json:"curve,omitempty"` // PPO's iterations
+	Curve       []Point  `json:"curve,omitempty"` // PPO's iterations, or DPO's KL checks on training prompts (Iter: the step)
 	WallSeconds float64  `json:"wall_seconds"`
 }
 
@@ -122,8 +126,14 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 		return nil
 	}
 	rounds := 1
-	if cfg.Method == PPO {
+	switch cfg.Method {
+	case PPO:
 		rounds = min(cfg.Rounds, cfg.Labels/2, max(cfg.Iters, 1))
+	case DPO:
+		rounds = min(cfg.DPORounds, cfg.Labels/2)
+	}
+	roundLabels := func(r int) int { // the last round takes the remainder
+		return cfg.Labels/rounds + min(1, r/max(rounds-1, 1))*(cfg.Labels%rounds)
 	}
 	if err := label(ref, cfg.Labels/rounds); err != nil {
 		return nil, err
@@ -206,7 +216,7 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 		total := cfg.Iters + cfg.finalIters()
 		for i := range total {
 			if r := i * rounds / cfg.Iters; i > 0 && i < cfg.Iters && r > (i-1)*rounds/cfg.Iters {
-				n := cfg.Labels/rounds + min(1, r/(rounds-1))*(cfg.Labels%rounds) // the last round takes the remainder
+				n := roundLabels(r)
 				if err := label(tr.Policy, n); err != nil {
 					return nil, err
 				}
@@ -238,11 +248,33 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 		if len(pairs) == 0 {
 			return nil, errors.New("textrl: no labelled pair to train DPO on")
 		}
-		rep.Beta = cfg.DPO.Beta
-		if policy, _, err = tuneDPO(cfg, ref, pairs, func(e int, st dpo.Stats) {
-			log(fmt.Sprintf("dpo epoch %d/%d  loss %.4f  accuracy %.3f  margin %.3f  %4.0fs",
-				e+1, cfg.DPOEpochs, st.Loss, st.Accuracy, st.Margin, time.Since(start).Seconds()))
-		}); err != nil {
+		rep.Beta, rep.DPORounds, rep.KLBudget = cfg.DPO.Beta, rounds, cfg.DPOKLBudget
+		from := 0
+		roundPairs := func(m *lm.Model, r int) ([]dpo.Pair, error) {
+			if r > 0 {
+				n := roundLabels(r)
+				if err := label(m, n); err != nil {
+					return nil, err
+				}
+				labelled += n
+				if err := refit(); err != nil {
+					return nil, err
+				}
+			}
+			round := pairs[from:]
+			from = len(pairs)
+			return round, nil
+		}
+		check := func(pt Point, prompts, conts [][]int) { // the KL budget's checks, on training prompts, for the curve
+			for i, c := range conts {
+				pt.Gold += gold(w.Tok.Decode(c)) / float64(len(conts))
+				pt.Reward += score(prompts[i], c) / float64(len(conts))
+			}
+			rep.Curve = append(rep.Curve, pt)
+			log(fmt.Sprintf("dpo step %4d  kl on training prompts %5.2f  gold %6.3f  %4.0fs", pt.Iter, pt.KL, pt.Gold, time.Since(start).Seconds()))
+		}
+		if policy, err = dpoRounds(cfg, ref, train, L, rounds, roundPairs,
+			func(s string) { log(fmt.Sprintf("%s  %4.0fs", s, time.Since(start).Seconds())) }, check); err != nil {
 			return nil, err
 		}
 	case BoN:

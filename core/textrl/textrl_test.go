@@ -211,3 +211,33 @@ func TestPPOPtxHoldsNLL(t *testing.T) {
 		t.Errorf("NLL %.3f with ptx against %.3f plain, gold %.3f → %.3f, ptx %v", r.HeldOutNLLAfter, plain.HeldOutNLLAfter, r.GoldBefore, r.GoldAfter, r.Ptx)
 	}
 }
+
+// TestDPORoundsWithinKLBudget: online DPO in three rounds (the later two on the policy's own
+// pairs) spends every label, stops at a KL budget on the training prompts that offline DPO on
+// the same settings overruns, and gets more gold than offline DPO.
+func TestDPORoundsWithinKLBudget(t *testing.T) {
+	w, m := world(t)
+	c := tinyConfig(DPO)
+	free, err := Run(c, w, task, m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.DPORounds, c.DPOKLBudget = 3, 2
+	r, err := Run(c, w, task, m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("offline: gold %.3f -> %.3f at KL %.2f; 3 rounds, budget 2: gold %.3f -> %.3f at KL %.2f, %d checks",
+		free.GoldBefore, free.GoldAfter, free.KL, r.GoldBefore, r.GoldAfter, r.KL, len(r.Curve))
+	if r.LabelsUsed != 300 || r.DPORounds != 3 || r.KLBudget != 2 || len(r.Curve) == 0 {
+		t.Errorf("%d labels, %d rounds, budget %v, %d checks", r.LabelsUsed, r.DPORounds, r.KLBudget, len(r.Curve))
+	}
+	if !(free.KL > 3) || !(r.KL < 2.5) {
+		t.Errorf("KL offline %.2f, with a budget of 2 on the training prompts %.2f", free.KL, r.KL)
+	}
+	// On this world the policy's own pairs buy more gold at less KL (0.59 at 3.95 nats
+	// offline, 1.42 at 2.05 online).
+	if !(r.GoldAfter > free.GoldAfter+0.2) {
+		t.Errorf("gold %.3f -> %.3f online, %.3f offline: online DPO did not learn more", r.GoldBefore, r.GoldAfter, free.GoldAfter)
+	}
+}

@@ -53,6 +53,8 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	final := fs.Float64("final-share", d.FinalShare, "PPO: iterations after --iters on the final reward model, as a share of --iters")
 	lr := fs.Float64("lr", 0, "step size of PPO or DPO (0: the method's default)")
 	epochs := fs.Int("epochs", d.DPOEpochs, "DPO epochs over the comparisons")
+	dpoRounds := fs.Int("dpo-rounds", d.DPORounds, "DPO: labelling rounds; rounds after the first label pairs of the DPO policy's own continuations and train on them, the reference staying the KL anchor (iterative/online DPO)")
+	dpoBudget := fs.Float64("dpo-kl-budget", d.DPOKLBudget, "DPO: stop training at this KL in nats per continuation, measured on training prompts, back to the last check within it; 0 turns it off")
 	n := fs.Int("n", d.N, "best-of-n's n")
 	dim := fs.Int("features", d.Features.Dim, "hash buckets of the reward model's token and bigram features")
 	logSig := fs.Bool("log-sigmoid", d.LogSigmoid, "PPO: maximise log σ(z − margin) of the reward model's score z standardised on the reference (Wang et al. 2024; the hub's objective) instead of the score")
@@ -76,6 +78,7 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	cfg.Method, cfg.Labels, cfg.Seed, cfg.Iters, cfg.Rounds, cfg.N, cfg.DPOEpochs = *method, *labels, *seed, *iters, *rounds, *n, *epochs
 	cfg.Rater.ErrorRate, cfg.Rater.Temperature = *noise, *temp
 	cfg.FinalShare = *final
+	cfg.DPORounds, cfg.DPOKLBudget = *dpoRounds, *dpoBudget
 	cfg.Features.Dim = *dim
 	cfg.PPO.KLTarget, cfg.PPO.KLRate, cfg.PPO.PtxCoef = *klTarget, *klRate, *ptx
 	// PPO-ptx reads the reference's weights as pretrained, before tempering.

@@ -1,0 +1,168 @@
+package textrl
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/prefer-rlhf/prefer/core/dpo"
+	"github.com/prefer-rlhf/prefer/core/lm"
+	"github.com/prefer-rlhf/prefer/core/nn"
+)
+
+// The KL budget's check (Config.DPOKLBudget): every dpoCheckEvery DPO steps, the policy's KL
+// from the reference on dpoCheckSamples continuations of training prompts. 128 continuations
+// put the estimate's standard error near 0.3 nats at a KL of 6; a check costs about a DPO
+// step. At Adam 3e-4 eight steps move the KL by 1-2 nats on the default model, so checks every
+// 8 steps threw most of a round away at the budget; every 2 keep it (README, session 12).
+const (
+	dpoCheckEvery   = 2
+	dpoCheckSamples = 128
+)
+
+// dpoTuner is DPO on a copy of the reference, over one or more rounds of pairs: one policy
+// and one Adam, so that each round continues where the last ended, and the reference as the
+// anchor of every round's loss (Xiong et al. 2024, Algorithm 1: the KL-regularised target
+// stays π_ref's).
+type dpoTuner struct {
+	cfg    Config
+	ref    *lm.Model
+	policy *lm.Model
+	dm     *dpoModel
+	opt    *nn.Adam
+	steps  int
+	// prompts are the KL check's continuations' prompts, drawn once from the training
+	// prompts; check reports what it measured (nil: not reported).
+	prompts [][]int
+	L       int
+	check   func(Point, [][]int, [][]int)
+}
+
+// newDPOTuner returns a tuner whose policy is a fresh copy of ref; train are the training
+// prompts the KL budget is measured on, L the continuation length.
+func newDPOTuner(cfg Config, ref *lm.Model, train [][]int, L int) *dpoTuner {
+	policy := ref.Clone()
+	t := &dpoTuner{cfg: cfg, ref: ref, policy: policy,
+		dm:  &dpoModel{m: policy, grad: make([]float64, len(policy.Params))},
+		opt: nn.NewAdam(len(policy.Params), cfg.DPOLR), L: L}
+	if cfg.DPOKLBudget > 0 {
+		rng := rand.New(rand.NewPCG(cfg.Seed, 0x6b6c627564676574))
+		for range dpoCheckSamples {
+			t.prompts = append(t.prompts, train[rng.IntN(len(train))])
+		}
+	}
+	return t
+}
+
+// kl is the policy's KL from the reference on continuations of the check's prompts, sampled
+// from a stream fixed per run, so that successive checks differ by the policy, not the draw.
+func (t *dpoTuner) kl() (float64, [][]int, error) {
+	rng := rand.New(rand.NewPCG(t.cfg.Seed, 0x6b6c636865636b))
+	conts, err := sample(t.policy, rng, t.prompts, t.L)
+	if err != nil {
+		return 0, nil, err
+	}
+	kl, err := meanKL(t.policy, t.ref, t.prompts, conts)
+	return kl, conts, err
+}
+
+// train runs cfg.DPOEpochs epochs of DPO on pairs, logging each epoch to log (if non-nil).
+// With a KL budget it checks the KL every dpoCheckEvery steps and at the end; past the
+// budget, the policy goes back to the last check within it and training stops (over is
+// true). The stats are of the last epoch.
+func (t *dpoTuner) train(pairs []dpo.Pair, log func(e int, st dpo.Stats)) (st dpo.Stats, over bool, err error) {
+	dc := t.cfg.DPO
+	dc.Seed = t.cfg.Seed + uint64(t.steps) // a fresh order of pairs in each round
+	tr, err := dpo.New(dc, t.dm, &dpoModel{m: t.ref}, pairs)
+	if err != nil {
+		return st, false, err
+	}
+	budget := t.cfg.DPOKLBudget > 0
+	var good []float64 // the policy at the last check within the budget
+	if budget {
+		good = append(good, t.policy.Params...)
+	}
+	// check measures the KL and says whether the budget is spent, restoring good if so.
+	check := func() bool {
+		kl, conts, e := t.kl()
+		if e != nil {
+			err = e
+			return true
+		}
+		if t.check != nil {
+			t.check(Point{Iter: t.steps, KL: kl, Beta: dc.Beta}, t.prompts, conts)
+		}
+		if kl > t.cfg.DPOKLBudget {
+			copy(t.policy.Params, good)
+			over = true
+			return true
+		}
+		copy(good, t.policy.Params)
+		return false
+	}
+	unchecked := 0
+	for e := range t.cfg.DPOEpochs {
+		st = tr.EpochUntil(func() bool {
+			nn.ClipGradNorm(t.dm.grad, 1)
+			t.opt.Step(t.policy.Params, t.dm.grad)
+			clear(t.dm.grad)
+			t.steps++
+			unchecked++
+			if !budget || unchecked < dpoCheckEvery {
+				return false
+			}
+			unchecked = 0
+			return check()
+		})
+		if log != nil {
+			log(e, st)
+		}
+		if over || err != nil {
+			return st, over, err
+		}
+	}
+	if budget && unchecked > 0 {
+		check()
+	}
+	return st, over, err
+}
+
+// tuneDPO returns a copy of ref tuned by offline DPO on pairs for cfg.DPOEpochs epochs,
+// logging each epoch to log (if non-nil): one round, no KL budget (the hub's Learner.DPO).
+func tuneDPO(cfg Config, ref *lm.Model, pairs []dpo.Pair, log func(e int, st dpo.Stats)) (*lm.Model, dpo.Stats, error) {
+	cfg.DPOKLBudget = 0
+	t := newDPOTuner(cfg, ref, nil, 0)
+	st, _, err := t.train(pairs, log)
+	if err != nil {
+		return nil, st, err
+	}
+	return t.policy, st, nil
+}
+
+// dpoRounds runs DPO as Run's method: in each round r, on the pairs that roundPairs returns
+// for the policy as it is (round 0's come from the reference, later rounds' from the
+// policy's own continuations). It returns the tuned policy.
+func dpoRounds(cfg Config, ref *lm.Model, train [][]int, L int, rounds int,
+	roundPairs func(m *lm.Model, r int) ([]dpo.Pair, error), logf func(string), check func(Point, [][]int, [][]int)) (*lm.Model, error) {
+	t := newDPOTuner(cfg, ref, train, L)
+	t.check = check
+	for r := range rounds {
+		round, err := roundPairs(t.policy, r)
+		if err != nil {
+			return nil, err
+		}
+		if len(round) == 0 {
+			continue
+		}
+		_, over, err := t.train(round, func(e int, st dpo.Stats) {
+			logf(fmt.Sprintf("dpo round %d/%d epoch %d/%d  %d pairs  loss %.4f  accuracy %.3f  margin %.3f  step %d",
+				r+1, rounds, e+1, cfg.DPOEpochs, len(round), st.Loss, st.Accuracy, st.Margin, t.steps))
+		})
+		if err != nil {
+			return nil, err
+		}
+		if over {
+			logf(fmt.Sprintf("dpo round %d/%d: KL budget %.2f nats reached on the training prompts; back to the last check within it", r+1, rounds, cfg.DPOKLBudget))
+		}
+	}
+	return t.policy, nil
+}
