@@ -14,10 +14,15 @@ import (
 // timeout with what.
 func Wait(t testing.TB, ctx context.Context, what, expr string, timeout time.Duration) {
 	t.Helper()
-	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](expr,
-		chromedp.WithPollingTimeout(timeout), chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+	if err := poll(ctx, expr, timeout); err != nil {
 		t.Fatalf("browsertest: waiting %v for %s (%s): %v", timeout, what, expr, err)
 	}
+}
+
+// poll polls expr in the page every 50 ms until it is truthy or timeout has passed.
+func poll(ctx context.Context, expr string, timeout time.Duration) error {
+	return chromedp.Do(ctx, chromedp.Poll[chromedp.Void](expr,
+		chromedp.WithPollingTimeout(timeout), chromedp.WithPollingInterval(50*time.Millisecond)))
 }
 
 // WaitServiceWorker waits until the app's service worker controls the page (sw.js installed
@@ -26,9 +31,7 @@ func Wait(t testing.TB, ctx context.Context, what, expr string, timeout time.Dur
 func WaitServiceWorker(t testing.TB, ctx context.Context) {
 	t.Helper()
 	const timeout = 150 * time.Second
-	expr := `!!navigator.serviceWorker.controller`
-	if err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](expr,
-		chromedp.WithPollingTimeout(timeout), chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+	if err := poll(ctx, `!!navigator.serviceWorker.controller`, timeout); err != nil {
 		state, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`navigator.serviceWorker.getRegistration().then((r) => JSON.stringify(r ? {installing: r.installing && r.installing.state, waiting: r.waiting && r.waiting.state, active: r.active && r.active.state} : "no registration"))`, chromedp.EvalAwaitPromise))
 		t.Fatalf("browsertest: waiting %v for the service worker: %v; registration: %s", timeout, err, state)
 	}

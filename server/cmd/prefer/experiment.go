@@ -37,7 +37,7 @@ func runExperiment(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs.Var(&robust, "robust", robustUsage)
 	objective := fs.String("objective", "mean", "PPO's objective on the ensemble: mean, min or uwo")
 	prior := fs.Float64("prior", 0, priorUsage)
-	fresh := fs.Int("final-fresh", 0, "after the final steps, train a fresh policy for this many env steps on the final reward model and keep whichever of it and the loop's policy the model ranks higher (0: off)")
+	fresh := fs.Int("final-fresh", 0, finalFreshUsage)
 	keep := fs.Int("keep", 0, "guard PPO as the hub does: keep an update only if the return under r̂ over this many episodes did not fall (0: off)")
 	steps := fs.Int("steps", 0, "PPO env steps in all (0: the env's default)")
 	rounds := fs.Int("rounds", 0, "train/label rounds (0: default)")

@@ -37,7 +37,7 @@ func runSweep(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	seeds := fs.Int("seeds", 3, "seeds 1..K per cell")
 	var robust robustFlag
 	fs.Var(&robust, "robust", robustUsage)
-	fresh := fs.Int("final-fresh", 0, "after the final steps, train a fresh policy for this many env steps on the final reward model and keep whichever the model ranks higher (0: off)")
+	fresh := fs.Int("final-fresh", 0, finalFreshUsage)
 	objective := fs.String("objective", "mean", "PPO's objective on the ensemble: mean, min or uwo")
 	out := fs.String("out", "", "directory for runs.jsonl, anchors.jsonl, summary.jsonl and chart.svg (default sweep-ENV)")
 	jobs := fs.Int("jobs", 0, "runs at a time (0: one per CPU)")
