@@ -153,9 +153,10 @@ func LongTasks(evs []TraceEvent, ms float64) []string {
 	return out
 }
 
-// MainCPU sums the CPU time of the page's main-thread tasks (ms) and counts those with more than
-// ms of it: the page's own work, whatever the machine's load did to its wall time.
-func MainCPU(evs []TraceEvent, ms float64) (total float64, over int) {
+// MainCPU sums the CPU time of the page's main-thread tasks (ms) and returns it with the number
+// of tasks, the most CPU time one took (ms), and how many took more than ms of it: the page's
+// own work, whatever the machine's load did to its wall time.
+func MainCPU(evs []TraceEvent, ms float64) (total float64, tasks int, longest float64, over int) {
 	main := map[[2]int64]bool{}
 	for _, e := range evs {
 		if e.Ph == "M" && e.Name == "thread_name" && e.Args["name"] == "CrRendererMain" {
@@ -164,11 +165,13 @@ func MainCPU(evs []TraceEvent, ms float64) (total float64, over int) {
 	}
 	for _, e := range evs {
 		if e.Ph == "X" && main[[2]int64{e.Pid, e.Tid}] && (e.Name == "ThreadControllerImpl::RunTask" || e.Name == "RunTask") {
+			tasks++
 			total += e.TDur / 1000
+			longest = max(longest, e.TDur/1000)
 			if e.TDur > ms*1000 {
 				over++
 			}
 		}
 	}
-	return total, over
+	return total, tasks, longest, over
 }
