@@ -151,3 +151,48 @@ func peakAndDrop(pts []Point) (peak float64, at int, final, drop float64) {
 	}
 	return peak, at, final, peak - final
 }
+
+// SeedDropRatio is the ratio of the mean of other's per-seed drops to base's, with its
+// percentile bootstrap interval at level over seeds (resampled in pairs, as DropRatioCI). It
+// complements DropRatioCI's ratio of the seed-averaged curves' drops: when each seed either
+// over-optimises badly or not at all, one seed's curve moves the averaged peak, and the mean
+// of the per-seed drops says how much each seed lost. ok is false when base has no drop, or
+// fewer than half the resamples have one.
+func SeedDropRatio(rng *rand.Rand, base, other []float64, resamples int, level float64) (ratio, lo, hi float64, ok bool) {
+	n := len(base)
+	if n == 0 || len(other) != n || resamples < 1 {
+		return math.NaN(), math.NaN(), math.NaN(), false
+	}
+	mean := func(xs []float64, idx []int) float64 {
+		s := 0.0
+		for _, k := range idx {
+			s += xs[k]
+		}
+		return s / float64(len(idx))
+	}
+	all := make([]int, n)
+	for i := range all {
+		all[i] = i
+	}
+	if mb := mean(base, all); mb > 0 {
+		ratio = mean(other, all) / mb
+	} else {
+		return math.NaN(), math.NaN(), math.NaN(), false
+	}
+	var ratios []float64
+	idx := make([]int, n)
+	for range resamples {
+		for j := range idx {
+			idx[j] = rng.IntN(n)
+		}
+		if mb := mean(base, idx); mb > 0 {
+			ratios = append(ratios, mean(other, idx)/mb)
+		}
+	}
+	if 2*len(ratios) < resamples {
+		return ratio, math.NaN(), math.NaN(), false
+	}
+	slices.Sort(ratios)
+	at := func(q float64) float64 { return ratios[min(int(q*float64(len(ratios))), len(ratios)-1)] }
+	return ratio, at((1 - level) / 2), at((1 + level) / 2), true
+}

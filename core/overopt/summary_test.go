@@ -104,3 +104,24 @@ func TestDropRatioCI(t *testing.T) {
 		t.Error("a ratio to no drop")
 	}
 }
+
+func TestSeedDropRatio(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	base, other := []float64{10, 0, 20, 30}, []float64{5, 0, 0, 10}
+	r, lo, hi, ok := SeedDropRatio(rng, base, other, 2000, 0.95)
+	if !ok || math.Abs(r-15.0/60) > 1e-12 || !(lo <= r && r <= hi) || lo < 0 || hi > 1 {
+		t.Errorf("ratio %v [%v, %v] %v, want 0.25 inside an interval within [0, 1]", r, lo, hi, ok)
+	}
+	if r, lo, hi, ok := SeedDropRatio(rng, base, base, 200, 0.95); !ok || r != 1 || lo != 1 || hi != 1 {
+		t.Errorf("same drops: %v [%v, %v] %v, want 1 [1, 1]", r, lo, hi, ok)
+	}
+	if _, _, _, ok := SeedDropRatio(rng, []float64{0, 0}, []float64{1, 2}, 200, 0.95); ok {
+		t.Error("a ratio to no drop")
+	}
+	// One seed of four over-optimising: the resamples without it have no base drop and are left
+	// out; every other gives its ratio.
+	_, lo, hi, ok = SeedDropRatio(rng, []float64{0, 0, 0, 100}, []float64{0, 0, 0, 50}, 2000, 0.95)
+	if !ok || lo != 0.5 || hi != 0.5 {
+		t.Errorf("one seed: [%v, %v] %v, want [0.5, 0.5] over the resamples that hold it", lo, hi, ok)
+	}
+}

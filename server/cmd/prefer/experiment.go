@@ -133,7 +133,7 @@ func runExperiment(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if *out == "" {
-		*out = "experiment-" + *envName + "-" + strconv.FormatUint(*seed, 10)
+		*out = outName("experiment", *envName, strconv.FormatUint(*seed, 10))
 	}
 
 	fmt.Fprintf(stderr, "experiment %s seed %d: %d labels (%s, noise %g), %d env steps in %d rounds\n",

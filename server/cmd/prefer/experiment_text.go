@@ -95,9 +95,9 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if *out == "" {
-		*out = "experiment-" + *envName + "-" + *method + "-" + strconv.FormatUint(*seed, 10)
+		*out = outName("experiment", *envName, *method, strconv.FormatUint(*seed, 10))
 		if *frontier {
-			*out = "frontier-" + *envName + "-" + strconv.FormatUint(*seed, 10)
+			*out = outName("frontier", *envName, strconv.FormatUint(*seed, 10))
 		}
 	}
 

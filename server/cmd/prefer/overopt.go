@@ -2,13 +2,11 @@ package main
 
 import (
 	"cmp"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -45,12 +43,36 @@ func runOveropt(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	klEpisodes := fs.Int("kl-episodes", 8, "fresh episodes per point for the KL and the learned return")
 	out := fs.String("out", "", "file prefix: writes PREFIX.json, PREFIX.svg and PREFIX-OBJECTIVE.svg (default overopt-ENV-SEED)")
 	asJSON := fs.Bool("json", false, "end with one JSON object on stdout")
+	merge := fs.String("merge", "", "comma-separated reports (PREFIX.json) of earlier runs to pool over seeds instead of running: the same env, objectives and settings, no seed twice; only --out and --json go with it")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	bad := func(flag string, err error) int {
 		fmt.Fprintf(stderr, "prefer overopt: --%s: %v\n", flag, err)
 		return 2
+	}
+	if *merge != "" {
+		var other string
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name != "merge" && f.Name != "out" && f.Name != "json" && other == "" {
+				other = f.Name
+			}
+		})
+		if other != "" {
+			return bad(other, fmt.Errorf("does not go with --merge, which pools finished runs"))
+		}
+		if fs.NArg() > 0 {
+			fmt.Fprintf(stderr, "prefer overopt: unexpected argument %q\n", fs.Arg(0))
+			return 2
+		}
+		rep, err := readOveropt(split(*merge))
+		if err != nil {
+			return bad("merge", err)
+		}
+		if *out == "" {
+			*out = outName("overopt", rep.env, strconv.FormatUint(rep.seeds[0], 10), "merged")
+		}
+		return rep.write(*out, *asJSON, stdout, stderr)
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "prefer overopt: unexpected argument %q\n", fs.Arg(0))
@@ -105,7 +127,7 @@ func runOveropt(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		tch = &t
 	}
 	if *out == "" {
-		*out = "overopt-" + *envName + "-" + strconv.FormatUint(*seed, 10)
+		*out = outName("overopt", *envName, strconv.FormatUint(*seed, 10))
 	}
 	fail := func(err error) int {
 		fmt.Fprintf(stderr, "prefer overopt: %v\n", err)
@@ -160,47 +182,9 @@ func runOveropt(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			runs[i] = append(runs[i], pts)
 		}
 	}
-	sums := make([]*overopt.Summary, len(objs))
-	for i := range objs {
-		s, err := overopt.Summarize(runs[i])
-		if err != nil {
-			return fail(err)
-		}
-		sums[i] = s
-	}
-	res := overoptJSON(objs, sums, runs, seedList)
-	res["env"], res["seeds"], res["labels"], res["steps"], res["points"] = *envName, seedList, used, *steps, *points
-	res["teacher"] = *teacher
-	res["lambda"], res["window"], res["horizon"], res["kl_episodes"] = *lambda, overopt.Window, horizon, *klEpisodes
-	res["members"], res["prior"] = ensemble, *prior
-	b, err := json.Marshal(res)
-	if err != nil {
-		return fail(err)
-	}
-	if err := os.WriteFile(*out+".json", append(b, '\n'), 0o644); err != nil {
-		return fail(err)
-	}
-	if err := os.WriteFile(*out+".svg", overoptCompareChart(*envName, len(seedList), objs, sums), 0o644); err != nil {
-		return fail(err)
-	}
-	for i, obj := range objs {
-		if err := os.WriteFile(*out+"-"+string(obj)+".svg", overoptChart(*envName, len(seedList), obj, sums[i]), 0o644); err != nil {
-			return fail(err)
-		}
-	}
-	for i, obj := range objs {
-		s := sums[i]
-		fmt.Fprintf(stderr, "%-4s peak true return %.1f at d = %.2f, final %.1f: drop %.1f (per seed %.1f); fit R(d) = d(%.3g - %.3g log d)\n",
-			obj, s.PeakTrue, s.PeakD, s.FinalTrue, s.Drop, s.SeedDrops, s.Fit.Alpha, s.Fit.Beta)
-	}
-	if c, ok := res["conservation"].(map[string]any); ok {
-		fmt.Fprintf(stderr, "conservation: best conservative drop / mean's drop = %v, 95%% bootstrap over seeds %v (goal <= 0.5: %v); wrote %s.json and the charts\n",
-			c["ratio"], c["ratio_ci"], c["met"], *out)
-	}
-	if *asJSON {
-		fmt.Fprintln(stdout, string(b))
-	}
-	return 0
+	rep := overoptReport{env: *envName, objs: objs, runs: runs, seeds: seedList, labels: used, steps: *steps, points: *points,
+		teacher: *teacher, lambda: *lambda, horizon: horizon, klEpisodes: *klEpisodes, members: ensemble, prior: *prior}
+	return rep.write(*out, *asJSON, stdout, stderr)
 }
 
 // overoptJSON is the report: per objective the averaged curve, each seed's, the peak, the
@@ -222,7 +206,7 @@ func overoptJSON(objs []reward.Objective, sums []*overopt.Summary, runs [][][]ov
 	}
 	var list []map[string]any
 	best, bestDrop := "", math.Inf(1)
-	var bestCI any
+	var bestCI, bestSeed, bestSeedCI any
 	for i, obj := range objs {
 		s := sums[i]
 		var perSeed []map[string]any
@@ -240,10 +224,15 @@ func overoptJSON(objs []reward.Objective, sums []*overopt.Summary, runs [][][]ov
 				ci = []float64{lo, hi}
 			}
 		}
+		var sRatio, sCI any // the same by the mean of the per-seed drops
+		if m := slices.Index(objs, reward.ObjectiveMean); m >= 0 && obj != reward.ObjectiveMean {
+			sRatio, sCI = seedRatio(sums[m].SeedDrops, s.SeedDrops, seeds[0])
+		}
 		if obj != reward.ObjectiveMean && s.Drop < bestDrop {
-			best, bestDrop, bestCI = string(obj), s.Drop, ci
+			best, bestDrop, bestCI, bestSeed, bestSeedCI = string(obj), s.Drop, ci, sRatio, sCI
 		}
 		list = append(list, map[string]any{"objective": obj, "points": points(s.Mean), "runs": perSeed, "drop_vs_mean_ci": ci,
+			"seed_drop_vs_mean": sRatio, "seed_drop_vs_mean_ci": sCI,
 			"peak_true": s.PeakTrue, "peak_d": s.PeakD, "final_true": s.FinalTrue, "drop": s.Drop,
 			"seed_drops": s.SeedDrops, "drop_vs_mean": nullable(ratio), "alpha": s.Fit.Alpha, "beta": s.Fit.Beta,
 			"fit_ok": s.FitOK, "fit_peak_d": nullable(s.FitPeakD), "fit_peak_true": nullable(s.FitPeakTrue)})
@@ -255,7 +244,8 @@ func overoptJSON(objs []reward.Objective, sums []*overopt.Summary, runs [][][]ov
 			ratio = bestDrop / meanDrop
 		}
 		res["conservation"] = map[string]any{"mean_drop": meanDrop, "best": best, "best_drop": bestDrop,
-			"ratio": nullable(ratio), "ratio_ci": bestCI, "met": meanDrop > 0 && bestDrop <= 0.5*meanDrop}
+			"ratio": nullable(ratio), "ratio_ci": bestCI, "seed_ratio": bestSeed, "seed_ratio_ci": bestSeedCI,
+			"met": meanDrop > 0 && bestDrop <= 0.5*meanDrop}
 	}
 	return res
 }

@@ -122,3 +122,86 @@ func TestOveroptJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestOveroptMerge pools two one-seed reports and checks the result is the two-seed run's, and
+// that reports of other settings or the same seed are refused.
+func TestOveroptMerge(t *testing.T) {
+	dir := t.TempDir()
+	tiny := []string{"overopt", "--env", "checker/MountainCarRock-v0", "--labels", "12", "--loop-steps", "2048", "--steps", "4096",
+		"--points", "3", "--objectives", "mean,min", "--kl-episodes", "2"}
+	runOne := func(args ...string) []byte {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		if code := run(append(append([]string{}, tiny...), args...), strings.NewReader(""), &stdout, &stderr); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr.String())
+		}
+		return stdout.Bytes()
+	}
+	runOne("--seed", "1", "--json", "--out", filepath.Join(dir, "a"))
+	runOne("--seed", "2", "--json", "--out", filepath.Join(dir, "b"))
+	// c is b run with another λ.
+	var c map[string]any
+	b, err := os.ReadFile(filepath.Join(dir, "b.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &c); err != nil {
+		t.Fatal(err)
+	}
+	c["lambda"] = 1.0
+	b, _ = json.Marshal(c)
+	if err := os.WriteFile(filepath.Join(dir, "c.json"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	both := runOne("--seed", "1", "--seeds", "2", "--json", "--out", filepath.Join(dir, "ab"))
+
+	var stdout, stderr bytes.Buffer
+	files := filepath.Join(dir, "a.json") + "," + filepath.Join(dir, "b.json")
+	if code := run([]string{"overopt", "--merge", files, "--json", "--out", filepath.Join(dir, "m")}, strings.NewReader(""), &stdout, &stderr); code != 0 {
+		t.Fatalf("merge: exit %d: %s", code, stderr.String())
+	}
+	var merged, whole map[string]any
+	if err := json.Unmarshal(stdout.Bytes(), &merged); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(both, &whole); err != nil {
+		t.Fatal(err)
+	}
+	mb, _ := json.Marshal(merged)
+	wb, _ := json.Marshal(whole)
+	if !bytes.Equal(mb, wb) {
+		t.Errorf("merged reports differ from the two-seed run:\n%s\n%s", mb, wb)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "m-min.svg")); err != nil {
+		t.Error(err)
+	}
+	cons, _ := merged["conservation"].(map[string]any)
+	for _, k := range []string{"seed_ratio", "seed_ratio_ci"} {
+		if _, ok := cons[k]; !ok {
+			t.Errorf("conservation has no %q: %v", k, cons)
+		}
+	}
+
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--merge", filepath.Join(dir, "a.json") + "," + filepath.Join(dir, "c.json")}, "--merge"},
+		{[]string{"--merge", filepath.Join(dir, "a.json") + "," + filepath.Join(dir, "ab.json")}, "seed 1"},
+		{[]string{"--merge", filepath.Join(dir, "nothere.json")}, "--merge"},
+		{[]string{"--merge", files, "--seeds", "3"}, "--seeds"},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := run(append([]string{"overopt"}, tc.args...), strings.NewReader(""), &stdout, &stderr)
+		msg := strings.TrimRight(stderr.String(), "\n")
+		if code != 2 || !strings.Contains(msg, tc.want) || strings.Contains(msg, "\n") {
+			t.Errorf("%v: exit %d, %q; want exit 2 and a line naming %s", tc.args, code, msg, tc.want)
+		}
+	}
+}
+
+func TestOutNameKeepsTheDirectory(t *testing.T) {
+	if got := outName("overopt", "checker/MountainCarRock-v0", "1"); got != "overopt-checker-MountainCarRock-v0-1" {
+		t.Errorf("outName: %q", got)
+	}
+}

@@ -85,7 +85,7 @@ func runSweep(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		*labels = loop.Defaults(*envName).Labels
 	}
 	if *out == "" {
-		*out = "sweep-" + *envName
+		*out = outName("sweep", *envName)
 	}
 	grid := sweep.Grid(*envName, ts, qs, *labels, *seeds, robust.gridMode(), *objective)
 	for i := range grid {
@@ -169,6 +169,13 @@ func sweepChart(envName string, labels int, ts, qs []string, sums []sweep.Summar
 	return c.SVG()
 }
 
+// outName is the default name of a command's output files: the parts joined by "-", with an
+// env's "/" (checker/MountainCarRock-v0) made "-" so that the name stays in the directory.
+func outName(parts ...string) string {
+	return strings.ReplaceAll(strings.Join(parts, "-"), "/", "-")
+}
+
+// split returns the comma-separated items of s, trimmed, empty ones left out.
 func split(s string) []string {
 	var out []string
 	for _, p := range strings.Split(s, ",") {

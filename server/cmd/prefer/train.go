@@ -281,7 +281,7 @@ func runTrain(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	}
 	path := *out
 	if path == "" {
-		path = fmt.Sprintf("policy-%s-%d.bin", *envName, *seed)
+		path = outName("policy", *envName, fmt.Sprint(*seed)) + ".bin"
 	}
 	res, pol, err := trainPolicy(trainOptions{env: *envName, config: *config, steps: *steps, seed: *seed,
 		evalEpisodes: *episodes, progress: stderr, model: model, modelPath: *modelPath})
