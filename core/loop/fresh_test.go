@@ -107,3 +107,23 @@ func TestRunFinalFresh(t *testing.T) {
 		t.Errorf("the loop's policy was kept but the eval return moved: %v, was %v", rep.EvalReturn, plain.EvalReturn)
 	}
 }
+
+func TestDefaultFinalFresh(t *testing.T) {
+	for _, tc := range []struct {
+		env         string
+		steps, want int
+	}{
+		{"CartPole-v1", 150000, 150000},
+		{"CartPole-v1", 2048, 2048},
+		{"Pendulum-v1", 120000, 0},
+		{"CartPoleLeft-v0", 150000, 0},
+		{"checker/CartPoleLeft-v0", 150000, 0},
+	} {
+		if got := DefaultFinalFresh(tc.env, tc.steps); got != tc.want {
+			t.Errorf("DefaultFinalFresh(%q, %d) = %d, want %d", tc.env, tc.steps, got, tc.want)
+		}
+	}
+	if Defaults("CartPole-v1").FinalFresh != 0 {
+		t.Error("Defaults turned the fresh policy on: the hub and the classroom would get it")
+	}
+}

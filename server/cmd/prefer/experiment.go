@@ -37,7 +37,7 @@ func runExperiment(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	fs.Var(&robust, "robust", robustUsage)
 	objective := fs.String("objective", "mean", "PPO's objective on the ensemble: mean, min or uwo")
 	prior := fs.Float64("prior", 0, priorUsage)
-	fresh := fs.Int("final-fresh", 0, finalFreshUsage)
+	fresh := fs.Int("final-fresh", -1, finalFreshUsage)
 	keep := fs.Int("keep", 0, "guard PPO as the hub does: keep an update only if the return under r̂ over this many episodes did not fall (0: off)")
 	steps := fs.Int("steps", 0, "PPO env steps in all (0: the env's default)")
 	rounds := fs.Int("rounds", 0, "train/label rounds (0: default)")
@@ -90,11 +90,10 @@ func runExperiment(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg.KeepEpisodes = *keep
-	if *fresh < 0 {
-		fmt.Fprintf(stderr, "prefer experiment: --final-fresh must not be negative, got %d\n", *fresh)
+	if *fresh < -1 {
+		fmt.Fprintf(stderr, "prefer experiment: --final-fresh must be -1 (the env's default) or more, got %d\n", *fresh)
 		return 2
 	}
-	cfg.FinalFresh = *fresh
 	if *labels != 0 {
 		cfg.Labels = *labels
 	}
@@ -108,6 +107,10 @@ func runExperiment(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	}
 	if *rounds > 0 {
 		cfg.Rounds = *rounds
+	}
+	cfg.FinalFresh = *fresh
+	if *fresh == -1 {
+		cfg.FinalFresh = loop.DefaultFinalFresh(*envName, cfg.Steps)
 	}
 	if *adversarial {
 		if *advRounds < 1 {

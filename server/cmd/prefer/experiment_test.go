@@ -21,6 +21,7 @@ func TestExperimentFlagErrors(t *testing.T) {
 		{"experiment", "--noise", "1.5"},
 		{"experiment", "--labels", "-3"},
 		{"experiment", "--rounds", "-1", "--steps", "-1", "--clip-steps", "-2"},
+		{"experiment", "--final-fresh", "-2"},
 		{"experiment", "--adversarial", "--adversarial-rounds", "0"},
 		{"experiment", "--adversarial", "--adversary-budget", "-5"},
 		{"experiment", "--adversarial", "--adversary-failures", "-1"},
@@ -61,6 +62,11 @@ func TestExperimentJSON(t *testing.T) {
 	}
 	if res["labels_used"] != 12.0 || res["env_steps"].(float64) < 2048 || res["query"] != "random" || res["noise"] != 0.1 {
 		t.Errorf("result %v", res)
+	}
+	// On CartPole-v1 a fresh policy trains on the final reward model by default, as many env
+	// steps as the loop's (loop.DefaultFinalFresh), and both policies' steps count.
+	if _, ok := res["final_fresh"]; !ok || res["env_steps"].(float64) < 2*2048 {
+		t.Errorf("no fresh policy by default on CartPole-v1: final_fresh %v, env_steps %v", res["final_fresh"], res["env_steps"])
 	}
 	var rep struct {
 		Curve []struct {

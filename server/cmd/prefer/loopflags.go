@@ -13,7 +13,7 @@ const priorUsage = "scale β_p of each reward-model member's fixed random prior 
 
 // finalFreshUsage describes --final-fresh (core/loop's Config.FinalFresh), for `prefer
 // experiment` and `prefer sweep`.
-const finalFreshUsage = "after the final steps, train a fresh policy for this many env steps on the final reward model and keep whichever of it and the loop's policy the model ranks higher (0: off)"
+const finalFreshUsage = "after the final steps, train a fresh policy for this many env steps on the final reward model and keep whichever of it and the loop's policy the model ranks higher (-1: the env's default, as many as the loop's steps on CartPole-v1 and none elsewhere; 0: off)"
 
 // checkPrior validates --prior's value.
 func checkPrior(v float64) error {

@@ -150,6 +150,7 @@ func runOveropt(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			cfg.Reward.Members = *members
 		}
 		cfg.Reward.Prior = *prior
+		cfg.FinalFresh = 0 // the loop's policy is not used: only its reward model is optimised
 		cfg.Teacher, ensemble = tch, cfg.Reward.Members
 		fmt.Fprintf(stderr, "overopt %s seed %d: the loop with %d labels, then %d PPO steps on the frozen model per objective\n", *envName, cfg.Seed, cfg.Labels, *steps)
 		lr, err := loop.Run(cfg, nil)

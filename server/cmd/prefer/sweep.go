@@ -37,7 +37,7 @@ func runSweep(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	seeds := fs.Int("seeds", 3, "seeds 1..K per cell")
 	var robust robustFlag
 	fs.Var(&robust, "robust", robustUsage)
-	fresh := fs.Int("final-fresh", 0, finalFreshUsage)
+	fresh := fs.Int("final-fresh", -1, finalFreshUsage)
 	objective := fs.String("objective", "mean", "PPO's objective on the ensemble: mean, min or uwo")
 	out := fs.String("out", "", "directory for runs.jsonl, anchors.jsonl, summary.jsonl and chart.svg (default sweep-ENV)")
 	jobs := fs.Int("jobs", 0, "runs at a time (0: one per CPU)")
@@ -78,8 +78,18 @@ func runSweep(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	if *seeds < 1 {
 		return bad("seeds", fmt.Errorf("must be at least 1, got %d", *seeds))
 	}
-	if *labels < 0 || *steps < 0 || *rounds < 0 || *jobs < 0 || *fresh < 0 {
-		return bad("labels", fmt.Errorf("--labels, --steps, --rounds, --jobs and --final-fresh must not be negative"))
+	if *labels < 0 || *steps < 0 || *rounds < 0 || *jobs < 0 {
+		return bad("labels", fmt.Errorf("--labels, --steps, --rounds and --jobs must not be negative"))
+	}
+	if *fresh < -1 {
+		return bad("final-fresh", fmt.Errorf("must be -1 (the env's default) or more, got %d", *fresh))
+	}
+	if *fresh == -1 { // the env's default for the run's steps, kept in each run's key
+		n := *steps
+		if n == 0 {
+			n = loop.Defaults(*envName).Steps
+		}
+		*fresh = loop.DefaultFinalFresh(*envName, n)
 	}
 	if *labels == 0 {
 		*labels = loop.Defaults(*envName).Labels

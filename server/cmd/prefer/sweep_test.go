@@ -15,6 +15,7 @@ func TestSweepFlagErrors(t *testing.T) {
 		{"sweep", "--objective", "max"},
 		{"sweep", "--seeds", "0"},
 		{"sweep", "--labels", "-1"},
+		{"sweep", "--final-fresh", "-2"},
 		{"sweep", "extra"},
 	} {
 		var stdout, stderr bytes.Buffer
