@@ -35,7 +35,7 @@ func isTextEnv(args []string) bool {
 // runTextExperiment is `prefer experiment --env TextPositive-v0 ...`: core/textrl on the
 // default corpus and language model (server/langmodel, pretrained on first use).
 func runTextExperiment(args []string, stdout, stderr io.Writer) int {
-	d := textrl.Defaults()
+	d := langmodel.TextLoop()
 	fs := flag.NewFlagSet("experiment", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	envName := fs.String("env", "TextPositive-v0", "text task")
@@ -81,8 +81,6 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	cfg.DPORounds, cfg.DPOKLBudget = *dpoRounds, *dpoBudget
 	cfg.Features.Dim = *dim
 	cfg.PPO.KLTarget, cfg.PPO.KLRate, cfg.PPO.PtxCoef = *klTarget, *klRate, *ptx
-	// PPO-ptx reads the reference's weights as pretrained, before tempering.
-	cfg.PPO.PtxTemp = 1 / langmodel.DefaultSettings().Temperature
 	cfg.LogSigmoid, cfg.LogSigmoidMargin = *logSig, *margin
 	if *beta >= 0 {
 		cfg.PPO.Beta, cfg.DPO.Beta = *beta, *beta
