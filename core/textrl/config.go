@@ -74,6 +74,11 @@ type Config struct {
 	LogSigmoid       bool
 	LogSigmoidMargin float64 // the margin, in the reference's standard deviations above its mean score
 
+	// TrainPrompts adds the world's training prompts (text.World.TrainPrompts, from the
+	// corpus's training sentences) to the three quarters of its held-out prompts that are
+	// labelled and trained on; the prompts that measure stay every fourth held-out prompt.
+	TrainPrompts bool
+
 	EvalPerPrompt int // continuations sampled per held-out prompt to measure a policy
 	Samples       int // prompts quoted in the report with continuations before and after
 }
