@@ -242,3 +242,24 @@ func TestDPOPair(t *testing.T) {
 		t.Error("a short start state was accepted")
 	}
 }
+
+// TestWorldValidatePrompts: a world's prompts, held-out and training alike, are all of one
+// length, as a batch of them needs.
+func TestWorldValidatePrompts(t *testing.T) {
+	tok := Train([]byte(testCorpus(200, 3)), 300)
+	w := &World{Tok: tok, Prompts: [][]int{{1, 2}, {3, 4}}, Sentiment: func(string) float64 { return 0 }}
+	if err := w.validate(); err != nil {
+		t.Fatal(err)
+	}
+	w.TrainPrompts = [][]int{{5, 6}}
+	if err := w.validate(); err != nil {
+		t.Fatal(err)
+	}
+	w.TrainPrompts = append(w.TrainPrompts, []int{7, 8, 9})
+	if err := w.validate(); err == nil || !strings.Contains(err.Error(), "prompt 3 has 3 tokens") {
+		t.Errorf("a training prompt of another length: %v", err)
+	}
+	if len(w.Prompts) != 2 {
+		t.Errorf("validate changed the prompts: %v", w.Prompts)
+	}
+}

@@ -68,6 +68,11 @@ type World struct {
 	// a language model pretrains on Train; prompts and held-out NLL come from HeldOut. They
 	// may be nil.
 	Train, HeldOut []string
+	// TrainPrompts are prompts made as Prompts are of the Train sentences: more prompts for a
+	// text loop to label and train on beside the held-out ones (core/textrl's
+	// Config.TrainPrompts), never measured on, and never drawn by a reset. Of Prompts' length;
+	// may be nil.
+	TrainPrompts [][]int
 }
 
 // PromptLen is the number of tokens of every prompt.
@@ -82,7 +87,7 @@ func (w *World) validate() error {
 	case w.Sentiment == nil:
 		return fmt.Errorf("text: a world needs a sentiment function")
 	}
-	for i, p := range w.Prompts {
+	for i, p := range append(w.Prompts[:len(w.Prompts):len(w.Prompts)], w.TrainPrompts...) {
 		if len(p) != len(w.Prompts[0]) {
 			return fmt.Errorf("text: prompt %d has %d tokens, prompt 0 has %d", i, len(p), len(w.Prompts[0]))
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 
 	"github.com/prefer-rlhf/prefer/core/dpo"
@@ -26,8 +27,8 @@ type Learner struct {
 	w    *text.World
 	task text.Task
 	ref  *lm.Model
-	// Train and Eval are the prompts split as Run splits them: Train's are labelled and
-	// trained on, Eval's (every fourth) measure.
+	// Train and Eval are the prompts split as Run splits them (splitPrompts): Train's are
+	// labelled and trained on, Eval's (every fourth of the world's Prompts) measure.
 	Train, Eval [][]int
 	// Model is the reward model of the last Fit; nil before.
 	Model *reward.Model
@@ -55,19 +56,29 @@ func NewLearner(cfg Config, w *text.World, t text.Task, ref *lm.Model) (*Learner
 	if ref.Config.Vocab != w.Tok.VocabSize() {
 		return nil, fmt.Errorf("textrl: the model has %d tokens, the tokenizer %d", ref.Config.Vocab, w.Tok.VocabSize())
 	}
-	train, eval := splitPrompts(w.Prompts)
+	train, eval := splitPrompts(w, cfg.TrainPrompts)
 	if len(train) == 0 || len(eval) == 0 {
 		return nil, errors.New("textrl: too few prompts for a held-out split")
 	}
 	return &Learner{cfg: cfg, w: w, task: t, ref: ref, Train: train, Eval: eval, Policy: ref}, nil
 }
 
-// splitPrompts holds every fourth prompt out to measure; the rest are labelled and trained on.
-func splitPrompts(prompts [][]int) (train, eval [][]int) {
-	for i, p := range prompts {
+// splitPrompts holds every fourth of w's prompts out to measure; the rest are labelled and
+// trained on, and with more the world's training prompts too (Config.TrainPrompts), less any
+// that equal a held-out one, so that the measured prompts stay ones the policy never trained on.
+func splitPrompts(w *text.World, more bool) (train, eval [][]int) {
+	for i, p := range w.Prompts {
 		if i%4 == 0 {
 			eval = append(eval, p)
 		} else {
+			train = append(train, p)
+		}
+	}
+	if !more {
+		return train, eval
+	}
+	for _, p := range w.TrainPrompts {
+		if !slices.ContainsFunc(eval, func(e []int) bool { return slices.Equal(e, p) }) {
 			train = append(train, p)
 		}
 	}

@@ -1,6 +1,7 @@
 package textrl
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -151,5 +152,20 @@ func TestLogSigmoidObjective(t *testing.T) {
 	l.cfg.LogSigmoid = false
 	if got := l.objective(1.25); got != 1.25 {
 		t.Errorf("without LogSigmoid the objective of 1.25 is %v", got)
+	}
+}
+
+// TestSplitPrompts: every fourth held-out prompt measures, with or without the training
+// prompts; with them, the training prompts join the other held-out ones, less any equal to a
+// measuring prompt.
+func TestSplitPrompts(t *testing.T) {
+	w := &text.World{Prompts: [][]int{{0}, {1}, {2}, {3}, {4}, {5}}, TrainPrompts: [][]int{{9}, {4}, {0}, {8}, {9}}}
+	train, eval := splitPrompts(w, false)
+	if fmt.Sprint(train) != "[[1] [2] [3] [5]]" || fmt.Sprint(eval) != "[[0] [4]]" {
+		t.Errorf("without training prompts: train %v, eval %v", train, eval)
+	}
+	train, eval = splitPrompts(w, true)
+	if fmt.Sprint(train) != "[[1] [2] [3] [5] [9] [8] [9]]" || fmt.Sprint(eval) != "[[0] [4]]" {
+		t.Errorf("with training prompts: train %v, eval %v", train, eval)
 	}
 }

@@ -35,6 +35,11 @@ type Report struct {
 	DPORounds int     `json:"dpo_rounds,omitempty"`
 	KLBudget  float64 `json:"kl_budget,omitempty"`
 
+	// TrainPrompts and EvalPrompts are how many prompts were labelled and trained on, and how
+	// many held-out prompts measured (Config.TrainPrompts).
+	TrainPrompts int `json:"train_prompts"`
+	EvalPrompts  int `json:"eval_prompts"`
+
 	LabelsUsed             int      `json:"labels_used"`
 	RewardModelValAccuracy *float64 `json:"reward_model_val_accuracy"` // nil when no validation label was strict
 
@@ -92,11 +97,13 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 	L := t.Length
 	gold := func(s string) float64 { return w.Score(t, s) }
 
-	// Held-out prompts (every fourth) measure; the rest are labelled and trained on.
-	train, eval := splitPrompts(w.Prompts)
+	// Held-out prompts (every fourth) measure; the rest, with the training prompts if
+	// cfg.TrainPrompts, are labelled and trained on.
+	train, eval := splitPrompts(w, cfg.TrainPrompts)
 	if len(train) == 0 || len(eval) == 0 {
 		return nil, errors.New("textrl: too few prompts for a held-out split")
 	}
+	log(fmt.Sprintf("%d prompts to label and train on, %d held-out prompts to measure", len(train), len(eval)))
 
 	// 1. Labels: two continuations of one prompt per query, sampled from m, rated on the gold
 	// score (text.Rate). The first round's come from the reference; PPO's later rounds from
@@ -156,7 +163,7 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 	if err := refit(); err != nil {
 		return nil, err
 	}
-	rep := &Report{Env: t.Name, Method: cfg.Method, Seed: cfg.Seed, Noise: cfg.Rater.ErrorRate, N: cfg.N}
+	rep := &Report{Env: t.Name, Method: cfg.Method, Seed: cfg.Seed, Noise: cfg.Rater.ErrorRate, N: cfg.N, TrainPrompts: len(train), EvalPrompts: len(eval)}
 	score := func(p, c []int) float64 { return rm.Return(feat.Segment(p, c)) }
 
 	// 3. The reference, measured on held-out prompts.

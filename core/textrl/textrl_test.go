@@ -56,6 +56,7 @@ func tinyConfig(method string) Config {
 	c.Method, c.Labels, c.Iters, c.EvalPerPrompt = method, 300, 30, 16
 	c.Rounds, c.FinalShare, c.LogSigmoid = 1, 0, false
 	c.PPO.Batch, c.PPO.Minibatch, c.PPO.LR, c.PPO.KLTarget, c.PPO.Beta = 32, 8, 1e-3, 0, 0.05
+	c.PPO.PtxCoef = 0 // plain PPO: TestPPOPtxHoldsNLL turns ptx on against it
 	c.Features = text.Features{Dim: 256}
 	c.DPOEpochs, c.DPOLR = 4, 1e-3
 	return c

@@ -191,8 +191,9 @@ const (
 
 // NewWorld trains the tokenizer on corpus (Vocab tokens; deterministic, so every process
 // that reads the same corpus gets the same token ids) and builds the text tasks' world: its
-// prompts come from the held-out sentences (text.Split), its gold sentiment is VADER, its
-// vocabulary is every word of the corpus.
+// prompts come from the held-out sentences (text.Split), its training prompts (which the text
+// loop may train on but never measures) from the training sentences, its gold sentiment is
+// VADER, its vocabulary is every word of the corpus.
 func NewWorld(corpus []byte) (*text.World, error) {
 	tok := text.Train(corpus, Vocab)
 	sents := text.Sentences(corpus)
@@ -202,7 +203,7 @@ func NewWorld(corpus []byte) (*text.World, error) {
 		return nil, fmt.Errorf("corpus: no held-out sentence has %d tokens or more to make a prompt", 2*PromptLen)
 	}
 	return &text.World{Tok: tok, Prompts: prompts, Sentiment: vader.Sentiment, Vocab: text.Vocabulary(sents),
-		Train: train, HeldOut: held}, nil
+		Train: train, HeldOut: held, TrainPrompts: text.Prompts(tok, train, PromptLen)}, nil
 }
 
 // Register loads the corpus at path (the default if empty), builds its world and registers

@@ -76,6 +76,11 @@ func TestRegisterFromFile(t *testing.T) {
 	if len(w.Prompts[0]) != PromptLen {
 		t.Fatalf("prompt length %d", len(w.Prompts[0]))
 	}
+	// The training sentences give prompts too, of the same length, and many more: the split
+	// holds out one sentence in text.HeldOutEvery.
+	if len(w.TrainPrompts) <= len(w.Prompts) || len(w.TrainPrompts[0]) != PromptLen {
+		t.Errorf("%d training prompts of %d tokens beside %d held-out prompts", len(w.TrainPrompts), len(w.TrainPrompts[0]), len(w.Prompts))
+	}
 	if _, err := env.Lookup("TextPositive-v0"); err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/prefer-rlhf/prefer/core/reward"
 	"github.com/prefer-rlhf/prefer/core/text"
 	"github.com/prefer-rlhf/prefer/core/textrl"
+	"github.com/prefer-rlhf/prefer/server/langmodel"
 	"github.com/prefer-rlhf/prefer/server/store"
 )
 
@@ -32,15 +33,17 @@ import (
 // language model pretrained on its corpus, loading them on the first call.
 type TextSource func() (*text.World, *lm.Model, error)
 
-// textConfig is the text loop's settings on the hub: textrl's defaults with the browser's
-// features (text.DefaultFeatures), so that the reward model the hub publishes reads what the
-// browser's fitter computes, a cheaper measurement per round, and PPO on the log-sigmoid of
-// the reward model's score one standard deviation above the reference's mean (Wang et al.
-// 2024): a class's many labels keep coming, and a saturating objective spends the KL budget
-// on making most continuations good rather than a few very good, which is what the positive
-// share measures and what keeps the text varied (README, "Text projects on the hub").
+// textConfig is the text loop's settings on the hub: `prefer experiment`'s (langmodel.TextLoop:
+// PPO-ptx at γ 0.4 on the world's training sentences, scored at the inverse of the reference's
+// temperature) with the browser's features (text.DefaultFeatures), so that the reward model
+// the hub publishes reads what the browser's fitter computes, a cheaper measurement per round,
+// and PPO on the log-sigmoid of the reward model's score one standard deviation above the
+// reference's mean (Wang et al. 2024): a class's many labels keep coming, and a saturating
+// objective spends the KL budget on making most continuations good rather than a few very
+// good, which is what the positive share measures and what keeps the text varied (README,
+// "Text projects on the hub"). The KL target is the project's (text_kl_target).
 func (t *Trainer) textConfig(id string) textrl.Config {
-	c := textrl.Defaults()
+	c := langmodel.TextLoop()
 	c.Features = text.DefaultFeatures
 	c.LogSigmoid, c.LogSigmoidMargin = true, 1
 	if t.cfg.TextLoop != nil {

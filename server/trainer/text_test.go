@@ -16,6 +16,7 @@ import (
 	"github.com/prefer-rlhf/prefer/core/text"
 	"github.com/prefer-rlhf/prefer/core/text/texttest"
 	"github.com/prefer-rlhf/prefer/core/textrl"
+	"github.com/prefer-rlhf/prefer/server/langmodel"
 	"github.com/prefer-rlhf/prefer/server/store"
 )
 
@@ -209,4 +210,33 @@ func TestTextRoundsLearn(t *testing.T) {
 		t.Fatalf("DPO policy %+v %v: gold not above the reference's %.3f", d, err, hist[0].TrueReturn)
 	}
 	t.Logf("dpo policy %d: gold %.3f KL %.2f", d.Version, d.TrueReturn, d.KL)
+}
+
+// TestTextConfigPtx: the hub's text loop with no TextLoop given runs PPO-ptx as `prefer
+// experiment` does, scoring the pretraining text at the inverse of the temperature the
+// reference is tempered at (langmodel), with the browser's features and the project's seed.
+func TestTextConfigPtx(t *testing.T) {
+	st, err := store.Open(filepath.Join(t.TempDir(), "s.db"), store.Options{Synchronous: "NORMAL"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	tr, err := New(st, Config{Workers: 1, Log: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := tr.textConfig("p1")
+	want := 1 / langmodel.DefaultSettings().Temperature
+	if c.PPO.PtxCoef != textrl.Defaults().PPO.PtxCoef || !(c.PPO.PtxCoef > 0) || c.PPO.PtxTemp != want || want == 1 {
+		t.Errorf("hub's text PPO: ptx γ %v at temperature %v, want γ %v > 0 at %v", c.PPO.PtxCoef, c.PPO.PtxTemp, textrl.Defaults().PPO.PtxCoef, want)
+	}
+	if c.Features != text.DefaultFeatures || !c.LogSigmoid || c.Seed != tr.seed("p1", 0) {
+		t.Errorf("hub's text loop: features %+v, log-sigmoid %v, seed %d", c.Features, c.LogSigmoid, c.Seed)
+	}
+	if err := c.Validate(); err != nil {
+		t.Error(err)
+	}
+	if k := store.DefaultSettings().TextKLTarget; k != textrl.Defaults().PPO.KLTarget {
+		t.Errorf("the hub's default KL target %v is not prefer experiment's %v", k, textrl.Defaults().PPO.KLTarget)
+	}
 }

@@ -35,7 +35,7 @@ func isTextEnv(args []string) bool {
 // runTextExperiment is `prefer experiment --env TextPositive-v0 ...`: core/textrl on the
 // default corpus and language model (server/langmodel, pretrained on first use).
 func runTextExperiment(args []string, stdout, stderr io.Writer) int {
-	d := textrl.Defaults()
+	d := langmodel.TextLoop()
 	fs := flag.NewFlagSet("experiment", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	envName := fs.String("env", "TextPositive-v0", "text task")
@@ -59,6 +59,7 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	dim := fs.Int("features", d.Features.Dim, "hash buckets of the reward model's token and bigram features")
 	logSig := fs.Bool("log-sigmoid", d.LogSigmoid, "PPO: maximise log σ(z − margin) of the reward model's score z standardised on the reference (Wang et al. 2024; the hub's objective) instead of the score")
 	margin := fs.Float64("margin", d.LogSigmoidMargin, "PPO with --log-sigmoid: the margin in the reference's standard deviations")
+	trainPrompts := fs.Bool("train-prompts", d.TrainPrompts, "label and train on prompts from the corpus's training sentences too, beside three quarters of the held-out ones (the other quarter still measures)")
 	frontier := fs.Bool("frontier", false, "run ppo, dpo and bon at several KL budgets and draw gold against KL on one chart")
 	out := fs.String("out", "", "report file prefix: writes PREFIX.json and PREFIX.svg (default experiment-ENV-METHOD-SEED)")
 	asJSON := fs.Bool("json", false, "end with the JSON report on stdout")
@@ -81,9 +82,8 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	cfg.DPORounds, cfg.DPOKLBudget = *dpoRounds, *dpoBudget
 	cfg.Features.Dim = *dim
 	cfg.PPO.KLTarget, cfg.PPO.KLRate, cfg.PPO.PtxCoef = *klTarget, *klRate, *ptx
-	// PPO-ptx reads the reference's weights as pretrained, before tempering.
-	cfg.PPO.PtxTemp = 1 / langmodel.DefaultSettings().Temperature
 	cfg.LogSigmoid, cfg.LogSigmoidMargin = *logSig, *margin
+	cfg.TrainPrompts = *trainPrompts
 	if *beta >= 0 {
 		cfg.PPO.Beta, cfg.DPO.Beta = *beta, *beta
 	}

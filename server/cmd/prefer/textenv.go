@@ -92,7 +92,7 @@ func runCorpus(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 	tokens := len(w.Tok.Encode(string(b)))
 	info := map[string]any{
 		"bytes": len(b), "sentences": len(sents), "train_sentences": len(train), "heldout_sentences": len(held),
-		"prompts": len(w.Prompts), "prompt_tokens": w.PromptLen(), "vocab": w.Tok.VocabSize(),
+		"prompts": len(w.Prompts), "train_prompts": len(w.TrainPrompts), "prompt_tokens": w.PromptLen(), "vocab": w.Tok.VocabSize(),
 		"tokens": tokens, "bytes_per_token": float64(len(b)) / float64(tokens),
 	}
 	if path, ok := corpus.Cached(); textCorpus == "" && ok {
