@@ -70,19 +70,27 @@ func Vocabulary(sentences []string) map[string]bool {
 
 // ValidWordShare is the share of the words of texts that are in vocab, the corpus's own
 // words: gibberish that games a lexicon ("greatgreatgood") shows here. The first and last
-// word of each text are left out, since a fixed token length can cut them mid-word. It is 1
-// when there are no words to judge.
+// word of each text are judged only when they are longer than vocab's longest word: a fixed
+// token length can cut them mid-word, or the first can end a word the prompt began, but no
+// word of vocab can be cut from one that long. A policy that repeats one token without a space
+// ("the bestestestest…", an over-optimised reward model's favourite) writes nothing else, and
+// would otherwise count as all valid. It is 1 when there are no words to judge.
 func ValidWordShare(texts []string, vocab map[string]bool) float64 {
+	longest := 0
+	for w := range vocab {
+		longest = max(longest, len(w))
+	}
 	ok, total := 0, 0
 	for _, t := range texts {
 		w := Words(t)
-		if len(w) <= 2 {
-			continue
-		}
-		for _, x := range w[1 : len(w)-1] {
-			total++
-			if vocab[x] {
-				ok++
+		for i, x := range w {
+			if i > 0 && i < len(w)-1 {
+				total++
+				if vocab[x] {
+					ok++
+				}
+			} else if len(x) > longest {
+				total++ // an edge word that is no cut word of vocab
 			}
 		}
 	}

@@ -25,6 +25,11 @@ func TestMetrics(t *testing.T) {
 	if got := ValidWordShare([]string{"xx the food was greatgood zz", "didn't like qq yy"}, vocab); got != 4.0/6 {
 		t.Errorf("ValidWordShare = %v, want 4/6", got)
 	}
+	// An edge word longer than any of vocab's is judged (and invalid): no real word is cut
+	// from it. vocab's longest word is "didn't" (6 letters).
+	if got := ValidWordShare([]string{" the bestestestest", "estestestest", "xx the food zzzzzzz"}, vocab); got != 2.0/5 {
+		t.Errorf("ValidWordShare of repeated tokens = %v, want 2/5 (the, food valid; three edge words longer than any of vocab not)", got)
+	}
 	if got := FreeOfE([]string{"a cat", "the dog", "no way", "EVIL"}); got != 0.5 {
 		t.Errorf("FreeOfE = %v, want 0.5", got)
 	}
