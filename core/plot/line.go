@@ -113,6 +113,7 @@ func (c *Chart) SVG() []byte {
 		fmt.Fprintf(&b, `<line x1="%g" y1="%.1f" x2="%g" y2="%.1f" stroke="#888" stroke-dasharray="4 4"/>`, left, y, left+pw, y)
 		fmt.Fprintf(&b, `<text x="%g" y="%.1f" text-anchor="end" fill="#666" font-size="12">%s</text>`+"\n", left+pw-4, y-5, esc(l.Name))
 	}
+	var legend bytes.Buffer // drawn after every series, so that no line crosses its text
 	for i, s := range c.Series {
 		col := s.Color
 		if col == "" {
@@ -136,15 +137,16 @@ func (c *Chart) SVG() []byte {
 					fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="3.5" fill="%s"/>`, px(s.X[j]), py(s.Y[j]), esc(col))
 				}
 			}
-			fmt.Fprintf(&b, "\n"+`<circle cx="%g" cy="%g" r="4" fill="%s"/><text x="%g" y="%g" dominant-baseline="middle" fill="#222">%s</text>`+"\n",
+			fmt.Fprintf(&legend, `<circle cx="%g" cy="%g" r="4" fill="%s"/><text x="%g" y="%g" dominant-baseline="middle" fill="#222" stroke="#fff" stroke-width="4" stroke-linejoin="round" paint-order="stroke">%s</text>`+"\n",
 				left+24, ly, esc(col), left+42, ly, esc(s.Name))
 			continue
 		}
 		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="2.5" stroke-linejoin="round"%s points="%s"/>`+"\n", esc(col), dash, bytes.TrimSpace(pts.Bytes()))
-		// Legend, top right, one row per series.
-		fmt.Fprintf(&b, `<line x1="%g" y1="%g" x2="%g" y2="%g" stroke="%s" stroke-width="3"%s/><text x="%g" y="%g" dominant-baseline="middle" fill="#222">%s</text>`+"\n",
+		// Legend, top left, one row per series.
+		fmt.Fprintf(&legend, `<line x1="%g" y1="%g" x2="%g" y2="%g" stroke="%s" stroke-width="3"%s/><text x="%g" y="%g" dominant-baseline="middle" fill="#222" stroke="#fff" stroke-width="4" stroke-linejoin="round" paint-order="stroke">%s</text>`+"\n",
 			left+12, ly, left+36, ly, esc(col), dash, left+42, ly, esc(s.Name))
 	}
+	b.Write(legend.Bytes())
 	b.WriteString("</svg>\n")
 	return b.Bytes()
 }
