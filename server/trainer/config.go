@@ -65,8 +65,9 @@ type Config struct {
 	// Text gives text projects their world and reference language model (loaded on the first
 	// text project); nil: a text project's rounds fail with an error saying so.
 	Text TextSource
-	// TextLoop is the text loop's settings (core/textrl); nil: langmodel.TextLoop (PPO-ptx on)
-	// with the browser's features (text.DefaultFeatures). Its Seed is replaced by the project's.
+	// TextLoop is the text loop's settings (core/textrl); nil: langmodel.TextLoop without
+	// PPO-ptx, with the browser's features (text.DefaultFeatures). Its Seed is replaced by the
+	// project's.
 	TextLoop *textrl.Config
 	// TextEvalPerPrompt is how many continuations of each held-out prompt measure a text
 	// policy each round.

@@ -16,7 +16,6 @@ import (
 	"github.com/prefer-rlhf/prefer/core/text"
 	"github.com/prefer-rlhf/prefer/core/text/texttest"
 	"github.com/prefer-rlhf/prefer/core/textrl"
-	"github.com/prefer-rlhf/prefer/server/langmodel"
 	"github.com/prefer-rlhf/prefer/server/store"
 )
 
@@ -212,10 +211,10 @@ func TestTextRoundsLearn(t *testing.T) {
 	t.Logf("dpo policy %d: gold %.3f KL %.2f", d.Version, d.TrueReturn, d.KL)
 }
 
-// TestTextConfigPtx: the hub's text loop with no TextLoop given runs PPO-ptx as `prefer
-// experiment` does, scoring the pretraining text at the inverse of the temperature the
-// reference is tempered at (langmodel), with the browser's features and the project's seed.
-func TestTextConfigPtx(t *testing.T) {
+// TestTextConfigNoPtx: the hub's text loop with no TextLoop given runs `prefer experiment`'s
+// PPO without its PPO-ptx term (measured to cost the hub share), with the browser's features,
+// the log-sigmoid objective and the project's seed; the project's KL target is Ziegler et al.'s 6.
+func TestTextConfigNoPtx(t *testing.T) {
 	st, err := store.Open(filepath.Join(t.TempDir(), "s.db"), store.Options{Synchronous: "NORMAL"})
 	if err != nil {
 		t.Fatal(err)
@@ -226,9 +225,8 @@ func TestTextConfigPtx(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := tr.textConfig("p1")
-	want := 1 / langmodel.DefaultSettings().Temperature
-	if c.PPO.PtxCoef != textrl.Defaults().PPO.PtxCoef || !(c.PPO.PtxCoef > 0) || c.PPO.PtxTemp != want || want == 1 {
-		t.Errorf("hub's text PPO: ptx γ %v at temperature %v, want γ %v > 0 at %v", c.PPO.PtxCoef, c.PPO.PtxTemp, textrl.Defaults().PPO.PtxCoef, want)
+	if c.PPO.PtxCoef != 0 || !(textrl.Defaults().PPO.PtxCoef > 0) {
+		t.Errorf("hub's text PPO: ptx γ %v, want 0 (prefer experiment's is %v)", c.PPO.PtxCoef, textrl.Defaults().PPO.PtxCoef)
 	}
 	if c.Features != text.DefaultFeatures || !c.LogSigmoid || c.Seed != tr.seed("p1", 0) {
 		t.Errorf("hub's text loop: features %+v, log-sigmoid %v, seed %d", c.Features, c.LogSigmoid, c.Seed)
@@ -236,7 +234,7 @@ func TestTextConfigPtx(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Error(err)
 	}
-	if k := store.DefaultSettings().TextKLTarget; k != textrl.Defaults().PPO.KLTarget {
-		t.Errorf("the hub's default KL target %v is not prefer experiment's %v", k, textrl.Defaults().PPO.KLTarget)
+	if k := store.DefaultSettings().TextKLTarget; k != 6 {
+		t.Errorf("the hub's default KL target %v, want 6", k)
 	}
 }
