@@ -123,6 +123,12 @@ func DropRatioCI(rng *rand.Rand, base, other [][]Point, resamples int, level flo
 			ratios = append(ratios, do/db)
 		}
 	}
+	return interval(ratios, resamples, level)
+}
+
+// interval is the percentile interval at level of the resampled ratios, of resamples drawn
+// (those with no base drop were left out); ok is false if fewer than half remain.
+func interval(ratios []float64, resamples int, level float64) (lo, hi float64, ok bool) {
 	if 2*len(ratios) < resamples {
 		return math.NaN(), math.NaN(), false
 	}
@@ -163,36 +169,25 @@ func SeedDropRatio(rng *rand.Rand, base, other []float64, resamples int, level f
 	if n == 0 || len(other) != n || resamples < 1 {
 		return math.NaN(), math.NaN(), math.NaN(), false
 	}
-	mean := func(xs []float64, idx []int) float64 {
-		s := 0.0
-		for _, k := range idx {
-			s += xs[k]
-		}
-		return s / float64(len(idx))
+	// Both means are over the same n seeds, so their ratio is the ratio of the sums.
+	sb, so := 0.0, 0.0
+	for i := range base {
+		sb, so = sb+base[i], so+other[i]
 	}
-	all := make([]int, n)
-	for i := range all {
-		all[i] = i
-	}
-	if mb := mean(base, all); mb > 0 {
-		ratio = mean(other, all) / mb
-	} else {
+	if !(sb > 0) {
 		return math.NaN(), math.NaN(), math.NaN(), false
 	}
 	var ratios []float64
-	idx := make([]int, n)
 	for range resamples {
-		for j := range idx {
-			idx[j] = rng.IntN(n)
+		b, o := 0.0, 0.0
+		for range n {
+			k := rng.IntN(n)
+			b, o = b+base[k], o+other[k]
 		}
-		if mb := mean(base, idx); mb > 0 {
-			ratios = append(ratios, mean(other, idx)/mb)
+		if b > 0 {
+			ratios = append(ratios, o/b)
 		}
 	}
-	if 2*len(ratios) < resamples {
-		return ratio, math.NaN(), math.NaN(), false
-	}
-	slices.Sort(ratios)
-	at := func(q float64) float64 { return ratios[min(int(q*float64(len(ratios))), len(ratios)-1)] }
-	return ratio, at((1 - level) / 2), at((1 + level) / 2), true
+	lo, hi, ok = interval(ratios, resamples, level)
+	return so / sb, lo, hi, ok
 }

@@ -70,7 +70,7 @@ func runOveropt(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			return bad("merge", err)
 		}
 		if *out == "" {
-			*out = outName("overopt", rep.env, strconv.FormatUint(rep.seeds[0], 10), "merged")
+			*out = outName("overopt", rep.Env, strconv.FormatUint(rep.seeds[0], 10), "merged")
 		}
 		return rep.write(*out, *asJSON, stdout, stderr)
 	}
@@ -183,8 +183,9 @@ func runOveropt(args []string, _ io.Reader, stdout, stderr io.Writer) int {
 			runs[i] = append(runs[i], pts)
 		}
 	}
-	rep := overoptReport{env: *envName, objs: objs, runs: runs, seeds: seedList, labels: used, steps: *steps, points: *points,
-		teacher: *teacher, lambda: *lambda, horizon: horizon, klEpisodes: *klEpisodes, members: ensemble, prior: *prior}
+	rep := overoptReport{overoptSettings: overoptSettings{Env: *envName, Steps: *steps, Points: *points, Teacher: *teacher,
+		Lambda: *lambda, Horizon: horizon, KLEpisodes: *klEpisodes, Members: ensemble, Prior: *prior},
+		objs: objs, runs: runs, seeds: seedList, labels: used}
 	return rep.write(*out, *asJSON, stdout, stderr)
 }
 

@@ -13,22 +13,28 @@ import (
 	"github.com/prefer-rlhf/prefer/core/sweep"
 )
 
+// overoptSettings are what a report's runs share, as its JSON names them: reports pool over
+// seeds only when these are equal.
+type overoptSettings struct {
+	Env        string  `json:"env"`
+	Steps      int     `json:"steps"`
+	Points     int     `json:"points"`
+	Teacher    string  `json:"teacher"`
+	Lambda     float64 `json:"lambda"`
+	Horizon    int     `json:"horizon"`
+	KLEpisodes int     `json:"kl_episodes"`
+	Members    int     `json:"members"`
+	Prior      float64 `json:"prior"`
+}
+
 // overoptReport is one over-optimisation report: the settings and, per objective, each
 // seed's points. runs[i][k] is objective objs[i] on seeds[k].
 type overoptReport struct {
-	env        string
-	objs       []reward.Objective
-	runs       [][][]overopt.Point
-	seeds      []uint64
-	labels     []int // labels each seed's loop used
-	steps      int
-	points     int
-	teacher    string
-	lambda     float64
-	horizon    int
-	klEpisodes int
-	members    int
-	prior      float64
+	overoptSettings
+	objs   []reward.Objective
+	runs   [][][]overopt.Point
+	seeds  []uint64
+	labels []int // labels each seed's loop used
 }
 
 // write summarises the report and writes PREFIX.json and the charts, a line per objective and
@@ -47,10 +53,10 @@ func (r *overoptReport) write(prefix string, asJSON bool, stdout, stderr io.Writ
 		sums[i] = s
 	}
 	res := overoptJSON(r.objs, sums, r.runs, r.seeds)
-	res["env"], res["seeds"], res["labels"], res["steps"], res["points"] = r.env, r.seeds, r.labels, r.steps, r.points
-	res["teacher"] = r.teacher
-	res["lambda"], res["window"], res["horizon"], res["kl_episodes"] = r.lambda, overopt.Window, r.horizon, r.klEpisodes
-	res["members"], res["prior"] = r.members, r.prior
+	res["env"], res["seeds"], res["labels"], res["steps"], res["points"] = r.Env, r.seeds, r.labels, r.Steps, r.Points
+	res["teacher"] = r.Teacher
+	res["lambda"], res["window"], res["horizon"], res["kl_episodes"] = r.Lambda, overopt.Window, r.Horizon, r.KLEpisodes
+	res["members"], res["prior"] = r.Members, r.Prior
 	b, err := json.Marshal(res)
 	if err != nil {
 		return fail(err)
@@ -58,11 +64,11 @@ func (r *overoptReport) write(prefix string, asJSON bool, stdout, stderr io.Writ
 	if err := os.WriteFile(prefix+".json", append(b, '\n'), 0o644); err != nil {
 		return fail(err)
 	}
-	if err := os.WriteFile(prefix+".svg", overoptCompareChart(r.env, len(r.seeds), r.objs, sums), 0o644); err != nil {
+	if err := os.WriteFile(prefix+".svg", overoptCompareChart(r.Env, len(r.seeds), r.objs, sums), 0o644); err != nil {
 		return fail(err)
 	}
 	for i, obj := range r.objs {
-		if err := os.WriteFile(prefix+"-"+string(obj)+".svg", overoptChart(r.env, len(r.seeds), obj, sums[i]), 0o644); err != nil {
+		if err := os.WriteFile(prefix+"-"+string(obj)+".svg", overoptChart(r.Env, len(r.seeds), obj, sums[i]), 0o644); err != nil {
 			return fail(err)
 		}
 	}
@@ -94,18 +100,10 @@ func seedRatio(base, other []float64, seed uint64) (ratio, ci any) {
 
 // overoptFile is a report as `prefer overopt` writes it (PREFIX.json), the parts a merge reads.
 type overoptFile struct {
-	Env        string            `json:"env"`
+	overoptSettings
 	Seeds      []uint64          `json:"seeds"`
 	Labels     []int             `json:"labels"`
-	Steps      int               `json:"steps"`
-	Points     int               `json:"points"`
-	Teacher    string            `json:"teacher"`
-	Lambda     float64           `json:"lambda"`
 	Window     int               `json:"window"`
-	Horizon    int               `json:"horizon"`
-	KLEpisodes int               `json:"kl_episodes"`
-	Members    int               `json:"members"`
-	Prior      float64           `json:"prior"`
 	Objectives []overoptFileRuns `json:"objectives"`
 }
 
@@ -121,7 +119,7 @@ type overoptFileRuns struct {
 // sameSettings reports whether f and g were run with the same settings (seeds and labels
 // apart) and objectives.
 func (f *overoptFile) sameSettings(g *overoptFile) bool {
-	if len(f.Objectives) != len(g.Objectives) {
+	if f.overoptSettings != g.overoptSettings || len(f.Objectives) != len(g.Objectives) {
 		return false
 	}
 	for _, o := range f.Objectives {
@@ -129,9 +127,7 @@ func (f *overoptFile) sameSettings(g *overoptFile) bool {
 			return false
 		}
 	}
-	return f.Env == g.Env && f.Steps == g.Steps && f.Points == g.Points && f.Teacher == g.Teacher &&
-		f.Lambda == g.Lambda && f.Horizon == g.Horizon && f.KLEpisodes == g.KLEpisodes &&
-		f.Members == g.Members && f.Prior == g.Prior
+	return true
 }
 
 // readOveropt reads the reports that `prefer overopt` wrote and pools them over seeds: the same
@@ -157,8 +153,7 @@ func readOveropt(files []string) (*overoptReport, error) {
 		}
 		if rep == nil {
 			first = f
-			rep = &overoptReport{env: f.Env, steps: f.Steps, points: f.Points, teacher: f.Teacher, lambda: f.Lambda,
-				horizon: f.Horizon, klEpisodes: f.KLEpisodes, members: f.Members, prior: f.Prior}
+			rep = &overoptReport{overoptSettings: f.overoptSettings}
 			for _, o := range f.Objectives {
 				rep.objs = append(rep.objs, o.Objective)
 			}
