@@ -37,13 +37,25 @@ func (m *Model) LogProbs(ws *Workspace, tokens []int, nb, t int, temp float64, d
 // nb×(t−1), dHidden nb×t×Dim or nil. With z the logits and p = softmax(z/temp),
 // ∂log p_y/∂z = (onehot(y) − p)/temp.
 func (m *Model) LogProbsBackward(ws *Workspace, temp float64, dLogp, dHidden, grad []float64) error {
+	return m.LogProbsBackwardLogits(ws, temp, dLogp, nil, dHidden, grad)
+}
+
+// LogProbsBackwardLogits is LogProbsBackward for a loss that also reads the whole next-token
+// distribution, such as an exact KL to a reference: dLogits (nb·t × Vocab, or nil), the loss's
+// gradient with respect to the last LogProbs call's logits, is added to the log-probabilities'.
+// It is left unchanged.
+func (m *Model) LogProbsBackwardLogits(ws *Workspace, temp float64, dLogp, dLogits, dHidden, grad []float64) error {
 	nb, t := ws.nb, ws.t
 	if len(dLogp) != nb*(t-1) {
 		return errorf("lm: dLogp has %d elements for %d×%d", len(dLogp), nb, t-1)
 	}
 	V := m.Config.Vocab
 	n := nb * t
+	if dLogits != nil && len(dLogits) != n*V {
+		return errorf("lm: dLogits has %d elements for %d×%d", len(dLogits), n, V)
+	}
 	dl := make([]float64, n*V)
+	copy(dl, dLogits)
 	for i := range nb {
 		for j := range t - 1 {
 			r := i*t + j
@@ -52,9 +64,10 @@ func (m *Model) LogProbsBackward(ws *Workspace, temp float64, dLogp, dHidden, gr
 				continue
 			}
 			row := dl[r*V : (r+1)*V]
-			LogSoftmax(row, ws.Logits[r*V:(r+1)*V], temp)
-			for k, v := range row {
-				row[k] = -math.Exp(v) * w / temp
+			ws.dlog = grow(ws.dlog, V)
+			LogSoftmax(ws.dlog, ws.Logits[r*V:(r+1)*V], temp)
+			for k, v := range ws.dlog {
+				row[k] -= math.Exp(v) * w / temp
 			}
 			row[ws.tokens[r+1]] += w / temp
 		}

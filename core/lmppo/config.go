@@ -32,6 +32,27 @@ type Config struct {
 	// the weights as pretrained and is near its minimum at the reference, rather than pulling a
 	// tempered policy back to temperature 1. 0 counts as 1.
 	PtxTemp float64
+	// ExactKL computes the KL penalty exactly over the vocabulary instead of from the sampled
+	// token: the same objective, E[Σ_t log π/π_ref] = E[Σ_t KL_t], with less variance. The
+	// penalty's gradient is the per-state KL's own gradient at each visited state, which the loss
+	// takes directly, plus the score-function part through the states a token leads to, which
+	// the rewards carry as −β·KL of the next state (the states' KLs Rao-Blackwellise the sampled
+	// log-ratios). Sampled log-ratios push on one token per state, so noise moves the rest of the
+	// distribution freely; the exact term holds every token's probability to the reference's.
+	ExactKL bool
+	// DetachValue trains the value head alone on the value loss, with no gradient into the
+	// trunk it shares with the policy: the value loss then cannot move the policy's
+	// distribution, a move that costs KL and buys no reward.
+	DetachValue bool
+	// Group, when above 1, replaces the value head by a leave-one-out baseline (RLOO: Kool et
+	// al. 2019, "Buy 4 REINFORCE Samples, Get a Baseline for Free!"; Ahmadian et al. 2024,
+	// "Back to Basics: Revisiting REINFORCE Style Optimization for Learning from Human
+	// Feedback in LLMs"): each rollout continues Batch/Group prompts Group times each, and a
+	// token's advantage is its return-to-go less the mean return-to-go of the other
+	// continuations of its prompt at the same position. No value head is trained, so no value
+	// loss moves the shared trunk, and the baseline is exact for the prompt where a small value
+	// head guesses. Batch must be a multiple of Group; 0 or 1 keeps GAE on the value head.
+	Group int
 	Seed    uint64 // seed of prompts, samples and minibatch order
 }
 
@@ -58,6 +79,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("lmppo: value coefficient %v, γ %v or λ %v out of range", c.ValueCoef, c.Gamma, c.Lambda)
 	case !(c.Beta >= 0) || !(c.KLTarget >= 0) || !(c.KLRate >= 0) || !(c.GradClip >= 0):
 		return fmt.Errorf("lmppo: β %v, KL target %v, KL rate %v and gradient clip %v must not be negative", c.Beta, c.KLTarget, c.KLRate, c.GradClip)
+	case c.Group < 0 || (c.Group > 1 && c.Batch%c.Group != 0):
+		return fmt.Errorf("lmppo: batch %d is not a multiple of group %d", c.Batch, c.Group)
 	case !(c.PtxCoef >= 0) || (c.PtxCoef > 0 && c.PtxBatch < 1) || !(c.PtxTemp >= 0):
 		return fmt.Errorf("lmppo: ptx coefficient %v with %d windows at temperature %v", c.PtxCoef, c.PtxBatch, c.PtxTemp)
 	}

@@ -35,6 +35,13 @@ type Trainer struct {
 
 	pretrain []int // PPO-ptx's token stream (SetPretrain)
 
+	// With Config.ExactKL, the reference's log-softmax at each continuation token of the
+	// current rollout (Batch·Length × Vocab), and the weight of the exact KL term in the loss:
+	// β over the standard deviation by which the rollout's advantages were whitened, so that it
+	// stands to the surrogate as the penalty stands to the score in the rewards.
+	refLogp []float64
+	klScale float64
+
 	adamP, adamH *nn.Adam
 	grad         []float64 // trunk then head
 	ws, wsRef    lm.Workspace
@@ -119,8 +126,12 @@ type rollout struct {
 func (t *Trainer) rollout(s *lm.Sampler) (rollout, error) {
 	nb, L, P := t.cfg.Batch, t.cfg.Length, len(t.prompts[0])
 	prompts := make([]int, 0, nb*P)
-	for range nb {
-		prompts = append(prompts, t.prompts[t.rng.IntN(len(t.prompts))]...)
+	g := max(t.cfg.Group, 1)
+	for range nb / g {
+		q := t.prompts[t.rng.IntN(len(t.prompts))]
+		for range g {
+			prompts = append(prompts, q...)
+		}
 	}
 	toks, _, err := s.Generate(t.rng, prompts, L, 1)
 	if err != nil {
@@ -159,6 +170,10 @@ func (t *Trainer) Step() (Stats, error) {
 	// 2. Rewards (Ziegler et al. 2019, eq. 2): −β·(log π − log π_ref) at every token, plus the
 	// whitened score at the last. Layout [t][e], as ppo.GAE reads it.
 	st := Stats{Beta: t.KL.Beta}
+	var stateKL []float64
+	if c.ExactKL {
+		stateKL = t.exactKL(nb, T, P)
+	}
 	rewards, vals, done := make([]float64, n), make([]float64, n), make([]bool, n)
 	for i := range nb {
 		st.Score += r.scores[i] / float64(nb)
@@ -166,6 +181,14 @@ func (t *Trainer) Step() (Stats, error) {
 			k := i*L + j
 			kl := oldLogp[k] - refLogp[k]
 			st.KL += kl / float64(nb)
+			if c.ExactKL {
+				// Token j leads to state j+1, whose whole KL its reward carries; the KL at
+				// state j itself enters through the loss (lossGrad).
+				kl = 0
+				if j+1 < L {
+					kl = stateKL[k+1]
+				}
+			}
 			rewards[j*nb+i] = -t.KL.Beta * kl
 			vals[j*nb+i] = values[k]
 		}
@@ -173,9 +196,14 @@ func (t *Trainer) Step() (Stats, error) {
 		done[(L-1)*nb+i] = true
 	}
 
-	// 3. Advantages by GAE over tokens, then whitened over the batch.
+	// 3. Advantages by GAE over tokens (or the leave-one-out baseline of Config.Group), then
+	// whitened over the batch.
 	advT, retT := make([]float64, n), make([]float64, n)
-	ppo.GAE(rewards, vals, done, make([]float64, nb), L, nb, c.Gamma, c.Lambda, advT, retT)
+	if c.Group > 1 {
+		leaveOneOut(rewards, nb, L, c.Group, c.Gamma, advT, retT)
+	} else {
+		ppo.GAE(rewards, vals, done, make([]float64, nb), L, nb, c.Gamma, c.Lambda, advT, retT)
+	}
 	adv, ret := make([]float64, n), make([]float64, n)
 	for i := range nb {
 		for j := range L {
@@ -186,6 +214,7 @@ func (t *Trainer) Step() (Stats, error) {
 	for k := range adv {
 		adv[k] = (adv[k] - m) / max(s, 1e-8)
 	}
+	t.klScale = t.KL.Beta / max(s, 1e-8)
 
 	// 4. PPO: Epochs passes over the rollout in random minibatches of whole continuations.
 	updates, tokens := 0, 0
@@ -215,6 +244,33 @@ func (t *Trainer) Step() (Stats, error) {
 	return st, nil
 }
 
+// leaveOneOut sets ret to each token's discounted return-to-go in rewards (layout [t][e], nb
+// continuations of L tokens, in groups of g consecutive continuations of one prompt) and adv
+// to ret less the mean of the other g−1 continuations' ret at the same position: the RLOO
+// baseline (Config.Group), which uses no sample's own actions and so leaves the gradient
+// unbiased.
+func leaveOneOut(rewards []float64, nb, L, g int, gamma float64, adv, ret []float64) {
+	for i := range nb {
+		acc := 0.0
+		for j := L - 1; j >= 0; j-- {
+			acc = rewards[j*nb+i] + gamma*acc
+			ret[j*nb+i] = acc
+		}
+	}
+	for lo := 0; lo < nb; lo += g {
+		for j := range L {
+			row := ret[j*nb+lo : j*nb+lo+g]
+			var sum float64
+			for _, v := range row {
+				sum += v
+			}
+			for m, v := range row {
+				adv[j*nb+lo+m] = v - (sum-v)/float64(g-1)
+			}
+		}
+	}
+}
+
 // scoreTokens runs m on nb sequences of T tokens and writes the log-probability of each of the
 // L = T−P continuation tokens to logp (nb×L) and, if values is non-nil, the value head's
 // estimate of the state before each (nb×L).
@@ -235,6 +291,42 @@ func (t *Trainer) scoreTokens(m *lm.Model, ws *lm.Workspace, seqs []int, nb, T, 
 	return nil
 }
 
+// exactKL keeps the reference's log-softmax at each continuation token of the rollout just
+// scored (t.wsRef) in t.refLogp and returns KL(π(·|s)‖π_ref(·|s)) at each of those states
+// (Batch·Length), from the policy's logits in t.ws.
+func (t *Trainer) exactKL(nb, T, P int) []float64 {
+	V, L := t.Policy.Config.Vocab, T-P
+	t.refLogp = grow(t.refLogp, nb*L*V)
+	kl := make([]float64, nb*L)
+	lp := make([]float64, V)
+	for i := range nb {
+		for j := range L {
+			k, r := i*L+j, i*T+P-1+j
+			q := t.refLogp[k*V : (k+1)*V]
+			lm.LogSoftmax(q, t.wsRef.Logits[r*V:(r+1)*V], 1)
+			lm.LogSoftmax(lp, t.ws.Logits[r*V:(r+1)*V], 1)
+			kl[k] = klDiv(lp, q)
+		}
+	}
+	return kl
+}
+
+// klDiv is Σ_a p_a·(log p_a − log q_a) for log-probabilities lp and lq.
+func klDiv(lp, lq []float64) float64 {
+	var s float64
+	for a, v := range lp {
+		s += math.Exp(v) * (v - lq[a])
+	}
+	return s
+}
+
+func grow(b []float64, n int) []float64 {
+	if cap(b) < n {
+		return make([]float64, n)
+	}
+	return b[:n]
+}
+
 // value is the head's estimate at row r of hidden states h.
 func (t *Trainer) value(h []float64, r int) float64 {
 	d := len(t.Head) - 1
@@ -248,6 +340,7 @@ func (t *Trainer) value(h []float64, r int) float64 {
 // update is the result of one minibatch step.
 type update struct {
 	policyLoss, valueLoss, clipped, startRatio float64
+	klLoss                                     float64 // Config.ExactKL's term: klScale times the mean exact KL over the minibatch's states
 }
 
 // update takes one Adam step on the minibatch idx of the rollout (lossGrad's loss).
@@ -342,6 +435,9 @@ func (t *Trainer) lossGrad(seqs, idx []int, T, P int, oldLogp, adv, ret []float6
 			if ratio < 1-c.ClipEps || ratio > 1+c.ClipEps {
 				u.clipped++
 			}
+			if c.Group > 1 {
+				continue // no value head to train
+			}
 			v := t.value(t.ws.Hidden, row)
 			u.valueLoss += 0.5 * (v - ret[k]) * (v - ret[k]) * inv
 			dv := c.ValueCoef * (v - ret[k]) * inv
@@ -349,15 +445,46 @@ func (t *Trainer) lossGrad(seqs, idx []int, T, P int, oldLogp, adv, ret []float6
 			dh := dHidden[row*d : (row+1)*d]
 			for e, w := range t.Head[:d] {
 				gh[e] += dv * h[e]
-				dh[e] = dv * w
+				if !c.DetachValue {
+					dh[e] = dv * w
+				}
 			}
 			gh[d] += dv
 		}
 	}
-	if err := t.Policy.LogProbsBackward(&t.ws, 1, dLogp, dHidden, t.grad[:len(t.Policy.Params)]); err != nil {
+	var dLogits []float64
+	if c.ExactKL {
+		dLogits = t.klGrad(idx, T, P, &u)
+	}
+	if err := t.Policy.LogProbsBackwardLogits(&t.ws, 1, dLogp, dLogits, dHidden, t.grad[:len(t.Policy.Params)]); err != nil {
 		panic(err) // unreachable: same shapes as the LogProbs just above
 	}
 	return u
+}
+
+// klGrad adds Config.ExactKL's loss, klScale times the mean over the minibatch idx's
+// continuation states of KL(π(·|s)‖π_ref(·|s)), to u and returns its gradient with respect to
+// the logits of the last LogProbs on t.ws: with p = softmax(z), ∂KL/∂z_a = p_a·(log p_a − log
+// q_a − KL).
+func (t *Trainer) klGrad(idx []int, T, P int, u *update) []float64 {
+	V, L := t.Policy.Config.Vocab, T-P
+	dl := make([]float64, len(idx)*T*V)
+	lp := make([]float64, V)
+	w := t.klScale / float64(len(idx)*L)
+	for s, i := range idx {
+		for j := range L {
+			k, r := i*L+j, s*T+P-1+j
+			q := t.refLogp[k*V : (k+1)*V]
+			lm.LogSoftmax(lp, t.ws.Logits[r*V:(r+1)*V], 1)
+			kl := klDiv(lp, q)
+			u.klLoss += w * kl
+			row := dl[r*V : (r+1)*V]
+			for a, v := range lp {
+				row[a] = w * math.Exp(v) * (v - q[a] - kl)
+			}
+		}
+	}
+	return dl
 }
 
 func clamp(x, lo, hi float64) float64 { return max(lo, min(hi, x)) }

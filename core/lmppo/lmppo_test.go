@@ -171,10 +171,16 @@ func TestNewRejects(t *testing.T) {
 // TestLossGradient checks lossGrad's gradient (through the policy's log-probabilities, the
 // value head and the trunk under it) against central differences of its loss, with the policy
 // moved off the rollout's so that ratios differ from 1 but stay inside the clip range.
-func TestLossGradient(t *testing.T) {
+func TestLossGradient(t *testing.T) { checkLossGradient(t, false) }
+
+// TestLossGradientExactKL checks Config.ExactKL's loss term (the exact per-state KL to the
+// reference) against central differences, beside the surrogate and the value loss.
+func TestLossGradientExactKL(t *testing.T) { checkLossGradient(t, true) }
+
+func checkLossGradient(t *testing.T, exact bool) {
 	ref, prompts := tiny(t)
 	c := tinyConfig()
-	c.Batch, c.ClipEps, c.ValueCoef = 4, 10, 0.7
+	c.Batch, c.ClipEps, c.ValueCoef, c.ExactKL = 4, 10, 0.7, exact
 	tr, err := New(c, ref, prompts, countThree)
 	if err != nil {
 		t.Fatal(err)
@@ -193,6 +199,13 @@ func TestLossGradient(t *testing.T) {
 	if err := tr.scoreTokens(tr.Policy, &tr.ws, r.seqs, c.Batch, T, P, old, vals); err != nil {
 		t.Fatal(err)
 	}
+	if exact {
+		if err := tr.scoreTokens(tr.ref, &tr.wsRef, r.seqs, c.Batch, T, P, make([]float64, n), nil); err != nil {
+			t.Fatal(err)
+		}
+		tr.exactKL(c.Batch, T, P)
+		tr.klScale = 3
+	}
 	adv, ret := make([]float64, n), make([]float64, n)
 	for k := range adv {
 		adv[k], ret[k] = rng.NormFloat64(), rng.NormFloat64()
@@ -203,9 +216,12 @@ func TestLossGradient(t *testing.T) {
 	idx := []int{2, 0, 3}
 	loss := func() float64 {
 		u := tr.lossGrad(r.seqs, idx, T, P, old, adv, ret, false)
-		return u.policyLoss + c.ValueCoef*u.valueLoss
+		return u.policyLoss + c.ValueCoef*u.valueLoss + u.klLoss
 	}
 	loss()
+	if u := tr.lossGrad(r.seqs, idx, T, P, old, adv, ret, false); exact && !(u.klLoss > 1e-4) {
+		t.Fatalf("exact KL term %v after the policy moved: missing", u.klLoss)
+	}
 	grad := append([]float64(nil), tr.grad...)
 	params := append(append([]float64(nil), tr.Policy.Params...), tr.Head...)
 	set := func(i int, v float64) {

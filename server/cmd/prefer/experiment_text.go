@@ -59,6 +59,9 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	dim := fs.Int("features", d.Features.Dim, "hash buckets of the reward model's token and bigram features")
 	logSig := fs.Bool("log-sigmoid", d.LogSigmoid, "PPO: maximise log σ(z − margin) of the reward model's score z standardised on the reference (Wang et al. 2024; the hub's objective) instead of the score")
 	margin := fs.Float64("margin", d.LogSigmoidMargin, "PPO with --log-sigmoid: the margin in the reference's standard deviations")
+	exactKL := fs.Bool("exact-kl", d.PPO.ExactKL, "PPO: compute the KL penalty exactly over the vocabulary at every state (lower variance, same objective) instead of from the sampled token")
+	detachValue := fs.Bool("detach-value", d.PPO.DetachValue, "PPO: the value loss trains the value head alone, not the trunk it shares with the policy")
+	group := fs.Int("group", d.PPO.Group, "PPO: continuations per prompt in a rollout with a leave-one-out baseline (RLOO) instead of the value head; 0 or 1 keeps the value head")
 	trainPrompts := fs.Bool("train-prompts", d.TrainPrompts, "label and train on prompts from the corpus's training sentences too, beside three quarters of the held-out ones (the other quarter still measures)")
 	frontier := fs.Bool("frontier", false, "run ppo, dpo and bon at several KL budgets and draw gold against KL on one chart")
 	out := fs.String("out", "", "report file prefix: writes PREFIX.json and PREFIX.svg (default experiment-ENV-METHOD-SEED)")
@@ -84,6 +87,7 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	cfg.PPO.KLTarget, cfg.PPO.KLRate, cfg.PPO.PtxCoef = *klTarget, *klRate, *ptx
 	cfg.LogSigmoid, cfg.LogSigmoidMargin = *logSig, *margin
 	cfg.TrainPrompts = *trainPrompts
+	cfg.PPO.ExactKL, cfg.PPO.DetachValue, cfg.PPO.Group = *exactKL, *detachValue, *group
 	if *beta >= 0 {
 		cfg.PPO.Beta, cfg.DPO.Beta = *beta, *beta
 	}
