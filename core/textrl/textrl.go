@@ -30,6 +30,10 @@ type Report struct {
 	LogSigmoid bool    `json:"log_sigmoid,omitempty"`
 	Margin     float64 `json:"margin,omitempty"`
 	Ptx        float64 `json:"ptx,omitempty"` // PPO-ptx's γ (lmppo.Config.PtxCoef)
+	// ExactKL, DetachValue and Group are PPO's variants (lmppo.Config's fields of those names).
+	ExactKL     bool `json:"exact_kl,omitempty"`
+	DetachValue bool `json:"detach_value,omitempty"`
+	Group       int  `json:"group,omitempty"`
 	// DPORounds and KLBudget are DPO's labelling rounds and KL budget on the training prompts
 	// (Config.DPORounds, Config.DPOKLBudget; 0: none).
 	DPORounds int     `json:"dpo_rounds,omitempty"`
@@ -194,6 +198,7 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 		pc := cfg.PPO
 		pc.Length, pc.Seed = L, cfg.Seed
 		rep.Beta, rep.KLTarget, rep.Ptx = pc.Beta, pc.KLTarget, pc.PtxCoef
+		rep.ExactKL, rep.DetachValue, rep.Group = pc.ExactKL, pc.DetachValue, pc.Group
 		if cfg.LogSigmoid {
 			rep.LogSigmoid, rep.Margin = true, cfg.LogSigmoidMargin
 		}
