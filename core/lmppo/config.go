@@ -53,7 +53,7 @@ type Config struct {
 	// loss moves the shared trunk, and the baseline is exact for the prompt where a small value
 	// head guesses. Batch must be a multiple of Group; 0 or 1 keeps GAE on the value head.
 	Group int
-	Seed    uint64 // seed of prompts, samples and minibatch order
+	Seed  uint64 // seed of prompts, samples and minibatch order
 }
 
 // Defaults are those of Ziegler et al. 2019 and TRL's PPO for GPT-2 scaled to a small model:
