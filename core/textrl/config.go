@@ -83,6 +83,13 @@ type Config struct {
 	// session 13).
 	TrainPrompts bool
 
+	// AverageLast, when positive, makes PPO's result the mean of the policy's weights over its
+	// last AverageLast iterations (tail averaging: Polyak and Juditsky 1992; Izmailov et al.
+	// 2018, "Averaging Weights Leads to Wider Optima"; as an RLHF policy, Ramé et al. 2024,
+	// "WARP"). Each step's noise moves the weights at random, which costs KL and buys no
+	// reward; the mean keeps the steps' common drift and cancels much of the noise.
+	AverageLast int
+
 	EvalPerPrompt int // continuations sampled per held-out prompt to measure a policy
 	Samples       int // prompts quoted in the report with continuations before and after
 }
@@ -134,6 +141,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("textrl: best-of-n needs n >= 1, got %d", c.N)
 	case math.IsNaN(c.LogSigmoidMargin) || math.IsInf(c.LogSigmoidMargin, 0):
 		return fmt.Errorf("textrl: log-sigmoid margin %v is not finite", c.LogSigmoidMargin)
+	case c.AverageLast < 0 || (c.AverageLast > 0 && c.Method == PPO && c.AverageLast > c.Iters+c.finalIters()):
+		return fmt.Errorf("textrl: averaging over the last %d of %d PPO iterations", c.AverageLast, c.Iters+c.finalIters())
 	case c.EvalPerPrompt < 1 || c.Samples < 0:
 		return fmt.Errorf("textrl: %d continuations per prompt, %d samples", c.EvalPerPrompt, c.Samples)
 	}

@@ -34,6 +34,7 @@ type Report struct {
 	ExactKL     bool `json:"exact_kl,omitempty"`
 	DetachValue bool `json:"detach_value,omitempty"`
 	Group       int  `json:"group,omitempty"`
+	AverageLast int  `json:"average_last,omitempty"` // PPO's result averaged the weights of this many last iterations (Config.AverageLast)
 	// DPORounds and KLBudget are DPO's labelling rounds and KL budget on the training prompts
 	// (Config.DPORounds, Config.DPOKLBudget; 0: none).
 	DPORounds int     `json:"dpo_rounds,omitempty"`
@@ -226,6 +227,7 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 			return nil, err
 		}
 		total := cfg.Iters + cfg.finalIters()
+		avg := make([]float64, 0, len(tr.Policy.Params)) // the sum of the last AverageLast iterations' weights
 		for i := range total {
 			if r := i * rounds / cfg.Iters; i > 0 && i < cfg.Iters && r > (i-1)*rounds/cfg.Iters {
 				n := roundLabels(r)
@@ -248,6 +250,9 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 			if err != nil {
 				return nil, err
 			}
+			if i >= total-cfg.AverageLast {
+				avg = addWeights(avg, tr.Policy.Params)
+			}
 			pt := Point{Iter: i + 1, Reward: st.Score, Gold: goldSum / float64(pc.Batch), KL: st.KL, Beta: st.Beta}
 			rep.Curve = append(rep.Curve, pt)
 			if (i+1)%10 == 0 || i+1 == total {
@@ -256,6 +261,13 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 			}
 		}
 		policy = tr.Policy
+		if cfg.AverageLast > 0 {
+			policy = tr.Policy.Clone()
+			for k, v := range avg {
+				policy.Params[k] = v / float64(cfg.AverageLast)
+			}
+			rep.AverageLast = cfg.AverageLast
+		}
 	case DPO:
 		if len(pairs) == 0 {
 			return nil, errors.New("textrl: no labelled pair to train DPO on")
@@ -350,4 +362,15 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 	}
 	rep.WallSeconds = time.Since(start).Seconds()
 	return rep, nil
+}
+
+// addWeights adds w to sum element by element, starting sum at w when it is empty.
+func addWeights(sum, w []float64) []float64 {
+	if len(sum) == 0 {
+		return append(sum, w...)
+	}
+	for k, v := range w {
+		sum[k] += v
+	}
+	return sum
 }

@@ -242,3 +242,33 @@ func TestDPORoundsWithinKLBudget(t *testing.T) {
 		t.Errorf("gold %.3f -> %.3f online, %.3f offline: online DPO did not learn more", r.GoldBefore, r.GoldAfter, free.GoldAfter)
 	}
 }
+
+// TestAverageLast: tail averaging changes only the policy measured at the end: the training
+// curve is the same run's, the measured policy is another (its KL differs) and it has learnt.
+func TestAverageLast(t *testing.T) {
+	w, m := world(t)
+	last, err := Run(tinyConfig(PPO), w, task, m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := tinyConfig(PPO)
+	c.AverageLast = 15
+	avg, err := Run(c, w, task, m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("last weights: KL %.3f gold %.3f; mean of the last 15: KL %.3f gold %.3f", last.KL, last.GoldAfter, avg.KL, avg.GoldAfter)
+	if len(avg.Curve) != len(last.Curve) || avg.Curve[len(avg.Curve)-1] != last.Curve[len(last.Curve)-1] {
+		t.Fatal("averaging changed the training run")
+	}
+	if avg.AverageLast != 15 || last.AverageLast != 0 {
+		t.Errorf("report average_last %d and %d", avg.AverageLast, last.AverageLast)
+	}
+	if math.Abs(avg.KL-last.KL) < 1e-3 || !(avg.GoldAfter > avg.GoldBefore+0.3) {
+		t.Errorf("KL %.3f averaged against %.3f last, gold %.3f -> %.3f: not an averaged policy that learnt", avg.KL, last.KL, avg.GoldBefore, avg.GoldAfter)
+	}
+	c.AverageLast = c.Iters + c.finalIters() + 1
+	if err := c.Validate(); err == nil {
+		t.Error("averaging over more iterations than the run has was accepted")
+	}
+}

@@ -62,6 +62,7 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	exactKL := fs.Bool("exact-kl", d.PPO.ExactKL, "PPO: compute the KL penalty exactly over the vocabulary at every state (lower variance, same objective) instead of from the sampled token")
 	detachValue := fs.Bool("detach-value", d.PPO.DetachValue, "PPO: the value loss trains the value head alone, not the trunk it shares with the policy")
 	group := fs.Int("group", d.PPO.Group, "PPO: continuations per prompt in a rollout with a leave-one-out baseline (RLOO) instead of the value head; 0 or 1 keeps the value head")
+	average := fs.Int("average", d.AverageLast, "PPO: the result is the mean of the policy's weights over its last N iterations (tail averaging); 0 turns it off")
 	trainPrompts := fs.Bool("train-prompts", d.TrainPrompts, "label and train on prompts from the corpus's training sentences too, beside three quarters of the held-out ones (the other quarter still measures)")
 	frontier := fs.Bool("frontier", false, "run ppo, dpo and bon at several KL budgets and draw gold against KL on one chart")
 	out := fs.String("out", "", "report file prefix: writes PREFIX.json and PREFIX.svg (default experiment-ENV-METHOD-SEED)")
@@ -88,6 +89,7 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	cfg.LogSigmoid, cfg.LogSigmoidMargin = *logSig, *margin
 	cfg.TrainPrompts = *trainPrompts
 	cfg.PPO.ExactKL, cfg.PPO.DetachValue, cfg.PPO.Group = *exactKL, *detachValue, *group
+	cfg.AverageLast = *average
 	if *beta >= 0 {
 		cfg.PPO.Beta, cfg.DPO.Beta = *beta, *beta
 	}
