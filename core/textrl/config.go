@@ -14,6 +14,7 @@ package textrl
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/prefer-rlhf/prefer/core/dpo"
 	"github.com/prefer-rlhf/prefer/core/lmppo"
@@ -89,6 +90,13 @@ type Config struct {
 	// "WARP"). Each step's noise moves the weights at random, which costs KL and buys no
 	// reward; the mean keeps the steps' common drift and cancels much of the noise.
 	AverageLast int
+	// Interpolate lists weights η at which the tuned policy θ is also measured as
+	// θ_ref + η·(θ − θ_ref), a straight line through weight space from the reference (η 0) to
+	// the policy (η 1) and past it (η > 1): WiSE-FT (Wortsman et al. 2022), the LITI step of
+	// WARP (Ramé et al. 2024, §3.3), ExPO (Zheng et al. 2024). Each gives a reward-against-KL
+	// point from one training run. The report lists them (Report.Interpolations); the
+	// policy the report's other keys measure is still θ.
+	Interpolate []float64
 
 	EvalPerPrompt int // continuations sampled per held-out prompt to measure a policy
 	Samples       int // prompts quoted in the report with continuations before and after
@@ -143,6 +151,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("textrl: log-sigmoid margin %v is not finite", c.LogSigmoidMargin)
 	case c.AverageLast < 0 || (c.AverageLast > 0 && c.Method == PPO && c.AverageLast > c.Iters+c.finalIters()):
 		return fmt.Errorf("textrl: averaging over the last %d of %d PPO iterations", c.AverageLast, c.Iters+c.finalIters())
+	case slices.ContainsFunc(c.Interpolate, func(e float64) bool { return !(e >= 0) || math.IsInf(e, 1) }):
+		return fmt.Errorf("textrl: interpolation weights %v: each must be finite and not negative", c.Interpolate)
 	case c.EvalPerPrompt < 1 || c.Samples < 0:
 		return fmt.Errorf("textrl: %d continuations per prompt, %d samples", c.EvalPerPrompt, c.Samples)
 	}

@@ -35,6 +35,9 @@ type Report struct {
 	DetachValue bool `json:"detach_value,omitempty"`
 	Group       int  `json:"group,omitempty"`
 	AverageLast int  `json:"average_last,omitempty"` // PPO's result averaged the weights of this many last iterations (Config.AverageLast)
+	// Interpolations measure the policy's weights moved toward the reference or past the
+	// policy (Config.Interpolate), on the same held-out prompts.
+	Interpolations []Interpolation `json:"interpolations,omitempty"`
 	// DPORounds and KLBudget are DPO's labelling rounds and KL budget on the training prompts
 	// (Config.DPORounds, Config.DPOKLBudget; 0: none).
 	DPORounds int     `json:"dpo_rounds,omitempty"`
@@ -360,8 +363,47 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 		k := i * cfg.EvalPerPrompt
 		rep.Samples = append(rep.Samples, Sample{Prompt: w.Tok.Decode(ep[k]), Before: w.Tok.Decode(before[k]), After: w.Tok.Decode(after[k])})
 	}
+	if policy != nil {
+		for i, eta := range cfg.Interpolate {
+			p := interpolate(ref, policy, eta)
+			conts, err := sample(p, rand.New(rand.NewPCG(cfg.Seed, 0x6c697469+uint64(i))), ep, L)
+			if err != nil {
+				return nil, err
+			}
+			in := Interpolation{Eta: eta}
+			if in.KL, err = meanKL(p, ref, ep, conts); err != nil {
+				return nil, err
+			}
+			if in.HeldOutNLL, err = lm.HeldOutLoss(p, held); err != nil {
+				return nil, err
+			}
+			in.Measures, in.Reward = measure(conts)
+			rep.Interpolations = append(rep.Interpolations, in)
+			log(fmt.Sprintf("η %.2f: positive share %.3f, gold %.3f, KL %.2f nats, held-out NLL %.3f, distinct-2 %.3f, valid words %.3f",
+				eta, in.PositiveShare, in.Gold, in.KL, in.HeldOutNLL, in.Distinct2, in.ValidWordShare))
+		}
+	}
 	rep.WallSeconds = time.Since(start).Seconds()
 	return rep, nil
+}
+
+// Interpolation is a policy on the line through weight space from the reference to the tuned
+// policy (Config.Interpolate), measured on the held-out prompts.
+type Interpolation struct {
+	Eta float64 `json:"eta"` // θ_ref + η·(θ − θ_ref)
+	text.Measures
+	Reward     float64 `json:"reward"`      // mean reward-model score
+	KL         float64 `json:"kl"`          // mean summed KL from the reference, nats
+	HeldOutNLL float64 `json:"heldout_nll"` // per-token NLL on held-out corpus text
+}
+
+// interpolate returns a copy of ref with weights θ_ref + η·(θ − θ_ref), θ being policy's.
+func interpolate(ref, policy *lm.Model, eta float64) *lm.Model {
+	p := ref.Clone()
+	for k, v := range policy.Params {
+		p.Params[k] += eta * (v - p.Params[k])
+	}
+	return p
 }
 
 // addWeights adds w to sum element by element, starting sum at w when it is empty.

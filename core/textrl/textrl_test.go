@@ -272,3 +272,31 @@ func TestAverageLast(t *testing.T) {
 		t.Error("averaging over more iterations than the run has was accepted")
 	}
 }
+
+// TestInterpolate: η 0 is the reference itself (KL exactly 0, its held-out NLL), η 1 the
+// tuned policy (its held-out NLL), and η 0.5 lies between them in KL.
+func TestInterpolate(t *testing.T) {
+	w, m := world(t)
+	c := tinyConfig(PPO)
+	c.Interpolate = []float64{0, 0.5, 1}
+	r, err := Run(c, w, task, m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Interpolations) != 3 {
+		t.Fatalf("%d interpolations, want 3", len(r.Interpolations))
+	}
+	zero, half, one := r.Interpolations[0], r.Interpolations[1], r.Interpolations[2]
+	t.Logf("η 0: KL %.3f gold %.3f; η 0.5: KL %.3f gold %.3f; η 1: KL %.3f gold %.3f (the report: KL %.3f gold %.3f)",
+		zero.KL, zero.Gold, half.KL, half.Gold, one.KL, one.Gold, r.KL, r.GoldAfter)
+	if zero.KL != 0 || zero.HeldOutNLL != r.HeldOutNLLBefore || one.HeldOutNLL != r.HeldOutNLLAfter {
+		t.Errorf("η 0: KL %v NLL %v (reference %v); η 1: NLL %v (policy %v)", zero.KL, zero.HeldOutNLL, r.HeldOutNLLBefore, one.HeldOutNLL, r.HeldOutNLLAfter)
+	}
+	if !(half.KL > 0 && half.KL < one.KL) {
+		t.Errorf("KL %.3f at η 0.5, %.3f at η 1: not between the reference and the policy", half.KL, one.KL)
+	}
+	c.Interpolate = []float64{0.5, -1}
+	if err := c.Validate(); err == nil {
+		t.Error("a negative η was accepted")
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/prefer-rlhf/prefer/core/text"
 	"github.com/prefer-rlhf/prefer/core/textrl"
@@ -63,6 +64,7 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	detachValue := fs.Bool("detach-value", d.PPO.DetachValue, "PPO: the value loss trains the value head alone, not the trunk it shares with the policy")
 	group := fs.Int("group", d.PPO.Group, "PPO: continuations per prompt in a rollout with a leave-one-out baseline (RLOO) instead of the value head; 0 or 1 keeps the value head")
 	average := fs.Int("average", d.AverageLast, "PPO: the result is the mean of the policy's weights over its last N iterations (tail averaging); 0 turns it off")
+	interp := fs.String("interpolate", "", "PPO, DPO: also measure the weights θ_ref + η·(θ − θ_ref) for each η of this comma-separated list (e.g. 0.5,0.75; WiSE-FT, WARP's LITI)")
 	trainPrompts := fs.Bool("train-prompts", d.TrainPrompts, "label and train on prompts from the corpus's training sentences too, beside three quarters of the held-out ones (the other quarter still measures)")
 	frontier := fs.Bool("frontier", false, "run ppo, dpo and bon at several KL budgets and draw gold against KL on one chart")
 	out := fs.String("out", "", "report file prefix: writes PREFIX.json and PREFIX.svg (default experiment-ENV-METHOD-SEED)")
@@ -90,6 +92,16 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	cfg.TrainPrompts = *trainPrompts
 	cfg.PPO.ExactKL, cfg.PPO.DetachValue, cfg.PPO.Group = *exactKL, *detachValue, *group
 	cfg.AverageLast = *average
+	if *interp != "" {
+		for _, f := range strings.Split(*interp, ",") {
+			eta, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+			if err != nil {
+				fmt.Fprintf(stderr, "prefer experiment: --interpolate: %q is not a number\n", f)
+				return 2
+			}
+			cfg.Interpolate = append(cfg.Interpolate, eta)
+		}
+	}
 	if *beta >= 0 {
 		cfg.PPO.Beta, cfg.DPO.Beta = *beta, *beta
 	}
