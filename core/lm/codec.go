@@ -12,7 +12,8 @@ import (
 //	0       4     magic "PLMW"
 //	4       1     version, 1
 //	5       1     bytes per parameter: 4 (float32) or 8 (float64)
-//	6       2     zero
+//	6       1     flags: bit 0 set when the output layer has a bias (Config.OutBias); other bits zero
+//	7       1     zero
 //	8       20    Vocab, Ctx, Dim, Layers, Heads, uint32 each
 //	28      p·N   the N = NumParams parameters in layout's order, IEEE 754 of p bytes each
 //	        4     CRC-32 (IEEE) of every byte before it
@@ -41,7 +42,11 @@ func (m *Model) encode(width int) []byte {
 	c := m.Config
 	b := make([]byte, 0, headerLen+width*len(m.Params)+4)
 	b = append(b, magic...)
-	b = append(b, Version, byte(width), 0, 0)
+	var flags byte
+	if c.OutBias {
+		flags |= 1
+	}
+	b = append(b, Version, byte(width), flags, 0)
 	for _, v := range []int{c.Vocab, c.Ctx, c.Dim, c.Layers, c.Heads} {
 		b = binary.LittleEndian.AppendUint32(b, uint32(v))
 	}
@@ -67,7 +72,11 @@ func Decode(data []byte) (*Model, error) {
 	if width != 4 && width != 8 {
 		return nil, errorf("lm: %d bytes per parameter, want 4 or 8", width)
 	}
+	if data[6]&^1 != 0 || data[7] != 0 {
+		return nil, errorf("lm: unknown flags %#x %#x", data[6], data[7])
+	}
 	c := DefaultConfig()
+	c.OutBias = data[6]&1 != 0
 	dims := []*int{&c.Vocab, &c.Ctx, &c.Dim, &c.Layers, &c.Heads}
 	for i, p := range dims {
 		*p = int(binary.LittleEndian.Uint32(data[8+4*i:]))

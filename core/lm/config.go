@@ -14,6 +14,13 @@ type Config struct {
 	Dim    int // width d of the residual stream
 	Layers int // number of transformer blocks
 	Heads  int // attention heads per block; Dim must be a multiple of it
+	// OutBias gives the output layer a bias, one per token, after the final LayerNorm's γ β in
+	// Params. Pretraining leaves it off (nanoGPT's tied layer has none); a policy tuned by RL
+	// may start from its reference with a zero bias (Model.WithOutputBias): a reward that adds
+	// up over tokens is best served, within a KL budget, by a policy whose logits move by
+	// about each token's reward over β (the optimal KL-regularised policy π_ref·exp(r/β)), which
+	// a per-token bias states exactly and the tied layer only within Dim dimensions.
+	OutBias bool
 
 	Batch       int     // sequences per training step
 	LR          float64 // AdamW peak step size
@@ -64,6 +71,7 @@ type layout struct {
 	wte, wpe   int
 	blocks     []block
 	lnfg, lnfb int
+	bout       int // the output bias (Config.OutBias); n when there is none
 	n          int
 }
 
@@ -85,6 +93,10 @@ func newLayout(c Config) layout {
 		l.blocks = append(l.blocks, b)
 	}
 	l.lnfg, l.lnfb = take(d), take(d)
+	l.bout = o
+	if c.OutBias {
+		take(c.Vocab)
+	}
 	l.n = o
 	return l
 }

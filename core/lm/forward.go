@@ -104,7 +104,7 @@ func (m *Model) forward(ws *Workspace, tokens []int, nb, t int) {
 	ws.xhatF, ws.rstdF, ws.Hidden = grow(ws.xhatF, n*d), grow(ws.rstdF, n), grow(ws.Hidden, n*d)
 	layerNorm(ws.Hidden, ws.xhatF, ws.rstdF, x, P[L.lnfg:], P[L.lnfb:], n, d)
 	ws.Logits = grow(ws.Logits, n*c.Vocab)
-	nn.DenseForward(ws.Logits, ws.Hidden, P[L.wte:L.wte+c.Vocab*d], m.zero, n, d, c.Vocab, &ws.tape)
+	nn.DenseForward(ws.Logits, ws.Hidden, P[L.wte:L.wte+c.Vocab*d], m.outBias(), n, d, c.Vocab, &ws.tape)
 }
 
 // Backward adds to grad the gradient of a loss whose gradient with respect to the last
@@ -118,6 +118,9 @@ func (m *Model) Backward(ws *Workspace, dLogits, dHidden, grad []float64) {
 	if dLogits != nil {
 		nn.DenseWeights(grad[L.wte:L.wte+V*d], dLogits, ws.Hidden, n, d, V, &ws.tape)
 		nn.DenseInputs(ws.dh, dLogits, P[L.wte:L.wte+V*d], n, d, V, &ws.tape)
+		if c.OutBias {
+			addBias(grad[L.bout:], dLogits, n, V)
+		}
 	} else {
 		clear(ws.dh)
 	}

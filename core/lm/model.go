@@ -11,7 +11,28 @@ type Model struct {
 	Params []float64
 
 	lay  layout
-	zero []float64 // Vocab zeros: the tied output layer has no bias
+	zero []float64 // Vocab zeros: the tied output layer's bias when Config.OutBias is off
+}
+
+// outBias is the output layer's bias: Params' (Config.OutBias) or zeros.
+func (m *Model) outBias() []float64 {
+	if m.Config.OutBias {
+		return m.Params[m.lay.bout : m.lay.bout+m.Config.Vocab]
+	}
+	return m.zero
+}
+
+// WithOutputBias returns a copy of m whose output layer has a bias (Config.OutBias): m's own
+// bias if it has one, else zeros, so the copy computes the same distribution as m.
+func (m *Model) WithOutputBias() *Model {
+	c := m.Clone()
+	if m.Config.OutBias {
+		return c
+	}
+	c.Config.OutBias = true
+	c.Params = append(c.Params, make([]float64, m.Config.Vocab)...)
+	c.init()
+	return c
 }
 
 // New returns a model initialised as nanoGPT does (GPT-2, Radford et al. 2019 §2.3): weights
@@ -92,6 +113,11 @@ func (m *Model) Temper(temp float64) error {
 	for i := range m.Params[m.lay.lnfg : m.lay.lnfg+d] {
 		m.Params[m.lay.lnfg+i] /= temp
 		m.Params[m.lay.lnfb+i] /= temp
+	}
+	if m.Config.OutBias {
+		for i := range m.Config.Vocab {
+			m.Params[m.lay.bout+i] /= temp
+		}
 	}
 	return nil
 }

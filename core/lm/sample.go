@@ -228,5 +228,5 @@ func (sh *shard) feed(m *Model, tokens []int, pos int) {
 		}
 	}
 	layerNorm(sh.hidden, sh.xh, sh.rs, sh.x, P[L.lnfg:], P[L.lnfb:], nb, d)
-	nn.DenseForward(sh.logits, sh.hidden, P[L.wte:L.wte+c.Vocab*d], m.zero, nb, d, c.Vocab, &sh.tape)
+	nn.DenseForward(sh.logits, sh.hidden, P[L.wte:L.wte+c.Vocab*d], m.outBias(), nb, d, c.Vocab, &sh.tape)
 }

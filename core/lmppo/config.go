@@ -53,7 +53,17 @@ type Config struct {
 	// loss moves the shared trunk, and the baseline is exact for the prompt where a small value
 	// head guesses. Batch must be a multiple of Group; 0 or 1 keeps GAE on the value head.
 	Group int
-	Seed  uint64 // seed of prompts, samples and minibatch order
+	// OutBias gives the policy an output bias, one per token, starting at zero
+	// (lm.Config.OutBias): a reward that adds up over tokens, as the text reward model's does,
+	// is best served within a KL budget by moving each token's logit by about its reward
+	// over β, which the bias states in one parameter per token.
+	OutBias bool
+	// BiasLR is the Adam step size of the output bias (OutBias). Adam moves each parameter by
+	// about its step size per update whatever the gradient's scale, so at the trunk's LR the
+	// bias could move a few hundredths of a nat in a run, where the tilt it stands for is
+	// nats.
+	BiasLR float64
+	Seed    uint64 // seed of prompts, samples and minibatch order
 }
 
 // Defaults are those of Ziegler et al. 2019 and TRL's PPO for GPT-2 scaled to a small model:
@@ -62,7 +72,7 @@ type Config struct {
 func Defaults() Config {
 	return Config{
 		Batch: 64, Length: 12, Epochs: 4, Minibatch: 16, LR: 3e-5, ClipEps: 0.2, ValueCoef: 0.1,
-		Gamma: 1, Lambda: 0.95, Beta: 0.2, KLTarget: 6, KLRate: 0.1, GradClip: 1, Seed: 1, PtxBatch: 4,
+		Gamma: 1, Lambda: 0.95, Beta: 0.2, KLTarget: 6, KLRate: 0.1, GradClip: 1, Seed: 1, PtxBatch: 4, BiasLR: 3e-3,
 	}
 }
 
@@ -79,6 +89,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("lmppo: value coefficient %v, γ %v or λ %v out of range", c.ValueCoef, c.Gamma, c.Lambda)
 	case !(c.Beta >= 0) || !(c.KLTarget >= 0) || !(c.KLRate >= 0) || !(c.GradClip >= 0):
 		return fmt.Errorf("lmppo: β %v, KL target %v, KL rate %v and gradient clip %v must not be negative", c.Beta, c.KLTarget, c.KLRate, c.GradClip)
+	case c.OutBias && !(c.BiasLR > 0):
+		return fmt.Errorf("lmppo: output bias with step size %v", c.BiasLR)
 	case c.Group < 0 || (c.Group > 1 && c.Batch%c.Group != 0):
 		return fmt.Errorf("lmppo: batch %d is not a multiple of group %d", c.Batch, c.Group)
 	case !(c.PtxCoef >= 0) || (c.PtxCoef > 0 && c.PtxBatch < 1) || !(c.PtxTemp >= 0):

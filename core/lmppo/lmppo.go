@@ -43,6 +43,8 @@ type Trainer struct {
 	klScale float64
 
 	adamP, adamH *nn.Adam
+	adamB        *nn.Adam // the output bias's (Config.OutBias), at Config.BiasLR; nil without one
+	nTrunk       int      // parameters adamP steps: all of the policy's but the output bias
 	grad         []float64 // trunk then head
 	ws, wsRef    lm.Workspace
 	wsPtx        lm.Workspace
@@ -81,6 +83,9 @@ func New(cfg Config, ref *lm.Model, prompts [][]int, reward Reward) (*Trainer, e
 		return nil, fmt.Errorf("lmppo: prompt %d + %d tokens exceed the context of %d", p, cfg.Length, ref.Config.Ctx)
 	}
 	pol := ref.Clone()
+	if cfg.OutBias {
+		pol = ref.WithOutputBias()
+	}
 	d := pol.Config.Dim
 	t := &Trainer{
 		Policy: pol, Head: make([]float64, d+1),
@@ -88,9 +93,13 @@ func New(cfg Config, ref *lm.Model, prompts [][]int, reward Reward) (*Trainer, e
 		cfg: cfg, ref: ref, reward: reward, prompts: prompts,
 		rng:     rand.New(rand.NewPCG(cfg.Seed, 0x6c6d70706f)),
 		sampler: pol.NewSampler(cfg.Batch),
-		adamP:   nn.NewAdam(len(pol.Params), cfg.LR),
+		nTrunk:  len(ref.Params),
+		adamP:   nn.NewAdam(len(ref.Params), cfg.LR),
 		adamH:   nn.NewAdam(d+1, cfg.LR),
 		grad:    make([]float64, len(pol.Params)+d+1),
+	}
+	if len(pol.Params) > t.nTrunk {
+		t.adamB = nn.NewAdam(len(pol.Params)-t.nTrunk, cfg.BiasLR)
 	}
 	if err := t.whiten(t.sampler); err != nil {
 		return nil, err
@@ -353,7 +362,11 @@ func (t *Trainer) update(seqs, idx []int, T, P int, oldLogp, adv, ret []float64,
 		nn.ClipGradNorm(t.grad, t.cfg.GradClip)
 	}
 	n := len(t.Policy.Params)
-	t.adamP.Step(t.Policy.Params, t.grad[:n])
+	k := t.nTrunk
+	t.adamP.Step(t.Policy.Params[:k], t.grad[:k])
+	if t.adamB != nil {
+		t.adamB.Step(t.Policy.Params[k:], t.grad[k:n])
+	}
 	t.adamH.Step(t.Head, t.grad[n:])
 	return u
 }

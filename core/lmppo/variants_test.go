@@ -111,3 +111,32 @@ func TestDetachValueLeavesTrunk(t *testing.T) {
 		}
 	}
 }
+
+// TestOutBiasLearns: with an output bias PPO learns the tiny task, the first ratio is still
+// exactly 1, the reference keeps its shape, and the bias moves most on the rewarded token.
+func TestOutBiasLearns(t *testing.T) {
+	c := tinyConfig()
+	c.Beta, c.OutBias, c.BiasLR = 0.7, true, 3e-2
+	first, last, tr := run(t, c, 25)
+	t.Logf("score %.2f -> %.2f, KL %.2f -> %.2f", first.Score, last.Score, first.KL, last.KL)
+	if first.StartRatio != 0 {
+		t.Errorf("first |ratio − 1| %v, want 0", first.StartRatio)
+	}
+	if last.Score < 1.5 || last.Score < 3*first.Score {
+		t.Errorf("score %.2f -> %.2f: PPO with an output bias did not learn", first.Score, last.Score)
+	}
+	if tr.ref.Config.OutBias || len(tr.Policy.Params) != len(tr.ref.Params)+11 {
+		t.Fatalf("reference OutBias %v, policy %d parameters for the reference's %d", tr.ref.Config.OutBias, len(tr.Policy.Params), len(tr.ref.Params))
+	}
+	bias := tr.Policy.Params[len(tr.ref.Params):]
+	for id, b := range bias {
+		if id != 3 && b >= bias[3] {
+			t.Errorf("bias %v: token %d's is not below the rewarded token 3's", bias, id)
+			break
+		}
+	}
+	c.BiasLR = 0
+	if err := c.Validate(); err == nil {
+		t.Error("an output bias with no step size was accepted")
+	}
+}

@@ -30,7 +30,8 @@ type Report struct {
 	LogSigmoid bool    `json:"log_sigmoid,omitempty"`
 	Margin     float64 `json:"margin,omitempty"`
 	Ptx        float64 `json:"ptx,omitempty"` // PPO-ptx's γ (lmppo.Config.PtxCoef)
-	// ExactKL, DetachValue and Group are PPO's variants (lmppo.Config's fields of those names).
+	// OutBias, ExactKL, DetachValue and Group are PPO's variants (lmppo.Config's fields of those names).
+	OutBias     bool `json:"out_bias,omitempty"`
 	ExactKL     bool `json:"exact_kl,omitempty"`
 	DetachValue bool `json:"detach_value,omitempty"`
 	Group       int  `json:"group,omitempty"`
@@ -202,7 +203,7 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 		pc := cfg.PPO
 		pc.Length, pc.Seed = L, cfg.Seed
 		rep.Beta, rep.KLTarget, rep.Ptx = pc.Beta, pc.KLTarget, pc.PtxCoef
-		rep.ExactKL, rep.DetachValue, rep.Group = pc.ExactKL, pc.DetachValue, pc.Group
+		rep.ExactKL, rep.DetachValue, rep.Group, rep.OutBias = pc.ExactKL, pc.DetachValue, pc.Group, pc.OutBias
 		if cfg.LogSigmoid {
 			rep.LogSigmoid, rep.Margin = true, cfg.LogSigmoidMargin
 		}
@@ -400,6 +401,9 @@ type Interpolation struct {
 // interpolate returns a copy of ref with weights θ_ref + η·(θ − θ_ref), θ being policy's.
 func interpolate(ref, policy *lm.Model, eta float64) *lm.Model {
 	p := ref.Clone()
+	if policy.Config.OutBias {
+		p = ref.WithOutputBias()
+	}
 	for k, v := range policy.Params {
 		p.Params[k] += eta * (v - p.Params[k])
 	}

@@ -65,6 +65,8 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	group := fs.Int("group", d.PPO.Group, "PPO: continuations per prompt in a rollout with a leave-one-out baseline (RLOO) instead of the value head; 0 or 1 keeps the value head")
 	average := fs.Int("average", d.AverageLast, "PPO: the result is the mean of the policy's weights over its last N iterations (tail averaging); 0 turns it off")
 	interp := fs.String("interpolate", "", "PPO, DPO: also measure the weights θ_ref + η·(θ − θ_ref) for each η of this comma-separated list (e.g. 0.5,0.75; WiSE-FT, WARP's LITI)")
+	outBias := fs.Bool("out-bias", d.PPO.OutBias, "PPO: give the policy an output bias per token, starting at zero")
+	biasLR := fs.Float64("bias-lr", d.PPO.BiasLR, "PPO with --out-bias: Adam step size of the output bias")
 	trainPrompts := fs.Bool("train-prompts", d.TrainPrompts, "label and train on prompts from the corpus's training sentences too, beside three quarters of the held-out ones (the other quarter still measures)")
 	frontier := fs.Bool("frontier", false, "run ppo, dpo and bon at several KL budgets and draw gold against KL on one chart")
 	out := fs.String("out", "", "report file prefix: writes PREFIX.json and PREFIX.svg (default experiment-ENV-METHOD-SEED)")
@@ -91,7 +93,7 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	cfg.LogSigmoid, cfg.LogSigmoidMargin = *logSig, *margin
 	cfg.TrainPrompts = *trainPrompts
 	cfg.PPO.ExactKL, cfg.PPO.DetachValue, cfg.PPO.Group = *exactKL, *detachValue, *group
-	cfg.AverageLast = *average
+	cfg.AverageLast, cfg.PPO.OutBias, cfg.PPO.BiasLR = *average, *outBias, *biasLR
 	if *interp != "" {
 		for _, f := range strings.Split(*interp, ",") {
 			eta, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
