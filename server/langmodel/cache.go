@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/prefer-rlhf/prefer/core/lm"
 	"github.com/prefer-rlhf/prefer/core/text"
@@ -123,7 +124,9 @@ func FileName(b, broad []byte, s Settings) string {
 	c.Vocab = lm.DefaultConfig().Vocab
 	h := sha256.New()
 	h.Write(b)
-	fmt.Fprintf(h, "|%d|%d|%+v", s.Steps, s.Seed, c)
+	// lm.Config.OutBias is no pretraining setting (it is always off here) and came after
+	// these names did: it is left out, so that the names, and every cache, stay as they were.
+	fmt.Fprintf(h, "|%d|%d|%s", s.Steps, s.Seed, strings.Replace(fmt.Sprintf("%+v", c), " OutBias:false", "", 1))
 	if len(broad) > 0 || s.FineTune > 0 {
 		bs := sha256.Sum256(broad)
 		fmt.Fprintf(h, "|%x|%d|%d|%v", bs, max(1, s.Repeat), s.FineTune, s.FineTuneLR)
