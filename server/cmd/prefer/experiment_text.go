@@ -67,6 +67,8 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	interp := fs.String("interpolate", "", "PPO, DPO: also measure the weights θ_ref + η·(θ − θ_ref) for each η of this comma-separated list (e.g. 0.5,0.75; WiSE-FT, WARP's LITI)")
 	outBias := fs.Bool("out-bias", d.PPO.OutBias, "PPO: give the policy an output bias per token, starting at zero")
 	biasLR := fs.Float64("bias-lr", d.PPO.BiasLR, "PPO with --out-bias: Adam step size of the output bias")
+	batch := fs.Int("batch", d.PPO.Batch, "PPO: continuations per rollout")
+	minibatch := fs.Int("minibatch", d.PPO.Minibatch, "PPO: continuations per gradient step")
 	trainPrompts := fs.Bool("train-prompts", d.TrainPrompts, "label and train on prompts from the corpus's training sentences too, beside three quarters of the held-out ones (the other quarter still measures)")
 	frontier := fs.Bool("frontier", false, "run ppo, dpo and bon at several KL budgets and draw gold against KL on one chart")
 	out := fs.String("out", "", "report file prefix: writes PREFIX.json and PREFIX.svg (default experiment-ENV-METHOD-SEED)")
@@ -94,6 +96,7 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	cfg.TrainPrompts = *trainPrompts
 	cfg.PPO.ExactKL, cfg.PPO.DetachValue, cfg.PPO.Group = *exactKL, *detachValue, *group
 	cfg.AverageLast, cfg.PPO.OutBias, cfg.PPO.BiasLR = *average, *outBias, *biasLR
+	cfg.PPO.Batch, cfg.PPO.Minibatch = *batch, *minibatch
 	if *interp != "" {
 		for _, f := range strings.Split(*interp, ",") {
 			eta, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
