@@ -341,7 +341,11 @@ func (l *Learner) PPOState() *PPOState {
 // Restore sets the policy of a checkpoint: with st, PPO's (the reward model must be set
 // first, as PPO whitens on it), without, a DPO-tuned model.
 func (l *Learner) Restore(policy *lm.Model, st *PPOState) error {
-	if policy.Config.Vocab != l.ref.Config.Vocab || len(policy.Params) != len(l.ref.Params) {
+	shape := l.ref
+	if policy.Config.OutBias {
+		shape = l.ref.WithOutputBias() // a PPO policy with an output bias (lmppo.Config.OutBias)
+	}
+	if policy.Config.Vocab != l.ref.Config.Vocab || len(policy.Params) != len(shape.Params) {
 		return errors.New("textrl: the checkpointed policy's shape is not the reference's")
 	}
 	if st == nil {
@@ -354,6 +358,9 @@ func (l *Learner) Restore(policy *lm.Model, st *PPOState) error {
 	}
 	if len(st.Head) != len(tr.Head) {
 		return fmt.Errorf("textrl: the checkpointed value head has %d weights, want %d", len(st.Head), len(tr.Head))
+	}
+	if len(policy.Params) != len(tr.Policy.Params) {
+		return fmt.Errorf("textrl: the checkpointed policy has %d weights, PPO's %d (an output bias on one side only)", len(policy.Params), len(tr.Policy.Params))
 	}
 	copy(tr.Policy.Params, policy.Params)
 	copy(tr.Head, st.Head)

@@ -55,6 +55,7 @@ func textWorld(t *testing.T) (*text.World, *lm.Model) {
 func tinyLoop() *textrl.Config {
 	c := textrl.Defaults()
 	c.PPO.Batch, c.PPO.Minibatch, c.PPO.LR, c.PPO.KLTarget, c.PPO.Beta = 32, 8, 1e-3, 0, 0.05
+	c.PPO.OutBias = false // as the hub's textConfig
 	c.Features = text.DefaultFeatures
 	c.DPOEpochs, c.DPOLR = 4, 1e-3
 	return &c
@@ -227,6 +228,9 @@ func TestTextConfigNoPtx(t *testing.T) {
 	c := tr.textConfig("p1")
 	if c.PPO.PtxCoef != 0 || !(textrl.Defaults().PPO.PtxCoef > 0) {
 		t.Errorf("hub's text PPO: ptx γ %v, want 0 (prefer experiment's is %v)", c.PPO.PtxCoef, textrl.Defaults().PPO.PtxCoef)
+	}
+	if d := textrl.Defaults().PPO; c.PPO.OutBias || c.PPO.Batch != 64 || c.PPO.Minibatch != 16 || !d.OutBias || d.Batch != 256 {
+		t.Errorf("hub's text PPO: output bias %v, rollouts %d in minibatches of %d, want none, 64 and 16 (prefer experiment's: %v, %d)", c.PPO.OutBias, c.PPO.Batch, c.PPO.Minibatch, d.OutBias, d.Batch)
 	}
 	if c.Features != text.DefaultFeatures || !c.LogSigmoid || c.Seed != tr.seed("p1", 0) {
 		t.Errorf("hub's text loop: features %+v, log-sigmoid %v, seed %d", c.Features, c.LogSigmoid, c.Seed)
