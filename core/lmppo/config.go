@@ -63,7 +63,7 @@ type Config struct {
 	// bias could move a few hundredths of a nat in a run, where the tilt it stands for is
 	// nats.
 	BiasLR float64
-	Seed    uint64 // seed of prompts, samples and minibatch order
+	Seed   uint64 // seed of prompts, samples and minibatch order
 }
 
 // Defaults are those of Ziegler et al. 2019 and TRL's PPO for GPT-2 scaled to a small model:

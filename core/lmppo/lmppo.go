@@ -43,8 +43,8 @@ type Trainer struct {
 	klScale float64
 
 	adamP, adamH *nn.Adam
-	adamB        *nn.Adam // the output bias's (Config.OutBias), at Config.BiasLR; nil without one
-	nTrunk       int      // parameters adamP steps: all of the policy's but the output bias
+	adamB        *nn.Adam  // the output bias's (Config.OutBias), at Config.BiasLR; nil without one
+	nTrunk       int       // parameters adamP steps: all of the policy's but the output bias
 	grad         []float64 // trunk then head
 	ws, wsRef    lm.Workspace
 	wsPtx        lm.Workspace
