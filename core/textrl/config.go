@@ -68,6 +68,12 @@ type Config struct {
 	// step or two (README, session 14), so half the labels, those on the policy's own later
 	// continuations (the point of online DPO, Xiong et al. 2024), moved nothing.
 	DPOKLRamp bool
+	// DPORoundRef makes each round's DPO loss anchor on the policy as the round found it
+	// rather than on the reference, as iterative DPO with a moving reference does (Yuan et al.
+	// 2024, "Self-Rewarding Language Models", §2.3; Pang et al. 2024): every round's pairs
+	// start at the loss's log 2, so a round's step is measured from where the policy is, a
+	// trust region per round. The KL budget and every KL reported stay the reference's.
+	DPORoundRef bool
 
 	N int // best-of-n's n
 

@@ -71,7 +71,11 @@ func (t *dpoTuner) kl() (float64, [][]int, error) {
 func (t *dpoTuner) train(pairs []dpo.Pair, log func(e int, st dpo.Stats)) (st dpo.Stats, over bool, err error) {
 	dc := t.cfg.DPO
 	dc.Seed = t.cfg.Seed + uint64(t.steps) // a fresh order of pairs in each round
-	tr, err := dpo.New(dc, t.dm, &dpoModel{m: t.ref}, pairs)
+	anchor := t.ref
+	if t.cfg.DPORoundRef {
+		anchor = t.policy.Clone()
+	}
+	tr, err := dpo.New(dc, t.dm, &dpoModel{m: anchor}, pairs)
 	if err != nil {
 		return st, false, err
 	}

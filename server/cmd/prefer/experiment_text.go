@@ -57,6 +57,7 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	dpoBudget := fs.Float64("dpo-kl-budget", d.DPOKLBudget, "DPO: stop training at this KL in nats per continuation, measured on training prompts, back to the last check within it; 0 turns it off")
 	dpoKLSamples := fs.Int("dpo-kl-samples", d.DPOKLSamples, "DPO with --dpo-kl-budget: continuations of training prompts each KL check measures")
 	dpoRamp := fs.Bool("dpo-kl-ramp", d.DPOKLRamp, "DPO with --dpo-kl-budget and --dpo-rounds R: round r (from 0) stops at budget·(r+1)/R, so every round's labels move the policy")
+	dpoRoundRef := fs.Bool("dpo-round-ref", d.DPORoundRef, "DPO with --dpo-rounds: each round's loss anchors on the policy as the round found it, not the reference (the KL budget stays the reference's)")
 	dpoNLL := fs.Float64("dpo-nll", d.DPO.NLL, "DPO: α of RPO (Pang et al. 2024), the weight of the winner's per-token negative log-likelihood added to each pair's loss; 0 is DPO")
 	dpoSmooth := fs.Float64("dpo-smoothing", d.DPO.Smoothing, "DPO: ε of conservative DPO (Mitchell 2023), each label taken as flipped with probability ε; 0 is DPO")
 	n := fs.Int("n", d.N, "best-of-n's n")
@@ -83,7 +84,7 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	cfg.Method, cfg.Labels, cfg.Seed, cfg.Iters, cfg.Rounds, cfg.N, cfg.DPOEpochs = *method, *labels, *seed, *iters, *rounds, *n, *epochs
 	cfg.Rater.ErrorRate, cfg.Rater.Temperature = *noise, *temp
 	cfg.FinalShare = *final
-	cfg.DPORounds, cfg.DPOKLBudget, cfg.DPOKLSamples, cfg.DPOKLRamp, cfg.DPO.NLL, cfg.DPO.Smoothing = *dpoRounds, *dpoBudget, *dpoKLSamples, *dpoRamp, *dpoNLL, *dpoSmooth
+	cfg.DPORounds, cfg.DPOKLBudget, cfg.DPOKLSamples, cfg.DPOKLRamp, cfg.DPORoundRef, cfg.DPO.NLL, cfg.DPO.Smoothing = *dpoRounds, *dpoBudget, *dpoKLSamples, *dpoRamp, *dpoRoundRef, *dpoNLL, *dpoSmooth
 	cfg.Features.Dim = *dim
 	cfg.PPO.KLTarget, cfg.PPO.KLRate, cfg.PPO.PtxCoef = *klTarget, *klRate, *ptx
 	cfg.LogSigmoid, cfg.LogSigmoidMargin = *logSig, *margin
