@@ -38,6 +38,18 @@ type Config struct {
 	Beta float64
 	// Batch is the number of pairs per gradient step.
 	Batch int
+	// NLL is α of RPO (Pang et al. 2024, "Iterative Reasoning Preference Optimization",
+	// eq. 1): the loss of each pair with a winner adds α times the winner's negative
+	// log-likelihood per token, −α·log π(y_w|x)/|y_w|. Plain DPO lowers the chosen and the
+	// rejected continuation's likelihood alike and moves the mass to sequences no label
+	// names; the term holds it on the chosen ones, which are the policy's own samples. Ties
+	// add nothing. 0 is DPO.
+	NLL float64
+	// Smoothing is ε of conservative DPO (Mitchell 2023, "A note on DPO with noisy
+	// preferences"): each label is taken as flipped with probability ε, μ → ε + (1−2ε)μ, so a
+	// strict label asks for an implicit-reward margin of log((1−ε)/ε), not an unbounded one
+	// (noiseless labels otherwise have no finite optimum). Ties stay ½. 0 is DPO.
+	Smoothing float64
 	// Seed fixes the order of pairs in each epoch.
 	Seed uint64
 }
@@ -81,6 +93,10 @@ func New(cfg Config, model Model, ref Scorer, pairs []Pair) (*Trainer, error) {
 		return nil, fmt.Errorf("dpo: beta must be positive and finite, got %v", cfg.Beta)
 	case cfg.Batch < 1:
 		return nil, fmt.Errorf("dpo: batch must be at least 1, got %d", cfg.Batch)
+	case !(cfg.Smoothing >= 0 && cfg.Smoothing < 0.5):
+		return nil, fmt.Errorf("dpo: label smoothing must be in [0, 0.5), got %v", cfg.Smoothing)
+	case !(cfg.NLL >= 0) || math.IsInf(cfg.NLL, 1):
+		return nil, fmt.Errorf("dpo: NLL weight must be non-negative and finite, got %v", cfg.NLL)
 	case len(pairs) == 0:
 		return nil, errors.New("dpo: no pairs")
 	}
@@ -120,7 +136,10 @@ func (t *Trainer) EpochUntil(step func() (stop bool)) Stats {
 		for _, i := range batch {
 			p := t.pairs[i]
 			pl, pr := t.model.LogProb(p.Prompt, p.Left), t.model.LogProb(p.Prompt, p.Right)
-			loss, gl, gr := Loss(t.cfg.Beta, p.Mu, pl, t.refL[i], pr, t.refR[i])
+			loss, gl, gr := Loss(t.cfg.Beta, t.cfg.Smoothing+(1-2*t.cfg.Smoothing)*p.Mu, pl, t.refL[i], pr, t.refR[i])
+			if t.cfg.NLL > 0 && p.Mu != 0.5 {
+				loss += t.nll(p, pl, pr, &gl, &gr)
+			}
 			st.Loss += loss
 			t.model.Backward(p.Prompt, p.Left, w*gl)
 			t.model.Backward(p.Prompt, p.Right, w*gr)
@@ -147,6 +166,18 @@ func (t *Trainer) EpochUntil(step func() (stop bool)) Stats {
 		st.Margin /= float64(strict)
 	}
 	return st
+}
+
+// nll is RPO's term of a pair with a winner (Config.NLL): it returns −α·log π(y_w)/|y_w|
+// and adds its derivative, −α/|y_w|, to the winner's gradient weight (gl for Left, gr for
+// Right).
+func (t *Trainer) nll(p Pair, pl, pr float64, gl, gr *float64) float64 {
+	if p.Mu > 0.5 {
+		*gl -= t.cfg.NLL / float64(len(p.Left))
+		return -t.cfg.NLL * pl / float64(len(p.Left))
+	}
+	*gr -= t.cfg.NLL / float64(len(p.Right))
+	return -t.cfg.NLL * pr / float64(len(p.Right))
 }
 
 // ImplicitReward is DPO's reward of a continuation: β·(log π − log π_ref), defined up to a

@@ -59,6 +59,22 @@ type Config struct {
 	// prompts (never the held-out ones that the report measures): the policy goes back to the
 	// last check within the budget and the round ends; later rounds still label and train.
 	DPOKLBudget float64
+	// DPOKLSamples is how many continuations of training prompts each of the budget's checks
+	// measures the KL on. 128 put the estimate's standard error near 0.3 nats at a KL of 6,
+	// and a check costs about a DPO step; more hold the measured KL closer to the budget.
+	DPOKLSamples int
+	// DPOKLRamp spends the budget evenly over the rounds: round r of R (from 0) stops at
+	// DPOKLBudget·(r+1)/R. With the whole budget open from the first round, the first half of
+	// the rounds spent it on TextPositive-v0 and every later round was rolled back within a
+	// step or two (README, session 14), so half the labels, those on the policy's own later
+	// continuations (the point of online DPO, Xiong et al. 2024), moved nothing.
+	DPOKLRamp bool
+	// DPORoundRef makes each round's DPO loss anchor on the policy as the round found it
+	// rather than on the reference, as iterative DPO with a moving reference does (Yuan et al.
+	// 2024, "Self-Rewarding Language Models", §2.3; Pang et al. 2024): every round's pairs
+	// start at the loss's log 2, so a round's step is measured from where the policy is, a
+	// trust region per round. The KL budget and every KL reported stay the reference's.
+	DPORoundRef bool
 
 	N int // best-of-n's n
 
@@ -128,7 +144,7 @@ func Defaults() Config {
 		Method: PPO, Labels: 1000, Seed: 1,
 		PPO: p, Iters: 300, Rounds: 8, FinalShare: 0.5,
 		LogSigmoid: true, LogSigmoidMargin: 1,
-		DPO: d, DPOEpochs: 3, DPOLR: 3e-4, DPORounds: 1,
+		DPO: d, DPOEpochs: 3, DPOLR: 3e-4, DPORounds: 1, DPOKLSamples: 128,
 		N:             16,
 		Features:      text.Features{Dim: 1024},
 		EvalPerPrompt: 8, Samples: 5,
@@ -147,8 +163,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("textrl: %d labels, want at least 2", c.Labels)
 	case c.Iters < 0 || c.Rounds < 1 || !(c.FinalShare >= 0) || math.IsInf(c.FinalShare, 1) || c.DPOEpochs < 1 || !(c.DPOLR > 0):
 		return fmt.Errorf("textrl: iterations %d, rounds %d, final share %v, DPO epochs %d, DPO step size %v out of range", c.Iters, c.Rounds, c.FinalShare, c.DPOEpochs, c.DPOLR)
-	case c.DPORounds < 1 || !(c.DPOKLBudget >= 0) || math.IsInf(c.DPOKLBudget, 1):
-		return fmt.Errorf("textrl: DPO rounds %d, DPO KL budget %v out of range", c.DPORounds, c.DPOKLBudget)
+	case c.DPORounds < 1 || !(c.DPOKLBudget >= 0) || math.IsInf(c.DPOKLBudget, 1) || c.DPOKLBudget > 0 && c.DPOKLSamples < 1:
+		return fmt.Errorf("textrl: DPO rounds %d, DPO KL budget %v, %d KL check samples out of range", c.DPORounds, c.DPOKLBudget, c.DPOKLSamples)
+	case !(c.DPO.NLL >= 0) || math.IsInf(c.DPO.NLL, 1) || !(c.DPO.Smoothing >= 0 && c.DPO.Smoothing < 0.5):
+		return fmt.Errorf("textrl: DPO's NLL weight %v, label smoothing %v out of range", c.DPO.NLL, c.DPO.Smoothing)
 	case c.Features.Dim < 1:
 		return fmt.Errorf("textrl: %d feature buckets", c.Features.Dim)
 	case c.N < 1:

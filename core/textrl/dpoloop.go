@@ -10,14 +10,10 @@ import (
 )
 
 // The KL budget's check (Config.DPOKLBudget): every dpoCheckEvery DPO steps, the policy's KL
-// from the reference on dpoCheckSamples continuations of training prompts. 128 continuations
-// put the estimate's standard error near 0.3 nats at a KL of 6; a check costs about a DPO
-// step. At Adam 3e-4 eight steps move the KL by 1-2 nats on the default model, so checks every
-// 8 steps threw most of a round away at the budget; every 2 keep it (README, session 12).
-const (
-	dpoCheckEvery   = 2
-	dpoCheckSamples = 128
-)
+// from the reference on Config.DPOKLSamples continuations of training prompts. At Adam 3e-4
+// eight steps move the KL by 1-2 nats on the default model, so checks every 8 steps threw
+// most of a round away at the budget; every 2 keep it (README, session 12).
+const dpoCheckEvery = 2
 
 // dpoTuner is DPO on a copy of the reference, over one or more rounds of pairs: one policy
 // and one Adam, so that each round continues where the last ended, and the reference as the
@@ -30,6 +26,9 @@ type dpoTuner struct {
 	dm     *dpoModel
 	opt    *nn.Adam
 	steps  int
+	// budget is the current round's KL budget (Config.DPOKLBudget, or its share of it with
+	// Config.DPOKLRamp; 0: none).
+	budget float64
 	// prompts are the KL check's continuations' prompts, drawn once from the training
 	// prompts; check reports what it measured (nil: not reported).
 	prompts [][]int
@@ -43,10 +42,10 @@ func newDPOTuner(cfg Config, ref *lm.Model, train [][]int, L int) *dpoTuner {
 	policy := ref.Clone()
 	t := &dpoTuner{cfg: cfg, ref: ref, policy: policy,
 		dm:  &dpoModel{m: policy, grad: make([]float64, len(policy.Params))},
-		opt: nn.NewAdam(len(policy.Params), cfg.DPOLR), L: L}
+		opt: nn.NewAdam(len(policy.Params), cfg.DPOLR), L: L, budget: cfg.DPOKLBudget}
 	if cfg.DPOKLBudget > 0 {
 		rng := rand.New(rand.NewPCG(cfg.Seed, 0x6b6c627564676574))
-		for range dpoCheckSamples {
+		for range cfg.DPOKLSamples {
 			t.prompts = append(t.prompts, train[rng.IntN(len(train))])
 		}
 	}
@@ -72,11 +71,15 @@ func (t *dpoTuner) kl() (float64, [][]int, error) {
 func (t *dpoTuner) train(pairs []dpo.Pair, log func(e int, st dpo.Stats)) (st dpo.Stats, over bool, err error) {
 	dc := t.cfg.DPO
 	dc.Seed = t.cfg.Seed + uint64(t.steps) // a fresh order of pairs in each round
-	tr, err := dpo.New(dc, t.dm, &dpoModel{m: t.ref}, pairs)
+	anchor := t.ref
+	if t.cfg.DPORoundRef {
+		anchor = t.policy.Clone()
+	}
+	tr, err := dpo.New(dc, t.dm, &dpoModel{m: anchor}, pairs)
 	if err != nil {
 		return st, false, err
 	}
-	budget := t.cfg.DPOKLBudget > 0
+	budget := t.budget > 0
 	var good []float64 // the policy at the last check within the budget
 	if budget {
 		good = append(good, t.policy.Params...)
@@ -91,7 +94,7 @@ func (t *dpoTuner) train(pairs []dpo.Pair, log func(e int, st dpo.Stats)) (st dp
 		if t.check != nil {
 			t.check(Point{Iter: t.steps, KL: kl, Beta: dc.Beta}, t.prompts, conts)
 		}
-		if kl > t.cfg.DPOKLBudget {
+		if kl > t.budget {
 			copy(t.policy.Params, good)
 			over = true
 			return true
@@ -146,6 +149,9 @@ func dpoRounds(cfg Config, ref *lm.Model, train [][]int, L int, rounds int,
 	t := newDPOTuner(cfg, ref, train, L)
 	t.check = check
 	for r := range rounds {
+		if cfg.DPOKLRamp {
+			t.budget = cfg.DPOKLBudget * float64(r+1) / float64(rounds)
+		}
 		round, err := roundPairs(t.policy, r)
 		if err != nil {
 			return nil, err
@@ -161,7 +167,7 @@ func dpoRounds(cfg Config, ref *lm.Model, train [][]int, L int, rounds int,
 			return nil, err
 		}
 		if over {
-			logf(fmt.Sprintf("dpo round %d/%d: KL budget %.2f nats reached on the training prompts; back to the last check within it", r+1, rounds, cfg.DPOKLBudget))
+			logf(fmt.Sprintf("dpo round %d/%d: KL budget %.2f nats reached on the training prompts; back to the last check within it", r+1, rounds, t.budget))
 		}
 	}
 	return t.policy, nil

@@ -43,6 +43,10 @@ type Report struct {
 	// (Config.DPORounds, Config.DPOKLBudget; 0: none).
 	DPORounds int     `json:"dpo_rounds,omitempty"`
 	KLBudget  float64 `json:"kl_budget,omitempty"`
+	DPONLL    float64 `json:"dpo_nll,omitempty"`       // RPO's α (dpo.Config.NLL; 0: DPO)
+	KLRamp    bool    `json:"kl_ramp,omitempty"`       // the budget spread over the rounds (Config.DPOKLRamp)
+	Smoothing float64 `json:"dpo_smoothing,omitempty"` // conservative DPO's ε (dpo.Config.Smoothing)
+	RoundRef  bool    `json:"dpo_round_ref,omitempty"` // each round's loss anchored on the policy it started from (Config.DPORoundRef)
 
 	// TrainPrompts and EvalPrompts are how many prompts were labelled and trained on, and how
 	// many held-out prompts measured (Config.TrainPrompts).
@@ -276,7 +280,7 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 		if len(pairs) == 0 {
 			return nil, errors.New("textrl: no labelled pair to train DPO on")
 		}
-		rep.Beta, rep.DPORounds, rep.KLBudget = cfg.DPO.Beta, rounds, cfg.DPOKLBudget
+		rep.Beta, rep.DPORounds, rep.KLBudget, rep.DPONLL, rep.KLRamp, rep.Smoothing, rep.RoundRef = cfg.DPO.Beta, rounds, cfg.DPOKLBudget, cfg.DPO.NLL, cfg.DPOKLRamp, cfg.DPO.Smoothing, cfg.DPORoundRef
 		from := 0
 		roundPairs := func(m *lm.Model, r int) ([]dpo.Pair, error) {
 			if r > 0 {

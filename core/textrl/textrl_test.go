@@ -183,6 +183,9 @@ func TestValidate(t *testing.T) {
 		func(c *Config) { c.FinalShare = math.Inf(1) },
 		func(c *Config) { c.Rater.ErrorRate = 2 },
 		func(c *Config) { c.PPO.ClipEps = 0 },
+		func(c *Config) { c.DPOKLBudget, c.DPOKLSamples = 5, 0 },
+		func(c *Config) { c.DPO.NLL = -1 },
+		func(c *Config) { c.DPO.Smoothing = 0.5 },
 	} {
 		c := Defaults()
 		f(&c)
@@ -298,5 +301,44 @@ func TestInterpolate(t *testing.T) {
 	c.Interpolate = []float64{0.5, -1}
 	if err := c.Validate(); err == nil {
 		t.Error("a negative η was accepted")
+	}
+}
+
+// TestDPOKLRamp: with the budget spread over three rounds (Config.DPOKLRamp) the first round
+// stops at its share of it (2/3 nats), where with the whole budget open the first round goes
+// past that; the later rounds still move the policy, and the measured KL stays near the budget.
+func TestDPOKLRamp(t *testing.T) {
+	w, m := world(t)
+	c := tinyConfig(DPO)
+	c.DPORounds, c.DPOKLBudget = 3, 2
+	run := func(c Config) (stops []string, r *Report) {
+		r, err := Run(c, w, task, m, func(s string) {
+			if i := strings.Index(s, " nats reached"); i >= 0 {
+				stops = append(stops, s[:i])
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return stops, r
+	}
+	_, open := run(c)
+	// The first round's checks: it has 100 pairs, batches of 32, 3 epochs, so 12 steps.
+	openFirst := 0.0
+	for _, p := range open.Curve {
+		if p.Iter <= 12 {
+			openFirst = math.Max(openFirst, p.KL)
+		}
+	}
+	c.DPOKLRamp = true
+	stops, r := run(c)
+	t.Logf("first round up to %.2f nats with the whole budget; ramped: stops %q, KL %.2f, gold %.3f -> %.3f (open: %.2f, %.3f)",
+		openFirst, stops, r.KL, r.GoldBefore, r.GoldAfter, open.KL, open.GoldAfter)
+	if !(openFirst > 2.0/3) || len(stops) == 0 || stops[0] != "dpo round 1/3: KL budget 0.67" || !r.KLRamp {
+		t.Errorf("first round up to %.2f nats open; ramped stops %q, report's ramp %v", openFirst, stops, r.KLRamp)
+	}
+	last := r.Curve[len(r.Curve)-1]
+	if !(last.Iter > 12) || !(r.KL < 2.5) || !(r.GoldAfter > r.GoldBefore+0.2) {
+		t.Errorf("last check at step %d, KL %.2f, gold %.3f -> %.3f", last.Iter, r.KL, r.GoldBefore, r.GoldAfter)
 	}
 }

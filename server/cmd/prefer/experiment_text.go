@@ -56,6 +56,11 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	epochs := fs.Int("epochs", d.DPOEpochs, "DPO epochs over the comparisons")
 	dpoRounds := fs.Int("dpo-rounds", d.DPORounds, "DPO: labelling rounds; rounds after the first label pairs of the DPO policy's own continuations and train on them, the reference staying the KL anchor (iterative/online DPO)")
 	dpoBudget := fs.Float64("dpo-kl-budget", d.DPOKLBudget, "DPO: stop training at this KL in nats per continuation, measured on training prompts, back to the last check within it; 0 turns it off")
+	dpoKLSamples := fs.Int("dpo-kl-samples", d.DPOKLSamples, "DPO with --dpo-kl-budget: continuations of training prompts each KL check measures")
+	dpoRamp := fs.Bool("dpo-kl-ramp", d.DPOKLRamp, "DPO with --dpo-kl-budget and --dpo-rounds R: round r (from 0) stops at budget·(r+1)/R, so every round's labels move the policy")
+	dpoRoundRef := fs.Bool("dpo-round-ref", d.DPORoundRef, "DPO with --dpo-rounds: each round's loss anchors on the policy as the round found it, not the reference (the KL budget stays the reference's)")
+	dpoNLL := fs.Float64("dpo-nll", d.DPO.NLL, "DPO: α of RPO (Pang et al. 2024), the weight of the winner's per-token negative log-likelihood added to each pair's loss; 0 is DPO")
+	dpoSmooth := fs.Float64("dpo-smoothing", d.DPO.Smoothing, "DPO: ε of conservative DPO (Mitchell 2023), each label taken as flipped with probability ε; 0 is DPO")
 	n := fs.Int("n", d.N, "best-of-n's n")
 	dim := fs.Int("features", d.Features.Dim, "hash buckets of the reward model's token and bigram features")
 	logSig := fs.Bool("log-sigmoid", d.LogSigmoid, "PPO: maximise log σ(z − margin) of the reward model's score z standardised on the reference (Wang et al. 2024; the hub's objective) instead of the score")
@@ -89,7 +94,7 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	cfg.Method, cfg.Labels, cfg.Seed, cfg.Iters, cfg.Rounds, cfg.N, cfg.DPOEpochs = *method, *labels, *seed, *iters, *rounds, *n, *epochs
 	cfg.Rater.ErrorRate, cfg.Rater.Temperature = *noise, *temp
 	cfg.FinalShare = *final
-	cfg.DPORounds, cfg.DPOKLBudget = *dpoRounds, *dpoBudget
+	cfg.DPORounds, cfg.DPOKLBudget, cfg.DPOKLSamples, cfg.DPOKLRamp, cfg.DPORoundRef, cfg.DPO.NLL, cfg.DPO.Smoothing = *dpoRounds, *dpoBudget, *dpoKLSamples, *dpoRamp, *dpoRoundRef, *dpoNLL, *dpoSmooth
 	cfg.Features.Dim = *dim
 	cfg.PPO.KLTarget, cfg.PPO.KLRate, cfg.PPO.PtxCoef = *klTarget, *klRate, *ptx
 	cfg.LogSigmoid, cfg.LogSigmoidMargin = *logSig, *margin
