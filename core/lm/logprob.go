@@ -42,8 +42,8 @@ func (m *Model) LogProbsBackward(ws *Workspace, temp float64, dLogp, dHidden, gr
 
 // LogProbsBackwardLogits is LogProbsBackward for a loss that also reads the whole next-token
 // distribution, such as an exact KL to a reference: dLogits (nb·t × Vocab, or nil), the loss's
-// gradient with respect to the last LogProbs call's logits, is added to the log-probabilities'.
-// It is left unchanged.
+// gradient with respect to the last LogProbs call's logits, is added to the log-probabilities',
+// in place: it is scratch, and holds the logits' whole gradient on return.
 func (m *Model) LogProbsBackwardLogits(ws *Workspace, temp float64, dLogp, dLogits, dHidden, grad []float64) error {
 	nb, t := ws.nb, ws.t
 	if len(dLogp) != nb*(t-1) {
@@ -54,8 +54,10 @@ func (m *Model) LogProbsBackwardLogits(ws *Workspace, temp float64, dLogp, dLogi
 	if dLogits != nil && len(dLogits) != n*V {
 		return errorf("lm: dLogits has %d elements for %d×%d", len(dLogits), n, V)
 	}
-	dl := make([]float64, n*V)
-	copy(dl, dLogits)
+	dl := dLogits
+	if dl == nil {
+		dl = make([]float64, n*V)
+	}
 	for i := range nb {
 		for j := range t - 1 {
 			r := i*t + j

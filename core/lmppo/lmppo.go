@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/prefer-rlhf/prefer/core/lm"
 	"github.com/prefer-rlhf/prefer/core/nn"
@@ -43,8 +44,7 @@ type Trainer struct {
 	klScale float64
 
 	adamP, adamH *nn.Adam
-	adamB        *nn.Adam  // the output bias's (Config.OutBias), at Config.BiasLR; nil without one
-	nTrunk       int       // parameters adamP steps: all of the policy's but the output bias
+	adamB        *nn.Adam  // the output bias's (Config.OutBias), at Config.BiasLR; nil without one; adamP steps the reference's parameters
 	grad         []float64 // trunk then head
 	ws, wsRef    lm.Workspace
 	wsPtx        lm.Workspace
@@ -82,9 +82,11 @@ func New(cfg Config, ref *lm.Model, prompts [][]int, reward Reward) (*Trainer, e
 	if p+cfg.Length > ref.Config.Ctx {
 		return nil, fmt.Errorf("lmppo: prompt %d + %d tokens exceed the context of %d", p, cfg.Length, ref.Config.Ctx)
 	}
-	pol := ref.Clone()
+	var pol *lm.Model
 	if cfg.OutBias {
 		pol = ref.WithOutputBias()
+	} else {
+		pol = ref.Clone()
 	}
 	d := pol.Config.Dim
 	t := &Trainer{
@@ -93,13 +95,12 @@ func New(cfg Config, ref *lm.Model, prompts [][]int, reward Reward) (*Trainer, e
 		cfg: cfg, ref: ref, reward: reward, prompts: prompts,
 		rng:     rand.New(rand.NewPCG(cfg.Seed, 0x6c6d70706f)),
 		sampler: pol.NewSampler(cfg.Batch),
-		nTrunk:  len(ref.Params),
 		adamP:   nn.NewAdam(len(ref.Params), cfg.LR),
 		adamH:   nn.NewAdam(d+1, cfg.LR),
 		grad:    make([]float64, len(pol.Params)+d+1),
 	}
-	if len(pol.Params) > t.nTrunk {
-		t.adamB = nn.NewAdam(len(pol.Params)-t.nTrunk, cfg.BiasLR)
+	if n := len(pol.Params) - len(ref.Params); n > 0 {
+		t.adamB = nn.NewAdam(n, cfg.BiasLR)
 	}
 	if err := t.whiten(t.sampler); err != nil {
 		return nil, err
@@ -305,7 +306,7 @@ func (t *Trainer) scoreTokens(m *lm.Model, ws *lm.Workspace, seqs []int, nb, T, 
 // (Batch·Length), from the policy's logits in t.ws.
 func (t *Trainer) exactKL(nb, T, P int) []float64 {
 	V, L := t.Policy.Config.Vocab, T-P
-	t.refLogp = grow(t.refLogp, nb*L*V)
+	t.refLogp = slices.Grow(t.refLogp[:0], nb*L*V)[:nb*L*V]
 	kl := make([]float64, nb*L)
 	lp := make([]float64, V)
 	for i := range nb {
@@ -327,13 +328,6 @@ func klDiv(lp, lq []float64) float64 {
 		s += math.Exp(v) * (v - lq[a])
 	}
 	return s
-}
-
-func grow(b []float64, n int) []float64 {
-	if cap(b) < n {
-		return make([]float64, n)
-	}
-	return b[:n]
 }
 
 // value is the head's estimate at row r of hidden states h.
@@ -362,7 +356,7 @@ func (t *Trainer) update(seqs, idx []int, T, P int, oldLogp, adv, ret []float64,
 		nn.ClipGradNorm(t.grad, t.cfg.GradClip)
 	}
 	n := len(t.Policy.Params)
-	k := t.nTrunk
+	k := len(t.ref.Params)
 	t.adamP.Step(t.Policy.Params[:k], t.grad[:k])
 	if t.adamB != nil {
 		t.adamB.Step(t.Policy.Params[k:], t.grad[k:n])

@@ -341,11 +341,9 @@ func (l *Learner) PPOState() *PPOState {
 // Restore sets the policy of a checkpoint: with st, PPO's (the reward model must be set
 // first, as PPO whitens on it), without, a DPO-tuned model.
 func (l *Learner) Restore(policy *lm.Model, st *PPOState) error {
-	shape := l.ref
-	if policy.Config.OutBias {
-		shape = l.ref.WithOutputBias() // a PPO policy with an output bias (lmppo.Config.OutBias)
-	}
-	if policy.Config.Vocab != l.ref.Config.Vocab || len(policy.Params) != len(shape.Params) {
+	shape := l.ref.Config
+	shape.OutBias = policy.Config.OutBias // a PPO policy may have an output bias (lmppo.Config.OutBias)
+	if policy.Config.Vocab != l.ref.Config.Vocab || len(policy.Params) != lm.NumParams(shape) {
 		return errors.New("textrl: the checkpointed policy's shape is not the reference's")
 	}
 	if st == nil {

@@ -404,9 +404,11 @@ type Interpolation struct {
 
 // interpolate returns a copy of ref with weights θ_ref + η·(θ − θ_ref), θ being policy's.
 func interpolate(ref, policy *lm.Model, eta float64) *lm.Model {
-	p := ref.Clone()
+	var p *lm.Model
 	if policy.Config.OutBias {
 		p = ref.WithOutputBias()
+	} else {
+		p = ref.Clone()
 	}
 	for k, v := range policy.Params {
 		p.Params[k] += eta * (v - p.Params[k])
