@@ -71,6 +71,12 @@ type Report struct {
 	Distinct2After       float64 `json:"distinct_2_after"`
 	ValidWordShareBefore float64 `json:"valid_word_share_before"`
 	ValidWordShareAfter  float64 `json:"valid_word_share_after"`
+	// PositiveShareCI and FreeOfECI are the 95% intervals of the shares after training,
+	// bootstrapped over the held-out prompts (shareCI).
+	PositiveShareCI [2]float64 `json:"positive_share_after_ci95"`
+	FreeOfECI       [2]float64 `json:"free_of_e_after_ci95"`
+	// EvalPerPrompt is how many continuations of each held-out prompt were measured.
+	EvalPerPrompt int `json:"eval_per_prompt"`
 
 	Samples     []Sample `json:"samples"`
 	Curve       []Point  `json:"curve,omitempty"` // PPO's iterations, or DPO's KL checks on training prompts (Iter: the step)
@@ -347,17 +353,25 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 			return nil, err
 		}
 	}
-	measure := func(conts [][]int) (text.Measures, float64) {
+	decode := func(conts [][]int) []string {
 		s := make([]string, len(conts))
-		r := 0.0
 		for i, c := range conts {
 			s[i] = w.Tok.Decode(c)
+		}
+		return s
+	}
+	measure := func(conts [][]int) (text.Measures, float64) {
+		r := 0.0
+		for i, c := range conts {
 			r += score(ep[i], c) / float64(len(conts))
 		}
-		return w.Measure(t, s), r
+		return measureTexts(w, t, decode(conts), cfg.EvalPerPrompt), r
 	}
 	mb, rb := measure(before)
 	ma, ra := measure(after)
+	rep.EvalPerPrompt = cfg.EvalPerPrompt
+	rep.PositiveShareCI = shareCI(cfg.Seed, decode(after), cfg.EvalPerPrompt, func(s string) bool { return gold(s) > 0 })
+	rep.FreeOfECI = shareCI(cfg.Seed, decode(after), cfg.EvalPerPrompt, func(s string) bool { return text.NoEScore(s) == 0 })
 	rep.GoldBefore, rep.GoldAfter = mb.Gold, ma.Gold
 	rep.PositiveShareBefore, rep.PositiveShareAfter = mb.PositiveShare, ma.PositiveShare
 	rep.FreeOfEBefore, rep.FreeOfEAfter = mb.FreeOfE, ma.FreeOfE

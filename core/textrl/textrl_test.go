@@ -141,13 +141,16 @@ func TestBestOfNReport(t *testing.T) {
 	json.Unmarshal(j, &keys)
 	for _, k := range []string{"gold_before", "gold_after", "positive_share_before", "positive_share_after", "kl", "labels_used",
 		"reward_model_val_accuracy", "heldout_nll_before", "heldout_nll_after", "distinct_2_before", "distinct_2_after",
-		"valid_word_share_before", "valid_word_share_after", "samples", "wall_seconds"} {
+		"valid_word_share_before", "valid_word_share_after", "samples", "wall_seconds", "positive_share_after_ci95", "eval_per_prompt"} {
 		if _, ok := keys[k]; !ok {
 			t.Errorf("report has no %q", k)
 		}
 	}
 	if math.IsNaN(r.Distinct2After) || len(r.Samples) == 0 || r.Samples[0].Prompt == "" {
 		t.Errorf("distinct-2 %v, samples %+v", r.Distinct2After, r.Samples)
+	}
+	if ci := r.PositiveShareCI; r.EvalPerPrompt != c.EvalPerPrompt || !(ci[0] <= r.PositiveShareAfter && r.PositiveShareAfter <= ci[1] && ci[0] < ci[1]) {
+		t.Errorf("%d per prompt, positive share %v with interval %v", r.EvalPerPrompt, r.PositiveShareAfter, ci)
 	}
 }
 

@@ -130,6 +130,7 @@ func TestTextExperimentFlagErrors(t *testing.T) {
 		{"experiment", "--env", "TextPositive-v0", "--rounds", "0"},
 		{"experiment", "--env", "TextPositive-v0", "--final-share", "-1"},
 		{"experiment", "--env", "TextPositive-v0", "extra"},
+		{"experiment", "--env", "TextPositive-v0", "--eval-per-prompt", "0"},
 	} {
 		var stdout, stderr bytes.Buffer
 		code := run(args, strings.NewReader(""), &stdout, &stderr)

@@ -75,6 +75,7 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	batch := fs.Int("batch", d.PPO.Batch, "PPO: continuations per rollout")
 	minibatch := fs.Int("minibatch", d.PPO.Minibatch, "PPO: continuations per gradient step")
 	trainPrompts := fs.Bool("train-prompts", d.TrainPrompts, "label and train on prompts from the corpus's training sentences too, beside three quarters of the held-out ones (the other quarter still measures)")
+	evalPer := fs.Int("eval-per-prompt", d.EvalPerPrompt, "continuations of each held-out prompt that measure the reference and the tuned policy")
 	frontier := fs.Bool("frontier", false, "run ppo, dpo and bon at several KL budgets and draw gold against KL on one chart")
 	out := fs.String("out", "", "report file prefix: writes PREFIX.json and PREFIX.svg (default experiment-ENV-METHOD-SEED)")
 	asJSON := fs.Bool("json", false, "end with the JSON report on stdout")
@@ -102,6 +103,7 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	cfg.PPO.ExactKL, cfg.PPO.DetachValue, cfg.PPO.Group = *exactKL, *detachValue, *group
 	cfg.AverageLast, cfg.PPO.OutBias, cfg.PPO.BiasLR = *average, *outBias, *biasLR
 	cfg.PPO.Batch, cfg.PPO.Minibatch = *batch, *minibatch
+	cfg.EvalPerPrompt = *evalPer
 	if *interp != "" {
 		for _, f := range strings.Split(*interp, ",") {
 			eta, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
@@ -164,8 +166,9 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "prefer experiment: %v\n", err)
 			return 1
 		}
-		fmt.Fprintf(stderr, "positive share %.3f -> %.3f, gold %.3f -> %.3f, KL %.2f nats, held-out NLL %.3f -> %.3f, distinct-2 %.3f -> %.3f, valid words %.3f -> %.3f, %.0f s\n",
-			rep.PositiveShareBefore, rep.PositiveShareAfter, rep.GoldBefore, rep.GoldAfter, rep.KL, rep.HeldOutNLLBefore, rep.HeldOutNLLAfter,
+		fmt.Fprintf(stderr, "positive share %.3f -> %.3f (95%% CI over prompts %.3f-%.3f), free of e %.3f -> %.3f (%.3f-%.3f), gold %.3f -> %.3f, KL %.2f nats, held-out NLL %.3f -> %.3f, distinct-2 %.3f -> %.3f, valid words %.3f -> %.3f, %.0f s\n",
+			rep.PositiveShareBefore, rep.PositiveShareAfter, rep.PositiveShareCI[0], rep.PositiveShareCI[1],
+			rep.FreeOfEBefore, rep.FreeOfEAfter, rep.FreeOfECI[0], rep.FreeOfECI[1], rep.GoldBefore, rep.GoldAfter, rep.KL, rep.HeldOutNLLBefore, rep.HeldOutNLLAfter,
 			rep.Distinct2Before, rep.Distinct2After, rep.ValidWordShareBefore, rep.ValidWordShareAfter, rep.WallSeconds)
 		result, svg = rep, rep.Chart().SVG()
 	}

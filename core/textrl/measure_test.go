@@ -1,0 +1,64 @@
+package textrl
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/prefer-rlhf/prefer/core/text"
+)
+
+// TestMeasureTextsDistinctPerBlock checks that distinct-2 is averaged over blocks of 8
+// continuations per prompt, not taken over all of them: two prompts, 16 continuations each,
+// the first 8 of each the same phrase and the last 8 all different.
+func TestMeasureTextsDistinctPerBlock(t *testing.T) {
+	w := &text.World{}
+	task, _ := text.TaskOf("checker/TextNoE-v0")
+	var texts []string
+	for p := range 2 {
+		for k := range 16 {
+			if k < 8 {
+				texts = append(texts, "so so so")
+			} else {
+				texts = append(texts, strings.Repeat(string(rune('a'+p)), k)+" w"+strings.Repeat("x", k))
+			}
+		}
+	}
+	block := func(lo int) []string { return append(append([]string{}, texts[lo:lo+8]...), texts[16+lo:16+lo+8]...) }
+	want := (text.Distinct2(block(0)) + text.Distinct2(block(8))) / 2
+	got := measureTexts(w, task, texts, 16)
+	if math.Abs(got.Distinct2-want) > 1e-12 || math.Abs(want-text.Distinct2(texts)) < 0.01 {
+		t.Errorf("distinct-2 %v, want the blocks' mean %v (all texts at once: %v)", got.Distinct2, want, text.Distinct2(texts))
+	}
+	if all := w.Measure(task, texts); got.FreeOfE != all.FreeOfE || got.Gold != all.Gold {
+		t.Errorf("the shares and gold must be over all texts: %+v against %+v", got, all)
+	}
+	if m8 := measureTexts(w, task, texts[:16], 8); m8 != w.Measure(task, texts[:16]) {
+		t.Errorf("at 8 per prompt the measures are World.Measure's: %+v", m8)
+	}
+}
+
+// TestShareCIResamplesPrompts checks that the interval treats prompts as the unit: one prompt
+// whose continuations all hit and one whose continuations all miss give an interval spanning
+// nearly [0, 1], where resampling the 200 texts as if independent would give about ±0.07.
+func TestShareCIResamplesPrompts(t *testing.T) {
+	texts := make([]string, 200)
+	for i := range texts {
+		texts[i] = map[bool]string{true: "hit", false: "miss"}[i < 100]
+	}
+	hit := func(s string) bool { return s == "hit" }
+	ci := shareCI(1, texts, 100, hit)
+	if ci[0] > 0.01 || ci[1] < 0.99 {
+		t.Errorf("two prompts, all or nothing: interval %v, want about [0, 1]", ci)
+	}
+	// Alternate hits within every prompt: each prompt's share is 0.5, so the interval is [0.5, 0.5].
+	for i := range texts {
+		texts[i] = map[bool]string{true: "hit", false: "miss"}[i%2 == 0]
+	}
+	if ci := shareCI(1, texts, 10, hit); ci != [2]float64{0.5, 0.5} {
+		t.Errorf("every prompt at 0.5: interval %v, want [0.5 0.5]", ci)
+	}
+	if a, b := shareCI(7, texts[:40], 4, hit), shareCI(7, texts[:40], 4, hit); a != b {
+		t.Errorf("the interval is not reproducible: %v, %v", a, b)
+	}
+}
