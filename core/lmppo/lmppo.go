@@ -15,6 +15,12 @@ import (
 // Reward scores a continuation cont of prompt, as a reward model does: once, at its end.
 type Reward func(prompt, cont []int) float64
 
+// TokenReward writes a reward for each token of a continuation cont of prompt to out (len
+// cont): for a reward model that is a sum over steps, as Christiano et al. 2017's r̂ is (§2.2:
+// the agent gets r̂ at every step), its per-step terms, whose sum is the continuation's score
+// (Trainer.SetTokenReward).
+type TokenReward func(prompt, cont []int, out []float64)
+
 // Trainer fine-tunes a copy of a reference model. Policy is the copy; Head is its value head,
 // Dim weights and a bias on the final hidden state.
 type Trainer struct {
@@ -25,6 +31,7 @@ type Trainer struct {
 	cfg     Config
 	ref     *lm.Model
 	reward  Reward
+	dense   TokenReward // nil: the score arrives at the last token (SetTokenReward)
 	prompts [][]int
 	rng     *rand.Rand
 	sampler *lm.Sampler
@@ -124,10 +131,23 @@ func (t *Trainer) whiten(s *lm.Sampler) error {
 	return nil
 }
 
+// SetTokenReward makes each token of a rollout carry its own share of the score, f's term
+// for it, instead of the whole score arriving at the last token; the scores (and so the
+// whitening, Stats.Score and the reward New was given) become the sums of f's terms. Every
+// continuation's whitened total is the same either way, and with γ 1 so is every token's
+// return to the end; what changes is which tokens the advantages credit: a token's own term
+// reaches it at once instead of through the value head's estimate of the end (GAE's λ < 1
+// discounts what the value head has not learned). It re-whitens on the reference.
+func (t *Trainer) SetTokenReward(f TokenReward) error {
+	t.dense = f
+	return t.Rewhiten()
+}
+
 // rollout is a batch of continuations sampled from the policy.
 type rollout struct {
 	seqs   []int     // Batch × (P+Length): prompt then continuation
 	scores []float64 // reward of each continuation
+	tokens []float64 // Batch × Length: each token's term of its score (SetTokenReward); nil without
 }
 
 // rollout samples one continuation of each of Batch prompts drawn uniformly from s at
@@ -148,9 +168,20 @@ func (t *Trainer) rollout(s *lm.Sampler) (rollout, error) {
 		return rollout{}, err
 	}
 	r := rollout{seqs: make([]int, 0, nb*(P+L)), scores: make([]float64, nb)}
+	if t.dense != nil {
+		r.tokens = make([]float64, nb*L)
+	}
 	for i := range nb {
 		r.seqs = append(append(r.seqs, prompts[i*P:(i+1)*P]...), toks[i*L:(i+1)*L]...)
-		r.scores[i] = t.reward(prompts[i*P:(i+1)*P], toks[i*L:(i+1)*L])
+		if t.dense == nil {
+			r.scores[i] = t.reward(prompts[i*P:(i+1)*P], toks[i*L:(i+1)*L])
+			continue
+		}
+		terms := r.tokens[i*L : (i+1)*L]
+		t.dense(prompts[i*P:(i+1)*P], toks[i*L:(i+1)*L], terms)
+		for _, v := range terms {
+			r.scores[i] += v
+		}
 	}
 	return r, nil
 }
@@ -202,7 +233,7 @@ func (t *Trainer) Step() (Stats, error) {
 			rewards[j*nb+i] = -t.KL.Beta * kl
 			vals[j*nb+i] = values[k]
 		}
-		rewards[(L-1)*nb+i] += (r.scores[i] - t.scoreMean) / t.scoreStd
+		addScore(rewards, r, i, nb, L, t.scoreMean, t.scoreStd)
 		done[(L-1)*nb+i] = true
 	}
 
@@ -252,6 +283,21 @@ func (t *Trainer) Step() (Stats, error) {
 	// 5. β toward the KL target (Ziegler et al. 2019, §2.2).
 	t.KL.Update(st.KL)
 	return st, nil
+}
+
+// addScore adds continuation i's whitened score (score − mean)/std to its tokens' rewards
+// (layout [t][e], nb continuations of L tokens): all of it at the last token, or with the
+// rollout's per-token terms (SetTokenReward) each term over std at its token and −mean/std at
+// the last, the same total.
+func addScore(rewards []float64, r rollout, i, nb, L int, mean, std float64) {
+	if r.tokens == nil {
+		rewards[(L-1)*nb+i] += (r.scores[i] - mean) / std
+		return
+	}
+	for j, v := range r.tokens[i*L : (i+1)*L] {
+		rewards[j*nb+i] += v / std
+	}
+	rewards[(L-1)*nb+i] -= mean / std
 }
 
 // leaveOneOut sets ret to each token's discounted return-to-go in rewards (layout [t][e], nb

@@ -12,6 +12,7 @@
 package textrl
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -90,6 +91,11 @@ type Config struct {
 	// on; `prefer experiment` with --log-sigmoid.
 	LogSigmoid       bool
 	LogSigmoidMargin float64 // the margin, in the reference's standard deviations above its mean score
+	// Dense gives PPO the reward model's per-token rewards, r̂ of each token's features, at
+	// each token rather than their sum at the end (lmppo.Trainer.SetTokenReward): the text
+	// reward model is a sum over tokens, as Christiano et al. 2017's r̂ is a sum over steps,
+	// so the split is exact. It needs LogSigmoid off: the log-sigmoid of a sum does not split.
+	Dense bool
 
 	// TrainPrompts adds the world's training prompts (text.World.TrainPrompts, from the
 	// corpus's training sentences) to the three quarters of its held-out prompts that are
@@ -176,6 +182,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("textrl: %d feature buckets", c.Features.Dim)
 	case c.N < 1:
 		return fmt.Errorf("textrl: best-of-n needs n >= 1, got %d", c.N)
+	case c.Dense && c.LogSigmoid:
+		return errors.New("textrl: per-token rewards (--dense) need --log-sigmoid=false: the log-sigmoid of a sum does not split over tokens")
 	case math.IsNaN(c.LogSigmoidMargin) || math.IsInf(c.LogSigmoidMargin, 0):
 		return fmt.Errorf("textrl: log-sigmoid margin %v is not finite", c.LogSigmoidMargin)
 	case c.AverageLast < 0 || (c.AverageLast > 0 && c.Method == PPO && c.AverageLast > c.Iters+c.finalIters()):

@@ -32,6 +32,7 @@ type Report struct {
 	Ptx        float64 `json:"ptx,omitempty"` // PPO-ptx's γ (lmppo.Config.PtxCoef)
 	// OutBias, ExactKL, DetachValue and Group are PPO's variants (lmppo.Config's fields of those names).
 	OutBias     bool `json:"out_bias,omitempty"`
+	Dense       bool `json:"dense,omitempty"` // per-token rewards (Config.Dense)
 	ExactKL     bool `json:"exact_kl,omitempty"`
 	DetachValue bool `json:"detach_value,omitempty"`
 	Group       int  `json:"group,omitempty"`
@@ -239,6 +240,17 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 		}
 		if err := setPretrain(tr, w, pc.PtxCoef); err != nil {
 			return nil, err
+		}
+		if cfg.Dense {
+			rep.Dense = true
+			err := tr.SetTokenReward(func(p, c []int, out []float64) {
+				goldSum += gold(w.Tok.Decode(c))
+				seg := feat.Segment(p, c)
+				rm.Rewards(seg.Obs, nil, nil, seg.Len, out)
+			})
+			if err != nil {
+				return nil, err
+			}
 		}
 		total := cfg.Iters + cfg.finalIters()
 		avg := make([]float64, 0, len(tr.Policy.Params)) // the sum of the last AverageLast iterations' weights

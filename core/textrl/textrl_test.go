@@ -88,6 +88,25 @@ func TestPPORaisesGold(t *testing.T) {
 	}
 }
 
+// TestPPODenseRaisesGold: PPO on the reward model's per-token rewards (Config.Dense) learns
+// in Run, and its curve's gold is still measured (the dense reward's closure counts it).
+func TestPPODenseRaisesGold(t *testing.T) {
+	w, m := world(t)
+	c := tinyConfig(PPO)
+	c.Dense = true
+	r, err := Run(c, w, task, m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("gold %.3f -> %.3f, positive %.3f -> %.3f, KL %.2f", r.GoldBefore, r.GoldAfter, r.PositiveShareBefore, r.PositiveShareAfter, r.KL)
+	if !(r.GoldAfter > r.GoldBefore+0.3) || !(r.PositiveShareAfter > r.PositiveShareBefore+0.15) || !r.Dense {
+		t.Errorf("gold %.3f -> %.3f, positive share %.3f -> %.3f, dense %v: PPO did not learn", r.GoldBefore, r.GoldAfter, r.PositiveShareBefore, r.PositiveShareAfter, r.Dense)
+	}
+	if last := r.Curve[len(r.Curve)-1]; last.Gold == 0 || last.Reward == 0 {
+		t.Errorf("the curve's last point %+v has no gold or score", last)
+	}
+}
+
 // TestPPOLogSigmoidRaisesGold: Run's PPO on the log-sigmoid of the standardised score (the
 // hub's objective) learns too, and the report says which objective it was.
 func TestPPOLogSigmoidRaisesGold(t *testing.T) {
@@ -189,6 +208,8 @@ func TestValidate(t *testing.T) {
 		func(c *Config) { c.DPOKLBudget, c.DPOKLSamples = 5, 0 },
 		func(c *Config) { c.DPO.NLL = -1 },
 		func(c *Config) { c.DPO.Smoothing = 0.5 },
+		func(c *Config) { c.Dense, c.LogSigmoid = true, true },
+		func(c *Config) { c.EvalPerPrompt = 0 },
 	} {
 		c := Defaults()
 		f(&c)

@@ -65,6 +65,7 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	dim := fs.Int("features", d.Features.Dim, "hash buckets of the reward model's token and bigram features")
 	logSig := fs.Bool("log-sigmoid", d.LogSigmoid, "PPO: maximise log σ(z − margin) of the reward model's score z standardised on the reference (Wang et al. 2024; the hub's objective) instead of the score")
 	margin := fs.Float64("margin", d.LogSigmoidMargin, "PPO with --log-sigmoid: the margin in the reference's standard deviations")
+	dense := fs.Bool("dense", d.Dense, "PPO: the reward model's reward at each token instead of its sum at the end (needs --log-sigmoid=false)")
 	exactKL := fs.Bool("exact-kl", d.PPO.ExactKL, "PPO: compute the KL penalty exactly over the vocabulary at every state (lower variance, same objective) instead of from the sampled token")
 	detachValue := fs.Bool("detach-value", d.PPO.DetachValue, "PPO: the value loss trains the value head alone, not the trunk it shares with the policy")
 	group := fs.Int("group", d.PPO.Group, "PPO: continuations per prompt in a rollout with a leave-one-out baseline (RLOO) instead of the value head; 0 or 1 keeps the value head")
@@ -99,7 +100,7 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	cfg.Features.Dim = *dim
 	cfg.PPO.KLTarget, cfg.PPO.KLRate, cfg.PPO.PtxCoef = *klTarget, *klRate, *ptx
 	cfg.LogSigmoid, cfg.LogSigmoidMargin = *logSig, *margin
-	cfg.TrainPrompts = *trainPrompts
+	cfg.TrainPrompts, cfg.Dense = *trainPrompts, *dense
 	cfg.PPO.ExactKL, cfg.PPO.DetachValue, cfg.PPO.Group = *exactKL, *detachValue, *group
 	cfg.AverageLast, cfg.PPO.OutBias, cfg.PPO.BiasLR = *average, *outBias, *biasLR
 	cfg.PPO.Batch, cfg.PPO.Minibatch = *batch, *minibatch
