@@ -366,3 +366,15 @@ func TestDPOKLRamp(t *testing.T) {
 		t.Errorf("last check at step %d, KL %.2f, gold %.3f -> %.3f", last.Iter, r.KL, r.GoldBefore, r.GoldAfter)
 	}
 }
+
+// TestForTask: TextNoE-v0 trains without ptx and on the score itself; other tasks keep the
+// defaults.
+func TestForTask(t *testing.T) {
+	d := Defaults()
+	if c := ForTask(d, "TextNoE-v0"); c.PPO.PtxCoef != 0 || c.LogSigmoid || c.PPO.KLTarget != d.PPO.KLTarget || c.Validate() != nil {
+		t.Errorf("TextNoE-v0: ptx %v, log-sigmoid %v, KL target %v", c.PPO.PtxCoef, c.LogSigmoid, c.PPO.KLTarget)
+	}
+	if c := ForTask(d, "TextPositive-v0"); c.PPO.PtxCoef != d.PPO.PtxCoef || !c.LogSigmoid || d.PPO.PtxCoef == 0 {
+		t.Errorf("TextPositive-v0 changed: ptx %v, log-sigmoid %v", c.PPO.PtxCoef, c.LogSigmoid)
+	}
+}

@@ -142,4 +142,7 @@ func TestTextExperimentFlagErrors(t *testing.T) {
 	if !isTextEnv([]string{"--seed", "2", "--env", "TextNoE-v0"}) || isTextEnv([]string{"--env", "CartPole-v1"}) || isTextEnv(nil) {
 		t.Error("isTextEnv routes the wrong envs")
 	}
+	if envArg([]string{"--seed", "2", "-env=TextNoE-v0"}) != "TextNoE-v0" || envArg([]string{"--env"}) != "" {
+		t.Error("envArg reads the wrong value")
+	}
 }

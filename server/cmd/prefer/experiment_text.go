@@ -18,25 +18,30 @@ import (
 // isTextEnv reports whether args name a text task with --env, which `prefer experiment` hands
 // to runTextExperiment.
 func isTextEnv(args []string) bool {
+	_, ok := text.TaskOf(envArg(args))
+	return ok
+}
+
+// envArg is the value of the first --env flag in args ("" if none), read before the flags are
+// parsed: the text experiment's flag defaults depend on the task (textrl.ForTask).
+func envArg(args []string) string {
 	for i, a := range args {
 		for _, p := range []string{"--env=", "-env="} {
 			if len(a) > len(p) && a[:len(p)] == p {
-				_, ok := text.TaskOf(a[len(p):])
-				return ok
+				return a[len(p):]
 			}
 		}
 		if (a == "--env" || a == "-env") && i+1 < len(args) {
-			_, ok := text.TaskOf(args[i+1])
-			return ok
+			return args[i+1]
 		}
 	}
-	return false
+	return ""
 }
 
 // runTextExperiment is `prefer experiment --env TextPositive-v0 ...`: core/textrl on the
 // default corpus and language model (server/langmodel, pretrained on first use).
 func runTextExperiment(args []string, stdout, stderr io.Writer) int {
-	d := langmodel.TextLoop()
+	d := textrl.ForTask(langmodel.TextLoop(), envArg(args))
 	fs := flag.NewFlagSet("experiment", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	envName := fs.String("env", "TextPositive-v0", "text task")
