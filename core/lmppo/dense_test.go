@@ -55,17 +55,7 @@ func TestLearnsToCountTokensDense(t *testing.T) {
 	if err := tr.SetTokenReward(threeAt); err != nil {
 		t.Fatal(err)
 	}
-	var first, last Stats
-	for i := range 25 {
-		st, err := tr.Step()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if i == 0 {
-			first = st
-		}
-		last = st
-	}
+	first, last := steps(t, tr, 25)
 	t.Logf("score %.2f -> %.2f, KL %.2f -> %.2f", first.Score, last.Score, first.KL, last.KL)
 	if last.Score < 1.5 || last.Score < 3*first.Score || last.KL > 6 {
 		t.Errorf("score %.2f -> %.2f at KL %.2f: PPO on per-token rewards did not learn", first.Score, last.Score, last.KL)

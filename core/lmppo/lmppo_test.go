@@ -99,6 +99,13 @@ func run(t *testing.T, c Config, iters int) (first, last Stats, tr *Trainer) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	first, last = steps(t, tr, iters)
+	return first, last, tr
+}
+
+// steps runs iters Steps of tr, returning the first's and the last's stats.
+func steps(t *testing.T, tr *Trainer, iters int) (first, last Stats) {
+	t.Helper()
 	for i := range iters {
 		st, err := tr.Step()
 		if err != nil {
@@ -109,7 +116,7 @@ func run(t *testing.T, c Config, iters int) (first, last Stats, tr *Trainer) {
 		}
 		last = st
 	}
-	return first, last, tr
+	return first, last
 }
 
 // TestLearnsToCountTokens: the score (count of token 3 in 6 tokens, about 6/11 under the
