@@ -27,9 +27,9 @@ type dpoTuner struct {
 	opt    *nn.Adam
 	// optB steps the output bias (Config.DPOOutBias) at Config.DPOBiasLR; nil when opt steps
 	// every parameter. nb is the bias's length, the last of the policy's parameters.
-	optB   *nn.Adam
-	nb     int
-	steps  int
+	optB  *nn.Adam
+	nb    int
+	steps int
 	// budget is the current round's KL budget (Config.DPOKLBudget, or its share of it with
 	// Config.DPOKLRamp; 0: none).
 	budget float64
