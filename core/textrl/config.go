@@ -76,6 +76,26 @@ type Config struct {
 	// start at the loss's log 2, so a round's step is measured from where the policy is, a
 	// trust region per round. The KL budget and every KL reported stay the reference's.
 	DPORoundRef bool
+	// DPOJudge, when positive, adds pairs judged by the reward model to every DPO round: online
+	// DPO with the reward model as the preference oracle (Xiong et al. 2024, "Iterative
+	// Preference Learning from Human Feedback", GSHF; Dong et al. 2024, "RLHF Workflow", §3).
+	// After the round's human labels and the reward model's refit, DPOJudge continuations of
+	// each of DPOJudgePrompts training prompts are sampled from the policy as it is, and each
+	// prompt's best and worst under the reward model become a strict pair. No label is asked
+	// for them (Report.LabelsUsed counts the human ones; Report.JudgedPairs these).
+	DPOJudge int
+	// DPOJudgePrompts is how many training prompts (drawn with replacement) each round judges
+	// with DPOJudge. 128 is about a round's human pairs at 2,000 labels over 16 rounds, so the
+	// judged pairs are half of a round's, and sampling them costs about two of the KL budget's
+	// checks at 512 continuations.
+	DPOJudgePrompts int
+	// DPOOutBias gives the DPO policy an output bias, one per token, starting at zero
+	// (lm.Config.OutBias), as lmppo.Config.OutBias does for PPO: the KL-optimal policy
+	// π_ref·exp(r/β) for a reward that adds up over tokens is mostly a per-token shift of the
+	// logits, which the tied output layer otherwise makes only within its embedding's
+	// dimensions. DPOBiasLR is the bias's Adam step size; 0 steps it with the rest at DPOLR.
+	DPOOutBias bool
+	DPOBiasLR  float64
 
 	N int // best-of-n's n
 
@@ -157,7 +177,7 @@ func Defaults() Config {
 		Method: PPO, Labels: 1000, Seed: 1,
 		PPO: p, Iters: 300, Rounds: 8, FinalShare: 0.5,
 		LogSigmoid: true, LogSigmoidMargin: 1,
-		DPO: d, DPOEpochs: 3, DPOLR: 3e-4, DPORounds: 1, DPOKLSamples: 128,
+		DPO: d, DPOEpochs: 3, DPOLR: 3e-4, DPORounds: 1, DPOKLSamples: 128, DPOJudgePrompts: 128,
 		N:             16,
 		Features:      text.Features{Dim: 1024},
 		EvalPerPrompt: 32, Samples: 5,
@@ -192,6 +212,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("textrl: iterations %d, rounds %d, final share %v, DPO epochs %d, DPO step size %v out of range", c.Iters, c.Rounds, c.FinalShare, c.DPOEpochs, c.DPOLR)
 	case c.DPORounds < 1 || !(c.DPOKLBudget >= 0) || math.IsInf(c.DPOKLBudget, 1) || c.DPOKLBudget > 0 && c.DPOKLSamples < 1:
 		return fmt.Errorf("textrl: DPO rounds %d, DPO KL budget %v, %d KL check samples out of range", c.DPORounds, c.DPOKLBudget, c.DPOKLSamples)
+	case c.DPOJudge < 0 || c.DPOJudge == 1 || c.DPOJudge > 1 && c.DPOJudgePrompts < 1 || !(c.DPOBiasLR >= 0) || math.IsInf(c.DPOBiasLR, 1):
+		return fmt.Errorf("textrl: DPO judging %d continuations of %d prompts, output bias step size %v out of range", c.DPOJudge, c.DPOJudgePrompts, c.DPOBiasLR)
 	case !(c.DPO.NLL >= 0) || math.IsInf(c.DPO.NLL, 1) || !(c.DPO.Smoothing >= 0 && c.DPO.Smoothing < 0.5):
 		return fmt.Errorf("textrl: DPO's NLL weight %v, label smoothing %v out of range", c.DPO.NLL, c.DPO.Smoothing)
 	case c.Features.Dim < 1:

@@ -25,7 +25,11 @@ type dpoTuner struct {
 	policy *lm.Model
 	dm     *dpoModel
 	opt    *nn.Adam
-	steps  int
+	// optB steps the output bias (Config.DPOOutBias) at Config.DPOBiasLR; nil when opt steps
+	// every parameter. nb is the bias's length, the last of the policy's parameters.
+	optB  *nn.Adam
+	nb    int
+	steps int
 	// budget is the current round's KL budget (Config.DPOKLBudget, or its share of it with
 	// Config.DPOKLRamp; 0: none).
 	budget float64
@@ -36,13 +40,22 @@ type dpoTuner struct {
 	check   func(Point, [][]int, [][]int)
 }
 
-// newDPOTuner returns a tuner whose policy is a fresh copy of ref; train are the training
-// prompts the KL budget is measured on, L the continuation length.
+// newDPOTuner returns a tuner whose policy is a fresh copy of ref (with a zero output bias
+// added if cfg.DPOOutBias); train are the training prompts the KL budget is measured on, L
+// the continuation length.
 func newDPOTuner(cfg Config, ref *lm.Model, train [][]int, L int) *dpoTuner {
 	policy := ref.Clone()
+	if cfg.DPOOutBias {
+		policy = ref.WithOutputBias()
+	}
 	t := &dpoTuner{cfg: cfg, ref: ref, policy: policy,
-		dm:  &dpoModel{m: policy, grad: make([]float64, len(policy.Params))},
-		opt: nn.NewAdam(len(policy.Params), cfg.DPOLR), L: L, budget: cfg.DPOKLBudget}
+		dm: &dpoModel{m: policy, grad: make([]float64, len(policy.Params))},
+		L:  L, budget: cfg.DPOKLBudget}
+	if cfg.DPOOutBias && cfg.DPOBiasLR > 0 {
+		t.nb = policy.Config.Vocab
+		t.optB = nn.NewAdam(t.nb, cfg.DPOBiasLR)
+	}
+	t.opt = nn.NewAdam(len(policy.Params)-t.nb, cfg.DPOLR)
 	if cfg.DPOKLBudget > 0 {
 		rng := rand.New(rand.NewPCG(cfg.Seed, 0x6b6c627564676574))
 		for range cfg.DPOKLSamples {
@@ -106,7 +119,11 @@ func (t *dpoTuner) train(pairs []dpo.Pair, log func(e int, st dpo.Stats)) (st dp
 	for e := range t.cfg.DPOEpochs {
 		st = tr.EpochUntil(func() bool {
 			nn.ClipGradNorm(t.dm.grad, 1)
-			t.opt.Step(t.policy.Params, t.dm.grad)
+			k := len(t.policy.Params) - t.nb
+			t.opt.Step(t.policy.Params[:k], t.dm.grad[:k])
+			if t.optB != nil {
+				t.optB.Step(t.policy.Params[k:], t.dm.grad[k:])
+			}
 			clear(t.dm.grad)
 			t.steps++
 			unchecked++

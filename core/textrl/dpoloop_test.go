@@ -54,3 +54,51 @@ func TestDPORoundRef(t *testing.T) {
 		t.Errorf("anchored on the reference the rounds start at %v, want log 2 then lower", fixed)
 	}
 }
+
+// TestDPOOutBias: the DPO policy with an output bias (Config.DPOOutBias) starts as the
+// reference, to the log-probability and at KL 0; DPO then moves the bias, by Adam's step
+// size per step, so a bias step size ten times the rest's moves it further.
+func TestDPOOutBias(t *testing.T) {
+	w, m := world(t)
+	train, _ := splitPrompts(w, false)
+	rng := rand.New(rand.NewPCG(3, 4))
+	var pairs []dpo.Pair
+	for range 32 {
+		p := train[rng.IntN(len(train))]
+		c, err := sample(m, rng, [][]int{p, p}, task.Length)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pairs = append(pairs, dpo.Pair{Prompt: p, Left: c[0], Right: c[1], Mu: 1})
+	}
+	moved := func(biasLR float64) float64 {
+		c := tinyConfig(DPO)
+		c.DPOEpochs, c.DPOLR, c.DPOOutBias, c.DPOBiasLR, c.DPOKLBudget, c.DPOKLSamples = 1, 1e-4, true, biasLR, 100, 64
+		tu := newDPOTuner(c, m, train, task.Length)
+		if !tu.policy.Config.OutBias || len(tu.policy.Params) != len(m.Params)+m.Config.Vocab {
+			t.Fatalf("policy OutBias %v with %d parameters, the reference %d", tu.policy.Config.OutBias, len(tu.policy.Params), len(m.Params))
+		}
+		ref := &dpoModel{m: m}
+		for _, p := range pairs {
+			if a, b := tu.dm.LogProb(p.Prompt, p.Left), ref.LogProb(p.Prompt, p.Left); a != b {
+				t.Fatalf("at zero bias log π %v, log π_ref %v", a, b)
+			}
+		}
+		if kl, _, err := tu.kl(); err != nil || kl != 0 {
+			t.Fatalf("at zero bias KL %v (%v)", kl, err)
+		}
+		if _, _, err := tu.train(pairs, nil); err != nil {
+			t.Fatal(err)
+		}
+		biggest := 0.0
+		for _, v := range tu.policy.Params[len(m.Params):] {
+			biggest = max(biggest, math.Abs(v))
+		}
+		return biggest
+	}
+	shared, own := moved(0), moved(1e-3)
+	t.Logf("largest bias after one epoch: %.2e at the trunk's step size, %.2e at ten times it", shared, own)
+	if !(shared > 0) || !(own > 3*shared) {
+		t.Errorf("the bias moved by %v stepped with the rest, %v at its own step size ten times larger", shared, own)
+	}
+}

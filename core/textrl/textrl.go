@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,7 +31,8 @@ type Report struct {
 	LogSigmoid bool    `json:"log_sigmoid,omitempty"`
 	Margin     float64 `json:"margin,omitempty"`
 	Ptx        float64 `json:"ptx,omitempty"` // PPO-ptx's γ (lmppo.Config.PtxCoef)
-	// OutBias, ExactKL, DetachValue and Group are PPO's variants (lmppo.Config's fields of those names).
+	// OutBias, ExactKL, DetachValue and Group are PPO's variants (lmppo.Config's fields of those
+	// names); OutBias is also DPO's (Config.DPOOutBias).
 	OutBias     bool `json:"out_bias,omitempty"`
 	Dense       bool `json:"dense,omitempty"` // per-token rewards (Config.Dense)
 	ExactKL     bool `json:"exact_kl,omitempty"`
@@ -48,6 +50,12 @@ type Report struct {
 	KLRamp    bool    `json:"kl_ramp,omitempty"`       // the budget spread over the rounds (Config.DPOKLRamp)
 	Smoothing float64 `json:"dpo_smoothing,omitempty"` // conservative DPO's ε (dpo.Config.Smoothing)
 	RoundRef  bool    `json:"dpo_round_ref,omitempty"` // each round's loss anchored on the policy it started from (Config.DPORoundRef)
+	// Judge and JudgePrompts are DPO's continuations per prompt and prompts per round judged
+	// by the reward model (Config.DPOJudge, Config.DPOJudgePrompts); JudgedPairs is how many
+	// pairs it judged over the rounds, beside the LabelsUsed human labels.
+	Judge        int `json:"dpo_judge,omitempty"`
+	JudgePrompts int `json:"dpo_judge_prompts,omitempty"`
+	JudgedPairs  int `json:"judged_pairs,omitempty"`
 
 	// TrainPrompts and EvalPrompts are how many prompts were labelled and trained on, and how
 	// many held-out prompts measured (Config.TrainPrompts).
@@ -299,6 +307,11 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 			return nil, errors.New("textrl: no labelled pair to train DPO on")
 		}
 		rep.Beta, rep.DPORounds, rep.KLBudget, rep.DPONLL, rep.KLRamp, rep.Smoothing, rep.RoundRef = cfg.DPO.Beta, rounds, cfg.DPOKLBudget, cfg.DPO.NLL, cfg.DPOKLRamp, cfg.DPO.Smoothing, cfg.DPORoundRef
+		rep.OutBias = cfg.DPOOutBias
+		if cfg.DPOJudge > 1 {
+			rep.Judge, rep.JudgePrompts = cfg.DPOJudge, cfg.DPOJudgePrompts
+		}
+		jrng := rand.New(rand.NewPCG(cfg.Seed, 0x6a75646765)) // the judged pairs' own stream: the labels' draws stay as they were
 		from := 0
 		roundPairs := func(m *lm.Model, r int) ([]dpo.Pair, error) {
 			if r > 0 {
@@ -311,8 +324,17 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 					return nil, err
 				}
 			}
-			round := pairs[from:]
+			round := slices.Clip(pairs[from:]) // judged pairs appended to it must not land in pairs' spare capacity
 			from = len(pairs)
+			if cfg.DPOJudge > 1 {
+				judged, err := judgedPairs(m, jrng, train, cfg.DPOJudgePrompts, cfg.DPOJudge, L, score)
+				if err != nil {
+					return nil, err
+				}
+				rep.JudgedPairs += len(judged)
+				round = append(round, judged...)
+				log(fmt.Sprintf("dpo round %d: %d human pairs, %d pairs judged by the reward model", r+1, len(round)-len(judged), len(judged)))
+			}
 			return round, nil
 		}
 		check := func(pt Point, prompts, conts [][]int) { // the KL budget's checks, on training prompts, for the curve

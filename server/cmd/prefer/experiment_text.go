@@ -66,6 +66,8 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	dpoRoundRef := fs.Bool("dpo-round-ref", d.DPORoundRef, "DPO with --dpo-rounds: each round's loss anchors on the policy as the round found it, not the reference (the KL budget stays the reference's)")
 	dpoNLL := fs.Float64("dpo-nll", d.DPO.NLL, "DPO: α of RPO (Pang et al. 2024), the weight of the winner's per-token negative log-likelihood added to each pair's loss; 0 is DPO")
 	dpoSmooth := fs.Float64("dpo-smoothing", d.DPO.Smoothing, "DPO: ε of conservative DPO (Mitchell 2023), each label taken as flipped with probability ε; 0 is DPO")
+	dpoJudge := fs.Int("dpo-judge", d.DPOJudge, "DPO: each round also samples K continuations of --dpo-judge-prompts training prompts from the policy and trains on each prompt's best against its worst under the reward model (online DPO with the reward model as the oracle; asks no label); 0 turns it off")
+	dpoJudgePrompts := fs.Int("dpo-judge-prompts", d.DPOJudgePrompts, "DPO with --dpo-judge: training prompts judged per round")
 	n := fs.Int("n", d.N, "best-of-n's n")
 	dim := fs.Int("features", d.Features.Dim, "hash buckets of the reward model's token and bigram features")
 	logSig := fs.Bool("log-sigmoid", d.LogSigmoid, "PPO: maximise log σ(z − margin) of the reward model's score z standardised on the reference (Wang et al. 2024; the hub's objective) instead of the score")
@@ -76,8 +78,8 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	group := fs.Int("group", d.PPO.Group, "PPO: continuations per prompt in a rollout with a leave-one-out baseline (RLOO) instead of the value head; 0 or 1 keeps the value head")
 	average := fs.Int("average", d.AverageLast, "PPO: the result is the mean of the policy's weights over its last N iterations (tail averaging); 0 turns it off")
 	interp := fs.String("interpolate", "", "PPO, DPO: also measure the weights θ_ref + η·(θ − θ_ref) for each η of this comma-separated list (e.g. 0.5,0.75; WiSE-FT, WARP's LITI)")
-	outBias := fs.Bool("out-bias", d.PPO.OutBias, "PPO: give the policy an output bias per token, starting at zero")
-	biasLR := fs.Float64("bias-lr", d.PPO.BiasLR, "PPO with --out-bias: Adam step size of the output bias")
+	outBias := fs.Bool("out-bias", d.PPO.OutBias, "PPO (on by default), DPO (off unless given): give the policy an output bias per token, starting at zero")
+	biasLR := fs.Float64("bias-lr", d.PPO.BiasLR, "--out-bias: Adam step size of the output bias (DPO: the policy's step size unless given)")
 	batch := fs.Int("batch", d.PPO.Batch, "PPO: continuations per rollout")
 	minibatch := fs.Int("minibatch", d.PPO.Minibatch, "PPO: continuations per gradient step")
 	trainPrompts := fs.Bool("train-prompts", d.TrainPrompts, "label and train on prompts from the corpus's training sentences too, beside three quarters of the held-out ones (the other quarter still measures)")
@@ -110,6 +112,15 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	cfg.AverageLast, cfg.PPO.OutBias, cfg.PPO.BiasLR = *average, *outBias, *biasLR
 	cfg.PPO.Batch, cfg.PPO.Minibatch = *batch, *minibatch
 	cfg.EvalPerPrompt = *evalPer
+	cfg.DPOJudge, cfg.DPOJudgePrompts = *dpoJudge, *dpoJudgePrompts
+	fs.Visit(func(f *flag.Flag) { // DPO's output bias only when asked for: PPO's default is not DPO's
+		switch f.Name {
+		case "out-bias":
+			cfg.DPOOutBias = *outBias
+		case "bias-lr":
+			cfg.DPOBiasLR = *biasLR
+		}
+	})
 	if *interp != "" {
 		for _, f := range strings.Split(*interp, ",") {
 			eta, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
