@@ -387,25 +387,20 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 			return nil, err
 		}
 	}
-	decode := func(conts [][]int) []string {
+	measure := func(conts [][]int) (text.Measures, float64, []string) {
 		s := make([]string, len(conts))
-		for i, c := range conts {
-			s[i] = w.Tok.Decode(c)
-		}
-		return s
-	}
-	measure := func(conts [][]int) (text.Measures, float64) {
 		r := 0.0
 		for i, c := range conts {
+			s[i] = w.Tok.Decode(c)
 			r += score(ep[i], c) / float64(len(conts))
 		}
-		return measureTexts(w, t, decode(conts), cfg.EvalPerPrompt), r
+		return measureTexts(w, t, s, cfg.EvalPerPrompt), r, s
 	}
-	mb, rb := measure(before)
-	ma, ra := measure(after)
+	mb, rb, _ := measure(before)
+	ma, ra, texts := measure(after)
 	rep.EvalPerPrompt = cfg.EvalPerPrompt
-	rep.PositiveShareCI = shareCI(cfg.Seed, decode(after), cfg.EvalPerPrompt, func(s string) bool { return gold(s) > 0 })
-	rep.FreeOfECI = shareCI(cfg.Seed, decode(after), cfg.EvalPerPrompt, func(s string) bool { return text.NoEScore(s) == 0 })
+	rep.PositiveShareCI = shareCI(cfg.Seed, texts, cfg.EvalPerPrompt, func(s string) bool { return gold(s) > 0 })
+	rep.FreeOfECI = shareCI(cfg.Seed, texts, cfg.EvalPerPrompt, func(s string) bool { return text.NoEScore(s) == 0 })
 	rep.GoldBefore, rep.GoldAfter = mb.Gold, ma.Gold
 	rep.PositiveShareBefore, rep.PositiveShareAfter = mb.PositiveShare, ma.PositiveShare
 	rep.FreeOfEBefore, rep.FreeOfEAfter = mb.FreeOfE, ma.FreeOfE
@@ -430,7 +425,7 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 			if in.HeldOutNLL, err = lm.HeldOutLoss(p, held); err != nil {
 				return nil, err
 			}
-			in.Measures, in.Reward = measure(conts)
+			in.Measures, in.Reward, _ = measure(conts)
 			rep.Interpolations = append(rep.Interpolations, in)
 			log(fmt.Sprintf("η %.2f: positive share %.3f, gold %.3f, KL %.2f nats, held-out NLL %.3f, distinct-2 %.3f, valid words %.3f",
 				eta, in.PositiveShare, in.Gold, in.KL, in.HeldOutNLL, in.Distinct2, in.ValidWordShare))
