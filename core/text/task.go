@@ -61,8 +61,9 @@ type World struct {
 	Tok       *BPE
 	Prompts   [][]int
 	Sentiment func(string) float64
-	// Vocab is the corpus's own words (Vocabulary of all its sentences), which
-	// ValidWordShare measures generated text against. It may be nil.
+	// Vocab is the words ValidWordShare measures generated text against: the corpus's own
+	// (Vocabulary of all its sentences), and those of any other text the reference model
+	// was pretrained on (server/langmodel.WithPretrainWords). It may be nil.
 	Vocab map[string]bool
 	// Train and HeldOut are the corpus's sentences on either side of the fixed split (Split):
 	// a language model pretrains on Train; prompts and held-out NLL come from HeldOut. They

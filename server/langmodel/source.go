@@ -18,7 +18,9 @@ import (
 // same corpus), or, when modelPath is empty, the model pretrained on src's corpus with
 // DefaultSettings (Narrow for a corpus file; the default corpus also reads the default broad
 // text, fetched on first use), cached in the data directory's lm folder (pretrained there on first use,
-// progress lines to progress); either tempered at DefaultSettings' temperature.
+// progress lines to progress); either tempered at DefaultSettings' temperature. The world of
+// a model pretrained on broad text too measures valid words against its words as well
+// (WithPretrainWords).
 func Loader(src *corpus.Source, modelPath string, progress io.Writer) func() (*text.World, *lm.Model, error) {
 	var mu sync.Mutex
 	var w *text.World
@@ -67,6 +69,7 @@ func Loader(src *corpus.Source, modelPath string, progress io.Writer) func() (*t
 			if model, _, err = Cached(filepath.Join(filepath.Dir(d), "lm"), b, broad, s, progress); err != nil {
 				return nil, nil, err
 			}
+			world = WithPretrainWords(world, broad)
 		}
 		if model.Config.Vocab != world.Tok.VocabSize() {
 			return nil, nil, fmt.Errorf("langmodel: the model has %d tokens, the corpus's tokenizer %d: pretrain it on the same corpus", model.Config.Vocab, world.Tok.VocabSize())

@@ -165,6 +165,11 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "prefer experiment: the default model's tokenizer has %d tokens, the corpus's %d\n", tok.VocabSize(), w.Tok.VocabSize())
 		return 1
 	}
+	// Valid words are words the reference was taught: the broad pretraining text's too.
+	if w, err = langmodel.DefaultWorld(w, ""); err != nil {
+		fmt.Fprintf(stderr, "prefer experiment: %v\n", err)
+		return 1
+	}
 	log := func(s string) { fmt.Fprintln(stderr, s) }
 
 	var result any
