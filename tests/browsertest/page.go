@@ -28,10 +28,34 @@ func poll(ctx context.Context, expr string, timeout time.Duration) error {
 // WaitServiceWorker waits until the app's service worker controls the page (sw.js installed
 // the shell and claimed it). On a timeout it reports the registration's workers and their
 // states, so that a failed install (no worker left) reads apart from a slow one.
+//
+// A page whose navigation was in flight while the worker activated (the app reloads itself to
+// switch builds) can miss clients.claim(): the spec leaves such a reserved client to the next
+// navigation (w3c/ServiceWorker#1090), and chromium sometimes does. The next load is
+// controlled, so when the worker has been active for a while and the page is still not, the
+// page is reloaded once, as a rater's next visit would be.
 func WaitServiceWorker(t testing.TB, ctx context.Context) {
 	t.Helper()
 	const timeout = 150 * time.Second
-	if err := poll(ctx, `!!navigator.serviceWorker.controller`, timeout); err != nil {
+	const activated = `navigator.serviceWorker.getRegistration().then((r) => !!(r && r.active && r.active.state === 'activated'))`
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if poll(ctx, `!!navigator.serviceWorker.controller`, 10*time.Second) == nil {
+			return
+		}
+		if active, err := chromedp.Run(ctx, chromedp.Evaluate[bool](activated, chromedp.EvalAwaitPromise)); err == nil && active {
+			// A claim that has just begun lands within milliseconds; give it seconds.
+			if poll(ctx, `!!navigator.serviceWorker.controller`, 5*time.Second) == nil {
+				return
+			}
+			t.Log("browsertest: the service worker is active but missed this page: reloading it once")
+			if err := chromedp.Do(ctx, chromedp.Reload()); err != nil {
+				t.Fatalf("browsertest: reloading for the service worker: %v", err)
+			}
+			break
+		}
+	}
+	if err := poll(ctx, `!!navigator.serviceWorker.controller`, time.Until(deadline)); err != nil {
 		state, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`navigator.serviceWorker.getRegistration().then((r) => JSON.stringify(r ? {installing: r.installing && r.installing.state, waiting: r.waiting && r.waiting.state, active: r.active && r.active.state} : "no registration"))`, chromedp.EvalAwaitPromise))
 		t.Fatalf("browsertest: waiting %v for the service worker: %v; registration: %s", timeout, err, state)
 	}
