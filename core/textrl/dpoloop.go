@@ -56,7 +56,7 @@ func newDPOTuner(cfg Config, ref *lm.Model, train [][]int, L int) *dpoTuner {
 		t.optB = nn.NewAdam(t.nb, cfg.DPOBiasLR)
 	}
 	t.opt = nn.NewAdam(len(policy.Params)-t.nb, cfg.DPOLR)
-	if cfg.DPOKLBudget > 0 {
+	if cfg.DPOKLBudget > 0 || cfg.DPOExtrapolate > 0 {
 		rng := rand.New(rand.NewPCG(cfg.Seed, 0x6b6c627564676574))
 		for range cfg.DPOKLSamples {
 			t.prompts = append(t.prompts, train[rng.IntN(len(train))])
@@ -149,7 +149,7 @@ func (t *dpoTuner) train(pairs []dpo.Pair, log func(e int, st dpo.Stats)) (st dp
 // tuneDPO returns a copy of ref tuned by offline DPO on pairs for cfg.DPOEpochs epochs,
 // logging each epoch to log (if non-nil): one round, no KL budget (the hub's Learner.DPO).
 func tuneDPO(cfg Config, ref *lm.Model, pairs []dpo.Pair, log func(e int, st dpo.Stats)) (*lm.Model, dpo.Stats, error) {
-	cfg.DPOKLBudget = 0
+	cfg.DPOKLBudget, cfg.DPOExtrapolate = 0, 0
 	t := newDPOTuner(cfg, ref, nil, 0)
 	st, _, err := t.train(pairs, log)
 	if err != nil {
@@ -160,9 +160,10 @@ func tuneDPO(cfg Config, ref *lm.Model, pairs []dpo.Pair, log func(e int, st dpo
 
 // dpoRounds runs DPO as Run's method: in each round r, on the pairs that roundPairs returns
 // for the policy as it is (round 0's come from the reference, later rounds' from the
-// policy's own continuations). It returns the tuned policy.
+// policy's own continuations). It returns the tuned policy, extrapolated past DPO's end
+// with Config.DPOExtrapolate, and the extrapolation's η (1: none).
 func dpoRounds(cfg Config, ref *lm.Model, train [][]int, L int, rounds int,
-	roundPairs func(m *lm.Model, r int) ([]dpo.Pair, error), logf func(string), check func(Point, [][]int, [][]int)) (*lm.Model, error) {
+	roundPairs func(m *lm.Model, r int) ([]dpo.Pair, error), logf func(string), check func(Point, [][]int, [][]int)) (*lm.Model, float64, error) {
 	t := newDPOTuner(cfg, ref, train, L)
 	t.check = check
 	for r := range rounds {
@@ -171,7 +172,7 @@ func dpoRounds(cfg Config, ref *lm.Model, train [][]int, L int, rounds int,
 		}
 		round, err := roundPairs(t.policy, r)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if len(round) == 0 {
 			continue
@@ -181,11 +182,15 @@ func dpoRounds(cfg Config, ref *lm.Model, train [][]int, L int, rounds int,
 				r+1, rounds, e+1, cfg.DPOEpochs, len(round), st.Loss, st.Accuracy, st.Margin, t.steps))
 		})
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if over {
 			logf(fmt.Sprintf("dpo round %d/%d: KL budget %.2f nats reached on the training prompts; back to the last check within it", r+1, rounds, t.budget))
 		}
 	}
-	return t.policy, nil
+	if cfg.DPOExtrapolate > 0 {
+		eta, err := t.extrapolate(cfg.DPOExtrapolate, logf)
+		return t.policy, eta, err
+	}
+	return t.policy, 1, nil
 }

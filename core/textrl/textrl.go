@@ -56,6 +56,10 @@ type Report struct {
 	Judge        int `json:"dpo_judge,omitempty"`
 	JudgePrompts int `json:"dpo_judge_prompts,omitempty"`
 	JudgedPairs  int `json:"judged_pairs,omitempty"`
+	// ExtrapolationKL and ExtrapolationEta are DPO's extrapolation's KL budget on training
+	// prompts (Config.DPOExtrapolate; 0: none) and the η it reached (1: not past DPO's end).
+	ExtrapolationKL  float64 `json:"dpo_extrapolation_kl,omitempty"`
+	ExtrapolationEta float64 `json:"dpo_extrapolation_eta,omitempty"`
 
 	// TrainPrompts and EvalPrompts are how many prompts were labelled and trained on, and how
 	// many held-out prompts measured (Config.TrainPrompts).
@@ -307,7 +311,7 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 			return nil, errors.New("textrl: no labelled pair to train DPO on")
 		}
 		rep.Beta, rep.DPORounds, rep.KLBudget, rep.DPONLL, rep.KLRamp, rep.Smoothing, rep.RoundRef = cfg.DPO.Beta, rounds, cfg.DPOKLBudget, cfg.DPO.NLL, cfg.DPOKLRamp, cfg.DPO.Smoothing, cfg.DPORoundRef
-		rep.OutBias = cfg.DPOOutBias
+		rep.OutBias, rep.ExtrapolationKL = cfg.DPOOutBias, cfg.DPOExtrapolate
 		if cfg.DPOJudge > 1 {
 			rep.Judge, rep.JudgePrompts = cfg.DPOJudge, cfg.DPOJudgePrompts
 		}
@@ -345,9 +349,13 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 			rep.Curve = append(rep.Curve, pt)
 			log(fmt.Sprintf("dpo step %4d  kl on training prompts %5.2f  gold %6.3f  %4.0fs", pt.Iter, pt.KL, pt.Gold, time.Since(start).Seconds()))
 		}
-		if policy, err = dpoRounds(cfg, ref, train, L, rounds, roundPairs,
+		var eta float64
+		if policy, eta, err = dpoRounds(cfg, ref, train, L, rounds, roundPairs,
 			func(s string) { log(fmt.Sprintf("%s  %4.0fs", s, time.Since(start).Seconds())) }, check); err != nil {
 			return nil, err
+		}
+		if cfg.DPOExtrapolate > 0 {
+			rep.ExtrapolationEta = eta
 		}
 	case BoN:
 		rep.KL = bestofn.KL(cfg.N)

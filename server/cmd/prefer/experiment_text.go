@@ -68,6 +68,7 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	dpoSmooth := fs.Float64("dpo-smoothing", d.DPO.Smoothing, "DPO: ε of conservative DPO (Mitchell 2023), each label taken as flipped with probability ε; 0 is DPO")
 	dpoJudge := fs.Int("dpo-judge", d.DPOJudge, "DPO: each round also samples K continuations of --dpo-judge-prompts training prompts from the policy and trains on each prompt's best against its worst under the reward model (online DPO with the reward model as the oracle; asks no label); 0 turns it off")
 	dpoJudgePrompts := fs.Int("dpo-judge-prompts", d.DPOJudgePrompts, "DPO with --dpo-judge: training prompts judged per round")
+	dpoExtra := fs.Float64("dpo-extrapolate", d.DPOExtrapolate, "DPO: after training, move the weights past the DPO policy along the line from the reference, θ_ref + η·(θ − θ_ref) with η in steps of 0.05, to the largest η whose KL on --dpo-kl-samples continuations of training prompts is within this many nats (ExPO, Zheng et al. 2024); 0 turns it off")
 	n := fs.Int("n", d.N, "best-of-n's n")
 	dim := fs.Int("features", d.Features.Dim, "hash buckets of the reward model's token and bigram features")
 	logSig := fs.Bool("log-sigmoid", d.LogSigmoid, "PPO: maximise log σ(z − margin) of the reward model's score z standardised on the reference (Wang et al. 2024; the hub's objective) instead of the score")
@@ -112,7 +113,7 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	cfg.AverageLast, cfg.PPO.OutBias, cfg.PPO.BiasLR = *average, *outBias, *biasLR
 	cfg.PPO.Batch, cfg.PPO.Minibatch = *batch, *minibatch
 	cfg.EvalPerPrompt = *evalPer
-	cfg.DPOJudge, cfg.DPOJudgePrompts = *dpoJudge, *dpoJudgePrompts
+	cfg.DPOJudge, cfg.DPOJudgePrompts, cfg.DPOExtrapolate = *dpoJudge, *dpoJudgePrompts, *dpoExtra
 	fs.Visit(func(f *flag.Flag) { // DPO's output bias only when asked for: PPO's default is not DPO's
 		switch f.Name {
 		case "out-bias":
