@@ -131,6 +131,8 @@ func TestTextExperimentFlagErrors(t *testing.T) {
 		{"experiment", "--env", "TextPositive-v0", "--final-share", "-1"},
 		{"experiment", "--env", "TextPositive-v0", "extra"},
 		{"experiment", "--env", "TextPositive-v0", "--eval-per-prompt", "0"},
+		{"experiment", "--env", "TextPositive-v0", "--method", "dpo", "--dpo-extrapolate", "-1"},
+		{"experiment", "--env", "TextPositive-v0", "--method", "dpo", "--dpo-extrapolate", "3", "--dpo-kl-samples", "0"},
 	} {
 		var stdout, stderr bytes.Buffer
 		code := run(args, strings.NewReader(""), &stdout, &stderr)
