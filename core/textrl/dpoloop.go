@@ -161,7 +161,7 @@ func tuneDPO(cfg Config, ref *lm.Model, pairs []dpo.Pair, log func(e int, st dpo
 // dpoRounds runs DPO as Run's method: in each round r, on the pairs that roundPairs returns
 // for the policy as it is (round 0's come from the reference, later rounds' from the
 // policy's own continuations). It returns the tuned policy, extrapolated past DPO's end
-// with Config.DPOExtrapolate, and the extrapolation's η (1: none).
+// with Config.DPOExtrapolate, and the extrapolation's η (0: no extrapolation asked for).
 func dpoRounds(cfg Config, ref *lm.Model, train [][]int, L int, rounds int,
 	roundPairs func(m *lm.Model, r int) ([]dpo.Pair, error), logf func(string), check func(Point, [][]int, [][]int)) (*lm.Model, float64, error) {
 	t := newDPOTuner(cfg, ref, train, L)
@@ -192,5 +192,5 @@ func dpoRounds(cfg Config, ref *lm.Model, train [][]int, L int, rounds int,
 		eta, err := t.extrapolate(cfg.DPOExtrapolate, logf)
 		return t.policy, eta, err
 	}
-	return t.policy, 1, nil
+	return t.policy, 0, nil
 }

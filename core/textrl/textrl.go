@@ -57,7 +57,8 @@ type Report struct {
 	JudgePrompts int `json:"dpo_judge_prompts,omitempty"`
 	JudgedPairs  int `json:"judged_pairs,omitempty"`
 	// ExtrapolationKL and ExtrapolationEta are DPO's extrapolation's KL budget on training
-	// prompts (Config.DPOExtrapolate; 0: none) and the η it reached (1: not past DPO's end).
+	// prompts (Config.DPOExtrapolate; 0: none) and the η it reached (1: not past DPO's end;
+	// 0: no extrapolation).
 	ExtrapolationKL  float64 `json:"dpo_extrapolation_kl,omitempty"`
 	ExtrapolationEta float64 `json:"dpo_extrapolation_eta,omitempty"`
 
@@ -349,13 +350,9 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 			rep.Curve = append(rep.Curve, pt)
 			log(fmt.Sprintf("dpo step %4d  kl on training prompts %5.2f  gold %6.3f  %4.0fs", pt.Iter, pt.KL, pt.Gold, time.Since(start).Seconds()))
 		}
-		var eta float64
-		if policy, eta, err = dpoRounds(cfg, ref, train, L, rounds, roundPairs,
+		if policy, rep.ExtrapolationEta, err = dpoRounds(cfg, ref, train, L, rounds, roundPairs,
 			func(s string) { log(fmt.Sprintf("%s  %4.0fs", s, time.Since(start).Seconds())) }, check); err != nil {
 			return nil, err
-		}
-		if cfg.DPOExtrapolate > 0 {
-			rep.ExtrapolationEta = eta
 		}
 	case BoN:
 		rep.KL = bestofn.KL(cfg.N)

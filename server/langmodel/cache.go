@@ -20,14 +20,11 @@ import (
 // progress) and saved there. An empty dataDir means the parent of corpus.Dir
 // ($PREFER_DATA or ~/.cache/prefer).
 func DefaultModel(dataDir string, progress io.Writer) (*lm.Model, *text.BPE, error) {
-	cdir := filepath.Join(dataDir, "corpus")
-	if dataDir == "" {
-		d, err := corpus.Dir()
-		if err != nil {
-			return nil, nil, err
-		}
-		cdir, dataDir = d, filepath.Dir(d)
+	cdir, err := corpusDir(dataDir)
+	if err != nil {
+		return nil, nil, err
 	}
+	dataDir = filepath.Dir(cdir)
 	path, err := corpus.Fetch(cdir)
 	if err != nil {
 		return nil, nil, err

@@ -46,7 +46,8 @@ func DefaultWorld(w *text.World, dataDir string) (*text.World, error) {
 	return WithPretrainWords(w, broad), nil
 }
 
-// corpusDir is the corpus folder of dataDir, or corpus.Dir when it is empty.
+// corpusDir is the corpus folder of dataDir, or corpus.Dir when it is empty (DefaultModel's
+// and DefaultWorld's one rule).
 func corpusDir(dataDir string) (string, error) {
 	if dataDir == "" {
 		return corpus.Dir()
