@@ -61,6 +61,13 @@ type Report struct {
 	// 0: no extrapolation).
 	ExtrapolationKL  float64 `json:"dpo_extrapolation_kl,omitempty"`
 	ExtrapolationEta float64 `json:"dpo_extrapolation_eta,omitempty"`
+	// PPOKLBudget is PPO's KL budget on validation prompts (Config.PPOKLBudget; 0: none);
+	// BudgetEta is where on the line from the reference it left the policy (1: where PPO
+	// ended), and ValKLBefore and ValKL the KL on the validation continuations at η 1 and there.
+	PPOKLBudget float64 `json:"ppo_kl_budget,omitempty"`
+	BudgetEta   float64 `json:"ppo_budget_eta,omitempty"`
+	ValKLBefore float64 `json:"val_kl_before_budget,omitempty"`
+	ValKL       float64 `json:"val_kl,omitempty"`
 
 	// TrainPrompts and EvalPrompts are how many prompts were labelled and trained on, and how
 	// many held-out prompts measured (Config.TrainPrompts).
@@ -306,6 +313,18 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 				policy.Params[k] = v / float64(cfg.AverageLast)
 			}
 			rep.AverageLast = cfg.AverageLast
+		}
+		if cfg.PPOKLBudget > 0 {
+			val := valPrompts(w.TrainPrompts, eval)
+			if len(val) == 0 {
+				return nil, errors.New("textrl: PPO's KL budget needs validation prompts: the world has no training prompts")
+			}
+			rep.PPOKLBudget = cfg.PPOKLBudget
+			check := newValCheck(ref, val, cfg.PPOKLSamples, L, cfg.Seed)
+			if policy, rep.BudgetEta, rep.ValKL, rep.ValKLBefore, err = withinBudget(ref, policy, check, cfg.PPOKLBudget,
+				func(s string) { log(fmt.Sprintf("%s  %4.0fs", s, time.Since(start).Seconds())) }); err != nil {
+				return nil, err
+			}
 		}
 	case DPO:
 		if len(pairs) == 0 {
