@@ -6,14 +6,16 @@ import (
 	"slices"
 
 	"github.com/prefer-rlhf/prefer/core/lm"
+	"github.com/prefer-rlhf/prefer/core/text"
 )
 
-// budgetStep is the step of η by which PPO's result walks back toward the reference to meet
-// its KL budget (Config.PPOKLBudget): at a KL near 6 nats a step moves it about 0.1 nats.
+// budgetStep is the step of η by which a tuned policy walks along the line from the
+// reference to meet the KL budget on validation prompts (Config.ValKLBudget): at a KL near 6
+// nats a step moves it about 0.1 nats.
 const budgetStep = 0.01
 
-// klCheck measures a policy's KL from the reference on a fixed set of continuations' prompts,
-// each time drawing the continuations from the same stream, so that two checks differ by the
+// klCheck measures a policy's KL from the reference on continuations of a fixed list of
+// prompts, each time drawing them from the same stream, so that two checks differ by the
 // policy, not by the draw.
 type klCheck struct {
 	ref     *lm.Model
@@ -22,10 +24,9 @@ type klCheck struct {
 	seed    uint64
 }
 
-// newValCheck returns a check on n prompts drawn (with replacement) from the world's
-// validation prompts val: prompts that are neither trained on nor measured, so that the KL
-// on them stands for the KL on the held-out prompts without the held-out prompts choosing
-// anything.
+// newValCheck returns a check on n prompts drawn (with replacement) from the validation
+// prompts val, which are neither trained on nor measured, so that the KL on them stands for
+// the KL on the held-out prompts without the held-out prompts choosing anything.
 func newValCheck(ref *lm.Model, val [][]int, n, L int, seed uint64) klCheck {
 	rng := rand.New(rand.NewPCG(seed, 0x76616c6b6c))
 	c := klCheck{ref: ref, L: L, seed: seed}
@@ -44,42 +45,79 @@ func (c klCheck) kl(m *lm.Model) (float64, error) {
 	return meanKL(m, c.ref, c.prompts, conts)
 }
 
-// withinBudget returns θ_ref + η·(θ − θ_ref) for the largest η on the grid 1, 1 − budgetStep,
-// ..., 0 whose KL on check is within budget, with η, the KL there and the KL at η 1: the
-// policy θ pulled back along the line through weight space from the reference, which WiSE-FT
-// (Wortsman et al. 2022) and WARP's LITI step (Ramé et al. 2024, §3.3) use to trade reward for
-// KL after training. The KL falls toward 0 along the line, so the walk stops at the first η
-// within. policy is returned as it is (η 1) when it is within the budget already.
-func withinBudget(ref, policy *lm.Model, check klCheck, budget float64, logf func(string)) (p *lm.Model, eta, kl, kl1 float64, err error) {
-	for k := 0; ; k++ {
-		eta = max(1-budgetStep*float64(k), 0)
-		p = policy
-		if k > 0 {
+// budgetResult is where withinBudget left a policy on the line from the reference.
+type budgetResult struct {
+	Eta      float64 // θ_ref + η·(θ − θ_ref); 1 is the policy as tuned
+	KL       float64 // the check's KL there
+	KLTuned  float64 // the check's KL at η 1
+	Measured int     // points of the line measured
+}
+
+// withinBudget moves policy θ along the line through weight space from the reference,
+// θ_ref + η·(θ − θ_ref) on a grid of step budgetStep, to where its KL on check meets budget:
+// if θ is over it, back toward the reference to the first η within (WiSE-FT, Wortsman et al.
+// 2022; WARP's LITI step, Ramé et al. 2024, §3.3); if θ is within it and maxEta > 1, on past
+// θ to the last η within, at most maxEta (ExPO, Zheng et al. 2024, eq. 2 with α = η − 1).
+// Along the line the KL grows with η, so each walk stops at the first η on the other side.
+func withinBudget(ref, policy *lm.Model, check klCheck, budget, maxEta float64, logf func(string)) (*lm.Model, budgetResult, error) {
+	at := func(eta float64) (*lm.Model, float64, error) {
+		p := policy
+		if eta != 1 {
 			p = interpolate(ref, policy, eta)
 		}
-		if kl, err = check.kl(p); err != nil {
-			return nil, 0, 0, 0, err
+		kl, err := check.kl(p)
+		logf(fmt.Sprintf("kl budget η %.2f: kl on %d validation continuations %.2f (budget %.2f)", eta, len(check.prompts), kl, budget))
+		return p, kl, err
+	}
+	best, kl, err := at(1)
+	if err != nil {
+		return nil, budgetResult{}, err
+	}
+	r := budgetResult{Eta: 1, KL: kl, KLTuned: kl, Measured: 1}
+	dir := -1.0 // over the budget: back toward the reference
+	if kl <= budget {
+		dir = 1
+	}
+	for k := 1; ; k++ {
+		eta := max(1+dir*budgetStep*float64(k), 0)
+		if dir > 0 && eta > maxEta+1e-9 {
+			return best, r, nil
 		}
-		if k == 0 {
-			kl1 = kl
+		p, kl, err := at(eta)
+		if err != nil {
+			return nil, budgetResult{}, err
 		}
-		logf(fmt.Sprintf("ppo kl budget η %.2f: kl on %d validation continuations %.2f (budget %.2f)", eta, len(check.prompts), kl, budget))
-		if kl <= budget || eta == 0 {
-			return p, eta, kl, kl1, nil
+		r.Measured++
+		switch {
+		case dir > 0 && kl > budget: // past the budget: the last η within stands
+			return best, r, nil
+		case dir > 0:
+			best, r.Eta, r.KL = p, eta, kl
+		case kl <= budget || eta == 0: // back within the budget
+			r.Eta, r.KL = eta, kl
+			return p, r, nil
 		}
 	}
 }
 
-// valPrompts are the world's prompts that a run neither trains on nor measures: its training
-// prompts (text.World.TrainPrompts, from the corpus's training sentences) other than the
-// measured ones eval. Run trains on them only with Config.TrainPrompts, which PPO's KL budget
-// therefore rules out (Config.Validate).
-func valPrompts(trainPrompts, eval [][]int) [][]int {
-	var val [][]int
-	for _, p := range trainPrompts {
-		if !slices.ContainsFunc(eval, func(e []int) bool { return slices.Equal(e, p) }) {
+// valSplit returns the validation prompts of a run whose prompts w split into train and eval
+// (splitPrompts), and train without them. Without trainPrompts (Config.TrainPrompts) they are
+// the world's training prompts (text.World.TrainPrompts, from the corpus's training
+// sentences), which the run does not train on; with it, every tenth of those, which the run
+// then does not train on either. None is a measured prompt.
+func valSplit(w *text.World, train, eval [][]int, trainPrompts bool) (rest, val [][]int) {
+	for i, p := range w.TrainPrompts {
+		if (!trainPrompts || i%10 == 0) && !slices.ContainsFunc(eval, func(e []int) bool { return slices.Equal(e, p) }) {
 			val = append(val, p)
 		}
 	}
-	return val
+	if !trainPrompts {
+		return train, val
+	}
+	for _, p := range train {
+		if !slices.ContainsFunc(val, func(v []int) bool { return slices.Equal(v, p) }) {
+			rest = append(rest, p)
+		}
+	}
+	return rest, val
 }

@@ -104,17 +104,19 @@ type Config struct {
 	// data; on 2,000 labels the direction DPO found is better than the distance it went.
 	DPOExtrapolate float64
 
-	// PPOKLBudget, when positive, pulls PPO's result back along the line from the reference,
-	// θ_ref + η·(θ − θ_ref) with η from 1 down in steps of 0.01, to the first η whose KL on
-	// PPOKLSamples continuations of validation prompts is within PPOKLBudget nats
-	// (withinBudget). Validation prompts are the world's training prompts, which PPO neither
-	// trains on (without TrainPrompts) nor measures. PPO's KL controller holds the KL of its
-	// rollouts on the training prompts near PPO.KLTarget, and the KL on prompts it never saw
-	// lands 0.2-0.7 nats below that, by seed (README, "RLHF on text", session 16); the budget
-	// bounds the KL where the goal counts it, on new prompts, while the held-out prompts still
-	// choose nothing.
-	PPOKLBudget  float64
-	PPOKLSamples int // validation continuations the budget's KL is measured on
+	// ValKLBudget, when positive, ends PPO and DPO on the line through weight space from the
+	// reference, θ_ref + η·(θ − θ_ref) with η in steps of 0.01, where the tuned policy's KL on
+	// ValKLSamples continuations of validation prompts meets ValKLBudget nats (withinBudget):
+	// a policy over it walks back to the first η within; one within it stays, or with
+	// ValExtrapolate walks on past itself to the last η within, at most 3 (ExPO). Validation
+	// prompts are neither trained on nor measured (valSplit). PPO's KL controller holds its
+	// rollouts' KL on the training prompts near PPO.KLTarget, and the KL on prompts it never
+	// saw lands 0.2-0.7 nats below that, by seed (README, "RLHF on text", session 16); DPO's
+	// budget is checked on training prompts too. The validation prompts bound the KL where
+	// the goal counts it, on new prompts, while the held-out prompts still choose nothing.
+	ValKLBudget    float64
+	ValKLSamples   int  // validation continuations the budget's KL is measured on
+	ValExtrapolate bool // past the tuned policy (η > 1) when it is within ValKLBudget
 
 	N int // best-of-n's n
 
@@ -196,7 +198,7 @@ func Defaults() Config {
 		Method: PPO, Labels: 1000, Seed: 1,
 		PPO: p, Iters: 300, Rounds: 8, FinalShare: 0.5,
 		LogSigmoid: true, LogSigmoidMargin: 1,
-		DPO: d, DPOEpochs: 3, DPOLR: 3e-4, DPORounds: 1, DPOKLSamples: 128, DPOJudgePrompts: 128, PPOKLSamples: 1024,
+		DPO: d, DPOEpochs: 3, DPOLR: 3e-4, DPORounds: 1, DPOKLSamples: 128, DPOJudgePrompts: 128, ValKLSamples: 1024,
 		N:             16,
 		Features:      text.Features{Dim: 1024},
 		EvalPerPrompt: 32, Samples: 5,
@@ -249,10 +251,12 @@ func (c Config) Validate() error {
 		return fmt.Errorf("textrl: DPO's extrapolation budget %v is not a finite number of nats >= 0", c.DPOExtrapolate)
 	case c.DPOExtrapolate > 0 && c.DPOKLSamples < 1:
 		return fmt.Errorf("textrl: DPO's extrapolation measures the KL on %d continuations: give at least 1", c.DPOKLSamples)
-	case !(c.PPOKLBudget >= 0) || math.IsInf(c.PPOKLBudget, 1) || c.PPOKLBudget > 0 && c.PPOKLSamples < 1:
-		return fmt.Errorf("textrl: PPO's KL budget %v nats on %d validation continuations out of range", c.PPOKLBudget, c.PPOKLSamples)
-	case c.PPOKLBudget > 0 && c.TrainPrompts:
-		return errors.New("textrl: PPO's KL budget is measured on the world's training prompts, which TrainPrompts trains on")
+	case !(c.ValKLBudget >= 0) || math.IsInf(c.ValKLBudget, 1) || c.ValKLBudget > 0 && c.ValKLSamples < 1:
+		return fmt.Errorf("textrl: KL budget %v nats on %d validation continuations out of range", c.ValKLBudget, c.ValKLSamples)
+	case c.ValExtrapolate && c.ValKLBudget == 0:
+		return errors.New("textrl: extrapolating to the validation KL budget needs a budget")
+	case c.ValKLBudget > 0 && c.Method == BoN:
+		return errors.New("textrl: best-of-n has no weights to move to a KL budget")
 	case slices.ContainsFunc(c.Interpolate, func(e float64) bool { return !(e >= 0) || math.IsInf(e, 1) }):
 		return fmt.Errorf("textrl: interpolation weights %v: each must be finite and not negative", c.Interpolate)
 	case c.EvalPerPrompt < 1 || c.Samples < 0:

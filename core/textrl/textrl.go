@@ -61,12 +61,13 @@ type Report struct {
 	// 0: no extrapolation).
 	ExtrapolationKL  float64 `json:"dpo_extrapolation_kl,omitempty"`
 	ExtrapolationEta float64 `json:"dpo_extrapolation_eta,omitempty"`
-	// PPOKLBudget is PPO's KL budget on validation prompts (Config.PPOKLBudget; 0: none);
-	// BudgetEta is where on the line from the reference it left the policy (1: where PPO
-	// ended), and ValKLBefore and ValKL the KL on the validation continuations at η 1 and there.
-	PPOKLBudget float64 `json:"ppo_kl_budget,omitempty"`
-	BudgetEta   float64 `json:"ppo_budget_eta,omitempty"`
-	ValKLBefore float64 `json:"val_kl_before_budget,omitempty"`
+	// ValKLBudget is the KL budget on ValPrompts validation prompts (Config.ValKLBudget; 0:
+	// none); ValEta is where on the line from the reference it left the tuned policy (1: as
+	// tuned), and ValKLTuned and ValKL the KL on the validation continuations at η 1 and there.
+	ValKLBudget float64 `json:"val_kl_budget,omitempty"`
+	ValPrompts  int     `json:"val_prompts,omitempty"`
+	ValEta      float64 `json:"val_eta,omitempty"`
+	ValKLTuned  float64 `json:"val_kl_tuned,omitempty"`
 	ValKL       float64 `json:"val_kl,omitempty"`
 
 	// TrainPrompts and EvalPrompts are how many prompts were labelled and trained on, and how
@@ -140,6 +141,12 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 	// Held-out prompts (every fourth) measure; the rest, with the training prompts if
 	// cfg.TrainPrompts, are labelled and trained on.
 	train, eval := splitPrompts(w, cfg.TrainPrompts)
+	var val [][]int // prompts of the KL budget, neither trained on nor measured (cfg.ValKLBudget)
+	if cfg.ValKLBudget > 0 {
+		if train, val = valSplit(w, train, eval, cfg.TrainPrompts); len(val) == 0 {
+			return nil, errors.New("textrl: the KL budget needs validation prompts: the world has no training prompts")
+		}
+	}
 	if len(train) == 0 || len(eval) == 0 {
 		return nil, errors.New("textrl: too few prompts for a held-out split")
 	}
@@ -314,19 +321,7 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 			}
 			rep.AverageLast = cfg.AverageLast
 		}
-		if cfg.PPOKLBudget > 0 {
-			val := valPrompts(w.TrainPrompts, eval)
-			if len(val) == 0 {
-				return nil, errors.New("textrl: PPO's KL budget needs validation prompts: the world has no training prompts")
-			}
-			rep.PPOKLBudget = cfg.PPOKLBudget
-			check := newValCheck(ref, val, cfg.PPOKLSamples, L, cfg.Seed)
-			if policy, rep.BudgetEta, rep.ValKL, rep.ValKLBefore, err = withinBudget(ref, policy, check, cfg.PPOKLBudget,
-				func(s string) { log(fmt.Sprintf("%s  %4.0fs", s, time.Since(start).Seconds())) }); err != nil {
-				return nil, err
-			}
-		}
-	case DPO:
+		case DPO:
 		if len(pairs) == 0 {
 			return nil, errors.New("textrl: no labelled pair to train DPO on")
 		}
@@ -390,6 +385,19 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 			best, _ := bestofn.Best(cfg.N, func() []int { k++; return cands[i*cfg.N+k-1] }, func(c []int) float64 { return score(p, c) })
 			after = append(after, best)
 		}
+	}
+
+	if policy != nil && cfg.ValKLBudget > 0 {
+		maxEta := 1.0
+		if cfg.ValExtrapolate {
+			maxEta = expoMax
+		}
+		var r budgetResult
+		if policy, r, err = withinBudget(ref, policy, newValCheck(ref, val, cfg.ValKLSamples, L, cfg.Seed), cfg.ValKLBudget, maxEta,
+			func(s string) { log(fmt.Sprintf("%s  %4.0fs", s, time.Since(start).Seconds())) }); err != nil {
+			return nil, err
+		}
+		rep.ValKLBudget, rep.ValPrompts, rep.ValEta, rep.ValKLTuned, rep.ValKL = cfg.ValKLBudget, len(val), r.Eta, r.KLTuned, r.KL
 	}
 
 	rep.LabelsUsed = labelled

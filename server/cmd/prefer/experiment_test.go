@@ -133,9 +133,10 @@ func TestTextExperimentFlagErrors(t *testing.T) {
 		{"experiment", "--env", "TextPositive-v0", "--eval-per-prompt", "0"},
 		{"experiment", "--env", "TextPositive-v0", "--method", "dpo", "--dpo-extrapolate", "-1"},
 		{"experiment", "--env", "TextPositive-v0", "--method", "dpo", "--dpo-extrapolate", "3", "--dpo-kl-samples", "0"},
-		{"experiment", "--env", "TextPositive-v0", "--ppo-kl-budget", "-1"},
-		{"experiment", "--env", "TextPositive-v0", "--ppo-kl-budget", "5", "--ppo-kl-samples", "0"},
-		{"experiment", "--env", "TextPositive-v0", "--ppo-kl-budget", "5", "--train-prompts"},
+		{"experiment", "--env", "TextPositive-v0", "--val-kl-budget", "-1"},
+		{"experiment", "--env", "TextPositive-v0", "--val-kl-budget", "5", "--val-kl-samples", "0"},
+		{"experiment", "--env", "TextPositive-v0", "--val-extrapolate"},
+		{"experiment", "--env", "TextPositive-v0", "--val-kl-budget", "5", "--method", "bon"},
 	} {
 		var stdout, stderr bytes.Buffer
 		code := run(args, strings.NewReader(""), &stdout, &stderr)
