@@ -321,7 +321,7 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 			}
 			rep.AverageLast = cfg.AverageLast
 		}
-		case DPO:
+	case DPO:
 		if len(pairs) == 0 {
 			return nil, errors.New("textrl: no labelled pair to train DPO on")
 		}
