@@ -47,10 +47,9 @@ func (c klCheck) kl(m *lm.Model) (float64, error) {
 
 // budgetResult is where withinBudget left a policy on the line from the reference.
 type budgetResult struct {
-	Eta      float64 // θ_ref + η·(θ − θ_ref); 1 is the policy as tuned
-	KL       float64 // the check's KL there
-	KLTuned  float64 // the check's KL at η 1
-	Measured int     // points of the line measured
+	Eta     float64 // θ_ref + η·(θ − θ_ref); 1 is the policy as tuned
+	KL      float64 // the check's KL there
+	KLTuned float64 // the check's KL at η 1
 }
 
 // withinBudget moves policy θ along the line through weight space from the reference,
@@ -73,7 +72,7 @@ func withinBudget(ref, policy *lm.Model, check klCheck, budget, maxEta float64, 
 	if err != nil {
 		return nil, budgetResult{}, err
 	}
-	r := budgetResult{Eta: 1, KL: kl, KLTuned: kl, Measured: 1}
+	r := budgetResult{Eta: 1, KL: kl, KLTuned: kl}
 	dir := -1.0 // over the budget: back toward the reference
 	if kl <= budget {
 		dir = 1
@@ -87,7 +86,6 @@ func withinBudget(ref, policy *lm.Model, check klCheck, budget, maxEta float64, 
 		if err != nil {
 			return nil, budgetResult{}, err
 		}
-		r.Measured++
 		switch {
 		case dir > 0 && kl > budget: // past the budget: the last η within stands
 			return best, r, nil
