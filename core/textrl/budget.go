@@ -15,13 +15,14 @@ import (
 const budgetStep = 0.01
 
 // klCheck measures a policy's KL from the reference on continuations of a fixed list of
-// prompts, each time drawing them from the same stream, so that two checks differ by the
-// policy, not by the draw.
+// prompts, each time drawing them from the same stream (seed, stream), so that two checks
+// differ by the policy, not by the draw. what names the continuations in progress lines.
 type klCheck struct {
-	ref     *lm.Model
-	prompts [][]int
-	L       int
-	seed    uint64
+	ref          *lm.Model
+	prompts      [][]int
+	L            int
+	seed, stream uint64
+	what         string
 }
 
 // newValCheck returns a check on n prompts drawn (with replacement) from the validation
@@ -29,21 +30,27 @@ type klCheck struct {
 // the KL on the held-out prompts without the held-out prompts choosing anything.
 func newValCheck(ref *lm.Model, val [][]int, n, L int, seed uint64) klCheck {
 	rng := rand.New(rand.NewPCG(seed, 0x76616c6b6c))
-	c := klCheck{ref: ref, L: L, seed: seed}
+	c := klCheck{ref: ref, L: L, seed: seed, stream: 0x76616c636f6e74, what: fmt.Sprintf("%d validation continuations", n)}
 	for range n {
 		c.prompts = append(c.prompts, val[rng.IntN(len(val))])
 	}
 	return c
 }
 
-// kl is m's mean KL from the reference on the check's continuations, in nats.
-func (c klCheck) kl(m *lm.Model) (float64, error) {
-	conts, err := sample(m, rand.New(rand.NewPCG(c.seed, 0x76616c636f6e74)), c.prompts, c.L)
+// measure is m's mean KL from the reference on the check's continuations, in nats, and the
+// continuations.
+func (c klCheck) measure(m *lm.Model) (float64, [][]int, error) {
+	conts, err := sample(m, rand.New(rand.NewPCG(c.seed, c.stream)), c.prompts, c.L)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
-	return meanKL(m, c.ref, c.prompts, conts)
+	kl, err := meanKL(m, c.ref, c.prompts, conts)
+	return kl, conts, err
 }
+
+// line is how withinBudget walks the line from the reference: in steps of step, with η
+// between min and max (min <= 1 <= max).
+type line struct{ step, min, max float64 }
 
 // budgetResult is where withinBudget left a policy on the line from the reference.
 type budgetResult struct {
@@ -53,19 +60,19 @@ type budgetResult struct {
 }
 
 // withinBudget moves policy θ along the line through weight space from the reference,
-// θ_ref + η·(θ − θ_ref) on a grid of step budgetStep, to where its KL on check meets budget:
-// if θ is over it, back toward the reference to the first η within (WiSE-FT, Wortsman et al.
-// 2022; WARP's LITI step, Ramé et al. 2024, §3.3); if θ is within it and maxEta > 1, on past
-// θ to the last η within, at most maxEta (ExPO, Zheng et al. 2024, eq. 2 with α = η − 1).
-// Along the line the KL grows with η, so each walk stops at the first η on the other side.
-func withinBudget(ref, policy *lm.Model, check klCheck, budget, maxEta float64, logf func(string)) (*lm.Model, budgetResult, error) {
+// θ_ref + η·(θ − θ_ref) on l's grid, to where its KL on check meets budget: if θ is over it,
+// back toward the reference to the first η within, at least l.min (WiSE-FT, Wortsman et al.
+// 2022; WARP's LITI step, Ramé et al. 2024, §3.3); if θ is within it, on past θ to the last η
+// within, at most l.max (ExPO, Zheng et al. 2024, eq. 2 with α = η − 1). Along the line the
+// KL grows with η, so each walk stops at the first η on the other side.
+func withinBudget(ref, policy *lm.Model, check klCheck, budget float64, l line, logf func(string)) (*lm.Model, budgetResult, error) {
 	at := func(eta float64) (*lm.Model, float64, error) {
 		p := policy
 		if eta != 1 {
 			p = interpolate(ref, policy, eta)
 		}
-		kl, err := check.kl(p)
-		logf(fmt.Sprintf("kl budget η %.2f: kl on %d validation continuations %.2f (budget %.2f)", eta, len(check.prompts), kl, budget))
+		kl, _, err := check.measure(p)
+		logf(fmt.Sprintf("kl budget η %.2f: kl on %s %.2f (budget %.2f)", eta, check.what, kl, budget))
 		return p, kl, err
 	}
 	best, kl, err := at(1)
@@ -78,8 +85,8 @@ func withinBudget(ref, policy *lm.Model, check klCheck, budget, maxEta float64, 
 		dir = 1
 	}
 	for k := 1; ; k++ {
-		eta := max(1+dir*budgetStep*float64(k), 0)
-		if dir > 0 && eta > maxEta+1e-9 {
+		eta := max(1+dir*l.step*float64(k), l.min)
+		if dir > 0 && eta > l.max+1e-9 || dir < 0 && eta >= 1 {
 			return best, r, nil
 		}
 		p, kl, err := at(eta)
@@ -91,7 +98,7 @@ func withinBudget(ref, policy *lm.Model, check klCheck, budget, maxEta float64, 
 			return best, r, nil
 		case dir > 0:
 			best, r.Eta, r.KL = p, eta, kl
-		case kl <= budget || eta == 0: // back within the budget
+		case kl <= budget || eta == l.min: // back within the budget, or as far back as allowed
 			r.Eta, r.KL = eta, kl
 			return p, r, nil
 		}

@@ -33,11 +33,10 @@ type dpoTuner struct {
 	// budget is the current round's KL budget (Config.DPOKLBudget, or its share of it with
 	// Config.DPOKLRamp; 0: none).
 	budget float64
-	// prompts are the KL check's continuations' prompts, drawn once from the training
-	// prompts; check reports what it measured (nil: not reported).
-	prompts [][]int
-	L       int
-	check   func(Point, [][]int, [][]int)
+	// klc is the KL budget's check, on prompts drawn once from the training prompts; check
+	// reports what it measured (nil: not reported).
+	klc   klCheck
+	check func(Point, [][]int, [][]int)
 }
 
 // newDPOTuner returns a tuner whose policy is a fresh copy of ref (with a zero output bias
@@ -49,8 +48,10 @@ func newDPOTuner(cfg Config, ref *lm.Model, train [][]int, L int) *dpoTuner {
 		policy = ref.WithOutputBias()
 	}
 	t := &dpoTuner{cfg: cfg, ref: ref, policy: policy,
-		dm: &dpoModel{m: policy, grad: make([]float64, len(policy.Params))},
-		L:  L, budget: cfg.DPOKLBudget}
+		dm:     &dpoModel{m: policy, grad: make([]float64, len(policy.Params))},
+		budget: cfg.DPOKLBudget,
+		klc: klCheck{ref: ref, L: L, seed: cfg.Seed, stream: 0x6b6c636865636b,
+			what: fmt.Sprintf("%d continuations of training prompts", cfg.DPOKLSamples)}}
 	if cfg.DPOOutBias && cfg.DPOBiasLR > 0 {
 		t.nb = policy.Config.Vocab
 		t.optB = nn.NewAdam(t.nb, cfg.DPOBiasLR)
@@ -59,23 +60,14 @@ func newDPOTuner(cfg Config, ref *lm.Model, train [][]int, L int) *dpoTuner {
 	if cfg.DPOKLBudget > 0 || cfg.DPOExtrapolate > 0 {
 		rng := rand.New(rand.NewPCG(cfg.Seed, 0x6b6c627564676574))
 		for range cfg.DPOKLSamples {
-			t.prompts = append(t.prompts, train[rng.IntN(len(train))])
+			t.klc.prompts = append(t.klc.prompts, train[rng.IntN(len(train))])
 		}
 	}
 	return t
 }
 
-// kl is the policy's KL from the reference on continuations of the check's prompts, sampled
-// from a stream fixed per run, so that successive checks differ by the policy, not the draw.
-func (t *dpoTuner) kl() (float64, [][]int, error) {
-	rng := rand.New(rand.NewPCG(t.cfg.Seed, 0x6b6c636865636b))
-	conts, err := sample(t.policy, rng, t.prompts, t.L)
-	if err != nil {
-		return 0, nil, err
-	}
-	kl, err := meanKL(t.policy, t.ref, t.prompts, conts)
-	return kl, conts, err
-}
+// kl is the policy's KL from the reference on the check's continuations (klc.measure).
+func (t *dpoTuner) kl() (float64, [][]int, error) { return t.klc.measure(t.policy) }
 
 // train runs cfg.DPOEpochs epochs of DPO on pairs, logging each epoch to log (if non-nil).
 // With a KL budget it checks the KL every dpoCheckEvery steps and at the end; past the
@@ -105,7 +97,7 @@ func (t *dpoTuner) train(pairs []dpo.Pair, log func(e int, st dpo.Stats)) (st dp
 			return true
 		}
 		if t.check != nil {
-			t.check(Point{Iter: t.steps, KL: kl, Beta: dc.Beta}, t.prompts, conts)
+			t.check(Point{Iter: t.steps, KL: kl, Beta: dc.Beta}, t.klc.prompts, conts)
 		}
 		if kl > t.budget {
 			copy(t.policy.Params, good)

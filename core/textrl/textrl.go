@@ -388,12 +388,12 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 	}
 
 	if policy != nil && cfg.ValKLBudget > 0 {
-		maxEta := 1.0
+		l := line{step: budgetStep, min: 0, max: 1}
 		if cfg.ValExtrapolate {
-			maxEta = expoMax
+			l.max = expoMax
 		}
 		var r budgetResult
-		if policy, r, err = withinBudget(ref, policy, newValCheck(ref, val, cfg.ValKLSamples, L, cfg.Seed), cfg.ValKLBudget, maxEta,
+		if policy, r, err = withinBudget(ref, policy, newValCheck(ref, val, cfg.ValKLSamples, L, cfg.Seed), cfg.ValKLBudget, l,
 			func(s string) { log(fmt.Sprintf("%s  %4.0fs", s, time.Since(start).Seconds())) }); err != nil {
 			return nil, err
 		}
