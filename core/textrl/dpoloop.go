@@ -181,7 +181,7 @@ func dpoRounds(cfg Config, ref *lm.Model, train [][]int, L int, rounds int,
 		}
 	}
 	if cfg.DPOExtrapolate > 0 {
-		eta, err := t.extrapolate(cfg.DPOExtrapolate, logf)
+		eta, err := t.extrapolate(cfg.DPOExtrapolate, cfg.DPOExtrapolateStep, logf)
 		return t.policy, eta, err
 	}
 	return t.policy, 0, nil

@@ -28,6 +28,16 @@ func TestDPOExtrapolate(t *testing.T) {
 	if !(far.GoldAfter > base.GoldAfter) {
 		t.Errorf("gold %.3f -> %.3f: the extrapolation bought none", base.GoldAfter, far.GoldAfter)
 	}
+	c.DPOExtrapolateStep = 0.01 // a finer grid ends at least as far along, still within the budget
+	fine, err := Run(c, w, task, m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("in steps of 0.01: η %.2f, gold %.3f at KL %.2f", fine.ExtrapolationEta, fine.GoldAfter, fine.KL)
+	if fine.ExtrapolationStep != 0.01 || !(fine.ExtrapolationEta >= far.ExtrapolationEta) || fine.ExtrapolationEta >= far.ExtrapolationEta+0.05 || !(fine.KL < 2.6) {
+		t.Errorf("step %v: η %.2f against %.2f in steps of 0.05, KL %.2f", fine.ExtrapolationStep, fine.ExtrapolationEta, far.ExtrapolationEta, fine.KL)
+	}
+	c.DPOExtrapolateStep = 0.05
 	c.DPOExtrapolate = 0.5 // under what DPO spent
 	same, err := Run(c, w, task, m, nil)
 	if err != nil {
@@ -39,5 +49,12 @@ func TestDPOExtrapolate(t *testing.T) {
 	c.DPOExtrapolate = -1
 	if err := c.Validate(); err == nil {
 		t.Error("a negative extrapolation budget passed Validate")
+	}
+	c.DPOExtrapolate = 2
+	for _, step := range []float64{0, -0.05, 1.5} {
+		c.DPOExtrapolateStep = step
+		if err := c.Validate(); err == nil {
+			t.Errorf("an extrapolation step of %v passed Validate", step)
+		}
 	}
 }

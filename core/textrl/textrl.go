@@ -57,10 +57,11 @@ type Report struct {
 	JudgePrompts int `json:"dpo_judge_prompts,omitempty"`
 	JudgedPairs  int `json:"judged_pairs,omitempty"`
 	// ExtrapolationKL and ExtrapolationEta are DPO's extrapolation's KL budget on training
-	// prompts (Config.DPOExtrapolate; 0: none) and the η it reached (1: not past DPO's end;
-	// 0: no extrapolation).
-	ExtrapolationKL  float64 `json:"dpo_extrapolation_kl,omitempty"`
-	ExtrapolationEta float64 `json:"dpo_extrapolation_eta,omitempty"`
+	// prompts (Config.DPOExtrapolate; 0: none), the step of its η (Config.DPOExtrapolateStep)
+	// and the η it reached (1: not past DPO's end; 0: no extrapolation).
+	ExtrapolationKL   float64 `json:"dpo_extrapolation_kl,omitempty"`
+	ExtrapolationStep float64 `json:"dpo_extrapolation_step,omitempty"`
+	ExtrapolationEta  float64 `json:"dpo_extrapolation_eta,omitempty"`
 	// ValKLBudget is the KL budget on ValPrompts validation prompts (Config.ValKLBudget; 0:
 	// none); ValEta is where on the line from the reference it left the tuned policy (1: as
 	// tuned), and ValKLTuned and ValKL the KL on the validation continuations at η 1 and there.
@@ -327,6 +328,9 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 		}
 		rep.Beta, rep.DPORounds, rep.KLBudget, rep.DPONLL, rep.KLRamp, rep.Smoothing, rep.RoundRef = cfg.DPO.Beta, rounds, cfg.DPOKLBudget, cfg.DPO.NLL, cfg.DPOKLRamp, cfg.DPO.Smoothing, cfg.DPORoundRef
 		rep.OutBias, rep.ExtrapolationKL = cfg.DPOOutBias, cfg.DPOExtrapolate
+		if cfg.DPOExtrapolate > 0 {
+			rep.ExtrapolationStep = cfg.DPOExtrapolateStep
+		}
 		if cfg.DPOJudge > 1 {
 			rep.Judge, rep.JudgePrompts = cfg.DPOJudge, cfg.DPOJudgePrompts
 		}
