@@ -97,10 +97,20 @@ func (l *Learner) Sample(m *lm.Model, rng *rand.Rand, prompts [][]int) ([][]int,
 	return sample(m, rng, prompts, l.task.Length)
 }
 
-// fitReward fits a fresh text reward model (the Bradley-Terry ensemble on text.Features) to
+// rewardConfig is the text reward model's settings: text.RewardConfig with c's seed and
+// RewardEpochs.
+func (c Config) rewardConfig() reward.Config {
+	rc := text.RewardConfig(c.Seed)
+	if c.RewardEpochs > 0 {
+		rc.Epochs = c.RewardEpochs
+	}
+	return rc
+}
+
+// fitReward fits a fresh text reward model (the Bradley-Terry ensemble on cfg.Features) to
 // data.
-func fitReward(seed uint64, f text.Features, data *reward.Dataset) (*reward.Model, reward.Stats, error) {
-	m, err := reward.New(text.RewardConfig(seed), f.Shape())
+func fitReward(cfg Config, data *reward.Dataset) (*reward.Model, reward.Stats, error) {
+	m, err := reward.New(cfg.rewardConfig(), cfg.Features.Shape())
 	if err != nil {
 		return nil, reward.Stats{}, err
 	}
@@ -114,7 +124,7 @@ func fitReward(seed uint64, f text.Features, data *reward.Dataset) (*reward.Mode
 // Fit fits the reward model afresh on data (segments of Features), as Run refits after each of
 // its labelling rounds; PPO's whitening is set again on the new model.
 func (l *Learner) Fit(data *reward.Dataset) (reward.Stats, error) {
-	m, st, err := fitReward(l.cfg.Seed, l.cfg.Features, data)
+	m, st, err := fitReward(l.cfg, data)
 	if err != nil {
 		return st, err
 	}

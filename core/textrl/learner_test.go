@@ -169,3 +169,51 @@ func TestSplitPrompts(t *testing.T) {
 		t.Errorf("with training prompts: train %v, eval %v", train, eval)
 	}
 }
+
+// TestRewardEpochs: Config.RewardEpochs reaches the reward model's fit: on the same labels,
+// 40 passes take four times the steps of the default 10 and end at a lower training loss;
+// a negative count fails Validate.
+func TestRewardEpochs(t *testing.T) {
+	w, m := world(t)
+	cfg := tinyConfig(PPO)
+	l, err := NewLearner(cfg, w, task, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(5, 5))
+	data := &reward.Dataset{}
+	gold := func(s string) float64 { return w.Score(task, s) }
+	qp := make([][]int, 0, 800)
+	for range 400 {
+		p := l.Train[rng.IntN(len(l.Train))]
+		qp = append(qp, p, p)
+	}
+	qc, err := l.Sample(m, rng, qp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := 0; k < len(qp); k += 2 {
+		c := text.Rate(rng, oracle.Rater{}, gold, w.Tok.Decode(qc[k]), w.Tok.Decode(qc[k+1]))
+		data.AddChoice(cfg.Features.Segment(qp[k], qc[k]), cfg.Features.Segment(qp[k+1], qc[k+1]), c)
+	}
+	if cfg.rewardConfig().Epochs != 10 {
+		t.Fatalf("default epochs %d, want text.RewardConfig's 10", cfg.rewardConfig().Epochs)
+	}
+	_, short, err := fitReward(cfg, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.RewardEpochs = 40
+	_, long, err := fitReward(cfg, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("10 epochs: %d steps, train loss %.4f, val accuracy %.3f; 40: %d steps, %.4f, %.3f", short.Steps, short.TrainLoss, short.ValAccuracy, long.Steps, long.TrainLoss, long.ValAccuracy)
+	if long.Steps != 4*short.Steps || !(long.TrainLoss < short.TrainLoss) {
+		t.Errorf("40 epochs: %d steps (10: %d), train loss %.4f (10: %.4f)", long.Steps, short.Steps, long.TrainLoss, short.TrainLoss)
+	}
+	cfg.RewardEpochs = -1
+	if err := cfg.Validate(); err == nil {
+		t.Error("a negative epoch count passed Validate")
+	}
+}

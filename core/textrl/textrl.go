@@ -78,6 +78,7 @@ type Report struct {
 
 	LabelsUsed             int      `json:"labels_used"`
 	RewardModelValAccuracy *float64 `json:"reward_model_val_accuracy"` // nil when no validation label was strict
+	RewardModelEpochs      int      `json:"reward_model_epochs"`       // passes of each fit (Config.RewardEpochs, or text.RewardConfig's)
 
 	GoldBefore           float64 `json:"gold_before"`
 	GoldAfter            float64 `json:"gold_after"`
@@ -199,7 +200,7 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 	var rm *reward.Model
 	var fit reward.Stats
 	refit := func() error {
-		m, st, err := fitReward(cfg.Seed, feat, data)
+		m, st, err := fitReward(cfg, data)
 		if err != nil {
 			return err
 		}
@@ -211,7 +212,7 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 	if err := refit(); err != nil {
 		return nil, err
 	}
-	rep := &Report{Env: t.Name, Method: cfg.Method, Seed: cfg.Seed, Noise: cfg.Rater.ErrorRate, N: cfg.N, TrainPrompts: len(train), EvalPrompts: len(eval)}
+	rep := &Report{Env: t.Name, Method: cfg.Method, Seed: cfg.Seed, Noise: cfg.Rater.ErrorRate, N: cfg.N, TrainPrompts: len(train), EvalPrompts: len(eval), RewardModelEpochs: cfg.rewardConfig().Epochs}
 	score := func(p, c []int) float64 { return rm.Return(feat.Segment(p, c)) }
 
 	// 3. The reference, measured on held-out prompts.

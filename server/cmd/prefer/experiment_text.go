@@ -75,6 +75,7 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	valExtra := fs.Bool("val-extrapolate", d.ValExtrapolate, "with --val-kl-budget: a policy within the budget moves on past itself (η > 1, ExPO) to the last η within it")
 	n := fs.Int("n", d.N, "best-of-n's n")
 	dim := fs.Int("features", d.Features.Dim, "hash buckets of the reward model's token and bigram features")
+	rmEpochs := fs.Int("rm-epochs", d.RewardEpochs, "passes over each reward model member's bootstrap resample in a fit; 0 keeps the browser's 10")
 	logSig := fs.Bool("log-sigmoid", d.LogSigmoid, "PPO: maximise log σ(z − margin) of the reward model's score z standardised on the reference (Wang et al. 2024; the hub's objective) instead of the score")
 	margin := fs.Float64("margin", d.LogSigmoidMargin, "PPO with --log-sigmoid: the margin in the reference's standard deviations")
 	dense := fs.Bool("dense", d.Dense, "PPO: the reward model's reward at each token instead of its sum at the end (needs --log-sigmoid=false)")
@@ -109,7 +110,7 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	cfg.Rater.ErrorRate, cfg.Rater.Temperature = *noise, *temp
 	cfg.FinalShare = *final
 	cfg.DPORounds, cfg.DPOKLBudget, cfg.DPOKLSamples, cfg.DPOKLRamp, cfg.DPORoundRef, cfg.DPO.NLL, cfg.DPO.Smoothing = *dpoRounds, *dpoBudget, *dpoKLSamples, *dpoRamp, *dpoRoundRef, *dpoNLL, *dpoSmooth
-	cfg.Features.Dim = *dim
+	cfg.Features.Dim, cfg.RewardEpochs = *dim, *rmEpochs
 	cfg.PPO.KLTarget, cfg.PPO.KLRate, cfg.PPO.PtxCoef = *klTarget, *klRate, *ptx
 	cfg.LogSigmoid, cfg.LogSigmoidMargin = *logSig, *margin
 	cfg.TrainPrompts, cfg.Dense = *trainPrompts, *dense
