@@ -7,6 +7,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/prefer-rlhf/prefer/core/lm"
 	"github.com/prefer-rlhf/prefer/core/oracle"
 	"github.com/prefer-rlhf/prefer/core/reward"
 	"github.com/prefer-rlhf/prefer/core/text"
@@ -41,21 +42,8 @@ func learnerRounds(t *testing.T, cfg Config) {
 		t.Fatalf("the reference's KL %v, want 0", before.KL)
 	}
 	data := &reward.Dataset{}
-	gold := func(s string) float64 { return w.Score(task, s) }
 	for round := range 3 {
-		qp := make([][]int, 0, 200)
-		for range 100 {
-			p := l.Train[rng.IntN(len(l.Train))]
-			qp = append(qp, p, p)
-		}
-		qc, err := l.Sample(l.Policy, rng, qp)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for k := 0; k < len(qp); k += 2 {
-			c := text.Rate(rng, oracle.Rater{}, gold, w.Tok.Decode(qc[k]), w.Tok.Decode(qc[k+1]))
-			data.AddChoice(l.Features().Segment(qp[k], qc[k]), l.Features().Segment(qp[k+1], qc[k+1]), c)
-		}
+		labelPairs(t, l, w, l.Policy, rng, data, 100)
 		if _, err := l.Fit(data); err != nil {
 			t.Fatal(err)
 		}
@@ -104,21 +92,8 @@ func TestLogSigmoidObjective(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(5, 5))
 	data := &reward.Dataset{}
-	gold := func(s string) float64 { return w.Score(task, s) }
 	fit := func(n int) {
-		qp := make([][]int, 0, 2*n)
-		for range n {
-			p := l.Train[rng.IntN(len(l.Train))]
-			qp = append(qp, p, p)
-		}
-		qc, err := l.Sample(m, rng, qp)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for k := 0; k < len(qp); k += 2 {
-			c := text.Rate(rng, oracle.Rater{}, gold, w.Tok.Decode(qc[k]), w.Tok.Decode(qc[k+1]))
-			data.AddChoice(l.Features().Segment(qp[k], qc[k]), l.Features().Segment(qp[k+1], qc[k+1]), c)
-		}
+		labelPairs(t, l, w, m, rng, data, n)
 		if _, err := l.Fit(data); err != nil {
 			t.Fatal(err)
 		}
@@ -182,20 +157,7 @@ func TestRewardEpochs(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(5, 5))
 	data := &reward.Dataset{}
-	gold := func(s string) float64 { return w.Score(task, s) }
-	qp := make([][]int, 0, 800)
-	for range 400 {
-		p := l.Train[rng.IntN(len(l.Train))]
-		qp = append(qp, p, p)
-	}
-	qc, err := l.Sample(m, rng, qp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k := 0; k < len(qp); k += 2 {
-		c := text.Rate(rng, oracle.Rater{}, gold, w.Tok.Decode(qc[k]), w.Tok.Decode(qc[k+1]))
-		data.AddChoice(cfg.Features.Segment(qp[k], qc[k]), cfg.Features.Segment(qp[k+1], qc[k+1]), c)
-	}
+	labelPairs(t, l, w, m, rng, data, 400)
 	if cfg.rewardConfig().Epochs != 10 {
 		t.Fatalf("default epochs %d, want text.RewardConfig's 10", cfg.rewardConfig().Epochs)
 	}
@@ -215,5 +177,25 @@ func TestRewardEpochs(t *testing.T) {
 	cfg.RewardEpochs = -1
 	if err := cfg.Validate(); err == nil {
 		t.Error("a negative epoch count passed Validate")
+	}
+}
+
+// labelPairs adds n comparisons to data, each of two continuations by m of one of l's training
+// prompts, rated on the gold score by a noiseless rater.
+func labelPairs(t *testing.T, l *Learner, w *text.World, m *lm.Model, rng *rand.Rand, data *reward.Dataset, n int) {
+	t.Helper()
+	qp := make([][]int, 0, 2*n)
+	for range n {
+		p := l.Train[rng.IntN(len(l.Train))]
+		qp = append(qp, p, p)
+	}
+	qc, err := l.Sample(m, rng, qp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gold := func(s string) float64 { return w.Score(task, s) }
+	for k := 0; k < len(qp); k += 2 {
+		c := text.Rate(rng, oracle.Rater{}, gold, w.Tok.Decode(qc[k]), w.Tok.Decode(qc[k+1]))
+		data.AddChoice(l.Features().Segment(qp[k], qc[k]), l.Features().Segment(qp[k+1], qc[k+1]), c)
 	}
 }
