@@ -133,8 +133,9 @@ type Config struct {
 	// browser's. At 10 an ensemble on 2,000 labels takes about 200 Adam steps and is not done:
 	// on TextPositive-v0 at 40 best-of-64 under it reached a positive share of 0.891 / 0.884 /
 	// 0.857 on seeds 1-3 against 0.850 / 0.849 / 0.819, and PPO (rollouts of 512) 0.918-0.923
-	// against 0.903-0.929; but PPO optimises the sharper model harder, and on seed 1 its
-	// distinct-2 fell under half the reference's (README, "RLHF on text", session 18).
+	// against 0.903-0.929; but PPO optimises the sharper model harder, and distinct-2 fell
+	// under half the reference's on seed 1 (at a KL target of 6.3, on seed 3) (README, "RLHF
+	// on text", session 18).
 	RewardEpochs int
 
 	// LogSigmoid makes PPO maximise log σ(z − LogSigmoidMargin) instead of the reward
