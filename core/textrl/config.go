@@ -97,11 +97,12 @@ type Config struct {
 	DPOOutBias bool
 	DPOBiasLR  float64
 	// DPOExtrapolate, when positive, moves the DPO policy θ past itself along the line from
-	// the reference, θ_ref + η·(θ − θ_ref) with η from 1 in steps of DPOExtrapolateStep, to the last η whose
-	// KL on the budget's training-prompt continuations (DPOKLSamples) is within DPOExtrapolate
-	// nats: ExPO (Zheng et al. 2024, "Weak-to-Strong Extrapolation Expedites Alignment", eq. 2,
-	// α = η − 1). DPO's KL-regularised target is the same line's far end only in the limit of
-	// data; on 2,000 labels the direction DPO found is better than the distance it went.
+	// the reference, θ_ref + η·(θ − θ_ref) with η from 1 in steps of DPOExtrapolateStep, to
+	// the last η whose KL on the budget's training-prompt continuations (DPOKLSamples) is
+	// within DPOExtrapolate nats: ExPO (Zheng et al. 2024, "Weak-to-Strong Extrapolation
+	// Expedites Alignment", eq. 2, α = η − 1). DPO's KL-regularised target is the same line's
+	// far end only in the limit of data; on 2,000 labels the direction DPO found is better than
+	// the distance it went.
 	DPOExtrapolate float64
 	// DPOExtrapolateStep is the step of η in that walk, in (0, 1]. At 0.05 (the default, all of
 	// sessions 16-17's figures) one step moved the KL near 6 nats by 0.3-0.5, so a budget
