@@ -40,6 +40,15 @@ type Config struct {
 	// log-ratios). Sampled log-ratios push on one token per state, so noise moves the rest of the
 	// distribution freely; the exact term holds every token's probability to the reference's.
 	ExactKL bool
+	// EntCoef, when positive, adds an entropy bonus: each state's entropy H(π(·|s)) over the
+	// vocabulary, EntCoef times it in the reward's units (as β is), as PPO's entropy term
+	// (Schulman et al. 2017, eq. 9; Mnih et al. 2016). With the penalty it makes the objective
+	// r − β·KL(π‖π_ref) + EntCoef·H(π) = r − (β+EntCoef)·KL(π‖π_ref^{β/(β+EntCoef)}) up to a
+	// constant: a KL to a reference flattened to temperature (β+EntCoef)/β. The reverse KL is
+	// mode-seeking, so a sharp reward model with the penalty alone lets a policy crowd onto a
+	// few of its favourite phrases within the KL budget; the bonus pays for every token's
+	// spread. 0 turns it off.
+	EntCoef float64
 	// DetachValue trains the value head alone on the value loss, with no gradient into the
 	// trunk it shares with the policy: the value loss then cannot move the policy's
 	// distribution, a move that costs KL and buys no reward.
@@ -89,6 +98,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("lmppo: value coefficient %v, γ %v or λ %v out of range", c.ValueCoef, c.Gamma, c.Lambda)
 	case !(c.Beta >= 0) || !(c.KLTarget >= 0) || !(c.KLRate >= 0) || !(c.GradClip >= 0):
 		return fmt.Errorf("lmppo: β %v, KL target %v, KL rate %v and gradient clip %v must not be negative", c.Beta, c.KLTarget, c.KLRate, c.GradClip)
+	case !(c.EntCoef >= 0):
+		return fmt.Errorf("lmppo: entropy coefficient %v is negative", c.EntCoef)
 	case c.OutBias && !(c.BiasLR > 0):
 		return fmt.Errorf("lmppo: output bias with step size %v", c.BiasLR)
 	case c.Group < 0 || (c.Group > 1 && c.Batch%c.Group != 0):

@@ -49,6 +49,8 @@ type Trainer struct {
 	// stands to the surrogate as the penalty stands to the score in the rewards.
 	refLogp []float64
 	klScale float64
+	// entScale is Config.EntCoef's weight in the loss, scaled as klScale is.
+	entScale float64
 
 	adamP, adamH *nn.Adam
 	adamB        *nn.Adam  // the output bias's (Config.OutBias), at Config.BiasLR; nil without one; adamP steps the reference's parameters
@@ -65,6 +67,9 @@ type Stats struct {
 	PolicyLoss float64 // mean clipped surrogate loss over the updates
 	ValueLoss  float64 // mean squared value error over the updates (halved)
 	ClipFrac   float64 // share of token updates whose ratio was outside [1−ε, 1+ε]
+	// Entropy is the policy's mean entropy per continuation state over the updates, nats;
+	// measured only with Config.EntCoef (0 without).
+	Entropy float64
 	// StartRatio is the largest |π/π_old − 1| of the first minibatch, before any step: 0
 	// exactly, since the rollout's log-probabilities and the update's come from the same
 	// computation on the same parameters.
@@ -256,6 +261,7 @@ func (t *Trainer) Step() (Stats, error) {
 		adv[k] = (adv[k] - m) / max(s, 1e-8)
 	}
 	t.klScale = t.KL.Beta / max(s, 1e-8)
+	t.entScale = c.EntCoef / max(s, 1e-8)
 
 	// 4. PPO: Epochs passes over the rollout in random minibatches of whole continuations.
 	updates, tokens := 0, 0
@@ -272,6 +278,7 @@ func (t *Trainer) Step() (Stats, error) {
 			st.PolicyLoss += u.policyLoss
 			st.ValueLoss += u.valueLoss
 			st.ClipFrac += u.clipped
+			st.Entropy += u.entropy
 			updates++
 			tokens += len(idx) * L
 		}
@@ -279,6 +286,7 @@ func (t *Trainer) Step() (Stats, error) {
 	st.PolicyLoss /= float64(updates)
 	st.ValueLoss /= float64(updates)
 	st.ClipFrac /= float64(tokens)
+	st.Entropy /= float64(updates)
 
 	// 5. β toward the KL target (Ziegler et al. 2019, §2.2).
 	t.KL.Update(st.KL)
@@ -390,6 +398,8 @@ func (t *Trainer) value(h []float64, r int) float64 {
 type update struct {
 	policyLoss, valueLoss, clipped, startRatio float64
 	klLoss                                     float64 // Config.ExactKL's term: klScale times the mean exact KL over the minibatch's states
+	entLoss                                    float64 // Config.EntCoef's term: −entScale times the mean entropy over the minibatch's states
+	entropy                                    float64 // the mean entropy over the minibatch's states, with Config.EntCoef
 }
 
 // update takes one Adam step on the minibatch idx of the rollout (lossGrad's loss).
@@ -506,8 +516,8 @@ func (t *Trainer) lossGrad(seqs, idx []int, T, P int, oldLogp, adv, ret []float6
 		}
 	}
 	var dLogits []float64
-	if c.ExactKL {
-		dLogits = t.klGrad(idx, T, P, &u)
+	if c.ExactKL || c.EntCoef > 0 {
+		dLogits = t.stateGrad(idx, T, P, &u)
 	}
 	if err := t.Policy.LogProbsBackwardLogits(&t.ws, 1, dLogp, dLogits, dHidden, t.grad[:len(t.Policy.Params)]); err != nil {
 		panic(err) // unreachable: same shapes as the LogProbs just above
@@ -515,25 +525,41 @@ func (t *Trainer) lossGrad(seqs, idx []int, T, P int, oldLogp, adv, ret []float6
 	return u
 }
 
-// klGrad adds Config.ExactKL's loss, klScale times the mean over the minibatch idx's
-// continuation states of KL(π(·|s)‖π_ref(·|s)), to u and returns its gradient with respect to
-// the logits of the last LogProbs on t.ws: with p = softmax(z), ∂KL/∂z_a = p_a·(log p_a − log
-// q_a − KL).
-func (t *Trainer) klGrad(idx []int, T, P int, u *update) []float64 {
+// stateGrad adds the loss terms on each continuation state's whole distribution to u and
+// returns their gradient with respect to the logits of the last LogProbs on t.ws:
+//   - Config.ExactKL's, klScale times the mean over the minibatch idx's states of
+//     KL(π(·|s)‖π_ref(·|s)); with p = softmax(z), ∂KL/∂z_a = p_a·(log p_a − log q_a − KL);
+//   - Config.EntCoef's, −entScale times the mean entropy H = −Σ_a p_a·log p_a, with
+//     ∂H/∂z_a = −p_a·(log p_a + H).
+func (t *Trainer) stateGrad(idx []int, T, P int, u *update) []float64 {
 	V, L := t.Policy.Config.Vocab, T-P
 	dl := make([]float64, len(idx)*T*V)
 	lp := make([]float64, V)
-	w := t.klScale / float64(len(idx)*L)
+	n := float64(len(idx) * L)
+	wk, we := t.klScale/n, t.entScale/n
 	for s, i := range idx {
 		for j := range L {
 			k, r := i*L+j, s*T+P-1+j
-			q := t.refLogp[k*V : (k+1)*V]
 			lm.LogSoftmax(lp, t.ws.Logits[r*V:(r+1)*V], 1)
-			kl := klDiv(lp, q)
-			u.klLoss += w * kl
 			row := dl[r*V : (r+1)*V]
-			for a, v := range lp {
-				row[a] = w * math.Exp(v) * (v - q[a] - kl)
+			if t.cfg.ExactKL {
+				q := t.refLogp[k*V : (k+1)*V]
+				kl := klDiv(lp, q)
+				u.klLoss += wk * kl
+				for a, v := range lp {
+					row[a] += wk * math.Exp(v) * (v - q[a] - kl)
+				}
+			}
+			if t.cfg.EntCoef > 0 {
+				var h float64
+				for _, v := range lp {
+					h -= math.Exp(v) * v
+				}
+				u.entropy += h / n
+				u.entLoss -= we * h
+				for a, v := range lp {
+					row[a] += we * math.Exp(v) * (v + h)
+				}
 			}
 		}
 	}

@@ -178,16 +178,26 @@ func TestNewRejects(t *testing.T) {
 // TestLossGradient checks lossGrad's gradient (through the policy's log-probabilities, the
 // value head and the trunk under it) against central differences of its loss, with the policy
 // moved off the rollout's so that ratios differ from 1 but stay inside the clip range.
-func TestLossGradient(t *testing.T) { checkLossGradient(t, false) }
+func TestLossGradient(t *testing.T) { checkLossGradient(t, false, false) }
 
 // TestLossGradientExactKL checks Config.ExactKL's loss term (the exact per-state KL to the
 // reference) against central differences, beside the surrogate and the value loss.
-func TestLossGradientExactKL(t *testing.T) { checkLossGradient(t, true) }
+func TestLossGradientExactKL(t *testing.T) { checkLossGradient(t, true, false) }
 
-func checkLossGradient(t *testing.T, exact bool) {
+// TestLossGradientEntropy checks Config.EntCoef's entropy bonus against central differences,
+// alone and beside the exact KL term, which shares its pass over the vocabulary.
+func TestLossGradientEntropy(t *testing.T) {
+	checkLossGradient(t, false, true)
+	checkLossGradient(t, true, true)
+}
+
+func checkLossGradient(t *testing.T, exact, ent bool) {
 	ref, prompts := tiny(t)
 	c := tinyConfig()
 	c.Batch, c.ClipEps, c.ValueCoef, c.ExactKL = 4, 10, 0.7, exact
+	if ent {
+		c.EntCoef = 0.5
+	}
 	tr, err := New(c, ref, prompts, countThree)
 	if err != nil {
 		t.Fatal(err)
@@ -213,6 +223,9 @@ func checkLossGradient(t *testing.T, exact bool) {
 		tr.exactKL(c.Batch, T, P)
 		tr.klScale = 3
 	}
+	if ent {
+		tr.entScale = 2
+	}
 	adv, ret := make([]float64, n), make([]float64, n)
 	for k := range adv {
 		adv[k], ret[k] = rng.NormFloat64(), rng.NormFloat64()
@@ -223,11 +236,15 @@ func checkLossGradient(t *testing.T, exact bool) {
 	idx := []int{2, 0, 3}
 	loss := func() float64 {
 		u := tr.lossGrad(r.seqs, idx, T, P, old, adv, ret, false)
-		return u.policyLoss + c.ValueCoef*u.valueLoss + u.klLoss
+		return u.policyLoss + c.ValueCoef*u.valueLoss + u.klLoss + u.entLoss
 	}
 	loss()
-	if u := tr.lossGrad(r.seqs, idx, T, P, old, adv, ret, false); exact && !(u.klLoss > 1e-4) {
+	u := tr.lossGrad(r.seqs, idx, T, P, old, adv, ret, false)
+	if exact && !(u.klLoss > 1e-4) {
 		t.Fatalf("exact KL term %v after the policy moved: missing", u.klLoss)
+	}
+	if ent != (u.entLoss < -1e-4) || ent != (u.entropy > 0.1) {
+		t.Fatalf("entropy term %v (entropy %v) with EntCoef %v", u.entLoss, u.entropy, c.EntCoef)
 	}
 	grad := append([]float64(nil), tr.grad...)
 	params := append(append([]float64(nil), tr.Policy.Params...), tr.Head...)

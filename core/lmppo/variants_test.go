@@ -3,6 +3,8 @@ package lmppo
 import (
 	"math"
 	"testing"
+
+	"github.com/prefer-rlhf/prefer/core/lm"
 )
 
 // TestLeaveOneOut: each token's advantage is its return-to-go less the mean of the other
@@ -139,4 +141,47 @@ func TestOutBiasLearns(t *testing.T) {
 	if err := c.Validate(); err == nil {
 		t.Error("an output bias with no step size was accepted")
 	}
+}
+
+// TestEntropyBonusKeepsSpread: with a small β the count-of-3 task drives the policy toward
+// "3 3 3 3 3 3"; the entropy bonus (Config.EntCoef) keeps its next-token distributions
+// spread, at a cost in score but still learning, and Stats.Entropy reports the spread.
+func TestEntropyBonusKeepsSpread(t *testing.T) {
+	lo, hi := tinyConfig(), tinyConfig()
+	lo.Beta, hi.Beta, hi.EntCoef = 0.05, 0.05, 0.5
+	first, a, trLo := run(t, lo, 15)
+	_, b, trHi := run(t, hi, 15)
+	ha, hb := firstEntropy(t, trLo), firstEntropy(t, trHi)
+	t.Logf("entropy of the first token: %.3f without the bonus (score %.2f -> %.2f), %.3f with it (score %.2f, Stats.Entropy %.3f); uniform %.3f",
+		ha, first.Score, a.Score, hb, b.Score, b.Entropy, math.Log(11))
+	if !(hb > ha+0.3) {
+		t.Errorf("first-token entropy %.3f with the bonus, %.3f without: the bonus did not keep the spread", hb, ha)
+	}
+	if a.Entropy != 0 || !(b.Entropy > 0.5 && b.Entropy < math.Log(11)) {
+		t.Errorf("Stats.Entropy %v without the bonus, %v with it", a.Entropy, b.Entropy)
+	}
+	if !(b.Score > 1.5*first.Score) {
+		t.Errorf("score %.2f -> %.2f with the bonus: PPO did not learn", first.Score, b.Score)
+	}
+}
+
+// firstEntropy is the mean over tr's prompts of the policy's entropy at the first
+// continuation token, nats.
+func firstEntropy(t *testing.T, tr *Trainer) float64 {
+	t.Helper()
+	V := tr.Policy.Config.Vocab
+	lp := make([]float64, V)
+	var ws lm.Workspace
+	var h float64
+	for _, p := range tr.prompts {
+		seq := append(append([]int(nil), p...), 0)
+		if err := tr.Policy.LogProbs(&ws, seq, 1, len(seq), 1, make([]float64, len(seq)-1)); err != nil {
+			t.Fatal(err)
+		}
+		lm.LogSoftmax(lp, ws.Logits[(len(p)-1)*V:len(p)*V], 1)
+		for _, v := range lp {
+			h -= math.Exp(v) * v / float64(len(tr.prompts))
+		}
+	}
+	return h
 }

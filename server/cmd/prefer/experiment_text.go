@@ -80,6 +80,7 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	margin := fs.Float64("margin", d.LogSigmoidMargin, "PPO with --log-sigmoid: the margin in the reference's standard deviations")
 	dense := fs.Bool("dense", d.Dense, "PPO: the reward model's reward at each token instead of its sum at the end (needs --log-sigmoid=false)")
 	exactKL := fs.Bool("exact-kl", d.PPO.ExactKL, "PPO: compute the KL penalty exactly over the vocabulary at every state (lower variance, same objective) instead of from the sampled token")
+	entCoef := fs.Float64("ent-coef", d.PPO.EntCoef, "PPO: entropy bonus, this times each state's entropy over the vocabulary in the reward's units (as β); 0 turns it off")
 	detachValue := fs.Bool("detach-value", d.PPO.DetachValue, "PPO: the value loss trains the value head alone, not the trunk it shares with the policy")
 	group := fs.Int("group", d.PPO.Group, "PPO: continuations per prompt in a rollout with a leave-one-out baseline (RLOO) instead of the value head; 0 or 1 keeps the value head")
 	average := fs.Int("average", d.AverageLast, "PPO: the result is the mean of the policy's weights over its last N iterations (tail averaging); 0 turns it off")
@@ -114,7 +115,7 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	cfg.PPO.KLTarget, cfg.PPO.KLRate, cfg.PPO.PtxCoef = *klTarget, *klRate, *ptx
 	cfg.LogSigmoid, cfg.LogSigmoidMargin = *logSig, *margin
 	cfg.TrainPrompts, cfg.Dense = *trainPrompts, *dense
-	cfg.PPO.ExactKL, cfg.PPO.DetachValue, cfg.PPO.Group = *exactKL, *detachValue, *group
+	cfg.PPO.ExactKL, cfg.PPO.DetachValue, cfg.PPO.Group, cfg.PPO.EntCoef = *exactKL, *detachValue, *group, *entCoef
 	cfg.AverageLast, cfg.PPO.OutBias, cfg.PPO.BiasLR = *average, *outBias, *biasLR
 	cfg.PPO.Batch, cfg.PPO.Minibatch = *batch, *minibatch
 	cfg.EvalPerPrompt = *evalPer
