@@ -108,6 +108,15 @@ type Config struct {
 	// sessions 16-17's figures) one step moved the KL near 6 nats by 0.3-0.5, so a budget
 	// left a seed up to that far under it; 0.01 is budgetStep's grid, five times the checks.
 	DPOExtrapolateStep float64
+	// DPOReplicas, when above 1, trains that many replicas of the DPO policy on each round's
+	// pairs, each in its own order of the pairs with its own Adam, all from the policy the
+	// round starts at, and merges them, the mean of their weights, before the next round
+	// labels the merged policy's continuations: WARP's merging of RL replicas (Ramé et al.
+	// 2024, "WARP: On the Benefits of Weight Averaged Rewarded Policies", §3.2), here on the
+	// same pairs, as the labels are the budget. The replicas share the direction the pairs
+	// give and differ by the noise of their orders, which the mean cancels; ExPO
+	// (DPOExtrapolate) then extrapolates along a cleaner direction. 0 or 1: one policy.
+	DPOReplicas int
 
 	// ValKLBudget, when positive, ends PPO and DPO on the line through weight space from the
 	// reference, θ_ref + η·(θ − θ_ref) with η in steps of 0.01, where the tuned policy's KL on
@@ -270,6 +279,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("textrl: DPO's extrapolation budget %v is not a finite number of nats >= 0", c.DPOExtrapolate)
 	case c.DPOExtrapolate > 0 && !(c.DPOExtrapolateStep > 0 && c.DPOExtrapolateStep <= 1):
 		return fmt.Errorf("textrl: DPO's extrapolation step %v is not in (0, 1]", c.DPOExtrapolateStep)
+	case c.DPOReplicas < 0:
+		return fmt.Errorf("textrl: %d DPO replicas", c.DPOReplicas)
 	case c.DPOExtrapolate > 0 && c.DPOKLSamples < 1:
 		return fmt.Errorf("textrl: DPO's extrapolation measures the KL on %d continuations: give at least 1", c.DPOKLSamples)
 	case !(c.ValKLBudget >= 0) || math.IsInf(c.ValKLBudget, 1) || c.ValKLBudget > 0 && c.ValKLSamples < 1:

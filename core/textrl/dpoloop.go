@@ -30,6 +30,8 @@ type dpoTuner struct {
 	optB  *nn.Adam
 	nb    int
 	steps int
+	// replica tells the tuner's order of pairs from its sibling replicas' (Config.DPOReplicas).
+	replica uint64
 	// budget is the current round's KL budget (Config.DPOKLBudget, or its share of it with
 	// Config.DPOKLRamp; 0: none).
 	budget float64
@@ -75,7 +77,7 @@ func (t *dpoTuner) kl() (float64, [][]int, error) { return t.klc.measure(t.polic
 // true). The stats are of the last epoch.
 func (t *dpoTuner) train(pairs []dpo.Pair, log func(e int, st dpo.Stats)) (st dpo.Stats, over bool, err error) {
 	dc := t.cfg.DPO
-	dc.Seed = t.cfg.Seed + uint64(t.steps) // a fresh order of pairs in each round
+	dc.Seed = t.cfg.Seed + uint64(t.steps) + t.replica<<40 // a fresh order of pairs in each round and replica
 	anchor := t.ref
 	if t.cfg.DPORoundRef {
 		anchor = t.policy.Clone()
@@ -158,10 +160,13 @@ func dpoRounds(cfg Config, ref *lm.Model, train [][]int, L int, rounds int,
 	roundPairs func(m *lm.Model, r int) ([]dpo.Pair, error), logf func(string), check func(Point, [][]int, [][]int)) (*lm.Model, float64, error) {
 	t := newDPOTuner(cfg, ref, train, L)
 	t.check = check
+	ts := []*dpoTuner{t} // the replicas (Config.DPOReplicas); t merges them
+	for k := 1; k < cfg.DPOReplicas; k++ {
+		tk := newDPOTuner(cfg, ref, train, L)
+		tk.replica = uint64(k)
+		ts = append(ts, tk)
+	}
 	for r := range rounds {
-		if cfg.DPOKLRamp {
-			t.budget = cfg.DPOKLBudget * float64(r+1) / float64(rounds)
-		}
 		round, err := roundPairs(t.policy, r)
 		if err != nil {
 			return nil, 0, err
@@ -169,15 +174,31 @@ func dpoRounds(cfg Config, ref *lm.Model, train [][]int, L int, rounds int,
 		if len(round) == 0 {
 			continue
 		}
-		_, over, err := t.train(round, func(e int, st dpo.Stats) {
-			logf(fmt.Sprintf("dpo round %d/%d epoch %d/%d  %d pairs  loss %.4f  accuracy %.3f  margin %.3f  step %d",
-				r+1, rounds, e+1, cfg.DPOEpochs, len(round), st.Loss, st.Accuracy, st.Margin, t.steps))
-		})
-		if err != nil {
-			return nil, 0, err
+		for k, tk := range ts {
+			if cfg.DPOKLRamp {
+				tk.budget = cfg.DPOKLBudget * float64(r+1) / float64(rounds)
+			}
+			who := ""
+			if len(ts) > 1 {
+				who = fmt.Sprintf(" replica %d/%d", k+1, len(ts))
+			}
+			_, over, err := tk.train(round, func(e int, st dpo.Stats) {
+				logf(fmt.Sprintf("dpo round %d/%d%s epoch %d/%d  %d pairs  loss %.4f  accuracy %.3f  margin %.3f  step %d",
+					r+1, rounds, who, e+1, cfg.DPOEpochs, len(round), st.Loss, st.Accuracy, st.Margin, tk.steps))
+			})
+			if err != nil {
+				return nil, 0, err
+			}
+			if over {
+				logf(fmt.Sprintf("dpo round %d/%d%s: KL budget %.2f nats reached on the training prompts; back to the last check within it", r+1, rounds, who, tk.budget))
+			}
 		}
-		if over {
-			logf(fmt.Sprintf("dpo round %d/%d: KL budget %.2f nats reached on the training prompts; back to the last check within it", r+1, rounds, t.budget))
+		if len(ts) > 1 {
+			kl, err := mergeReplicas(ts)
+			if err != nil {
+				return nil, 0, err
+			}
+			logf(fmt.Sprintf("dpo round %d/%d: %d replicas merged, kl on training prompts %.2f", r+1, rounds, len(ts), kl))
 		}
 	}
 	if cfg.DPOExtrapolate > 0 {

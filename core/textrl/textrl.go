@@ -64,6 +64,9 @@ type Report struct {
 	ExtrapolationKL   float64 `json:"dpo_extrapolation_kl,omitempty"`
 	ExtrapolationStep float64 `json:"dpo_extrapolation_step,omitempty"`
 	ExtrapolationEta  float64 `json:"dpo_extrapolation_eta,omitempty"`
+	// Replicas is how many DPO replicas each round trained and merged (Config.DPOReplicas;
+	// 0: one policy).
+	Replicas int `json:"dpo_replicas,omitempty"`
 	// ValKLBudget is the KL budget on ValPrompts validation prompts (Config.ValKLBudget; 0:
 	// none); ValEta is where on the line from the reference it left the tuned policy (1: as
 	// tuned), and ValKLTuned and ValKL the KL on the validation continuations at η 1 and there.
@@ -341,6 +344,9 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 		}
 		if cfg.DPOJudge > 1 {
 			rep.Judge, rep.JudgePrompts = cfg.DPOJudge, cfg.DPOJudgePrompts
+		}
+		if cfg.DPOReplicas > 1 {
+			rep.Replicas = cfg.DPOReplicas
 		}
 		jrng := rand.New(rand.NewPCG(cfg.Seed, 0x6a75646765)) // the judged pairs' own stream: the labels' draws stay as they were
 		from := 0

@@ -69,6 +69,7 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	dpoJudge := fs.Int("dpo-judge", d.DPOJudge, "DPO: each round also samples K continuations of --dpo-judge-prompts training prompts from the policy and trains on each prompt's best against its worst under the reward model (online DPO with the reward model as the oracle; asks no label); 0 turns it off")
 	dpoJudgePrompts := fs.Int("dpo-judge-prompts", d.DPOJudgePrompts, "DPO with --dpo-judge: training prompts judged per round")
 	dpoExtra := fs.Float64("dpo-extrapolate", d.DPOExtrapolate, "DPO: after training, move the weights past the DPO policy along the line from the reference, θ_ref + η·(θ − θ_ref) with η in steps of --dpo-extrapolate-step, to the largest η whose KL on --dpo-kl-samples continuations of training prompts is within this many nats (ExPO, Zheng et al. 2024); 0 turns it off")
+	dpoReplicas := fs.Int("dpo-replicas", d.DPOReplicas, "DPO: train this many replicas on each round's pairs in their own orders and merge them, the mean of their weights (WARP); 0 or 1: one policy")
 	dpoExtraStep := fs.Float64("dpo-extrapolate-step", d.DPOExtrapolateStep, "DPO with --dpo-extrapolate: the step of η, in (0, 1]")
 	valBudget := fs.Float64("val-kl-budget", d.ValKLBudget, "PPO, DPO: after training, move the weights along the line from the reference, θ_ref + η·(θ − θ_ref) with η in steps of 0.01, to where their KL on --val-kl-samples continuations of validation prompts (the corpus's training sentences' prompts, neither trained on nor measured) is within this many nats: back from a policy over it to the first η within, or with --val-extrapolate on past one within it to the last η within; 0 turns it off")
 	valSamples := fs.Int("val-kl-samples", d.ValKLSamples, "with --val-kl-budget: validation continuations the KL is measured on")
@@ -120,6 +121,7 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	cfg.PPO.Batch, cfg.PPO.Minibatch = *batch, *minibatch
 	cfg.EvalPerPrompt = *evalPer
 	cfg.DPOJudge, cfg.DPOJudgePrompts, cfg.DPOExtrapolate, cfg.DPOExtrapolateStep = *dpoJudge, *dpoJudgePrompts, *dpoExtra, *dpoExtraStep
+	cfg.DPOReplicas = *dpoReplicas
 	cfg.ValKLBudget, cfg.ValKLSamples, cfg.ValExtrapolate = *valBudget, *valSamples, *valExtra
 	fs.Visit(func(f *flag.Flag) { // DPO's output bias only when asked for: PPO's default is not DPO's
 		switch f.Name {
