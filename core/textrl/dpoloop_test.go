@@ -61,16 +61,7 @@ func TestDPORoundRef(t *testing.T) {
 func TestDPOOutBias(t *testing.T) {
 	w, m := world(t)
 	train, _ := splitPrompts(w, false)
-	rng := rand.New(rand.NewPCG(3, 4))
-	var pairs []dpo.Pair
-	for range 32 {
-		p := train[rng.IntN(len(train))]
-		c, err := sample(m, rng, [][]int{p, p}, task.Length)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pairs = append(pairs, dpo.Pair{Prompt: p, Left: c[0], Right: c[1], Mu: 1})
-	}
+	pairs := strictPairs(t, m, train, rand.New(rand.NewPCG(3, 4)), 32)
 	moved := func(biasLR float64) float64 {
 		c := tinyConfig(DPO)
 		c.DPOEpochs, c.DPOLR, c.DPOOutBias, c.DPOBiasLR, c.DPOKLBudget, c.DPOKLSamples = 1, 1e-4, true, biasLR, 100, 64

@@ -14,7 +14,7 @@ import (
 func TestMergeReplicas(t *testing.T) {
 	w, m := world(t)
 	train, _ := splitPrompts(w, false)
-	pairs := strictPairs(t, m, train, 32)
+	pairs := strictPairs(t, m, train, rand.New(rand.NewPCG(5, 6)), 32)
 	c := tinyConfig(DPO)
 	c.DPOEpochs, c.DPOLR, c.DPO.Batch, c.DPOKLBudget, c.DPOKLSamples = 1, 1e-3, 8, 100, 64
 	var ts []*dpoTuner
@@ -83,10 +83,10 @@ func TestDPOReplicasRun(t *testing.T) {
 	}
 }
 
-// strictPairs is n pairs of two continuations of a training prompt, the left preferred.
-func strictPairs(t *testing.T, m *lm.Model, train [][]int, n int) []dpo.Pair {
+// strictPairs is n pairs of two continuations by m of a training prompt drawn by rng, the
+// left preferred.
+func strictPairs(t *testing.T, m *lm.Model, train [][]int, rng *rand.Rand, n int) []dpo.Pair {
 	t.Helper()
-	rng := rand.New(rand.NewPCG(5, 6))
 	var pairs []dpo.Pair
 	for range n {
 		p := train[rng.IntN(len(train))]
