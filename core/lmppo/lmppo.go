@@ -384,6 +384,15 @@ func klDiv(lp, lq []float64) float64 {
 	return s
 }
 
+// entropy is −Σ_a p_a·log p_a for log-probabilities lp.
+func entropy(lp []float64) float64 {
+	var h float64
+	for _, v := range lp {
+		h -= math.Exp(v) * v
+	}
+	return h
+}
+
 // value is the head's estimate at row r of hidden states h.
 func (t *Trainer) value(h []float64, r int) float64 {
 	d := len(t.Head) - 1
@@ -551,10 +560,7 @@ func (t *Trainer) stateGrad(idx []int, T, P int, u *update) []float64 {
 				}
 			}
 			if t.cfg.EntCoef > 0 {
-				var h float64
-				for _, v := range lp {
-					h -= math.Exp(v) * v
-				}
+				h := entropy(lp)
 				u.entropy += h / n
 				u.entLoss -= we * h
 				for a, v := range lp {

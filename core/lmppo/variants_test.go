@@ -179,9 +179,7 @@ func firstEntropy(t *testing.T, tr *Trainer) float64 {
 			t.Fatal(err)
 		}
 		lm.LogSoftmax(lp, ws.Logits[(len(p)-1)*V:len(p)*V], 1)
-		for _, v := range lp {
-			h -= math.Exp(v) * v / float64(len(tr.prompts))
-		}
+		h += entropy(lp) / float64(len(tr.prompts))
 	}
 	return h
 }
