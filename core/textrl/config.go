@@ -89,6 +89,14 @@ type Config struct {
 	// judged pairs are half of a round's, and sampling them costs about two of the KL budget's
 	// checks at 512 continuations.
 	DPOJudgePrompts int
+	// DPOJudgeSoft gives each judged pair the reward model's probability that its best beats
+	// its worst, the ensemble's mean Bradley-Terry σ(Rᵢ(best) − Rᵢ(worst)) (reward.Model.Prefer),
+	// as its label μ instead of 1: distillation of the reward model into DPO's implicit reward
+	// (Fisch et al. 2024, "Robust Preference Optimization through Reward Model Distillation").
+	// With μ the loss's optimum is β·(log-ratio difference) = logit μ, the reward model's own
+	// margin, where a hard label's optimum is an infinite margin on whatever two continuations
+	// the judge happened to draw. It needs DPOJudge.
+	DPOJudgeSoft bool
 	// DPOOutBias gives the DPO policy an output bias, one per token, starting at zero
 	// (lm.Config.OutBias), as lmppo.Config.OutBias does for PPO: the KL-optimal policy
 	// π_ref·exp(r/β) for a reward that adds up over tokens is mostly a per-token shift of the
@@ -264,6 +272,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("textrl: DPO rounds %d, DPO KL budget %v, %d KL check samples out of range", c.DPORounds, c.DPOKLBudget, c.DPOKLSamples)
 	case c.DPOJudge < 0 || c.DPOJudge == 1 || c.DPOJudge > 1 && c.DPOJudgePrompts < 1 || !(c.DPOBiasLR >= 0) || math.IsInf(c.DPOBiasLR, 1):
 		return fmt.Errorf("textrl: DPO judging %d continuations of %d prompts, output bias step size %v out of range", c.DPOJudge, c.DPOJudgePrompts, c.DPOBiasLR)
+	case c.DPOJudgeSoft && c.DPOJudge < 2:
+		return errors.New("textrl: soft labels for judged pairs need DPO judging (DPOJudge of 2 or more)")
 	case !(c.DPO.NLL >= 0) || math.IsInf(c.DPO.NLL, 1) || !(c.DPO.Smoothing >= 0 && c.DPO.Smoothing < 0.5):
 		return fmt.Errorf("textrl: DPO's NLL weight %v, label smoothing %v out of range", c.DPO.NLL, c.DPO.Smoothing)
 	case c.Features.Dim < 1:

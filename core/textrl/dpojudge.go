@@ -12,7 +12,10 @@ import (
 // its best and worst continuation under score as a strict pair (Dong et al. 2024, "RLHF
 // Workflow", §3.2: best-of-n against worst-of-n under the reward model; Xiong et al. 2024,
 // GSHF, the reward model as the oracle of online DPO).
-func judgedPairs(m *lm.Model, rng *rand.Rand, train [][]int, n, k, L int, score func(p, c []int) float64) ([]dpo.Pair, error) {
+//
+// With prefer non-nil each pair's μ is prefer(prompt, best, worst), the reward model's
+// probability that best beats worst (Config.DPOJudgeSoft), instead of 1.
+func judgedPairs(m *lm.Model, rng *rand.Rand, train [][]int, n, k, L int, score func(p, c []int) float64, prefer func(p, a, b []int) float64) ([]dpo.Pair, error) {
 	prompts := make([][]int, 0, n*k)
 	for range n {
 		p := train[rng.IntN(len(train))]
@@ -24,7 +27,13 @@ func judgedPairs(m *lm.Model, rng *rand.Rand, train [][]int, n, k, L int, score 
 	if err != nil {
 		return nil, err
 	}
-	return bestWorst(prompts, conts, k, score), nil
+	pairs := bestWorst(prompts, conts, k, score)
+	if prefer != nil {
+		for i, p := range pairs {
+			pairs[i].Mu = prefer(p.Prompt, p.Left, p.Right)
+		}
+	}
+	return pairs, nil
 }
 
 // bestWorst pairs, in each run of k continuations of one prompt, the highest-scoring

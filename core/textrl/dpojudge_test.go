@@ -37,7 +37,8 @@ func TestBestWorst(t *testing.T) {
 // TestDPOJudge: pairs judged by the reward model are added to every round without asking a
 // label, and they move the policy toward what the reward model prefers: its mean score on
 // the held-out continuations rises further within the same KL budget (0.14 without, 0.49
-// with). Gold is not asserted: on the tiny world a reward model of 60 labels is a poor judge
+// with). Soft labels, the reward model's probabilities, are reported and still move it.
+// Gold is not asserted: on the tiny world a reward model of 60 labels is a poor judge
 // (gold 0.17 without, 0.23 with 32 judged prompts a round, 0.11 with 64).
 func TestDPOJudge(t *testing.T) {
 	w, m := world(t)
@@ -59,5 +60,23 @@ func TestDPOJudge(t *testing.T) {
 	}
 	if !(r.RewardAfter > plain.RewardAfter+0.2) || !(r.KL < 2.5) {
 		t.Errorf("reward %.3f at KL %.2f with judged pairs, %.3f without", r.RewardAfter, r.KL, plain.RewardAfter)
+	}
+	if r.JudgeSoft || r.JudgedMu != 1 {
+		t.Errorf("hard judged labels reported as soft %v, mean label %v", r.JudgeSoft, r.JudgedMu)
+	}
+
+	// Soft labels (Config.DPOJudgeSoft): the same pairs, each labelled with the reward
+	// model's probability, which is above a half (best beats worst) and below 1.
+	c.DPOJudgeSoft = true
+	s, err := Run(c, w, task, m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("soft judged labels: mean label %.3f over %d pairs, gold %.3f, reward %.3f at KL %.2f", s.JudgedMu, s.JudgedPairs, s.GoldAfter, s.RewardAfter, s.KL)
+	if !s.JudgeSoft || !(s.JudgedMu > 0.5 && s.JudgedMu < 0.99) || s.JudgedPairs < 3*32/2 || s.LabelsUsed != 60 {
+		t.Errorf("soft judged labels: reported %v, mean label %v over %d pairs, %d labels", s.JudgeSoft, s.JudgedMu, s.JudgedPairs, s.LabelsUsed)
+	}
+	if !(s.RewardAfter > plain.RewardAfter) || !(s.KL < 2.5) {
+		t.Errorf("reward %.3f at KL %.2f with soft judged labels, %.3f without judged pairs", s.RewardAfter, s.KL, plain.RewardAfter)
 	}
 }

@@ -58,6 +58,10 @@ type Report struct {
 	Judge        int `json:"dpo_judge,omitempty"`
 	JudgePrompts int `json:"dpo_judge_prompts,omitempty"`
 	JudgedPairs  int `json:"judged_pairs,omitempty"`
+	// JudgeSoft says the judged pairs carried the reward model's probability as their label
+	// (Config.DPOJudgeSoft), and JudgedMu is the mean of those labels.
+	JudgeSoft bool    `json:"dpo_judge_soft,omitempty"`
+	JudgedMu  float64 `json:"judged_mu,omitempty"`
 	// ExtrapolationKL and ExtrapolationEta are DPO's extrapolation's KL budget on training
 	// prompts (Config.DPOExtrapolate; 0: none), the step of its η (Config.DPOExtrapolateStep)
 	// and the η it reached (1: not past DPO's end; 0: no extrapolation).
@@ -343,7 +347,7 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 			rep.ExtrapolationStep = cfg.DPOExtrapolateStep
 		}
 		if cfg.DPOJudge > 1 {
-			rep.Judge, rep.JudgePrompts = cfg.DPOJudge, cfg.DPOJudgePrompts
+			rep.Judge, rep.JudgePrompts, rep.JudgeSoft = cfg.DPOJudge, cfg.DPOJudgePrompts, cfg.DPOJudgeSoft
 		}
 		if cfg.DPOReplicas > 1 {
 			rep.Replicas = cfg.DPOReplicas
@@ -364,13 +368,25 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 			round := slices.Clip(pairs[from:]) // judged pairs appended to it must not land in pairs' spare capacity
 			from = len(pairs)
 			if cfg.DPOJudge > 1 {
-				judged, err := judgedPairs(m, jrng, train, cfg.DPOJudgePrompts, cfg.DPOJudge, L, score)
+				var prefer func(p, a, b []int) float64
+				if cfg.DPOJudgeSoft {
+					prefer = func(p, a, b []int) float64 {
+						mu, _ := rm.Prefer(feat.Segment(p, a), feat.Segment(p, b))
+						return mu
+					}
+				}
+				judged, err := judgedPairs(m, jrng, train, cfg.DPOJudgePrompts, cfg.DPOJudge, L, score, prefer)
 				if err != nil {
 					return nil, err
 				}
-				rep.JudgedPairs += len(judged)
+				mu := 0.0
+				for _, p := range judged { // the running mean of the judged labels
+					rep.JudgedPairs++
+					rep.JudgedMu += (p.Mu - rep.JudgedMu) / float64(rep.JudgedPairs)
+					mu += p.Mu / float64(len(judged))
+				}
 				round = append(round, judged...)
-				log(fmt.Sprintf("dpo round %d: %d human pairs, %d pairs judged by the reward model", r+1, len(round)-len(judged), len(judged)))
+				log(fmt.Sprintf("dpo round %d: %d human pairs, %d pairs judged by the reward model, mean label %.3f", r+1, len(round)-len(judged), len(judged), mu))
 			}
 			return round, nil
 		}

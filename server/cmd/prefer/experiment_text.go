@@ -68,6 +68,7 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	dpoSmooth := fs.Float64("dpo-smoothing", d.DPO.Smoothing, "DPO: ε of conservative DPO (Mitchell 2023), each label taken as flipped with probability ε; 0 is DPO")
 	dpoJudge := fs.Int("dpo-judge", d.DPOJudge, "DPO: each round also samples K continuations of --dpo-judge-prompts training prompts from the policy and trains on each prompt's best against its worst under the reward model (online DPO with the reward model as the oracle; asks no label); 0 turns it off")
 	dpoJudgePrompts := fs.Int("dpo-judge-prompts", d.DPOJudgePrompts, "DPO with --dpo-judge: training prompts judged per round")
+	dpoJudgeSoft := fs.Bool("dpo-judge-soft", d.DPOJudgeSoft, "DPO with --dpo-judge: label each judged pair with the reward model's probability that its best beats its worst instead of 1 (distilling the reward model into DPO)")
 	dpoExtra := fs.Float64("dpo-extrapolate", d.DPOExtrapolate, "DPO: after training, move the weights past the DPO policy along the line from the reference, θ_ref + η·(θ − θ_ref) with η in steps of --dpo-extrapolate-step, to the largest η whose KL on --dpo-kl-samples continuations of training prompts is within this many nats (ExPO, Zheng et al. 2024); 0 turns it off")
 	dpoExtraStep := fs.Float64("dpo-extrapolate-step", d.DPOExtrapolateStep, "DPO with --dpo-extrapolate: the step of η, in (0, 1]")
 	dpoReplicas := fs.Int("dpo-replicas", d.DPOReplicas, "DPO: train this many replicas on each round's pairs in their own orders and merge them, the mean of their weights (WARP); 0 or 1: one policy")
@@ -120,6 +121,7 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	cfg.AverageLast, cfg.PPO.OutBias, cfg.PPO.BiasLR = *average, *outBias, *biasLR
 	cfg.PPO.Batch, cfg.PPO.Minibatch = *batch, *minibatch
 	cfg.EvalPerPrompt = *evalPer
+	cfg.DPOJudgeSoft = *dpoJudgeSoft
 	cfg.DPOJudge, cfg.DPOJudgePrompts, cfg.DPOExtrapolate, cfg.DPOExtrapolateStep = *dpoJudge, *dpoJudgePrompts, *dpoExtra, *dpoExtraStep
 	cfg.DPOReplicas = *dpoReplicas
 	cfg.ValKLBudget, cfg.ValKLSamples, cfg.ValExtrapolate = *valBudget, *valSamples, *valExtra
