@@ -353,6 +353,13 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 			rep.Replicas = cfg.DPOReplicas
 		}
 		jrng := rand.New(rand.NewPCG(cfg.Seed, 0x6a75646765)) // the judged pairs' own stream: the labels' draws stay as they were
+		var prefer func(p, a, b []int) float64                // the judged pairs' label (Config.DPOJudgeSoft; nil: 1)
+		if cfg.DPOJudgeSoft {
+			prefer = func(p, a, b []int) float64 {
+				mu, _ := rm.Prefer(feat.Segment(p, a), feat.Segment(p, b))
+				return mu
+			}
+		}
 		from := 0
 		roundPairs := func(m *lm.Model, r int) ([]dpo.Pair, error) {
 			if r > 0 {
@@ -368,25 +375,21 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 			round := slices.Clip(pairs[from:]) // judged pairs appended to it must not land in pairs' spare capacity
 			from = len(pairs)
 			if cfg.DPOJudge > 1 {
-				var prefer func(p, a, b []int) float64
-				if cfg.DPOJudgeSoft {
-					prefer = func(p, a, b []int) float64 {
-						mu, _ := rm.Prefer(feat.Segment(p, a), feat.Segment(p, b))
-						return mu
-					}
-				}
 				judged, err := judgedPairs(m, jrng, train, cfg.DPOJudgePrompts, cfg.DPOJudge, L, score, prefer)
 				if err != nil {
 					return nil, err
 				}
-				mu := 0.0
-				for _, p := range judged { // the running mean of the judged labels
-					rep.JudgedPairs++
-					rep.JudgedMu += (p.Mu - rep.JudgedMu) / float64(rep.JudgedPairs)
-					mu += p.Mu / float64(len(judged))
+				sum := 0.0
+				for _, p := range judged {
+					sum += p.Mu
+				}
+				if len(judged) > 0 {
+					n := rep.JudgedPairs + len(judged)
+					rep.JudgedMu = (rep.JudgedMu*float64(rep.JudgedPairs) + sum) / float64(n)
+					rep.JudgedPairs = n
 				}
 				round = append(round, judged...)
-				log(fmt.Sprintf("dpo round %d: %d human pairs, %d pairs judged by the reward model, mean label %.3f", r+1, len(round)-len(judged), len(judged), mu))
+				log(fmt.Sprintf("dpo round %d: %d human pairs, %d pairs judged by the reward model, mean label %.3f", r+1, len(round)-len(judged), len(judged), sum/float64(max(len(judged), 1))))
 			}
 			return round, nil
 		}

@@ -121,8 +121,8 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	cfg.AverageLast, cfg.PPO.OutBias, cfg.PPO.BiasLR = *average, *outBias, *biasLR
 	cfg.PPO.Batch, cfg.PPO.Minibatch = *batch, *minibatch
 	cfg.EvalPerPrompt = *evalPer
-	cfg.DPOJudgeSoft = *dpoJudgeSoft
-	cfg.DPOJudge, cfg.DPOJudgePrompts, cfg.DPOExtrapolate, cfg.DPOExtrapolateStep = *dpoJudge, *dpoJudgePrompts, *dpoExtra, *dpoExtraStep
+	cfg.DPOJudge, cfg.DPOJudgePrompts, cfg.DPOJudgeSoft = *dpoJudge, *dpoJudgePrompts, *dpoJudgeSoft
+	cfg.DPOExtrapolate, cfg.DPOExtrapolateStep = *dpoExtra, *dpoExtraStep
 	cfg.DPOReplicas = *dpoReplicas
 	cfg.ValKLBudget, cfg.ValKLSamples, cfg.ValExtrapolate = *valBudget, *valSamples, *valExtra
 	fs.Visit(func(f *flag.Flag) { // DPO's output bias only when asked for: PPO's default is not DPO's
