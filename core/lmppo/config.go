@@ -49,6 +49,11 @@ type Config struct {
 	// few of its favourite phrases within the KL budget; the bonus pays for every token's
 	// spread. 0 turns it off.
 	EntCoef float64
+	// EntTarget, when positive, adapts the entropy bonus toward a mean entropy per state of
+	// EntTarget nats (EntController): the coefficient rises from EntCoef while the policy's
+	// entropy is below the target and falls back to EntCoef over it. It needs EntCoef > 0.
+	EntTarget float64
+	EntRate   float64 // how fast the coefficient adapts toward EntTarget, as KLRate is β's
 	// DetachValue trains the value head alone on the value loss, with no gradient into the
 	// trunk it shares with the policy: the value loss then cannot move the policy's
 	// distribution, a move that costs KL and buys no reward.
@@ -81,7 +86,7 @@ type Config struct {
 func Defaults() Config {
 	return Config{
 		Batch: 64, Length: 12, Epochs: 4, Minibatch: 16, LR: 3e-5, ClipEps: 0.2, ValueCoef: 0.1,
-		Gamma: 1, Lambda: 0.95, Beta: 0.2, KLTarget: 6, KLRate: 0.1, GradClip: 1, Seed: 1, PtxBatch: 4, BiasLR: 3e-3,
+		Gamma: 1, Lambda: 0.95, Beta: 0.2, KLTarget: 6, KLRate: 0.1, EntRate: 0.1, GradClip: 1, Seed: 1, PtxBatch: 4, BiasLR: 3e-3,
 	}
 }
 
@@ -100,6 +105,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("lmppo: β %v, KL target %v, KL rate %v and gradient clip %v must not be negative", c.Beta, c.KLTarget, c.KLRate, c.GradClip)
 	case !(c.EntCoef >= 0):
 		return fmt.Errorf("lmppo: entropy coefficient %v is negative", c.EntCoef)
+	case !(c.EntTarget >= 0) || !(c.EntRate >= 0) || c.EntTarget > 0 && !(c.EntCoef > 0 && c.EntRate > 0):
+		return fmt.Errorf("lmppo: entropy target %v at rate %v needs a positive entropy coefficient (%v) and rate", c.EntTarget, c.EntRate, c.EntCoef)
 	case c.OutBias && !(c.BiasLR > 0):
 		return fmt.Errorf("lmppo: output bias with step size %v", c.BiasLR)
 	case c.Group < 0 || (c.Group > 1 && c.Batch%c.Group != 0):

@@ -27,6 +27,7 @@ type Trainer struct {
 	Policy *lm.Model
 	Head   []float64
 	KL     ppo.KLController
+	Ent    EntController // the entropy bonus's coefficient (Config.EntCoef, Config.EntTarget)
 
 	cfg     Config
 	ref     *lm.Model
@@ -49,7 +50,7 @@ type Trainer struct {
 	// stands to the surrogate as the penalty stands to the score in the rewards.
 	refLogp []float64
 	klScale float64
-	// entScale is Config.EntCoef's weight in the loss, scaled as klScale is.
+	// entScale is the entropy bonus's weight in the loss (Ent.Coef), scaled as klScale is.
 	entScale float64
 
 	adamP, adamH *nn.Adam
@@ -70,6 +71,7 @@ type Stats struct {
 	// Entropy is the policy's mean entropy per continuation state over the updates, nats;
 	// measured only with Config.EntCoef (0 without).
 	Entropy float64
+	EntCoef float64 // the entropy bonus's coefficient the rollout was trained with (Trainer.Ent)
 	// StartRatio is the largest |π/π_old − 1| of the first minibatch, before any step: 0
 	// exactly, since the rollout's log-probabilities and the update's come from the same
 	// computation on the same parameters.
@@ -104,6 +106,7 @@ func New(cfg Config, ref *lm.Model, prompts [][]int, reward Reward) (*Trainer, e
 	t := &Trainer{
 		Policy: pol, Head: make([]float64, d+1),
 		KL:  ppo.KLController{Beta: cfg.Beta, Target: cfg.KLTarget, Rate: cfg.KLRate},
+		Ent: EntController{Coef: cfg.EntCoef, Floor: cfg.EntCoef, Target: cfg.EntTarget, Rate: cfg.EntRate},
 		cfg: cfg, ref: ref, reward: reward, prompts: prompts,
 		rng:     rand.New(rand.NewPCG(cfg.Seed, 0x6c6d70706f)),
 		sampler: pol.NewSampler(cfg.Batch),
@@ -261,7 +264,8 @@ func (t *Trainer) Step() (Stats, error) {
 		adv[k] = (adv[k] - m) / max(s, 1e-8)
 	}
 	t.klScale = t.KL.Beta / max(s, 1e-8)
-	t.entScale = c.EntCoef / max(s, 1e-8)
+	st.EntCoef = t.Ent.Coef
+	t.entScale = t.Ent.Coef / max(s, 1e-8)
 
 	// 4. PPO: Epochs passes over the rollout in random minibatches of whole continuations.
 	updates, tokens := 0, 0
@@ -288,8 +292,12 @@ func (t *Trainer) Step() (Stats, error) {
 	st.ClipFrac /= float64(tokens)
 	st.Entropy /= float64(updates)
 
-	// 5. β toward the KL target (Ziegler et al. 2019, §2.2).
+	// 5. β toward the KL target (Ziegler et al. 2019, §2.2), and the entropy bonus toward its
+	// target.
 	t.KL.Update(st.KL)
+	if c.EntCoef > 0 {
+		t.Ent.Update(st.Entropy)
+	}
 	return st, nil
 }
 

@@ -38,9 +38,13 @@ type Report struct {
 	ExactKL     bool `json:"exact_kl,omitempty"`
 	DetachValue bool `json:"detach_value,omitempty"`
 	Group       int  `json:"group,omitempty"`
-	// EntCoef is PPO's entropy bonus (lmppo.Config.EntCoef).
-	EntCoef     float64 `json:"ent_coef,omitempty"`
-	AverageLast int     `json:"average_last,omitempty"` // PPO's result averaged the weights of this many last iterations (Config.AverageLast)
+	// EntCoef is PPO's entropy bonus (lmppo.Config.EntCoef); with EntTarget, its floor, and
+	// EntCoefFinal the coefficient the entropy target had raised it to at the last rollout
+	// (lmppo.Config.EntTarget).
+	EntCoef      float64 `json:"ent_coef,omitempty"`
+	EntTarget    float64 `json:"ent_target,omitempty"`
+	EntCoefFinal float64 `json:"ent_coef_final,omitempty"`
+	AverageLast  int     `json:"average_last,omitempty"` // PPO's result averaged the weights of this many last iterations (Config.AverageLast)
 	// Interpolations measure the policy's weights moved toward the reference or past the
 	// policy (Config.Interpolate), on the same held-out prompts.
 	Interpolations []Interpolation `json:"interpolations,omitempty"`
@@ -253,7 +257,7 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 		pc.Length, pc.Seed = L, cfg.Seed
 		rep.Beta, rep.KLTarget, rep.Ptx = pc.Beta, pc.KLTarget, pc.PtxCoef
 		rep.ExactKL, rep.DetachValue, rep.Group, rep.OutBias = pc.ExactKL, pc.DetachValue, pc.Group, pc.OutBias
-		rep.EntCoef = pc.EntCoef
+		rep.EntCoef, rep.EntTarget = pc.EntCoef, pc.EntTarget
 		if cfg.LogSigmoid {
 			rep.LogSigmoid, rep.Margin = true, cfg.LogSigmoidMargin
 		}
@@ -319,11 +323,17 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 				avg = addWeights(avg, tr.Policy.Params)
 			}
 			pt := Point{Iter: i + 1, Reward: st.Score, Gold: goldSum / float64(pc.Batch), KL: st.KL, Beta: st.Beta}
+			if pc.EntTarget > 0 {
+				rep.EntCoefFinal = st.EntCoef
+			}
 			rep.Curve = append(rep.Curve, pt)
 			if (i+1)%10 == 0 || i+1 == total {
 				ent := ""
 				if pc.EntCoef > 0 {
 					ent = fmt.Sprintf("  entropy %.3f", st.Entropy)
+				}
+				if pc.EntTarget > 0 {
+					ent += fmt.Sprintf(" (bonus %.4f)", st.EntCoef)
 				}
 				log(fmt.Sprintf("ppo %3d/%d  reward %6.3f  gold %6.3f  kl %5.2f  beta %.3f  clip %.3f%s  %4.0fs",
 					i+1, total, pt.Reward, pt.Gold, pt.KL, pt.Beta, st.ClipFrac, ent, time.Since(start).Seconds()))

@@ -378,3 +378,24 @@ func TestForTask(t *testing.T) {
 		t.Errorf("TextPositive-v0 changed: ptx %v, log-sigmoid %v", c.PPO.PtxCoef, c.LogSigmoid)
 	}
 }
+
+// TestPPOEntTargetReport: with an entropy target over any state's entropy, Run's PPO raises the
+// bonus every rollout from its floor, still learns, and the report gives the floor, the
+// target and the coefficient it ended at.
+func TestPPOEntTargetReport(t *testing.T) {
+	w, m := world(t)
+	c := tinyConfig(PPO)
+	c.PPO.EntCoef, c.PPO.EntTarget = 0.01, 20 // over log V: the entropy is always under it
+	r, err := Run(c, w, task, m, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := c.PPO.EntCoef * math.Pow(1+0.2*c.PPO.EntRate, float64(len(r.Curve)-1))
+	t.Logf("gold %.3f -> %.3f, bonus %v -> %v (want %v), KL %.2f", r.GoldBefore, r.GoldAfter, r.EntCoef, r.EntCoefFinal, want, r.KL)
+	if r.EntCoef != 0.01 || r.EntTarget != 20 || math.Abs(r.EntCoefFinal-want) > 1e-9*want {
+		t.Errorf("report's bonus %v, target %v, final coefficient %v (want %v)", r.EntCoef, r.EntTarget, r.EntCoefFinal, want)
+	}
+	if !(r.GoldAfter > r.GoldBefore+0.2) {
+		t.Errorf("gold %.3f -> %.3f: PPO with the entropy target did not learn", r.GoldBefore, r.GoldAfter)
+	}
+}

@@ -138,6 +138,8 @@ func TestTextExperimentFlagErrors(t *testing.T) {
 		{"experiment", "--env", "TextPositive-v0", "--method", "ppo", "--rm-epochs", "-1"},
 		{"experiment", "--env", "TextPositive-v0", "--method", "dpo", "--dpo-replicas", "-2"},
 		{"experiment", "--env", "TextPositive-v0", "--method", "ppo", "--ent-coef", "-0.01"},
+		{"experiment", "--env", "TextPositive-v0", "--method", "ppo", "--ent-target", "1.4"},
+		{"experiment", "--env", "TextPositive-v0", "--method", "ppo", "--ent-coef", "0.01", "--ent-target", "1.4", "--ent-rate", "0"},
 		{"experiment", "--env", "TextPositive-v0", "--method", "dpo", "--dpo-judge-soft"},
 		{"experiment", "--env", "TextPositive-v0", "--val-kl-budget", "-1"},
 		{"experiment", "--env", "TextPositive-v0", "--val-kl-budget", "5", "--val-kl-samples", "0"},

@@ -83,6 +83,8 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	dense := fs.Bool("dense", d.Dense, "PPO: the reward model's reward at each token instead of its sum at the end (needs --log-sigmoid=false)")
 	exactKL := fs.Bool("exact-kl", d.PPO.ExactKL, "PPO: compute the KL penalty exactly over the vocabulary at every state (lower variance, same objective) instead of from the sampled token")
 	entCoef := fs.Float64("ent-coef", d.PPO.EntCoef, "PPO: entropy bonus, this times each state's entropy over the vocabulary in the reward's units (as β); 0 turns it off")
+	entTarget := fs.Float64("ent-target", d.PPO.EntTarget, "PPO with --ent-coef: raise the entropy bonus from --ent-coef while the policy's mean entropy per state is under this many nats, back to it over them; 0 keeps the bonus fixed")
+	entRate := fs.Float64("ent-rate", d.PPO.EntRate, "PPO with --ent-target: how fast the bonus adapts (as --kl-rate is β's)")
 	detachValue := fs.Bool("detach-value", d.PPO.DetachValue, "PPO: the value loss trains the value head alone, not the trunk it shares with the policy")
 	group := fs.Int("group", d.PPO.Group, "PPO: continuations per prompt in a rollout with a leave-one-out baseline (RLOO) instead of the value head; 0 or 1 keeps the value head")
 	average := fs.Int("average", d.AverageLast, "PPO: the result is the mean of the policy's weights over its last N iterations (tail averaging); 0 turns it off")
@@ -120,6 +122,7 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	cfg.PPO.ExactKL, cfg.PPO.DetachValue, cfg.PPO.Group, cfg.PPO.EntCoef = *exactKL, *detachValue, *group, *entCoef
 	cfg.AverageLast, cfg.PPO.OutBias, cfg.PPO.BiasLR = *average, *outBias, *biasLR
 	cfg.PPO.Batch, cfg.PPO.Minibatch = *batch, *minibatch
+	cfg.PPO.EntTarget, cfg.PPO.EntRate = *entTarget, *entRate
 	cfg.EvalPerPrompt = *evalPer
 	cfg.DPOJudge, cfg.DPOJudgePrompts, cfg.DPOJudgeSoft = *dpoJudge, *dpoJudgePrompts, *dpoJudgeSoft
 	cfg.DPOExtrapolate, cfg.DPOExtrapolateStep = *dpoExtra, *dpoExtraStep
