@@ -2,9 +2,10 @@ package lmppo
 
 // EntController holds the entropy bonus's coefficient (Config.EntCoef) and, with Target > 0,
 // raises it while the policy's mean entropy per state is below Target: the automatic entropy
-// adjustment of Haarnoja et al. 2018 ("Soft Actor-Critic Algorithms and Applications", §5,
-// eq. 18), which holds a policy's entropy to a target rather than its coefficient fixed, here
-// with the proportional rule Ziegler et al. 2019 (§2.2, eq. 2) use for β:
+// adjustment of Haarnoja et al. 2018 ("Soft Actor-Critic Algorithms and Applications", §5: the
+// temperature's own loss J(α)), which holds a policy's entropy to a target rather than its
+// coefficient fixed, here with the proportional rule Ziegler et al. 2019 (§2.2, eq. 2) use for
+// β rather than a gradient step on α:
 //
 //	e_t = clip((Target − H_t)/Target, −0.2, 0.2),   c_{t+1} = max(Floor, c_t·(1 + Rate·e_t))
 //
