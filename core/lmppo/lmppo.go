@@ -295,9 +295,7 @@ func (t *Trainer) Step() (Stats, error) {
 	// 5. β toward the KL target (Ziegler et al. 2019, §2.2), and the entropy bonus toward its
 	// target.
 	t.KL.Update(st.KL)
-	if c.EntCoef > 0 {
-		t.Ent.Update(st.Entropy)
-	}
+	t.Ent.Update(st.Entropy) // a no-op without Config.EntTarget, which Validate allows only with EntCoef
 	return st, nil
 }
 
