@@ -315,22 +315,31 @@ func (l *Learner) Measure(rng *rand.Rand) (Measurement, error) {
 	return m, nil
 }
 
-// meanKL is the mean over continuations conts (sampled from policy) of log policy − log ref,
-// summed over each continuation's tokens: a Monte Carlo estimate of KL(policy ‖ ref).
+// meanKL is the mean over continuations conts (sampled from policy) of seqKL.
 func meanKL(policy, ref *lm.Model, prompts, conts [][]int) (float64, error) {
+	kls, err := seqKL(policy, ref, prompts, conts)
+	kl := 0.0
+	for _, x := range kls {
+		kl += x / float64(len(kls))
+	}
+	return kl, err
+}
+
+// seqKL is log policy − log ref of each continuation of conts (sampled from policy), summed
+// over its tokens: each a Monte Carlo sample of KL(policy ‖ ref).
+func seqKL(policy, ref *lm.Model, prompts, conts [][]int) ([]float64, error) {
 	lp, err := logProbs(policy, prompts, conts)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	lr, err := logProbs(ref, prompts, conts)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	kl := 0.0
 	for i := range lp {
-		kl += (lp[i] - lr[i]) / float64(len(lp))
+		lp[i] -= lr[i]
 	}
-	return kl, nil
+	return lp, nil
 }
 
 // PPOState is what a checkpoint keeps of PPO besides the policy's weights: the value head and

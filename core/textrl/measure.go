@@ -37,25 +37,34 @@ func measureTexts(w *text.World, t text.Task, texts []string, per int) text.Meas
 	return m
 }
 
-// ciResamples is the number of bootstrap resamples of a share's confidence interval.
+// ciResamples is the number of bootstrap resamples of a confidence interval.
 const ciResamples = 10000
 
-// shareCI is the 95% percentile-bootstrap interval of the share of texts for which hit holds,
-// resampling held-out prompts (per continuations each, prompt-major) rather than texts: the
-// continuations of one prompt are not independent, and the goal is a share over prompts, so
+// shareCI is the 95% interval of the share of texts for which hit holds (meanCI of 1 for a
+// hit and 0 for a miss).
+func shareCI(seed uint64, texts []string, per int, hit func(string) bool) [2]float64 {
+	xs := make([]float64, len(texts))
+	for i, s := range texts {
+		if hit(s) {
+			xs[i] = 1
+		}
+	}
+	return meanCI(seed, xs, per)
+}
+
+// meanCI is the 95% percentile-bootstrap interval of the mean of xs, one value per text,
+// resampling held-out prompts (per texts each, prompt-major) rather than texts: the
+// continuations of one prompt are not independent, and the goal is a mean over prompts, so
 // the prompts are the unit (the cluster bootstrap; Davison & Hinkley 1997, §3.8). Its seed is
 // fixed, so a report is reproducible.
-func shareCI(seed uint64, texts []string, per int, hit func(string) bool) [2]float64 {
-	prompts := len(texts) / per
-	shares := make([]float64, prompts)
+func meanCI(seed uint64, xs []float64, per int) [2]float64 {
+	prompts := len(xs) / per
+	means := make([]float64, prompts)
 	for p := range prompts {
-		for _, s := range texts[p*per : (p+1)*per] {
-			if hit(s) {
-				shares[p]++
-			}
+		for _, x := range xs[p*per : (p+1)*per] {
+			means[p] += x / float64(per)
 		}
-		shares[p] /= float64(per)
 	}
-	lo, hi := sweep.BootstrapCI(rand.New(rand.NewPCG(seed, 0x63693935)), shares, ciResamples, 0.95)
+	lo, hi := sweep.BootstrapCI(rand.New(rand.NewPCG(seed, 0x63693935)), means, ciResamples, 0.95)
 	return [2]float64{lo, hi}
 }

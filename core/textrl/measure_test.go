@@ -62,3 +62,23 @@ func TestShareCIResamplesPrompts(t *testing.T) {
 		t.Errorf("the interval is not reproducible: %v, %v", a, b)
 	}
 }
+
+// TestMeanCIResamplesPrompts checks meanCI on per-text values: it averages each prompt's texts
+// first, so values that vary only within prompts give a zero-width interval at their mean, and
+// prompts with different means give an interval between the lowest and highest.
+func TestMeanCIResamplesPrompts(t *testing.T) {
+	xs := make([]float64, 40) // 10 prompts of 4: 1, 3, 1, 3 in each
+	for i := range xs {
+		xs[i] = float64(1 + 2*(i%2))
+	}
+	if ci := meanCI(1, xs, 4); ci != [2]float64{2, 2} {
+		t.Errorf("every prompt's mean 2: interval %v, want [2 2]", ci)
+	}
+	for i := range xs { // prompt p's texts all p: means 0..9, mean 4.5
+		xs[i] = float64(i / 4)
+	}
+	ci := meanCI(1, xs, 4)
+	if !(0 < ci[0] && ci[0] < 4.5 && 4.5 < ci[1] && ci[1] < 9) || ci[1]-ci[0] < 1 {
+		t.Errorf("prompt means 0..9: interval %v, want around 4.5, inside (0, 9), at least 1 wide", ci)
+	}
+}

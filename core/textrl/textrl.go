@@ -112,6 +112,9 @@ type Report struct {
 	// bootstrapped over the held-out prompts (shareCI).
 	PositiveShareCI [2]float64 `json:"positive_share_after_ci95"`
 	FreeOfECI       [2]float64 `json:"free_of_e_after_ci95"`
+	// KLCI is KL's 95% interval, bootstrapped over the held-out prompts in the same way
+	// (meanCI). Absent for best-of-n, whose KL is the formula's.
+	KLCI *[2]float64 `json:"kl_ci95,omitempty"`
 	// EvalPerPrompt is how many continuations of each held-out prompt were measured.
 	EvalPerPrompt int `json:"eval_per_prompt"`
 
@@ -459,9 +462,15 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 		if after, err = sample(policy, mrng, ep, L); err != nil {
 			return nil, err
 		}
-		if rep.KL, err = meanKL(policy, ref, ep, after); err != nil {
+		kls, err := seqKL(policy, ref, ep, after)
+		if err != nil {
 			return nil, err
 		}
+		for _, x := range kls {
+			rep.KL += x / float64(len(kls))
+		}
+		ci := meanCI(cfg.Seed, kls, cfg.EvalPerPrompt)
+		rep.KLCI = &ci
 		if rep.HeldOutNLLAfter, err = lm.HeldOutLoss(policy, held); err != nil {
 			return nil, err
 		}

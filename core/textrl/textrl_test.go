@@ -81,6 +81,9 @@ func TestPPORaisesGold(t *testing.T) {
 	if !(r.KL > 0) || len(r.Curve) != 30 || r.LabelsUsed != 300 {
 		t.Errorf("KL %v, %d curve points, %d labels", r.KL, len(r.Curve), r.LabelsUsed)
 	}
+	if ci := r.KLCI; ci == nil || !(ci[0] < r.KL && r.KL < ci[1]) {
+		t.Errorf("KL %v with interval %v: want one around it", r.KL, ci)
+	}
 	for i, v := range m.Params {
 		if v != before[i] {
 			t.Fatal("Run changed the reference model")
@@ -146,8 +149,8 @@ func TestBestOfNReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.KL != bestofn.KL(8) || r.HeldOutNLLAfter != r.HeldOutNLLBefore {
-		t.Errorf("KL %v (want %v), NLL %v -> %v", r.KL, bestofn.KL(8), r.HeldOutNLLBefore, r.HeldOutNLLAfter)
+	if r.KL != bestofn.KL(8) || r.KLCI != nil || r.HeldOutNLLAfter != r.HeldOutNLLBefore {
+		t.Errorf("KL %v (want %v) with interval %v (want none), NLL %v -> %v", r.KL, bestofn.KL(8), r.KLCI, r.HeldOutNLLBefore, r.HeldOutNLLAfter)
 	}
 	if !(r.GoldAfter > r.GoldBefore+0.2) {
 		t.Errorf("gold %.3f -> %.3f: best-of-8 picked no better", r.GoldBefore, r.GoldAfter)

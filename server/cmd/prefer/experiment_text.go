@@ -203,9 +203,13 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "prefer experiment: %v\n", err)
 			return 1
 		}
-		fmt.Fprintf(stderr, "positive share %.3f -> %.3f (95%% CI over prompts %.3f-%.3f), free of e %.3f -> %.3f (%.3f-%.3f), gold %.3f -> %.3f, KL %.2f nats, held-out NLL %.3f -> %.3f, distinct-2 %.3f -> %.3f, valid words %.3f -> %.3f, %.0f s\n",
+		klCI := ""
+		if rep.KLCI != nil {
+			klCI = fmt.Sprintf(" (%.2f-%.2f)", rep.KLCI[0], rep.KLCI[1])
+		}
+		fmt.Fprintf(stderr, "positive share %.3f -> %.3f (95%% CI over prompts %.3f-%.3f), free of e %.3f -> %.3f (%.3f-%.3f), gold %.3f -> %.3f, KL %.2f nats%s, held-out NLL %.3f -> %.3f, distinct-2 %.3f -> %.3f, valid words %.3f -> %.3f, %.0f s\n",
 			rep.PositiveShareBefore, rep.PositiveShareAfter, rep.PositiveShareCI[0], rep.PositiveShareCI[1],
-			rep.FreeOfEBefore, rep.FreeOfEAfter, rep.FreeOfECI[0], rep.FreeOfECI[1], rep.GoldBefore, rep.GoldAfter, rep.KL, rep.HeldOutNLLBefore, rep.HeldOutNLLAfter,
+			rep.FreeOfEBefore, rep.FreeOfEAfter, rep.FreeOfECI[0], rep.FreeOfECI[1], rep.GoldBefore, rep.GoldAfter, rep.KL, klCI, rep.HeldOutNLLBefore, rep.HeldOutNLLAfter,
 			rep.Distinct2Before, rep.Distinct2After, rep.ValidWordShareBefore, rep.ValidWordShareAfter, rep.WallSeconds)
 		result, svg = rep, rep.Chart().SVG()
 	}
