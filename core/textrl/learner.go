@@ -318,11 +318,17 @@ func (l *Learner) Measure(rng *rand.Rand) (Measurement, error) {
 // meanKL is the mean over continuations conts (sampled from policy) of seqKL.
 func meanKL(policy, ref *lm.Model, prompts, conts [][]int) (float64, error) {
 	kls, err := seqKL(policy, ref, prompts, conts)
-	kl := 0.0
-	for _, x := range kls {
-		kl += x / float64(len(kls))
+	return meanOf(kls), err
+}
+
+// meanOf is the mean of xs, each divided by their number before it is added (the order
+// meanKL always summed in, so reports stay bit for bit); 0 for none.
+func meanOf(xs []float64) float64 {
+	m := 0.0
+	for _, x := range xs {
+		m += x / float64(len(xs))
 	}
-	return kl, err
+	return m
 }
 
 // seqKL is log policy − log ref of each continuation of conts (sampled from policy), summed

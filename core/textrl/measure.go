@@ -61,9 +61,7 @@ func meanCI(seed uint64, xs []float64, per int) [2]float64 {
 	prompts := len(xs) / per
 	means := make([]float64, prompts)
 	for p := range prompts {
-		for _, x := range xs[p*per : (p+1)*per] {
-			means[p] += x / float64(per)
-		}
+		means[p] = meanOf(xs[p*per : (p+1)*per])
 	}
 	lo, hi := sweep.BootstrapCI(rand.New(rand.NewPCG(seed, 0x63693935)), means, ciResamples, 0.95)
 	return [2]float64{lo, hi}

@@ -466,9 +466,7 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 		if err != nil {
 			return nil, err
 		}
-		for _, x := range kls {
-			rep.KL += x / float64(len(kls))
-		}
+		rep.KL = meanOf(kls)
 		ci := meanCI(cfg.Seed, kls, cfg.EvalPerPrompt)
 		rep.KLCI = &ci
 		if rep.HeldOutNLLAfter, err = lm.HeldOutLoss(policy, held); err != nil {
