@@ -2,6 +2,7 @@ package textrl
 
 import (
 	"math/rand/v2"
+	"slices"
 
 	"github.com/prefer-rlhf/prefer/core/sweep"
 	"github.com/prefer-rlhf/prefer/core/text"
@@ -65,4 +66,42 @@ func meanCI(seed uint64, xs []float64, per int) [2]float64 {
 	}
 	lo, hi := sweep.BootstrapCI(rand.New(rand.NewPCG(seed, 0x63693935)), means, ciResamples, 0.95)
 	return [2]float64{lo, hi}
+}
+
+// promptResults measures each of the prompts on its per continuations before and after
+// (prompt-major, as Run lays out its held-out prompts), with hit the goal's test of a
+// continuation; kls, each tuned continuation's KL, may be nil (best-of-n).
+func promptResults(tok *text.BPE, prompts [][]int, before, after []string, kls []float64, per int, hit func(string) bool) []PromptResult {
+	share := func(texts []string) float64 {
+		n := 0
+		for _, s := range texts {
+			if hit(s) {
+				n++
+			}
+		}
+		return float64(n) / float64(len(texts))
+	}
+	out := make([]PromptResult, len(prompts))
+	for p, prompt := range prompts {
+		lo, hi := p*per, (p+1)*per
+		r := PromptResult{Prompt: tok.Decode(prompt), GoalShareBefore: share(before[lo:hi]), GoalShareAfter: share(after[lo:hi])}
+		if kls != nil {
+			kl := meanOf(kls[lo:hi])
+			r.KL = &kl
+		}
+		if i := slices.IndexFunc(after[lo:hi], func(s string) bool { return !hit(s) }); i >= 0 {
+			r.Miss = after[lo+i]
+		}
+		out[p] = r
+	}
+	return out
+}
+
+// goal reports whether a continuation with gold score g meets task t's goal: no e on
+// TextNoE-v0 (its score is minus the count of e), a positive sentiment otherwise.
+func goal(t text.Task, g float64) bool {
+	if t.NoReward {
+		return g == 0
+	}
+	return g > 0
 }

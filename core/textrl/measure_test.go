@@ -82,3 +82,12 @@ func TestMeanCIResamplesPrompts(t *testing.T) {
 		t.Errorf("prompt means 0..9: interval %v, want around 4.5, inside (0, 9), at least 1 wide", ci)
 	}
 }
+
+// TestGoal: a continuation meets TextPositive-v0's goal with a gold score above 0 and
+// TextNoE-v0's with none of its letters e (score 0); a neutral text meets only the second.
+func TestGoal(t *testing.T) {
+	pos, noE := text.Task{Name: "TextPositive-v0"}, text.Task{Name: "TextNoE-v0", NoReward: true}
+	if !goal(pos, 0.4) || goal(pos, 0) || goal(pos, -0.2) || !goal(noE, 0) || goal(noE, -1) {
+		t.Error("goal tests the wrong side")
+	}
+}

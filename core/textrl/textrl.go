@@ -118,9 +118,29 @@ type Report struct {
 	// EvalPerPrompt is how many continuations of each held-out prompt were measured.
 	EvalPerPrompt int `json:"eval_per_prompt"`
 
-	Samples     []Sample `json:"samples"`
-	Curve       []Point  `json:"curve,omitempty"` // PPO's iterations, or DPO's KL checks on training prompts (Iter: the step)
-	WallSeconds float64  `json:"wall_seconds"`
+	Samples []Sample `json:"samples"`
+	// Prompts are the held-out prompts one by one, in the order measured: which prompts a
+	// tuned policy still misses, where the means above say only how many.
+	Prompts     []PromptResult `json:"prompts"`
+	Curve       []Point        `json:"curve,omitempty"` // PPO's iterations, or DPO's KL checks on training prompts (Iter: the step)
+	WallSeconds float64        `json:"wall_seconds"`
+
+	// Policy is the tuned policy as measured (after any walk to the KL budget); nil for
+	// best-of-n, which tunes none. It is not part of the JSON report.
+	Policy *lm.Model `json:"-"`
+}
+
+// PromptResult is one held-out prompt's measures over its EvalPerPrompt continuations. The
+// goal is the task's: a gold score above 0 on TextPositive-v0 (the positive share), no e on
+// TextNoE-v0 (free of e).
+type PromptResult struct {
+	Prompt          string  `json:"prompt"`
+	GoalShareBefore float64 `json:"goal_share_before"`
+	GoalShareAfter  float64 `json:"goal_share_after"`
+	// KL is the mean KL of the tuned policy's continuations, in nats; absent for best-of-n.
+	KL *float64 `json:"kl,omitempty"`
+	// Miss is the first of the tuned continuations that misses the goal, if any.
+	Miss string `json:"miss,omitempty"`
 }
 
 // Sample is a held-out prompt with a continuation of the reference and one of the tuned policy.
@@ -458,12 +478,13 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 
 	// 5. The tuned policy, measured on the same held-out prompts.
 	rep.HeldOutNLLBefore, rep.HeldOutNLLAfter = nllBefore, nllBefore
+	var kls []float64 // each tuned continuation's KL; none for best-of-n
 	if policy != nil {
+		rep.Policy = policy
 		if after, err = sample(policy, mrng, ep, L); err != nil {
 			return nil, err
 		}
-		kls, err := seqKL(policy, ref, ep, after)
-		if err != nil {
+		if kls, err = seqKL(policy, ref, ep, after); err != nil {
 			return nil, err
 		}
 		rep.KL = meanOf(kls)
@@ -482,7 +503,7 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 		}
 		return measureTexts(w, t, s, cfg.EvalPerPrompt), r, s
 	}
-	mb, rb, _ := measure(before)
+	mb, rb, textsBefore := measure(before)
 	ma, ra, texts := measure(after)
 	rep.EvalPerPrompt = cfg.EvalPerPrompt
 	rep.PositiveShareCI = shareCI(cfg.Seed, texts, cfg.EvalPerPrompt, func(s string) bool { return gold(s) > 0 })
@@ -497,6 +518,7 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 		k := i * cfg.EvalPerPrompt
 		rep.Samples = append(rep.Samples, Sample{Prompt: w.Tok.Decode(ep[k]), Before: w.Tok.Decode(before[k]), After: w.Tok.Decode(after[k])})
 	}
+	rep.Prompts = promptResults(w.Tok, eval, textsBefore, texts, kls, cfg.EvalPerPrompt, func(s string) bool { return goal(t, gold(s)) })
 	if policy != nil {
 		for i, eta := range cfg.Interpolate {
 			p := interpolate(ref, policy, eta)

@@ -3,6 +3,7 @@ package textrl
 import (
 	"encoding/json"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -84,6 +85,10 @@ func TestPPORaisesGold(t *testing.T) {
 	if ci := r.KLCI; ci == nil || !(ci[0] < r.KL && r.KL < ci[1]) {
 		t.Errorf("KL %v with interval %v: want one around it", r.KL, ci)
 	}
+	checkPrompts(t, r, true)
+	if r.Policy == nil || slices.Equal(r.Policy.Params, m.Params) {
+		t.Error("the report carries no tuned policy")
+	}
 	for i, v := range m.Params {
 		if v != before[i] {
 			t.Fatal("Run changed the reference model")
@@ -152,6 +157,10 @@ func TestBestOfNReport(t *testing.T) {
 	if r.KL != bestofn.KL(8) || r.KLCI != nil || r.HeldOutNLLAfter != r.HeldOutNLLBefore {
 		t.Errorf("KL %v (want %v) with interval %v (want none), NLL %v -> %v", r.KL, bestofn.KL(8), r.KLCI, r.HeldOutNLLBefore, r.HeldOutNLLAfter)
 	}
+	checkPrompts(t, r, false)
+	if r.Policy != nil {
+		t.Error("best-of-n reports a tuned policy")
+	}
 	if !(r.GoldAfter > r.GoldBefore+0.2) {
 		t.Errorf("gold %.3f -> %.3f: best-of-8 picked no better", r.GoldBefore, r.GoldAfter)
 	}
@@ -173,6 +182,34 @@ func TestBestOfNReport(t *testing.T) {
 	}
 	if ci := r.PositiveShareCI; r.EvalPerPrompt != c.EvalPerPrompt || !(ci[0] <= r.PositiveShareAfter && r.PositiveShareAfter <= ci[1] && ci[0] < ci[1]) {
 		t.Errorf("%d per prompt, positive share %v with interval %v", r.EvalPerPrompt, r.PositiveShareAfter, ci)
+	}
+}
+
+// checkPrompts checks r's per-prompt results against its means: one per held-out prompt,
+// their shares averaging to the positive shares (every prompt has EvalPerPrompt
+// continuations), their KLs to the KL when the method tunes a policy (withKL) and absent
+// otherwise, and a miss quoted exactly where a prompt's share after is under 1.
+func checkPrompts(t *testing.T, r *Report, withKL bool) {
+	t.Helper()
+	if len(r.Prompts) != r.EvalPrompts {
+		t.Fatalf("%d prompt results for %d held-out prompts", len(r.Prompts), r.EvalPrompts)
+	}
+	var before, after, kl float64
+	for _, p := range r.Prompts {
+		before += p.GoalShareBefore / float64(len(r.Prompts))
+		after += p.GoalShareAfter / float64(len(r.Prompts))
+		if (p.KL != nil) != withKL {
+			t.Fatalf("prompt %q has KL %v, want one: %v", p.Prompt, p.KL, withKL)
+		}
+		if withKL {
+			kl += *p.KL / float64(len(r.Prompts))
+		}
+		if p.Prompt == "" || (p.Miss != "") != (p.GoalShareAfter < 1) {
+			t.Errorf("prompt %q: share after %v with miss %q", p.Prompt, p.GoalShareAfter, p.Miss)
+		}
+	}
+	if math.Abs(before-r.PositiveShareBefore) > 1e-9 || math.Abs(after-r.PositiveShareAfter) > 1e-9 || withKL && math.Abs(kl-r.KL) > 1e-9 {
+		t.Errorf("prompts' means: share %v -> %v, KL %v; report's %v -> %v, KL %v", before, after, kl, r.PositiveShareBefore, r.PositiveShareAfter, r.KL)
 	}
 }
 

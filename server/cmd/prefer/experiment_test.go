@@ -145,6 +145,8 @@ func TestTextExperimentFlagErrors(t *testing.T) {
 		{"experiment", "--env", "TextPositive-v0", "--val-kl-budget", "5", "--val-kl-samples", "0"},
 		{"experiment", "--env", "TextPositive-v0", "--val-extrapolate"},
 		{"experiment", "--env", "TextPositive-v0", "--val-kl-budget", "5", "--method", "bon"},
+		{"experiment", "--env", "TextPositive-v0", "--method", "bon", "--policy-out", "p.model"},
+		{"experiment", "--env", "TextPositive-v0", "--frontier", "--policy-out", "p.model"},
 	} {
 		var stdout, stderr bytes.Buffer
 		code := run(args, strings.NewReader(""), &stdout, &stderr)

@@ -98,6 +98,7 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	frontier := fs.Bool("frontier", false, "run ppo, dpo and bon at several KL budgets and draw gold against KL on one chart")
 	out := fs.String("out", "", "report file prefix: writes PREFIX.json and PREFIX.svg (default experiment-ENV-METHOD-SEED)")
 	asJSON := fs.Bool("json", false, "end with the JSON report on stdout")
+	policyOut := fs.String("policy-out", "", "write the tuned policy to this model file, as `prefer lm pretrain` writes one (`prefer lm sample --model FILE` continues text with it); not with bon or --frontier")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -156,6 +157,10 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "prefer experiment: %v\n", err)
 		return 2
 	}
+	if *policyOut != "" && (*frontier || cfg.Method == textrl.BoN) {
+		fmt.Fprintln(stderr, "prefer experiment: --policy-out: best-of-n and --frontier tune no single policy to write")
+		return 2
+	}
 	if *out == "" {
 		*out = outName("experiment", *envName, *method, strconv.FormatUint(*seed, 10))
 		if *frontier {
@@ -212,6 +217,14 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 			rep.FreeOfEBefore, rep.FreeOfEAfter, rep.FreeOfECI[0], rep.FreeOfECI[1], rep.GoldBefore, rep.GoldAfter, rep.KL, klCI, rep.HeldOutNLLBefore, rep.HeldOutNLLAfter,
 			rep.Distinct2Before, rep.Distinct2After, rep.ValidWordShareBefore, rep.ValidWordShareAfter, rep.WallSeconds)
 		result, svg = rep, rep.Chart().SVG()
+		if *policyOut != "" {
+			b, _ := rep.Policy.MarshalBinary()
+			if err := os.WriteFile(*policyOut, b, 0o644); err != nil {
+				fmt.Fprintf(stderr, "prefer experiment: %v\n", err)
+				return 1
+			}
+			fmt.Fprintf(stderr, "wrote the tuned policy to %s\n", *policyOut)
+		}
 	}
 	report, _ := json.MarshalIndent(result, "", "  ")
 	if err := os.WriteFile(*out+".json", append(report, '\n'), 0o644); err != nil {
