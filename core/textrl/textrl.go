@@ -30,7 +30,8 @@ type Report struct {
 	// (Config.LogSigmoid) rather than the score.
 	LogSigmoid bool    `json:"log_sigmoid,omitempty"`
 	Margin     float64 `json:"margin,omitempty"`
-	Ptx        float64 `json:"ptx,omitempty"` // PPO-ptx's γ (lmppo.Config.PtxCoef)
+	Ptx        float64 `json:"ptx,omitempty"`         // PPO-ptx's γ (lmppo.Config.PtxCoef)
+	PtxBestOf  int     `json:"ptx_best_of,omitempty"` // Config.PtxBestOf: PPO-ptx's stream is best-of-n reference continuations
 	// OutBias, ExactKL, DetachValue and Group are PPO's variants (lmppo.Config's fields of those
 	// names); OutBias is also DPO's (Config.DPOOutBias).
 	OutBias     bool `json:"out_bias,omitempty"`
@@ -278,6 +279,9 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 	case PPO:
 		pc := cfg.PPO
 		pc.Length, pc.Seed = L, cfg.Seed
+		if cfg.PtxBestOf > 0 {
+			pc.PtxTemp = 1 // the stream is the tempered reference's own samples
+		}
 		rep.Beta, rep.KLTarget, rep.Ptx = pc.Beta, pc.KLTarget, pc.PtxCoef
 		rep.ExactKL, rep.DetachValue, rep.Group, rep.OutBias = pc.ExactKL, pc.DetachValue, pc.Group, pc.OutBias
 		rep.EntCoef, rep.EntTarget = pc.EntCoef, pc.EntTarget
@@ -307,6 +311,23 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 		if err := setPretrain(tr, w, pc.PtxCoef); err != nil {
 			return nil, err
 		}
+		// With PtxBestOf, ptx reads best-of-n continuations under the reward model of the
+		// moment instead, drawn from the reference on their own stream of randomness.
+		brng := rand.New(rand.NewPCG(cfg.Seed, 0x7074786e))
+		bestPtx := func() error {
+			if cfg.PtxBestOf == 0 {
+				return nil
+			}
+			s, err := bestStream(ref, brng, train, cfg.PtxDraws, cfg.PtxBestOf, L, score, w.Tok.Encode("\n"))
+			if err != nil {
+				return err
+			}
+			return tr.SetPretrain(s)
+		}
+		if err := bestPtx(); err != nil {
+			return nil, err
+		}
+		rep.PtxBestOf = cfg.PtxBestOf
 		if cfg.Dense {
 			rep.Dense = true
 			err := tr.SetTokenReward(func(p, c []int, out []float64) {
@@ -331,6 +352,9 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 					return nil, err
 				}
 				if err := standardise(); err != nil {
+					return nil, err
+				}
+				if err := bestPtx(); err != nil {
 					return nil, err
 				}
 				if err := tr.Rewhiten(); err != nil {

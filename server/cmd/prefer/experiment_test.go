@@ -147,6 +147,9 @@ func TestTextExperimentFlagErrors(t *testing.T) {
 		{"experiment", "--env", "TextPositive-v0", "--val-kl-budget", "5", "--method", "bon"},
 		{"experiment", "--env", "TextPositive-v0", "--method", "bon", "--policy-out", "p.model"},
 		{"experiment", "--env", "TextPositive-v0", "--frontier", "--policy-out", "p.model"},
+		{"experiment", "--env", "TextPositive-v0", "--method", "dpo", "--ptx-best-of", "16"},
+		{"experiment", "--env", "TextPositive-v0", "--ptx-best-of", "16", "--ptx", "0"},
+		{"experiment", "--env", "TextPositive-v0", "--ptx-best-of", "16", "--ptx-draws", "0"},
 	} {
 		var stdout, stderr bytes.Buffer
 		code := run(args, strings.NewReader(""), &stdout, &stderr)

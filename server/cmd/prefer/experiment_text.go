@@ -53,6 +53,8 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	beta := fs.Float64("beta", -1, fmt.Sprintf("PPO's starting KL coefficient (default %g) or DPO's β (default %g)", d.PPO.Beta, d.DPO.Beta))
 	klTarget := fs.Float64("kl-target", d.PPO.KLTarget, "PPO: target KL per continuation in nats that β adapts toward; 0 keeps β fixed")
 	klRate := fs.Float64("kl-rate", d.PPO.KLRate, "PPO: K_β, how fast β adapts toward --kl-target")
+	ptxBest := fs.Int("ptx-best-of", 0, "PPO: PPO-ptx reads best-of-N continuations of the training prompts under the reward model, drawn from the reference at every refit, instead of the corpus's training sentences (0: the sentences)")
+	ptxDraws := fs.Int("ptx-draws", d.PtxDraws, "--ptx-best-of: best-of-N continuations per training prompt in the stream")
 	ptx := fs.Float64("ptx", d.PPO.PtxCoef, "PPO: γ of PPO-ptx (Ouyang et al. 2022), the weight of the next-token loss on the corpus's training sentences in each update; 0 turns it off")
 	iters := fs.Int("iters", d.Iters, "PPO iterations")
 	rounds := fs.Int("rounds", d.Rounds, "PPO: labelling rounds; rounds after the first label the policy's samples and refit the reward model")
@@ -125,6 +127,7 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 	cfg.PPO.Batch, cfg.PPO.Minibatch = *batch, *minibatch
 	cfg.PPO.EntTarget, cfg.PPO.EntRate = *entTarget, *entRate
 	cfg.EvalPerPrompt = *evalPer
+	cfg.PtxBestOf, cfg.PtxDraws = *ptxBest, *ptxDraws
 	cfg.DPOJudge, cfg.DPOJudgePrompts, cfg.DPOJudgeSoft = *dpoJudge, *dpoJudgePrompts, *dpoJudgeSoft
 	cfg.DPOExtrapolate, cfg.DPOExtrapolateStep = *dpoExtra, *dpoExtraStep
 	cfg.DPOReplicas = *dpoReplicas
