@@ -213,16 +213,24 @@ type Config struct {
 	// (BOND, Sessa et al. 2024, §2; rejection-sampling fine-tuning, Touvron et al. 2023,
 	// §3.2.3), which covers its modes: a pull toward many good continuations where PPO's
 	// reverse KL seeks few. On TextPositive-v0 (seed 1's first reward model, 2,000 labels)
-	// best-of-256 reached a positive share of 0.96 within 4.55 nats where PPO stalled near 0.90
-	// at 5.9 (README, "RLHF on text", session 23).
+	// best-of-256 reached a positive share of 0.95-0.96 within 4.55 nats. It did not pay: on
+	// seed 1 at session 21's entropy-target setting, best-of-64 with 8 per prompt reached 0.857
+	// at 5.56 nats (0.861 at 5.73 on 128 per prompt) against 0.914-0.918 without it, and the
+	// held-out NLL rose 11%, over the goal's 10%: the stream holds nothing of the corpus, and
+	// its pull costs KL that PPO then lacks (README, "RLHF on text", session 23). Off (0).
 	PtxBestOf int
 	PtxDraws  int // best-of-PtxBestOf continuations per training prompt in that stream
 
 	// EvalPerPrompt is how many continuations of each held-out prompt measure a policy. At 8
 	// (until session 15) a positive share near 0.9 on the 29 held-out prompts had a sampling
 	// standard error near 0.02, as large as the gaps the goal's runs were judged by; 32 halves
-	// it for about a second of sampling. Distinct-2 stays taken over 8 per prompt
-	// (distinctBlock).
+	// it for about a second of sampling. At 32 the KL still moved by ±0.3 nats and the share
+	// by ±0.02 from one draw to the next, together (a draw with more KL has more share): four
+	// draws of session 21's seed-1 PPO policy gave 0.893 at 5.46 nats (its report), 0.918 at
+	// 5.73, 0.920 at 5.78 and 0.935 at 6.16, so one draw could put a policy above or below the
+	// goal's line by luck. Since session 23 it is 128: two draws of that policy gave 0.914 at
+	// 5.78 and 0.918 at 5.83 (README, "RLHF on text", session 23). Distinct-2 stays taken over
+	// 8 per prompt (distinctBlock).
 	EvalPerPrompt int
 	Samples       int // prompts quoted in the report with continuations before and after
 }
@@ -258,7 +266,7 @@ func Defaults() Config {
 		DPO: d, DPOEpochs: 3, DPOLR: 3e-4, DPORounds: 1, DPOKLSamples: 128, DPOExtrapolateStep: 0.05, DPOJudgePrompts: 128, ValKLSamples: 1024, PtxDraws: 8,
 		N:             16,
 		Features:      text.Features{Dim: 1024},
-		EvalPerPrompt: 32, Samples: 5,
+		EvalPerPrompt: 128, Samples: 5,
 	}
 }
 
