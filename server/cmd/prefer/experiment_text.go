@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/prefer-rlhf/prefer/core/lm"
 	"github.com/prefer-rlhf/prefer/core/text"
 	"github.com/prefer-rlhf/prefer/core/textrl"
 	"github.com/prefer-rlhf/prefer/server/corpus"
@@ -197,6 +198,7 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 
 	var result any
 	var svg []byte
+	var policy *lm.Model // the tuned policy, for --policy-out
 	if *frontier {
 		runs, err := textrl.Sweep(cfg, w, task, ref, log)
 		if err != nil {
@@ -220,14 +222,7 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 			rep.FreeOfEBefore, rep.FreeOfEAfter, rep.FreeOfECI[0], rep.FreeOfECI[1], rep.GoldBefore, rep.GoldAfter, rep.KL, klCI, rep.HeldOutNLLBefore, rep.HeldOutNLLAfter,
 			rep.Distinct2Before, rep.Distinct2After, rep.ValidWordShareBefore, rep.ValidWordShareAfter, rep.WallSeconds)
 		result, svg = rep, rep.Chart().SVG()
-		if *policyOut != "" {
-			b, _ := rep.Policy.MarshalBinary()
-			if err := os.WriteFile(*policyOut, b, 0o644); err != nil {
-				fmt.Fprintf(stderr, "prefer experiment: %v\n", err)
-				return 1
-			}
-			fmt.Fprintf(stderr, "wrote the tuned policy to %s\n", *policyOut)
-		}
+		policy = rep.Policy
 	}
 	report, _ := json.MarshalIndent(result, "", "  ")
 	if err := os.WriteFile(*out+".json", append(report, '\n'), 0o644); err != nil {
@@ -239,6 +234,14 @@ func runTextExperiment(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintf(stderr, "wrote %s.json and %s.svg\n", *out, *out)
+	if *policyOut != "" { // after the report, so that a bad path costs the policy file, not the run
+		b, _ := policy.MarshalBinary()
+		if err := os.WriteFile(*policyOut, b, 0o644); err != nil {
+			fmt.Fprintf(stderr, "prefer experiment: %v\n", err)
+			return 1
+		}
+		fmt.Fprintf(stderr, "wrote the tuned policy to %s\n", *policyOut)
+	}
 	if *asJSON {
 		b, _ := json.Marshal(result)
 		fmt.Fprintln(stdout, string(b))
