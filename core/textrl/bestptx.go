@@ -28,10 +28,20 @@ func bestStream(ref *lm.Model, rng *rand.Rand, prompts [][]int, draws, n, L int,
 // (conts[g·n : (g+1)·n], all of prompts[g·n]) as its prompt, the continuation and sep.
 func bestOfGroups(prompts, conts [][]int, n int, score func(p, c []int) float64, sep []int) []int {
 	var out []int
+	for g, best := range bestOf(prompts, conts, n, score) {
+		out = append(append(append(out, prompts[g*n]...), best...), sep...)
+	}
+	return out
+}
+
+// bestOf returns the best under score of each group of n consecutive continuations
+// (conts[g·n : (g+1)·n], all of prompts[g·n]): best-of-n's pick, group by group.
+func bestOf(prompts, conts [][]int, n int, score func(p, c []int) float64) [][]int {
+	out := make([][]int, 0, len(conts)/n)
 	for g := 0; g+n <= len(conts); g += n {
 		p, k := prompts[g], g
 		best, _ := bestofn.Best(n, func() []int { k++; return conts[k-1] }, func(c []int) float64 { return score(p, c) })
-		out = append(append(append(out, p...), best...), sep...)
+		out = append(out, best)
 	}
 	return out
 }

@@ -474,11 +474,7 @@ func Run(cfg Config, w *text.World, t text.Task, ref *lm.Model, log func(string)
 		if err != nil {
 			return nil, err
 		}
-		for i, p := range ep {
-			k := 0
-			best, _ := bestofn.Best(cfg.N, func() []int { k++; return cands[i*cfg.N+k-1] }, func(c []int) float64 { return score(p, c) })
-			after = append(after, best)
-		}
+		after = bestOf(many, cands, cfg.N, score)
 	}
 
 	if policy != nil && cfg.ValKLBudget > 0 {
